@@ -1,0 +1,588 @@
+//! From a policy to its grants: for each `Allow` statement and each principal it names,
+//! who gets in once conditions and data-perimeter `Deny`s have narrowed it. No allowlist
+//! here; approval is the decision layer's job.
+
+use crate::condition::{self, Dimension, Target};
+use crate::policy::{Actions, Effect, PolicyDocument, PrincipalEntry, Principals, Statement};
+use crate::principal::{self, PrincipalType, Reach};
+use crate::resource::{Resource, ResourceKind};
+use crate::wildcard;
+
+/// Who one grant lets in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Who {
+    /// Everyone, anonymous callers included.
+    Public,
+    Account(String),
+    /// Any account of this AWS Organization.
+    Org(String),
+    /// Somebody whose account cannot be told.
+    Unresolvable(String),
+}
+
+/// How a grant came to be limited to its `Who`, which tells remediation what to cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The principal entry itself names it (or `NotPrincipal` opens to everyone).
+    Principal,
+    /// A wide principal (`*`, a service) narrowed by condition values: cutting those
+    /// values removes this grant and leaves the others.
+    Condition,
+    /// Narrowed by a data-perimeter `Deny` elsewhere in the policy.
+    Perimeter,
+}
+
+/// What else a grant is, beyond who it lets in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nature {
+    /// A cross-account or public grant, to be approved by the allowlist.
+    Plain,
+    /// The owner's own account, always internal; the string says why.
+    Internal(String),
+    /// Reported, not a violation on its own (a service principal with no source condition).
+    Warning(String),
+    /// A violation no allowlist entry can approve (a shared identity provider open to all).
+    Forbidden(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub statement: usize,
+    pub sid: Option<String>,
+    /// Index of the principal entry in the statement (`None` for `NotPrincipal`).
+    pub entry: Option<usize>,
+    pub principal: String,
+    pub principal_type: PrincipalType,
+    pub who: Who,
+    pub via: Via,
+    pub nature: Nature,
+    /// Organisations the caller must also belong to (recorded, and approvable by `[[org]]`).
+    pub orgs: Vec<String>,
+    pub actions: Actions,
+    pub external_id: bool,
+    /// Conditions that look like restrictions but are not trusted as one.
+    pub untrusted_conditions: Vec<String>,
+}
+
+/// A `Deny` that refuses everyone outside a set of accounts or organisations.
+#[derive(Debug, Clone)]
+struct Perimeter {
+    statement: usize,
+    narrowing: condition::Narrowing,
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+/// Grants of a whole document, for the given resource.
+pub fn grants(doc: &PolicyDocument, resource: &Resource) -> Vec<Grant> {
+    let perimeters: Vec<Perimeter> = doc.statements.iter().filter_map(perimeter).collect();
+    let mut out = Vec::new();
+    for st in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        statement_grants(st, resource, &perimeters, &mut out);
+    }
+    out
+}
+
+/// A `Deny` to every principal unless `aws:PrincipalOrgID` / `aws:PrincipalAccount`
+/// (or `…OrgPaths`) matches, with no other condition that could switch it off.
+fn perimeter(st: &Statement) -> Option<Perimeter> {
+    if st.effect != Effect::Deny || st.not_resource {
+        return None;
+    }
+    let Principals::Listed(entries) = &st.principals else {
+        return None;
+    };
+    let everyone = !entries.is_empty()
+        && entries
+            .iter()
+            .all(|e| e.value == "*" && matches!(e.kind, PrincipalType::Star | PrincipalType::Aws));
+    let Actions::Listed(actions) = &st.actions else {
+        return None;
+    };
+    if !everyone || st.conditions.len() != 1 {
+        return None;
+    }
+    let c = &st.conditions[0];
+    let k = c.key.to_ascii_lowercase();
+    if !matches!(
+        k.as_str(),
+        "aws:principalorgid" | "aws:principalaccount" | "aws:principalorgpaths"
+    ) {
+        return None;
+    }
+    // The negation of a narrowing operator: Deny unless the key equals one of the values.
+    let positive = match c.operator.as_str() {
+        "StringNotEquals" => "StringEquals",
+        "StringNotEqualsIgnoreCase" => "StringEqualsIgnoreCase",
+        "StringNotLike" => "StringLike",
+        "ForAnyValue:StringNotLike" | "ForAllValues:StringNotLike"
+            if k == "aws:principalorgpaths" =>
+        {
+            "StringLike"
+        }
+        _ => return None,
+    };
+    let as_allow = crate::policy::Condition {
+        operator: positive.into(),
+        key: c.key.clone(),
+        values: c.values.clone(),
+    };
+    let narrowing = condition::narrowing(&as_allow).ok().flatten()?;
+    Some(Perimeter {
+        statement: st.index,
+        narrowing,
+        actions: actions.clone(),
+        resources: st.resources.clone(),
+    })
+}
+
+/// Does the perimeter cover everything this statement allows?
+fn perimeter_applies(p: &Perimeter, st: &Statement) -> bool {
+    let actions_covered = match &st.actions {
+        Actions::Listed(granted) => granted
+            .iter()
+            .all(|g| p.actions.iter().any(|d| wildcard::covers(d, g, true))),
+        Actions::AllExcept(_) => p.actions.iter().any(|d| d == "*"),
+    };
+    let resources_covered = if st.not_resource {
+        p.resources.iter().any(|r| r == "*")
+    } else if st.resources.is_empty() {
+        p.resources.is_empty() || p.resources.iter().any(|r| r == "*")
+    } else {
+        st.resources
+            .iter()
+            .all(|r| p.resources.iter().any(|d| wildcard::covers(d, r, false)))
+    };
+    actions_covered && resources_covered
+}
+
+fn statement_grants(
+    st: &Statement,
+    resource: &Resource,
+    perimeters: &[Perimeter],
+    out: &mut Vec<Grant>,
+) {
+    let mut untrusted = Vec::new();
+    let mut account_sets: Vec<&[Target]> = Vec::new();
+    let mut org_sets: Vec<&[Target]> = Vec::new();
+    let narrowings: Vec<condition::Narrowing> = st
+        .conditions
+        .iter()
+        .filter_map(|c| match condition::narrowing(c) {
+            Ok(n) => n,
+            Err(why) => {
+                untrusted.push(why);
+                None
+            }
+        })
+        .collect();
+    for n in &narrowings {
+        match n.dimension {
+            Dimension::Account => account_sets.push(&n.targets),
+            Dimension::Org => org_sets.push(&n.targets),
+        }
+    }
+    for c in &st.conditions {
+        if !condition::is_narrowing_key(&c.key) && !untrusted.iter().any(|u| u.contains(&c.key)) {
+            let k = c.key.to_ascii_lowercase();
+            if k == "aws:sourceip"
+                || k == "aws:securetransport"
+                || k.starts_with("aws:multifactor")
+                || k == "sts:externalid"
+            {
+                untrusted.push(format!(
+                    "{} on {} does not limit which account gets in",
+                    c.operator, c.key
+                ));
+            }
+        }
+    }
+    let applying: Vec<&Perimeter> = perimeters
+        .iter()
+        .filter(|p| perimeter_applies(p, st))
+        .collect();
+    let external_id = condition::requires_external_id(&st.conditions);
+
+    let entries: Vec<(Option<usize>, PrincipalEntry)> = match &st.principals {
+        Principals::Listed(list) => list
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, e)| (Some(i), e))
+            .collect(),
+        Principals::AllExcept(_) => vec![(
+            None,
+            PrincipalEntry {
+                kind: PrincipalType::Star,
+                value: "*".into(),
+            },
+        )],
+    };
+    let is_not_principal = matches!(st.principals, Principals::AllExcept(_));
+
+    for (entry, e) in entries {
+        let reach = principal::resolve(e.kind, &e.value);
+        let principal_text = if is_not_principal {
+            "NotPrincipal (everyone but the listed)".to_string()
+        } else {
+            e.display()
+        };
+        let mut push = |who: Who, via: Via, nature: Nature, orgs: Vec<String>| {
+            out.push(Grant {
+                statement: st.index,
+                sid: st.sid.clone(),
+                entry,
+                principal: principal_text.clone(),
+                principal_type: e.kind,
+                who,
+                via,
+                nature,
+                orgs,
+                actions: st.actions.clone(),
+                external_id,
+                untrusted_conditions: untrusted.clone(),
+            });
+        };
+        // Perimeters restrict callers that are AWS principals (and the anonymous public).
+        let (mut acct_sets, mut orgs_sets) = (account_sets.clone(), org_sets.clone());
+        let mut perimeter_used = false;
+        if matches!(reach, Reach::Anyone | Reach::Account(_)) {
+            for p in &applying {
+                perimeter_used = true;
+                let _ = p.statement;
+                match p.narrowing.dimension {
+                    Dimension::Account => acct_sets.push(&p.narrowing.targets),
+                    Dimension::Org => orgs_sets.push(&p.narrowing.targets),
+                }
+            }
+        }
+        let orgs_of = |sets: &[&[Target]]| -> Vec<Target> {
+            if sets.is_empty() {
+                Vec::new()
+            } else {
+                condition::intersect(sets)
+            }
+        };
+        let org_names = |ts: &[Target]| -> Vec<String> {
+            ts.iter()
+                .map(|t| match t {
+                    Target::Org(o) => o.clone(),
+                    Target::Account(a) => a.clone(),
+                    Target::Unknown(u) => u.clone(),
+                })
+                .collect()
+        };
+        // Narrowing from the statement's own conditions can be cut by remediation; a
+        // narrowing that exists only through a perimeter cannot.
+        let via_cond = if account_sets.is_empty() && org_sets.is_empty() && perimeter_used {
+            Via::Perimeter
+        } else {
+            Via::Condition
+        };
+        let expand_wide = |push: &mut dyn FnMut(Who, Via, Nature, Vec<String>),
+                           none: Who,
+                           none_nature: Nature| {
+            if !acct_sets.is_empty() {
+                let orgs = org_names(&orgs_of(&orgs_sets));
+                for t in condition::intersect(&acct_sets) {
+                    let who = match t {
+                        Target::Account(a) => Who::Account(a),
+                        Target::Org(o) => Who::Org(o),
+                        Target::Unknown(u) => Who::Unresolvable(u),
+                    };
+                    push(who, via_cond, Nature::Plain, orgs.clone());
+                }
+            } else if !orgs_sets.is_empty() {
+                for t in condition::intersect(&orgs_sets) {
+                    let who = match t {
+                        Target::Org(o) => Who::Org(o),
+                        Target::Account(a) => Who::Account(a),
+                        Target::Unknown(u) => Who::Unresolvable(u),
+                    };
+                    push(who, via_cond, Nature::Plain, Vec::new());
+                }
+            } else {
+                push(none, Via::Principal, none_nature, Vec::new());
+            }
+        };
+        match reach {
+            Reach::Anyone => expand_wide(&mut push, Who::Public, Nature::Plain),
+            Reach::Account(a) => {
+                let allowed = acct_sets.is_empty() || {
+                    let probe = [Target::Account(a.clone())];
+                    let mut sets = acct_sets.clone();
+                    sets.push(&probe);
+                    !condition::intersect(&sets)
+                        .iter()
+                        .all(|t| matches!(t, Target::Unknown(_)))
+                };
+                if allowed {
+                    push(
+                        Who::Account(a),
+                        Via::Principal,
+                        Nature::Plain,
+                        org_names(&orgs_of(&orgs_sets)),
+                    );
+                }
+            }
+            Reach::Service(svc) => {
+                if resource.kind == ResourceKind::Role {
+                    push(
+                        Who::Account(resource.account.clone()),
+                        Via::Principal,
+                        Nature::Internal(format!(
+                            "{svc} acts for the owner account in a role trust"
+                        )),
+                        Vec::new(),
+                    );
+                } else {
+                    expand_wide(
+                        &mut push,
+                        Who::Unresolvable(format!("{svc} acting for any account")),
+                        Nature::Warning(format!(
+                            "service principal {svc} without aws:SourceAccount/aws:SourceArn/aws:SourceOrgID: \
+                             any account's resources could use it against this one (confused deputy)"
+                        )),
+                    );
+                }
+            }
+            Reach::Federated {
+                provider,
+                account,
+                saml,
+            } => {
+                if !saml && !condition::oidc_subject_narrowed(&st.conditions, &provider) {
+                    let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
+                        "aud"
+                    } else {
+                        "sub"
+                    };
+                    push(
+                        Who::Public,
+                        Via::Principal,
+                        Nature::Forbidden(format!(
+                            "any subject of the shared identity provider {provider} can assume this role: \
+                             add a {provider}:{claim} condition naming who may"
+                        )),
+                        Vec::new(),
+                    );
+                } else {
+                    let who = Who::Account(account.unwrap_or_else(|| resource.account.clone()));
+                    push(who, Via::Principal, Nature::Plain, Vec::new());
+                }
+            }
+            Reach::Unresolvable(why) => push(
+                Who::Unresolvable(why),
+                Via::Principal,
+                Nature::Plain,
+                Vec::new(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(kind: &str) -> Resource {
+        Resource::from_spec(kind, "222222222222", Some("us-east-1")).unwrap()
+    }
+
+    fn run(kind: &str, statements: &str) -> Vec<Grant> {
+        let doc = PolicyDocument::parse(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{statements}}}"#
+        ))
+        .unwrap();
+        grants(&doc, &res(kind))
+    }
+
+    fn whos(g: &[Grant]) -> Vec<Who> {
+        g.iter().map(|g| g.who.clone()).collect()
+    }
+
+    fn acct(a: &str) -> Who {
+        Who::Account(a.into())
+    }
+
+    #[test]
+    fn principal_forms() {
+        let g = run(
+            "bucket/b",
+            r#"[{"Effect":"Allow","Principal":{"AWS":["111111111111","arn:aws:iam::333333333333:role/R","arn:aws:sts::444444444444:assumed-role/R/s","AROAEXAMPLEEXAMPLE123"]},"Action":"s3:GetObject","Resource":"*"}]"#,
+        );
+        assert_eq!(
+            whos(&g)[..3],
+            [
+                acct("111111111111"),
+                acct("333333333333"),
+                acct("444444444444")
+            ]
+        );
+        assert!(matches!(g[3].who, Who::Unresolvable(_)));
+        assert_eq!(
+            whos(&run(
+                "bucket/b",
+                r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}"#
+            )),
+            [Who::Public]
+        );
+        assert_eq!(
+            whos(&run(
+                "bucket/b",
+                r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}"#
+            )),
+            [Who::Public]
+        );
+    }
+
+    #[test]
+    fn deny_grants_nothing_and_not_principal_is_public() {
+        assert!(run(
+            "bucket/b",
+            r#"[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]"#
+        )
+        .is_empty());
+        let g = run(
+            "bucket/b",
+            r#"[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"s3:GetObject","Resource":"*"}]"#,
+        );
+        assert_eq!(whos(&g), [Who::Public]);
+        assert_eq!(g[0].entry, None);
+    }
+
+    #[test]
+    fn conditions_narrow_public_to_accounts_and_orgs() {
+        let g = run(
+            "bucket/b",
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":["111111111111","333333333333"]}}}"#,
+        );
+        assert_eq!(whos(&g), [acct("111111111111"), acct("333333333333")]);
+        assert!(g.iter().all(|g| g.via == Via::Condition));
+        let g = run(
+            "bucket/b",
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+        );
+        assert_eq!(whos(&g), [Who::Org("o-a1b2c3d4e5".into())]);
+        // AND across keys: account ∩ account, and the org is recorded.
+        let g = run(
+            "bucket/b",
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":["111111111111","333333333333"],"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::333333333333:role/*"}}}"#,
+        );
+        assert_eq!(whos(&g), [acct("333333333333")]);
+        assert_eq!(g[0].orgs, ["o-a1b2c3d4e5"]);
+    }
+
+    #[test]
+    fn untrusted_conditions_leave_it_public() {
+        for cond in [
+            r#"{"StringEqualsIfExists":{"aws:PrincipalAccount":"111111111111"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":"111111111111"}}"#,
+            r#"{"StringLike":{"aws:PrincipalAccount":"*"}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+            r#"{"Bool":{"aws:SecureTransport":"true"}}"#,
+            r#"{"Bool":{"aws:MultiFactorAuthPresent":"true"}}"#,
+            r#"{"StringEquals":{"sts:ExternalId":"x"}}"#,
+        ] {
+            let g = run(
+                "bucket/b",
+                &format!(
+                    r#"{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{cond}}}"#
+                ),
+            );
+            assert_eq!(whos(&g), [Who::Public], "{cond}");
+            assert!(!g[0].untrusted_conditions.is_empty(), "{cond}");
+        }
+    }
+
+    #[test]
+    fn condition_excluding_named_account_grants_nothing() {
+        let g = run(
+            "bucket/b",
+            r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"333333333333"}}}"#,
+        );
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn deny_perimeter_is_honoured() {
+        let perimeter = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#;
+        let allow = r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#;
+        let g = run("bucket/b", &format!("[{allow},{perimeter}]"));
+        assert_eq!(whos(&g), [Who::Org("o-a1b2c3d4e5".into())]);
+        assert_eq!(g[0].via, Via::Perimeter);
+        // Account perimeter narrows a named account out entirely.
+        let acct_perimeter = r#"{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":["222222222222"]}}}"#;
+        let named = r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject","Resource":"*"}"#;
+        assert!(run("bucket/b", &format!("[{named},{acct_perimeter}]")).is_empty());
+        // Not honoured: IfExists, extra conditions, narrower actions or resources.
+        for weak in [
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"Bool":{"aws:SecureTransport":"false"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/private/*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            r#"{"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+        ] {
+            assert_eq!(
+                whos(&run("bucket/b", &format!("[{allow},{weak}]"))),
+                [Who::Public],
+                "{weak}"
+            );
+        }
+    }
+
+    #[test]
+    fn service_principals() {
+        let bare = r#"{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}"#;
+        let g = run("bucket/b", bare);
+        assert!(matches!(g[0].nature, Nature::Warning(_)));
+        let g = run(
+            "bucket/b",
+            r#"{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}"#,
+        );
+        assert_eq!(
+            (whos(&g), &g[0].nature),
+            (vec![acct("111111111111")], &Nature::Plain)
+        );
+        let g = run(
+            "key/k",
+            r#"{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:logs:us-east-1:333333333333:log-group:*"}}}"#,
+        );
+        assert_eq!(whos(&g), [acct("333333333333")]);
+        let g = run(
+            "role/r",
+            r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        );
+        assert_eq!(whos(&g), [acct("222222222222")]);
+        assert!(matches!(g[0].nature, Nature::Internal(_)));
+    }
+
+    #[test]
+    fn federated_trusts() {
+        let gh = "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com";
+        let open = format!(
+            r#"{{"Effect":"Allow","Principal":{{"Federated":"{gh}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}}}}"#
+        );
+        let g = run("role/r", &open);
+        assert!(matches!(g[0].nature, Nature::Forbidden(_)), "{g:?}");
+        let pinned = format!(
+            r#"{{"Effect":"Allow","Principal":{{"Federated":"{gh}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringLike":{{"token.actions.githubusercontent.com:sub":"repo:my-org/app:*"}}}}}}"#
+        );
+        let g = run("role/r", &pinned);
+        assert_eq!(
+            (whos(&g), &g[0].nature),
+            (vec![acct("222222222222")], &Nature::Plain)
+        );
+        let saml = r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::222222222222:saml-provider/Okta"},"Action":"sts:AssumeRoleWithSAML"}"#;
+        assert_eq!(whos(&run("role/r", saml)), [acct("222222222222")]);
+    }
+
+    #[test]
+    fn external_id_is_recorded() {
+        let g = run(
+            "role/r",
+            r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}"#,
+        );
+        assert!(g[0].external_id);
+    }
+}

@@ -1,0 +1,521 @@
+//! Which conditions narrow who a statement lets in (SPEC §1), and to whom.
+//!
+//! A condition narrows only when its operator is an equality or ARN match that must
+//! hold (`StringEquals`, `StringEqualsIgnoreCase`, `StringLike`, `ArnEquals`, `ArnLike`,
+//! and their `ForAnyValue:` forms) and its key names the caller's account or
+//! organisation. `…IfExists`, negated and `ForAllValues:` operators pass when the key
+//! is absent, so they are recorded and never trusted. Several keys AND together;
+//! several values of one key are alternatives.
+
+use crate::policy::Condition;
+use crate::principal::{is_account_id, is_unique_id, parse_arn};
+use crate::wildcard::has_wildcard;
+
+/// What one narrowing value lets in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Account(String),
+    Org(String),
+    /// A value that narrows to something whose account cannot be told.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Account,
+    Org,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyClass {
+    AccountId,
+    Arn,
+    OrgId,
+    OrgPath,
+    UserId,
+}
+
+fn key_class(key: &str) -> Option<KeyClass> {
+    // Condition keys are case-insensitive.
+    let k = key.to_ascii_lowercase();
+    Some(match k.as_str() {
+        "aws:principalaccount"
+        | "aws:sourceaccount"
+        | "aws:sourceowner"
+        | "kms:calleraccount"
+        | "s3:dataaccesspointaccount" => KeyClass::AccountId,
+        "aws:principalarn" | "aws:sourcearn" => KeyClass::Arn,
+        "aws:principalorgid" | "aws:sourceorgid" => KeyClass::OrgId,
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => KeyClass::OrgPath,
+        "aws:userid" => KeyClass::UserId,
+        _ => return None,
+    })
+}
+
+/// Is this key one of the keys that can narrow who gets in?
+pub fn is_narrowing_key(key: &str) -> bool {
+    key_class(key).is_some()
+}
+
+/// How an operator treats a value: `Exact` equality, `Like` with wildcards, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Exact,
+    Like,
+    NotNarrowing(&'static str),
+}
+
+pub fn operator_kind(op: &str) -> OpKind {
+    let base = if let Some(rest) = op.strip_prefix("ForAnyValue:") {
+        rest
+    } else if op.starts_with("ForAllValues:") {
+        return OpKind::NotNarrowing("ForAllValues passes when the key is absent");
+    } else {
+        op
+    };
+    if base.ends_with("IfExists") {
+        return OpKind::NotNarrowing("…IfExists passes when the key is absent");
+    }
+    match base {
+        "StringEquals" | "StringEqualsIgnoreCase" => OpKind::Exact,
+        // IAM matches each ARN component with wildcards under ArnEquals too.
+        "StringLike" | "ArnLike" | "ArnEquals" => OpKind::Like,
+        b if b.contains("Not") => {
+            OpKind::NotNarrowing("a negated operator does not say who gets in")
+        }
+        _ => OpKind::NotNarrowing("this operator does not limit the caller's account"),
+    }
+}
+
+pub fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-").is_some_and(|r| {
+        (10..=32).contains(&r.len())
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// The target of one value, `None` when the value does not narrow (wildcards where the
+/// account or organisation would be, or an ARN without an account such as a bucket's).
+fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
+    match class {
+        KeyClass::AccountId => {
+            if has_wildcard(v) {
+                None
+            } else if is_account_id(v) {
+                Some(Target::Account(v.to_string()))
+            } else {
+                Some(Target::Unknown(format!("{v:?} is not an account id")))
+            }
+        }
+        KeyClass::Arn => match parse_arn(v) {
+            Some(arn) if arn.account.is_empty() || has_wildcard(arn.account) => None,
+            Some(arn) if is_account_id(arn.account) => {
+                Some(Target::Account(arn.account.to_string()))
+            }
+            Some(_) => Some(Target::Unknown(format!(
+                "{v:?} does not name a valid account"
+            ))),
+            None if has_wildcard(v) => None,
+            None => Some(Target::Unknown(format!("{v:?} is not an ARN"))),
+        },
+        KeyClass::OrgId => {
+            if has_wildcard(v) {
+                None
+            } else if is_org_id(v) {
+                Some(Target::Org(v.to_string()))
+            } else {
+                Some(Target::Unknown(format!("{v:?} is not an organization id")))
+            }
+        }
+        KeyClass::OrgPath => {
+            let org = v.split('/').next().unwrap_or("");
+            resolve_value(KeyClass::OrgId, org)
+        }
+        KeyClass::UserId => {
+            let head = v.split(':').next().unwrap_or("");
+            if has_wildcard(head) {
+                None
+            } else if is_account_id(head) {
+                Some(Target::Account(head.to_string()))
+            } else if is_unique_id(head) {
+                Some(Target::Unknown(format!(
+                    "aws:userid {v:?} names an identity whose account is unknown"
+                )))
+            } else {
+                Some(Target::Unknown(format!("{v:?} is not a user id")))
+            }
+        }
+    }
+}
+
+/// One narrowing condition key, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Narrowing {
+    pub dimension: Dimension,
+    pub targets: Vec<Target>,
+}
+
+/// Resolve one condition: `Ok(Some)` if it narrows, `Ok(None)` for keys that have
+/// nothing to do with who gets in, `Err(reason)` when it looks like a restriction on
+/// the caller but must not be trusted as one.
+pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, String> {
+    let Some(class) = key_class(&c.key) else {
+        return Ok(None);
+    };
+    match operator_kind(&c.operator) {
+        OpKind::NotNarrowing(why) => Err(format!("{} on {}: {why}", c.operator, c.key)),
+        kind => {
+            let mut targets = Vec::with_capacity(c.values.len());
+            for v in &c.values {
+                // `StringEquals` compares literally: a `*` in the value is a literal star
+                // that no account id contains, so it narrows to nothing that exists.
+                let resolved = if kind == OpKind::Exact && has_wildcard(v) {
+                    Some(Target::Unknown(format!("{v:?} is compared literally")))
+                } else {
+                    resolve_value(class, v)
+                };
+                match resolved {
+                    Some(t) => targets.push(t),
+                    None => {
+                        return Err(format!("{} on {}: {v:?} is a wildcard", c.operator, c.key))
+                    }
+                }
+            }
+            let dimension = match class {
+                KeyClass::OrgId | KeyClass::OrgPath => Dimension::Org,
+                _ => Dimension::Account,
+            };
+            Ok(Some(Narrowing { dimension, targets }))
+        }
+    }
+}
+
+/// The value of a narrowing key resolves to `target`: used to remove it when remediating.
+pub fn value_targets(key: &str, value: &str, target: &Target) -> bool {
+    key_class(key)
+        .and_then(|c| resolve_value(c, value))
+        .as_ref()
+        == Some(target)
+}
+
+/// AND several narrowings of one dimension. `Unknown` targets (account not tellable)
+/// are kept and also let every account through the other sets: conservative, so that a
+/// grant is never hidden because crossguard could not resolve a value.
+pub fn intersect(sets: &[&[Target]]) -> Vec<Target> {
+    let wild: Vec<bool> = sets
+        .iter()
+        .map(|s| s.iter().any(|t| matches!(t, Target::Unknown(_))))
+        .collect();
+    let mut out: Vec<Target> = Vec::new();
+    for set in sets {
+        for t in *set {
+            if out.contains(t) {
+                continue;
+            }
+            let keep = match t {
+                Target::Unknown(_) => true,
+                _ => sets.iter().zip(&wild).all(|(s, w)| *w || s.contains(t)),
+            };
+            if keep {
+                out.push(t.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Does the statement require a caller-supplied `sts:ExternalId`?
+pub fn requires_external_id(conds: &[Condition]) -> bool {
+    conds.iter().any(|c| {
+        c.key.eq_ignore_ascii_case("sts:ExternalId")
+            && match operator_kind(&c.operator) {
+                OpKind::Exact => !c.values.is_empty(),
+                OpKind::Like => {
+                    !c.values.is_empty()
+                        && c.values
+                            .iter()
+                            .all(|v| v.chars().any(|ch| ch != '*' && ch != '?'))
+                }
+                OpKind::NotNarrowing(_) => false,
+            }
+    })
+}
+
+/// Does a value of an OIDC subject condition pin down who the subject is? `repo:*` and
+/// `*` do not; `repo:my-org/*` and exact values do.
+fn subject_value_narrows(v: &str) -> bool {
+    let literal = v.split(['*', '?']).next().unwrap_or("");
+    if literal.len() == v.len() {
+        return !v.is_empty();
+    }
+    let after_claim = match literal.split_once(':') {
+        Some((_, rest)) => rest,
+        None => literal,
+    };
+    !after_claim.is_empty()
+}
+
+/// Is the web-identity provider's subject narrowed by a condition? Cognito identity
+/// pools are narrowed by `:aud` (the pool id); every other OIDC provider by `:sub`.
+pub fn oidc_subject_narrowed(conds: &[Condition], provider: &str) -> bool {
+    let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
+        "aud"
+    } else {
+        "sub"
+    };
+    let want = format!("{provider}:{claim}");
+    conds.iter().any(|c| {
+        c.key.eq_ignore_ascii_case(&want)
+            && match operator_kind(&c.operator) {
+                OpKind::Exact => !c.values.is_empty() && c.values.iter().all(|v| !v.is_empty()),
+                OpKind::Like => {
+                    !c.values.is_empty() && c.values.iter().all(|v| subject_value_narrows(v))
+                }
+                OpKind::NotNarrowing(_) => false,
+            }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
+        Condition {
+            operator: op.into(),
+            key: key.into(),
+            values: values.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn acct(a: &str) -> Target {
+        Target::Account(a.into())
+    }
+
+    #[test]
+    fn narrowing_operators() {
+        for op in [
+            "StringEquals",
+            "StringEqualsIgnoreCase",
+            "StringLike",
+            "ForAnyValue:StringEquals",
+            "ForAnyValue:StringLike",
+        ] {
+            let n = narrowing(&cond(op, "aws:PrincipalAccount", &["111111111111"]))
+                .unwrap()
+                .unwrap();
+            assert_eq!(n.targets, vec![acct("111111111111")], "{op}");
+        }
+        for op in ["ArnEquals", "ArnLike", "StringLike"] {
+            let n = narrowing(&cond(
+                op,
+                "aws:PrincipalArn",
+                &["arn:aws:iam::111111111111:role/*"],
+            ))
+            .unwrap()
+            .unwrap();
+            assert_eq!(n.targets, vec![acct("111111111111")], "{op}");
+        }
+    }
+
+    #[test]
+    fn operators_that_do_not_narrow() {
+        for op in [
+            "StringEqualsIfExists",
+            "StringNotEquals",
+            "StringNotLike",
+            "ArnNotEquals",
+            "ForAllValues:StringEquals",
+            "ArnLikeIfExists",
+            "NumericEquals",
+            "Bool",
+        ] {
+            assert!(
+                narrowing(&cond(op, "aws:PrincipalAccount", &["111111111111"])).is_err(),
+                "{op}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_narrowing_key() {
+        for key in [
+            "aws:PrincipalAccount",
+            "aws:SourceAccount",
+            "aws:SourceOwner",
+            "kms:CallerAccount",
+            "s3:DataAccessPointAccount",
+            "AWS:SOURCEACCOUNT",
+        ] {
+            let n = narrowing(&cond(
+                "StringEquals",
+                key,
+                &["111111111111", "222222222222"],
+            ))
+            .unwrap()
+            .unwrap();
+            assert_eq!(n.dimension, Dimension::Account, "{key}");
+            assert_eq!(n.targets.len(), 2, "{key}");
+        }
+        for key in ["aws:PrincipalArn", "aws:SourceArn"] {
+            let n = narrowing(&cond(
+                "ArnEquals",
+                key,
+                &["arn:aws:sns:us-east-1:111111111111:t"],
+            ))
+            .unwrap()
+            .unwrap();
+            assert_eq!(n.targets, vec![acct("111111111111")], "{key}");
+        }
+        let n = narrowing(&cond(
+            "StringEquals",
+            "aws:PrincipalOrgID",
+            &["o-a1b2c3d4e5"],
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (n.dimension, n.targets),
+            (Dimension::Org, vec![Target::Org("o-a1b2c3d4e5".into())])
+        );
+        let n = narrowing(&cond("StringEquals", "aws:SourceOrgID", &["o-a1b2c3d4e5"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(n.dimension, Dimension::Org);
+        let n = narrowing(&cond(
+            "ForAnyValue:StringLike",
+            "aws:PrincipalOrgPaths",
+            &["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"],
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(n.targets, vec![Target::Org("o-a1b2c3d4e5".into())]);
+        let n = narrowing(&cond("StringLike", "aws:userid", &["111111111111:*"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(n.targets, vec![acct("111111111111")]);
+        let n = narrowing(&cond(
+            "StringLike",
+            "aws:userid",
+            &["AROAEXAMPLEEXAMPLE12:*"],
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(matches!(n.targets[0], Target::Unknown(_)));
+        assert_eq!(
+            narrowing(&cond("Bool", "aws:SecureTransport", &["true"])),
+            Ok(None)
+        );
+        assert_eq!(
+            narrowing(&cond("StringEquals", "sts:ExternalId", &["x"])),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn wildcards_do_not_narrow() {
+        assert!(narrowing(&cond("StringLike", "aws:PrincipalAccount", &["*"])).is_err());
+        assert!(narrowing(&cond(
+            "StringLike",
+            "aws:PrincipalAccount",
+            &["111111111111", "2*"]
+        ))
+        .is_err());
+        assert!(narrowing(&cond(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:role/x"]
+        ))
+        .is_err());
+        assert!(narrowing(&cond("StringLike", "aws:PrincipalOrgID", &["o-*"])).is_err());
+        assert!(narrowing(&cond(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:sns:*:*:topic"]
+        ))
+        .is_err());
+        assert!(narrowing(&cond("ArnLike", "aws:SourceArn", &["arn:aws:s3:::bucket"])).is_err());
+        // StringEquals compares a star literally: it narrows to something that does not exist.
+        let n = narrowing(&cond("StringEquals", "aws:PrincipalAccount", &["*"]))
+            .unwrap()
+            .unwrap();
+        assert!(matches!(n.targets[0], Target::Unknown(_)));
+    }
+
+    #[test]
+    fn intersection_is_conservative() {
+        let a = [acct("1"), acct("2")];
+        let b = [acct("2"), acct("3")];
+        assert_eq!(intersect(&[&a, &b]), vec![acct("2")]);
+        let u = [Target::Unknown("x".into())];
+        let got = intersect(&[&a, &u]);
+        assert!(got.contains(&acct("1")) && got.contains(&acct("2")) && got.contains(&u[0]));
+    }
+
+    #[test]
+    fn external_id_and_subjects() {
+        assert!(requires_external_id(&[cond(
+            "StringEquals",
+            "sts:ExternalId",
+            &["abc"]
+        )]));
+        assert!(!requires_external_id(&[cond(
+            "StringEqualsIfExists",
+            "sts:ExternalId",
+            &["abc"]
+        )]));
+        assert!(!requires_external_id(&[cond(
+            "StringLike",
+            "sts:ExternalId",
+            &["*"]
+        )]));
+        assert!(!requires_external_id(&[cond(
+            "StringNotEquals",
+            "sts:ExternalId",
+            &["abc"]
+        )]));
+        let gh = "token.actions.githubusercontent.com";
+        assert!(oidc_subject_narrowed(
+            &[cond(
+                "StringLike",
+                &format!("{gh}:sub"),
+                &["repo:my-org/app:*"]
+            )],
+            gh
+        ));
+        assert!(oidc_subject_narrowed(
+            &[cond(
+                "StringEquals",
+                &format!("{gh}:sub"),
+                &["repo:my-org/app:ref:refs/heads/main"]
+            )],
+            gh
+        ));
+        assert!(!oidc_subject_narrowed(
+            &[cond("StringLike", &format!("{gh}:sub"), &["repo:*"])],
+            gh
+        ));
+        assert!(!oidc_subject_narrowed(
+            &[cond("StringLike", &format!("{gh}:sub"), &["*"])],
+            gh
+        ));
+        assert!(!oidc_subject_narrowed(
+            &[cond(
+                "StringEquals",
+                &format!("{gh}:aud"),
+                &["sts.amazonaws.com"]
+            )],
+            gh
+        ));
+        let cog = "cognito-identity.amazonaws.com";
+        assert!(oidc_subject_narrowed(
+            &[cond(
+                "StringEquals",
+                &format!("{cog}:aud"),
+                &["us-east-1:pool"]
+            )],
+            cog
+        ));
+    }
+}

@@ -1,0 +1,552 @@
+//! Grants against the allowlist: each finding approved or not, and why; the verdict; and
+//! what the guard should do about it.
+
+use crate::allowlist::{Allowlist, Mode, Scope};
+use crate::analysis::{self, Grant, Nature, Who};
+use crate::date::Date;
+use crate::event::EventSummary;
+use crate::policy::{Actions, PolicyDocument};
+use crate::remediation::{self, Plan};
+use crate::resource::{Resource, ResourceKind};
+use crate::wildcard;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Compliant,
+    Violation,
+    Ignored,
+    Error,
+}
+
+impl Verdict {
+    /// The CLI's exit status for this verdict (SPEC §5).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Compliant | Verdict::Ignored => 0,
+            Verdict::Violation => 1,
+            Verdict::Error => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    None,
+    Alert,
+    Remediate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub statement: usize,
+    pub sid: Option<String>,
+    pub principal: String,
+    /// 12 digits; `*` for public; `null` when unresolvable or org-wide (see `org`).
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// `internal`, `account`, `org`, `public`, `unresolvable`, `service` (warning only).
+    pub scope: &'static str,
+    pub actions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_actions: Option<Vec<String>>,
+    pub approved: bool,
+    pub approved_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    pub warning: bool,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untrusted_conditions: Vec<String>,
+    #[serde(skip)]
+    pub grant: Grant,
+}
+
+impl Finding {
+    pub fn is_violation(&self) -> bool {
+        !self.approved && !self.warning
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub resource: Option<Resource>,
+    pub findings: Vec<Finding>,
+    pub action: Action,
+    pub mode: Option<Mode>,
+    pub remediation: Option<Plan>,
+    /// Why: for `ignored` and `error` verdicts, and a one-line summary otherwise.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventSummary>,
+}
+
+/// What a decision depends on besides the policy and the allowlist.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The day pairing expiry is judged against.
+    pub today: Date,
+    /// Overrides the allowlist's modes (the Lambda's `MODE`, the CLI's `--mode`).
+    pub mode: Option<Mode>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            today: Date::today(),
+            mode: None,
+        }
+    }
+}
+
+impl Decision {
+    pub fn ignored(resource: Option<Resource>, reason: impl Into<String>) -> Decision {
+        Decision::bare(Verdict::Ignored, resource, reason)
+    }
+
+    pub fn error(resource: Option<Resource>, reason: impl Into<String>) -> Decision {
+        Decision::bare(Verdict::Error, resource, reason)
+    }
+
+    fn bare(verdict: Verdict, resource: Option<Resource>, reason: impl Into<String>) -> Decision {
+        Decision {
+            verdict,
+            resource,
+            findings: Vec::new(),
+            action: Action::None,
+            mode: None,
+            remediation: None,
+            reason: reason.into(),
+            event: None,
+        }
+    }
+
+    pub fn violations(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_violation())
+    }
+}
+
+/// Decide a resource's policy (`None`: the resource has no policy).
+pub fn decide(
+    allowlist: &Allowlist,
+    resource: &Resource,
+    policy: Option<&PolicyDocument>,
+    opts: Options,
+) -> Decision {
+    let Some(doc) = policy else {
+        return Decision {
+            reason: format!("{} has no policy: nothing is shared", resource.spec()),
+            ..Decision::bare(Verdict::Compliant, Some(resource.clone()), "")
+        };
+    };
+    let (limit, what) = resource.kind.policy_limit();
+    let size = doc.compact_len();
+    if size > limit {
+        let err = crate::policy::PolicyError::OverLimit { size, limit, what };
+        return Decision::error(Some(resource.clone()), err.to_string());
+    }
+    let findings = evaluate(allowlist, resource, doc, opts.today);
+    let mode = opts.mode.unwrap_or_else(|| allowlist.mode_for(resource));
+    let n_bad = findings.iter().filter(|f| f.is_violation()).count();
+    let n_warn = findings.iter().filter(|f| f.warning).count();
+    if n_bad == 0 {
+        let reason = match (
+            findings
+                .iter()
+                .filter(|f| f.approved && f.scope != "internal")
+                .count(),
+            n_warn,
+        ) {
+            (0, 0) => "no cross-account access".to_string(),
+            (n, 0) => format!("{n} cross-account grant(s), all approved"),
+            (n, w) => format!("{n} approved cross-account grant(s), {w} warning(s)"),
+        };
+        return Decision {
+            findings,
+            mode: Some(mode),
+            reason,
+            ..Decision::bare(Verdict::Compliant, Some(resource.clone()), "")
+        };
+    }
+    let (plan, action) = match remediation::plan(doc, resource, &findings) {
+        Ok(plan) => match verify(allowlist, resource, &findings, &plan, opts.today) {
+            Ok(()) => {
+                let action = match mode {
+                    Mode::Alert => Action::Alert,
+                    Mode::Remediate => Action::Remediate,
+                    Mode::DryRun => Action::None,
+                };
+                (plan, action)
+            }
+            Err(why) => (
+                Plan::refused(why),
+                if mode == Mode::DryRun {
+                    Action::None
+                } else {
+                    Action::Alert
+                },
+            ),
+        },
+        Err(why) => (
+            Plan::refused(why),
+            if mode == Mode::DryRun {
+                Action::None
+            } else {
+                Action::Alert
+            },
+        ),
+    };
+    Decision {
+        verdict: Verdict::Violation,
+        resource: Some(resource.clone()),
+        reason: format!("{n_bad} unapproved grant(s) in {}", resource.spec()),
+        findings,
+        action,
+        mode: Some(mode),
+        remediation: Some(plan),
+        event: None,
+    }
+}
+
+/// Findings for every grant of a policy.
+pub fn evaluate(
+    allowlist: &Allowlist,
+    resource: &Resource,
+    doc: &PolicyDocument,
+    today: Date,
+) -> Vec<Finding> {
+    analysis::grants(doc, resource)
+        .into_iter()
+        .map(|g| judge(allowlist, resource, g, today))
+        .collect()
+}
+
+/// A plan is only offered if, applied, it leaves no unapproved grant and every approved
+/// grant and warning still stands. A plan that fails this is refused and the violation
+/// is alerted instead: the guard never removes approved access.
+fn verify(
+    allowlist: &Allowlist,
+    resource: &Resource,
+    before: &[Finding],
+    plan: &Plan,
+    today: Date,
+) -> Result<(), String> {
+    let Some(after_doc) = plan.resulting_document()? else {
+        return Ok(());
+    };
+    let after = evaluate(allowlist, resource, &after_doc, today);
+    if let Some(f) = after.iter().find(|f| f.is_violation()) {
+        return Err(format!(
+            "the planned policy would still let in {} ({})",
+            f.principal, f.reason
+        ));
+    }
+    for kept in before.iter().filter(|f| !f.is_violation()) {
+        let still = after.iter().any(|f| {
+            !f.is_violation()
+                && f.principal == kept.principal
+                && f.grant.who == kept.grant.who
+                && f.actions == kept.actions
+        });
+        if !still && kept.scope != "internal" {
+            return Err(format!(
+                "the planned policy would remove approved access of {}",
+                kept.principal
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn action_strings(a: &Actions) -> (Vec<String>, Option<Vec<String>>) {
+    match a {
+        Actions::Listed(v) => (v.clone(), None),
+        Actions::AllExcept(v) => (vec!["*".into()], Some(v.clone())),
+    }
+}
+
+struct Verdictlet {
+    approved: bool,
+    by: Option<String>,
+    ticket: Option<String>,
+    warning: bool,
+    reason: String,
+}
+
+fn yes(by: String, ticket: Option<String>, reason: String) -> Verdictlet {
+    Verdictlet {
+        approved: true,
+        by: Some(by),
+        ticket,
+        warning: false,
+        reason,
+    }
+}
+
+fn no(reason: String) -> Verdictlet {
+    Verdictlet {
+        approved: false,
+        by: None,
+        ticket: None,
+        warning: false,
+        reason,
+    }
+}
+
+fn judge(al: &Allowlist, res: &Resource, g: Grant, today: Date) -> Finding {
+    let (actions, not_actions) = action_strings(&g.actions);
+    let (account, org, scope) = match (&g.who, &g.nature) {
+        (_, Nature::Warning(_)) => (None, None, "service"),
+        (_, Nature::Internal(_)) => (Some(res.account.clone()), None, "internal"),
+        (Who::Public, _) => (Some("*".to_string()), None, "public"),
+        (Who::Account(a), _) if *a == res.account => (Some(a.clone()), None, "internal"),
+        (Who::Account(a), _) => (Some(a.clone()), None, "account"),
+        (Who::Org(o), _) => (None, Some(o.clone()), "org"),
+        (Who::Unresolvable(_), _) => (None, None, "unresolvable"),
+    };
+    let v = match (&g.nature, &g.who) {
+        (Nature::Internal(why), _) => yes("owner".into(), None, why.clone()),
+        (Nature::Forbidden(why), _) => no(why.clone()),
+        (Nature::Warning(why), _) => Verdictlet {
+            approved: false,
+            by: None,
+            ticket: None,
+            warning: true,
+            reason: why.clone(),
+        },
+        (Nature::Plain, Who::Account(a)) if *a == res.account => {
+            yes("owner".into(), None, "the owner's own account".into())
+        }
+        (Nature::Plain, Who::Account(a)) => approve_account(al, res, &g, a, today),
+        (Nature::Plain, Who::Org(o)) => approve_orgs(al, res, &g, std::slice::from_ref(o), today)
+            .unwrap_or_else(|why| {
+                no(format!(
+                    "access for every account of organization {o}: {why}"
+                ))
+            }),
+        (Nature::Plain, Who::Public) => approve_public(al, res, &g, today),
+        (Nature::Plain, Who::Unresolvable(why)) => no(format!(
+            "unresolvable principal ({why}): it can never be approved; remove it"
+        )),
+    };
+    let mut reason = v.reason;
+    if not_actions.is_some() && !v.approved {
+        reason.push_str("; NotAction in an Allow grants nearly every action");
+    }
+    Finding {
+        statement: g.statement,
+        sid: g.sid.clone(),
+        principal: g.principal.clone(),
+        account,
+        org,
+        scope,
+        actions,
+        not_actions,
+        approved: v.approved,
+        approved_by: v.by,
+        ticket: v.ticket,
+        warning: v.warning,
+        reason,
+        untrusted_conditions: g.untrusted_conditions.clone(),
+        grant: g,
+    }
+}
+
+/// Are all granted actions inside the approved ones (IAM wildcard coverage)?
+fn actions_within(granted: &Actions, approved: &Option<Vec<String>>) -> Result<(), String> {
+    let Some(approved) = approved else {
+        return Ok(());
+    };
+    match granted {
+        Actions::Listed(list) => match list
+            .iter()
+            .find(|g| !approved.iter().any(|a| wildcard::covers(a, g, true)))
+        {
+            None => Ok(()),
+            Some(g) => Err(format!(
+                "{g} is outside the approved actions [{}]",
+                approved.join(", ")
+            )),
+        },
+        Actions::AllExcept(_) if approved.iter().any(|a| a == "*") => Ok(()),
+        Actions::AllExcept(_) => Err(format!(
+            "NotAction grants nearly every action, outside [{}]",
+            approved.join(", ")
+        )),
+    }
+}
+
+fn expired(expires: Option<Date>, today: Date) -> Result<(), String> {
+    match expires {
+        Some(d) if today >= d => Err(format!("it expired on {d}")),
+        _ => Ok(()),
+    }
+}
+
+fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
+    match ticket {
+        Some(t) => format!("{kind} #{number} ({t})"),
+        None => format!("{kind} #{number}"),
+    }
+}
+
+fn scope_check(scope: &Scope, res: &Resource) -> Result<(), String> {
+    if scope.covers(res) {
+        Ok(())
+    } else if scope.owner != "*" && scope.owner != res.account {
+        Err(format!("it is for owner {}", scope.owner))
+    } else {
+        Err(format!("{} is not among its resources", res.spec()))
+    }
+}
+
+fn approve_account(
+    al: &Allowlist,
+    res: &Resource,
+    g: &Grant,
+    account: &str,
+    today: Date,
+) -> Verdictlet {
+    let mut misses = Vec::new();
+    for p in al.pairings.iter().filter(|p| p.trusted == account) {
+        let check = scope_check(&p.scope, res)
+            .and_then(|_| expired(p.expires, today))
+            .and_then(|_| actions_within(&g.actions, &p.actions))
+            .and_then(|_| {
+                if p.require_external_id && res.kind == ResourceKind::Role && !g.external_id {
+                    Err("the trust does not require sts:ExternalId, which it demands".to_string())
+                } else {
+                    Ok(())
+                }
+            });
+        let name = entry_name("pairing", p.number, &p.ticket);
+        match check {
+            Ok(()) => {
+                return yes(
+                    name.clone(),
+                    p.ticket.clone(),
+                    format!(
+                        "{name} approves {account} → {} for {}",
+                        res.account,
+                        res.spec()
+                    ),
+                )
+            }
+            Err(why) => misses.push(format!("{name} does not apply: {why}")),
+        }
+    }
+    if !g.orgs.is_empty() {
+        match approve_orgs(al, res, g, &g.orgs, today) {
+            Ok(v) => return v,
+            Err(why) => misses.push(why),
+        }
+    }
+    if misses.is_empty() {
+        no(format!(
+            "no [[pairing]] approves account {account} for {} (owner {})",
+            res.spec(),
+            res.account
+        ))
+    } else {
+        no(format!(
+            "account {account} is not approved: {}",
+            misses.join("; ")
+        ))
+    }
+}
+
+/// Every organisation the grant is limited to must be approved by an `[[org]]` entry.
+fn approve_orgs(
+    al: &Allowlist,
+    res: &Resource,
+    g: &Grant,
+    orgs: &[String],
+    today: Date,
+) -> Result<Verdictlet, String> {
+    let mut by = Vec::new();
+    let mut ticket = None;
+    for o in orgs {
+        let mut miss = None;
+        let hit = al.orgs.iter().filter(|e| &e.id == o).find(|e| {
+            let scope = Scope {
+                owner: "*".into(),
+                resources: e.resources.clone(),
+            };
+            let owner_ok = e.owners.iter().any(|w| w == "*" || *w == res.account);
+            let check = if owner_ok {
+                Ok(())
+            } else {
+                Err(format!("its owners do not include {}", res.account))
+            }
+            .and_then(|_| scope_check(&scope, res))
+            .and_then(|_| expired(e.expires, today))
+            .and_then(|_| actions_within(&g.actions, &e.actions));
+            match check {
+                Ok(()) => true,
+                Err(why) => {
+                    miss = Some(format!(
+                        "{} does not apply: {why}",
+                        entry_name("org", e.number, &e.ticket)
+                    ));
+                    false
+                }
+            }
+        });
+        match hit {
+            Some(e) => {
+                by.push(entry_name("org", e.number, &e.ticket));
+                ticket = ticket.or_else(|| e.ticket.clone());
+            }
+            None => {
+                return Err(
+                    miss.unwrap_or_else(|| format!("no [[org]] entry approves organization {o}"))
+                )
+            }
+        }
+    }
+    let name = by.join(", ");
+    Ok(yes(
+        name.clone(),
+        ticket,
+        format!(
+            "{name} approves principals of organization {}",
+            orgs.join(" or ")
+        ),
+    ))
+}
+
+fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Verdictlet {
+    let mut misses = Vec::new();
+    for p in &al.public {
+        let name = entry_name("public", p.number, &p.ticket);
+        match scope_check(&p.scope, res)
+            .and_then(|_| expired(p.expires, today))
+            .and_then(|_| actions_within(&g.actions, &p.actions))
+        {
+            Ok(()) => {
+                return yes(
+                    name.clone(),
+                    p.ticket.clone(),
+                    format!("{name} approves public access to {}", res.spec()),
+                )
+            }
+            Err(why) if p.scope.covers(res) => misses.push(format!("{name} does not apply: {why}")),
+            Err(_) => {}
+        }
+    }
+    if misses.is_empty() {
+        no(format!(
+            "public access: anyone on the internet; no [[public]] entry approves {}",
+            res.spec()
+        ))
+    } else {
+        no(format!(
+            "public access: anyone on the internet; {}",
+            misses.join("; ")
+        ))
+    }
+}

@@ -1,0 +1,430 @@
+//! CloudTrail events (SPEC §3): the EventBridge envelope, the bare record, and log files
+//! (`{"Records": […]}`). Read leniently, field by field, because real records vary: a
+//! `sessionIssuer` of `{}`, `bucketPolicy` as an object but IAM/KMS policies as strings
+//! (IAM's `responseElements` URL-encoded), `requestParameters: null` on failed calls,
+//! fields missing before eventVersion 1.08.
+
+use crate::policy::PolicyDocument;
+use crate::principal::{is_account_id, parse_arn};
+use crate::resource::{Resource, ResourceKind};
+use serde::Serialize;
+use serde_json::Value;
+
+pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+
+/// The calls crossguard guards: event name, event source, resource kind.
+pub const GUARDED: [(&str, &str, ResourceKind); 6] = [
+    ("PutBucketPolicy", "s3.amazonaws.com", ResourceKind::Bucket),
+    (
+        "DeleteBucketPolicy",
+        "s3.amazonaws.com",
+        ResourceKind::Bucket,
+    ),
+    ("CreateRole", "iam.amazonaws.com", ResourceKind::Role),
+    (
+        "UpdateAssumeRolePolicy",
+        "iam.amazonaws.com",
+        ResourceKind::Role,
+    ),
+    ("CreateKey", "kms.amazonaws.com", ResourceKind::Key),
+    ("PutKeyPolicy", "kms.amazonaws.com", ResourceKind::Key),
+];
+
+/// Who did what, when, from where: carried into decisions, alerts and evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EventSummary {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub source: Option<String>,
+    pub time: Option<String>,
+    pub region: Option<String>,
+    /// The account the event was recorded in.
+    pub account: Option<String>,
+    pub actor: Option<String>,
+    /// For an assumed role, the role's ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_role: Option<String>,
+    pub actor_type: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl EventSummary {
+    /// The ARNs `ignore_actors` is matched against.
+    pub fn actor_arns(&self) -> Vec<&str> {
+        self.actor
+            .iter()
+            .chain(self.actor_role.iter())
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// The policy an event carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CarriedPolicy {
+    Document(PolicyDocument),
+    /// The call leaves no policy of its own (DeleteBucketPolicy; CreateKey with the
+    /// default key policy, which lets in the owner alone).
+    None(&'static str),
+    /// The event's copy could not be read; the live policy can still be.
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParsedEvent {
+    /// A guarded call that succeeded.
+    Guarded {
+        summary: EventSummary,
+        resource: Resource,
+        policy: CarriedPolicy,
+    },
+    /// Recorded, not acted on.
+    Ignored {
+        summary: EventSummary,
+        resource: Option<Resource>,
+        reason: String,
+    },
+    /// A guarded call crossguard cannot make sense of.
+    Invalid {
+        summary: EventSummary,
+        reason: String,
+    },
+}
+
+impl ParsedEvent {
+    pub fn summary(&self) -> &EventSummary {
+        match self {
+            ParsedEvent::Guarded { summary, .. }
+            | ParsedEvent::Ignored { summary, .. }
+            | ParsedEvent::Invalid { summary, .. } => summary,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    #[error("not a CloudTrail event: expected an EventBridge event, a CloudTrail record or a log file with \"Records\"")]
+    Shape,
+}
+
+/// The CloudTrail records inside any accepted input, with what each envelope said.
+pub enum Record<'a> {
+    CloudTrail(&'a Value),
+    /// An EventBridge event of another detail-type.
+    OtherDetailType {
+        id: Option<String>,
+        detail_type: String,
+    },
+}
+
+pub fn records(input: &Value) -> Result<Vec<Record<'_>>, EventError> {
+    let Value::Object(map) = input else {
+        return Err(EventError::Shape);
+    };
+    if let Some(detail) = map.get("detail") {
+        let dt = map.get("detail-type").and_then(Value::as_str).unwrap_or("");
+        if dt != DETAIL_TYPE {
+            return Ok(vec![Record::OtherDetailType {
+                id: str_of(input, "id"),
+                detail_type: dt.to_string(),
+            }]);
+        }
+        return if detail.is_object() {
+            Ok(vec![Record::CloudTrail(detail)])
+        } else {
+            Err(EventError::Shape)
+        };
+    }
+    if let Some(list) = map.get("Records") {
+        return match list {
+            Value::Array(items) => Ok(items.iter().map(Record::CloudTrail).collect()),
+            _ => Err(EventError::Shape),
+        };
+    }
+    if map.contains_key("eventName") || map.contains_key("eventSource") {
+        return Ok(vec![Record::CloudTrail(input)]);
+    }
+    Err(EventError::Shape)
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn path<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn path_str(v: &Value, keys: &[&str]) -> Option<String> {
+    match path(v, keys)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `arn:aws:sts::A:assumed-role/R/session` → `arn:aws:iam::A:role/R` (path unknown).
+fn role_of_session(arn: &str) -> Option<String> {
+    let a = parse_arn(arn)?;
+    let role = a
+        .resource
+        .strip_prefix("assumed-role/")?
+        .split('/')
+        .next()?;
+    Some(format!(
+        "arn:{}:iam::{}:role/{role}",
+        a.partition, a.account
+    ))
+}
+
+pub fn summarize(record: &Value) -> EventSummary {
+    let ui = record.get("userIdentity").cloned().unwrap_or(Value::Null);
+    let actor = path_str(&ui, &["arn"]);
+    let actor_role = path_str(&ui, &["sessionContext", "sessionIssuer", "arn"])
+        .or_else(|| actor.as_deref().and_then(role_of_session));
+    let error_code = match record.get("errorCode") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(Value::String(_)) => None,
+        Some(other) => Some(other.to_string()),
+    };
+    EventSummary {
+        id: str_of(record, "eventID"),
+        name: str_of(record, "eventName"),
+        source: str_of(record, "eventSource"),
+        time: str_of(record, "eventTime"),
+        region: str_of(record, "awsRegion"),
+        account: str_of(record, "recipientAccountId").or_else(|| path_str(&ui, &["accountId"])),
+        actor,
+        actor_role,
+        actor_type: path_str(&ui, &["type"]),
+        source_ip: str_of(record, "sourceIPAddress"),
+        user_agent: str_of(record, "userAgent"),
+        error_code,
+        error_message: str_of(record, "errorMessage"),
+    }
+}
+
+/// The owner account: the event's resource entry of the right type, else the account
+/// that recorded the event.
+fn owner_of(record: &Value, kind: ResourceKind, summary: &EventSummary) -> Option<String> {
+    let want = match kind {
+        ResourceKind::Bucket => "AWS::S3::Bucket",
+        ResourceKind::Role => "AWS::IAM::Role",
+        ResourceKind::Key => "AWS::KMS::Key",
+    };
+    record
+        .get("resources")
+        .and_then(Value::as_array)
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r.get("type").and_then(Value::as_str) == Some(want))
+        })
+        .and_then(|r| str_of(r, "accountId"))
+        .or_else(|| summary.account.clone())
+}
+
+fn resource_arn(record: &Value, kind: ResourceKind) -> Option<String> {
+    let want = match kind {
+        ResourceKind::Bucket => "AWS::S3::Bucket",
+        ResourceKind::Role => "AWS::IAM::Role",
+        ResourceKind::Key => "AWS::KMS::Key",
+    };
+    record
+        .get("resources")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("type").and_then(Value::as_str) == Some(want))
+        .and_then(|r| str_of(r, "ARN"))
+}
+
+fn carried(v: Option<&Value>, missing: &str) -> CarriedPolicy {
+    match v {
+        None | Some(Value::Null) => CarriedPolicy::Unreadable(missing.to_string()),
+        Some(Value::String(s)) if s.is_empty() => CarriedPolicy::Unreadable(missing.to_string()),
+        Some(v) => match PolicyDocument::from_json(v) {
+            Ok(d) => CarriedPolicy::Document(d),
+            Err(e) => CarriedPolicy::Unreadable(format!("the event's policy is unreadable: {e}")),
+        },
+    }
+}
+
+/// Parse one CloudTrail record.
+pub fn parse_record(record: &Value) -> ParsedEvent {
+    let summary = summarize(record);
+    let name = summary.name.clone().unwrap_or_default();
+    let source = summary.source.clone().unwrap_or_default();
+    let Some(&(_, want_source, kind)) = GUARDED.iter().find(|(n, _, _)| *n == name) else {
+        let what = if name.is_empty() {
+            "a record without eventName".to_string()
+        } else {
+            format!("{name} ({source})")
+        };
+        return ParsedEvent::Ignored {
+            reason: format!("{what} is not a policy change crossguard guards"),
+            summary,
+            resource: None,
+        };
+    };
+    if source != want_source {
+        return ParsedEvent::Ignored {
+            reason: format!(
+                "{name} from {source:?} is not the {want_source} call crossguard guards"
+            ),
+            summary,
+            resource: None,
+        };
+    }
+    let resource = resource_of(record, kind, &summary);
+    if let Some(code) = &summary.error_code {
+        let msg = summary
+            .error_message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return ParsedEvent::Ignored {
+            reason: format!("the call failed ({code}{msg}): nothing changed"),
+            resource: resource.ok(),
+            summary,
+        };
+    }
+    let resource = match resource {
+        Ok(r) => r,
+        Err(reason) => return ParsedEvent::Invalid { summary, reason },
+    };
+    let req = record.get("requestParameters").unwrap_or(&Value::Null);
+    let policy = match name.as_str() {
+        "PutBucketPolicy" => carried(
+            req.get("bucketPolicy"),
+            "PutBucketPolicy carries no requestParameters.bucketPolicy",
+        ),
+        "DeleteBucketPolicy" => CarriedPolicy::None("the bucket policy was deleted"),
+        "CreateRole" => {
+            let p = req.get("assumeRolePolicyDocument").or_else(|| {
+                path(
+                    record,
+                    &["responseElements", "role", "assumeRolePolicyDocument"],
+                )
+            });
+            carried(p, "CreateRole carries no assumeRolePolicyDocument")
+        }
+        "UpdateAssumeRolePolicy" => carried(
+            req.get("policyDocument"),
+            "UpdateAssumeRolePolicy carries no policyDocument",
+        ),
+        "CreateKey" => match req.get("policy") {
+            None | Some(Value::Null) => CarriedPolicy::None(
+                "the key was created with the default key policy: the owner account alone",
+            ),
+            p => carried(p, "CreateKey carries an empty policy"),
+        },
+        _ => carried(req.get("policy"), "PutKeyPolicy carries no policy"),
+    };
+    ParsedEvent::Guarded {
+        summary,
+        resource,
+        policy,
+    }
+}
+
+fn resource_of(
+    record: &Value,
+    kind: ResourceKind,
+    summary: &EventSummary,
+) -> Result<Resource, String> {
+    let name = summary.name.as_deref().unwrap_or("");
+    let req = record.get("requestParameters").unwrap_or(&Value::Null);
+    let owner = owner_of(record, kind, summary)
+        .ok_or_else(|| format!("{name} names no account (recipientAccountId)"))?;
+    if !is_account_id(&owner) {
+        return Err(format!(
+            "{name}: account {owner:?} is not a 12-digit AWS account id"
+        ));
+    }
+    let region = summary.region.as_deref();
+    let id = match kind {
+        ResourceKind::Bucket => str_of(req, "bucketName")
+            .ok_or_else(|| format!("{name} has no requestParameters.bucketName"))?,
+        ResourceKind::Role => path_str(record, &["responseElements", "role", "arn"])
+            .filter(|a| parse_arn(a).is_some_and(|p| p.account == owner))
+            .or_else(|| str_of(req, "roleName"))
+            .ok_or_else(|| format!("{name} has no requestParameters.roleName"))?,
+        ResourceKind::Key => path_str(record, &["responseElements", "keyMetadata", "arn"])
+            .or_else(|| resource_arn(record, kind))
+            .or_else(|| str_of(req, "keyId"))
+            .ok_or_else(|| format!("{name} names no key (keyId / keyMetadata)"))?,
+    };
+    Resource::new(kind, &id, &owner, region).map_err(|e| format!("{name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn input_shapes() {
+        let rec = json!({"eventName": "PutKeyPolicy", "eventSource": "kms.amazonaws.com"});
+        assert_eq!(records(&rec).unwrap().len(), 1);
+        let env = json!({"detail-type": DETAIL_TYPE, "detail": rec});
+        assert!(matches!(records(&env).unwrap()[0], Record::CloudTrail(_)));
+        let other = json!({"id": "x", "detail-type": "Object Created", "detail": {}});
+        assert!(matches!(
+            records(&other).unwrap()[0],
+            Record::OtherDetailType { .. }
+        ));
+        let log = json!({"Records": [rec, rec]});
+        assert_eq!(records(&log).unwrap().len(), 2);
+        assert_eq!(records(&json!([1])).err(), Some(EventError::Shape));
+        assert_eq!(records(&json!({"foo": 1})).err(), Some(EventError::Shape));
+    }
+
+    #[test]
+    fn session_role_is_derived() {
+        assert_eq!(
+            role_of_session("arn:aws:sts::222222222222:assumed-role/crossguard-bucket-guard/s")
+                .as_deref(),
+            Some("arn:aws:iam::222222222222:role/crossguard-bucket-guard")
+        );
+        let s = summarize(
+            &json!({"userIdentity": {"arn": "arn:aws:sts::222222222222:assumed-role/R/s", "sessionContext": {"sessionIssuer": {}}}}),
+        );
+        assert_eq!(
+            s.actor_role.as_deref(),
+            Some("arn:aws:iam::222222222222:role/R")
+        );
+    }
+
+    #[test]
+    fn failed_and_unguarded_calls_are_ignored() {
+        let failed = json!({"eventName": "PutBucketPolicy", "eventSource": "s3.amazonaws.com", "errorCode": "AccessDenied",
+            "recipientAccountId": "222222222222", "requestParameters": null});
+        let ParsedEvent::Ignored { reason, .. } = parse_record(&failed) else {
+            panic!()
+        };
+        assert!(reason.contains("failed (AccessDenied)"), "{reason}");
+        let other = json!({"eventName": "PutBucketAcl", "eventSource": "s3.amazonaws.com"});
+        assert!(matches!(parse_record(&other), ParsedEvent::Ignored { .. }));
+        let spoof = json!({"eventName": "PutBucketPolicy", "eventSource": "evil.example.com"});
+        assert!(matches!(parse_record(&spoof), ParsedEvent::Ignored { .. }));
+    }
+
+    #[test]
+    fn bad_accounts_are_invalid() {
+        let r = json!({"eventName": "UpdateAssumeRolePolicy", "eventSource": "iam.amazonaws.com", "recipientAccountId": "000000000",
+            "requestParameters": {"roleName": "r", "policyDocument": "{}"}});
+        let ParsedEvent::Invalid { reason, .. } = parse_record(&r) else {
+            panic!()
+        };
+        assert!(reason.contains("not a 12-digit"), "{reason}");
+    }
+}

@@ -1,0 +1,118 @@
+//! crossguard's engine: decides which outside accounts (or the whole internet) an S3
+//! bucket policy, IAM role trust policy or KMS key policy lets in, checks each grant
+//! against an allowlist of approved account pairings, and plans the surgical removal of
+//! the unapproved ones. Pure: no AWS SDK, no I/O but the clock in [`Options::default`].
+//!
+//! Layers, each usable alone: [`policy`] (documents in every delivered form) →
+//! [`analysis`] (grants) → [`decision`] (approval, verdict, action) → [`remediation`]
+//! (the plan), with [`allowlist`] and [`event`] (CloudTrail) beside them.
+
+pub mod allowlist;
+pub mod analysis;
+pub mod condition;
+pub mod date;
+pub mod decision;
+pub mod event;
+pub mod policy;
+pub mod principal;
+pub mod remediation;
+pub mod render;
+pub mod resource;
+pub mod wildcard;
+
+pub use allowlist::{Allowlist, AllowlistError, Mode};
+pub use date::Date;
+pub use decision::{decide, Action, Decision, Finding, Options, Verdict};
+pub use event::{CarriedPolicy, EventError, EventSummary, ParsedEvent};
+pub use policy::{PolicyDocument, PolicyError};
+pub use remediation::{Plan, PlanKind};
+pub use resource::{Resource, ResourceKind};
+
+use serde_json::Value;
+
+/// Decide a parsed event on the policy it carries, as the guard would offline.
+/// The Lambda reads the live policy instead and calls [`decide_with_policy`].
+pub fn decide_parsed(allowlist: &Allowlist, parsed: ParsedEvent, opts: Options) -> Decision {
+    match parsed {
+        ParsedEvent::Guarded {
+            summary,
+            resource,
+            policy,
+        } => decide_with_policy(allowlist, summary, resource, policy, opts),
+        ParsedEvent::Ignored {
+            summary,
+            resource,
+            reason,
+        } => Decision {
+            event: Some(summary),
+            ..Decision::ignored(resource, reason)
+        },
+        ParsedEvent::Invalid { summary, reason } => Decision {
+            event: Some(summary),
+            ..Decision::error(None, reason)
+        },
+    }
+}
+
+/// Decide a guarded event on a given policy (the event's copy, or the live one).
+pub fn decide_with_policy(
+    allowlist: &Allowlist,
+    summary: EventSummary,
+    resource: Resource,
+    policy: CarriedPolicy,
+    opts: Options,
+) -> Decision {
+    if let Some(pattern) = allowlist.ignores_actor(&summary.actor_arns()) {
+        let who = summary.actor.clone().unwrap_or_default();
+        return Decision {
+            event: Some(summary),
+            ..Decision::ignored(
+                Some(resource),
+                format!("actor {who} matches ignore_actors {pattern:?}: recorded, not acted on"),
+            )
+        };
+    }
+    let mut d = match policy {
+        CarriedPolicy::Document(doc) => decide(allowlist, &resource, Some(&doc), opts),
+        CarriedPolicy::None(why) => Decision {
+            reason: why.to_string(),
+            ..decide(allowlist, &resource, None, opts)
+        },
+        CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
+    };
+    d.event = Some(summary);
+    d
+}
+
+/// Decide every CloudTrail record in an input: an EventBridge event, a bare record, or
+/// a log file's `{"Records": […]}`.
+pub fn decide_event(
+    allowlist: &Allowlist,
+    input: &Value,
+    opts: Options,
+) -> Result<Vec<Decision>, EventError> {
+    Ok(event::records(input)?
+        .into_iter()
+        .map(|r| match r {
+            event::Record::CloudTrail(rec) => {
+                decide_parsed(allowlist, event::parse_record(rec), opts)
+            }
+            event::Record::OtherDetailType { id, detail_type } => {
+                let summary = EventSummary {
+                    id,
+                    ..EventSummary::default()
+                };
+                Decision {
+                    event: Some(summary),
+                    ..Decision::ignored(
+                        None,
+                        format!(
+                            "EventBridge detail-type {detail_type:?} is not {:?}",
+                            event::DETAIL_TYPE
+                        ),
+                    )
+                }
+            }
+        })
+        .collect())
+}

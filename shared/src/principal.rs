@@ -1,0 +1,294 @@
+//! Principals: who a policy names, resolved to the account (or everyone) it lets in.
+
+use serde::Serialize;
+
+pub const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// A 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Prefixes of IAM unique ids (user, role, group, …). A policy shows one in place of an
+/// ARN when the identity it named was deleted: the account can no longer be told.
+const UNIQUE_ID_PREFIXES: [&str; 8] = [
+    "AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "ASIA", "AKIA",
+];
+
+pub fn is_unique_id(s: &str) -> bool {
+    s.len() >= 16
+        && UNIQUE_ID_PREFIXES.iter().any(|p| s.starts_with(p))
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// The parts of an ARN crossguard reads: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
+    let mut parts = s.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    Some(Arn {
+        partition: parts.next()?,
+        service: parts.next()?,
+        region: parts.next()?,
+        account: parts.next()?,
+        resource: parts.next()?,
+    })
+}
+
+/// The partition an AWS region belongs to.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The type key of a principal entry: `{"AWS": …}`, `{"Service": …}`, …
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub enum PrincipalType {
+    /// `"Principal": "*"`, written as a bare string.
+    Star,
+    #[serde(rename = "AWS")]
+    Aws,
+    Service,
+    Federated,
+    CanonicalUser,
+    /// Any other key: IAM would reject it, crossguard reports it and cannot approve it.
+    Other,
+}
+
+impl PrincipalType {
+    pub fn from_key(key: &str) -> PrincipalType {
+        match key {
+            "AWS" => PrincipalType::Aws,
+            "Service" => PrincipalType::Service,
+            "Federated" => PrincipalType::Federated,
+            "CanonicalUser" => PrincipalType::CanonicalUser,
+            _ => PrincipalType::Other,
+        }
+    }
+}
+
+/// What one principal value lets in, before conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Everyone, anonymous callers included.
+    Anyone,
+    /// Principals of this account (its root, or a user/role/session in it).
+    Account(String),
+    /// An AWS service acting on someone's behalf.
+    Service(String),
+    /// Identities of an OIDC or SAML provider. `account` is the provider's account when
+    /// it is an IAM provider ARN, `None` for global web-identity providers.
+    Federated {
+        provider: String,
+        account: Option<String>,
+        saml: bool,
+    },
+    /// A principal whose account cannot be told (unique id, canonical user, malformed).
+    Unresolvable(String),
+}
+
+/// Resolve one principal value of the given type.
+pub fn resolve(kind: PrincipalType, value: &str) -> Reach {
+    match kind {
+        PrincipalType::Star => Reach::Anyone,
+        PrincipalType::Aws => resolve_aws(value),
+        PrincipalType::Service => {
+            if value == "*" {
+                Reach::Anyone
+            } else {
+                Reach::Service(value.to_string())
+            }
+        }
+        PrincipalType::Federated => resolve_federated(value),
+        PrincipalType::CanonicalUser => Reach::Unresolvable(
+            "a canonical user id cannot be mapped to an account without asking S3".into(),
+        ),
+        PrincipalType::Other => Reach::Unresolvable("unknown principal type".into()),
+    }
+}
+
+fn resolve_aws(value: &str) -> Reach {
+    if value == "*" {
+        return Reach::Anyone;
+    }
+    if is_account_id(value) {
+        return Reach::Account(value.to_string());
+    }
+    if is_unique_id(value) {
+        return Reach::Unresolvable(format!(
+            "{value} is a unique id: the identity it named was deleted, its account is unknown"
+        ));
+    }
+    match parse_arn(value) {
+        Some(arn)
+            if PARTITIONS.contains(&arn.partition)
+                && (arn.service == "iam" || arn.service == "sts")
+                && arn.region.is_empty() =>
+        {
+            if is_account_id(arn.account) && arn_resource_ok(arn.service, arn.resource) {
+                Reach::Account(arn.account.to_string())
+            } else if arn.account == "cloudfront" {
+                Reach::Unresolvable(
+                    "a CloudFront origin access identity is not an account principal".into(),
+                )
+            } else if arn.account.contains(['*', '?']) || arn.resource.contains(['*', '?']) {
+                // IAM refuses wildcards in principal ARNs; S3 and KMS have accepted some.
+                Reach::Unresolvable(format!("wildcard in principal ARN {value}"))
+            } else {
+                Reach::Unresolvable(format!("{value} is not a valid IAM principal ARN"))
+            }
+        }
+        _ => Reach::Unresolvable(format!("{value} is not an account id or IAM principal ARN")),
+    }
+}
+
+fn arn_resource_ok(service: &str, resource: &str) -> bool {
+    match service {
+        "iam" => {
+            resource == "root"
+                || resource.starts_with("user/")
+                || resource.starts_with("role/")
+                || resource.starts_with("federated-user/")
+                || resource.starts_with("group/")
+        }
+        "sts" => resource.starts_with("assumed-role/") || resource.starts_with("federated-user/"),
+        _ => false,
+    }
+}
+
+fn resolve_federated(value: &str) -> Reach {
+    if value == "*" {
+        return Reach::Anyone;
+    }
+    if let Some(arn) = parse_arn(value) {
+        if arn.service == "iam" && is_account_id(arn.account) {
+            if let Some(host) = arn.resource.strip_prefix("oidc-provider/") {
+                return Reach::Federated {
+                    provider: host.to_string(),
+                    account: Some(arn.account.to_string()),
+                    saml: false,
+                };
+            }
+            if arn.resource.starts_with("saml-provider/") {
+                return Reach::Federated {
+                    provider: arn.resource.to_string(),
+                    account: Some(arn.account.to_string()),
+                    saml: true,
+                };
+            }
+        }
+        return Reach::Unresolvable(format!("{value} is not an IAM identity provider ARN"));
+    }
+    // Global web-identity providers named by host: cognito-identity.amazonaws.com,
+    // accounts.google.com, graph.facebook.com, www.amazon.com.
+    Reach::Federated {
+        provider: value.to_string(),
+        account: None,
+        saml: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(v: &str) -> Reach {
+        resolve(PrincipalType::Aws, v)
+    }
+
+    #[test]
+    fn aws_forms() {
+        assert_eq!(aws("*"), Reach::Anyone);
+        assert_eq!(aws("111111111111"), Reach::Account("111111111111".into()));
+        for arn in [
+            "arn:aws:iam::111111111111:root",
+            "arn:aws:iam::111111111111:user/alice",
+            "arn:aws:iam::111111111111:role/path/to/R",
+            "arn:aws:sts::111111111111:assumed-role/R/session",
+            "arn:aws-cn:iam::111111111111:root",
+            "arn:aws-us-gov:iam::111111111111:role/R",
+        ] {
+            assert_eq!(aws(arn), Reach::Account("111111111111".into()), "{arn}");
+        }
+        assert!(matches!(
+            aws("AROAEXAMPLEEXAMPLE1234"),
+            Reach::Unresolvable(_)
+        ));
+        assert!(matches!(
+            aws("AIDAJQABLZS4A3QDU576Q"),
+            Reach::Unresolvable(_)
+        ));
+        assert!(matches!(aws("11111111111"), Reach::Unresolvable(_)));
+        assert!(matches!(aws("arn:aws:iam::*:root"), Reach::Unresolvable(_)));
+        assert!(matches!(
+            aws("arn:foo:iam::111111111111:root"),
+            Reach::Unresolvable(_)
+        ));
+        assert!(matches!(aws("arn:aws:s3:::bucket"), Reach::Unresolvable(_)));
+        assert!(matches!(
+            aws("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E1"),
+            Reach::Unresolvable(_)
+        ));
+    }
+
+    #[test]
+    fn other_forms() {
+        assert_eq!(resolve(PrincipalType::Star, "*"), Reach::Anyone);
+        assert_eq!(
+            resolve(PrincipalType::Service, "cloudtrail.amazonaws.com"),
+            Reach::Service("cloudtrail.amazonaws.com".into())
+        );
+        assert_eq!(
+            resolve(
+                PrincipalType::Federated,
+                "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"
+            ),
+            Reach::Federated {
+                provider: "token.actions.githubusercontent.com".into(),
+                account: Some("222222222222".into()),
+                saml: false
+            }
+        );
+        assert!(matches!(
+            resolve(
+                PrincipalType::Federated,
+                "arn:aws:iam::222222222222:saml-provider/Okta"
+            ),
+            Reach::Federated { saml: true, .. }
+        ));
+        assert!(matches!(
+            resolve(
+                PrincipalType::CanonicalUser,
+                "79a59df900b949e55d96a1e698fbaced"
+            ),
+            Reach::Unresolvable(_)
+        ));
+    }
+
+    #[test]
+    fn arns() {
+        let a = parse_arn("arn:aws:kms:us-east-1:111111111111:key/abc").unwrap();
+        assert_eq!(a.account, "111111111111");
+        assert_eq!(a.resource, "key/abc");
+        assert!(parse_arn("nope").is_none());
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
+    }
+}

@@ -1,0 +1,394 @@
+//! The remediation plan (SPEC §4): the smallest edit of the policy that removes exactly
+//! the unapproved grants. A principal is cut from its statement's list; a statement goes
+//! only when nothing is left in it; a wide principal narrowed by condition values to
+//! several accounts loses only the unapproved values. The edit works on the document's
+//! raw JSON, so every field crossguard does not interpret stays as it was.
+
+use crate::analysis::{self, Via, Who};
+use crate::condition::{self, Target};
+use crate::decision::Finding;
+use crate::policy::{PolicyDocument, Principals};
+use crate::principal::{self, Reach};
+use crate::resource::{Resource, ResourceKind};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// Replace the policy with `policy`.
+    PutPolicy,
+    /// Nothing is left: delete the bucket policy.
+    DeletePolicy,
+    /// Nothing is left of a role trust: replace it with `policy`, which denies everyone.
+    DenyAllTrust,
+    /// No safe plan: alert only (`reason` says why).
+    Refused,
+}
+
+/// A grant the plan takes away, with what it was, so that a person can restore it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Removed {
+    pub statement: usize,
+    pub sid: Option<String>,
+    pub principal: String,
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// What was cut: `principal`, `statement`, or `condition value OP KEY = VALUE`.
+    pub cut: String,
+    /// The statement as it was before the plan.
+    pub original_statement: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub kind: PlanKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+    pub removed: Vec<Removed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Plan {
+    pub fn refused(reason: String) -> Plan {
+        Plan {
+            kind: PlanKind::Refused,
+            policy: None,
+            removed: Vec::new(),
+            reason: Some(reason),
+        }
+    }
+
+    /// The policy the resource has once the plan is applied (`None`: no policy).
+    pub fn resulting_document(&self) -> Result<Option<PolicyDocument>, String> {
+        match (&self.kind, &self.policy) {
+            (PlanKind::PutPolicy | PlanKind::DenyAllTrust, Some(p)) => {
+                PolicyDocument::from_value(p.clone())
+                    .map(Some)
+                    .map_err(|e| format!("planned policy is invalid: {e}"))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A trust policy that lets nobody assume the role: what a trust left empty becomes.
+pub fn deny_all_trust() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "CrossguardDenyAll",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"]
+        }]
+    })
+}
+
+fn owner_root(resource: &Resource) -> String {
+    format!(
+        "arn:{}:iam::{}:root",
+        resource.partition(),
+        resource.account
+    )
+}
+
+/// The default key policy statement that keeps a key administrable by its owner.
+fn owner_admin_statement(resource: &Resource) -> Value {
+    json!({
+        "Sid": "Enable IAM User Permissions",
+        "Effect": "Allow",
+        "Principal": {"AWS": owner_root(resource)},
+        "Action": "kms:*",
+        "Resource": "*"
+    })
+}
+
+fn target_of(who: &Who) -> Option<Target> {
+    match who {
+        Who::Account(a) => Some(Target::Account(a.clone())),
+        Who::Org(o) => Some(Target::Org(o.clone())),
+        Who::Unresolvable(u) => Some(Target::Unknown(u.clone())),
+        Who::Public => None,
+    }
+}
+
+/// Plan the removal of every violating finding. Errors say why no safe plan exists.
+pub fn plan(
+    doc: &PolicyDocument,
+    resource: &Resource,
+    findings: &[Finding],
+) -> Result<Plan, String> {
+    let mut raw = doc.raw_statements();
+    let mut removed = Vec::new();
+    let mut drop_statement = BTreeSet::new();
+    let by_statement: BTreeMap<usize, Vec<&Finding>> =
+        findings.iter().fold(BTreeMap::new(), |mut m, f| {
+            m.entry(f.statement).or_insert_with(Vec::new).push(f);
+            m
+        });
+    for (&s, fs) in &by_statement {
+        if !fs.iter().any(|f| f.is_violation()) {
+            continue;
+        }
+        let st = &doc.statements[s];
+        let original = raw[s].clone();
+        let note = |f: &Finding, cut: String| Removed {
+            statement: s,
+            sid: f.sid.clone(),
+            principal: f.principal.clone(),
+            account: f.account.clone(),
+            org: f.org.clone(),
+            cut,
+            original_statement: original.clone(),
+        };
+        let Principals::Listed(entries) = &st.principals else {
+            // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
+            // statement can be cut.
+            drop_statement.insert(s);
+            removed.extend(
+                fs.iter()
+                    .filter(|f| f.is_violation())
+                    .map(|f| note(f, "statement".into())),
+            );
+            continue;
+        };
+        let mut cut_entries = BTreeSet::new();
+        let mut cut_targets: Vec<Target> = Vec::new();
+        for (i, _) in entries.iter().enumerate() {
+            let of_entry: Vec<&&Finding> = fs.iter().filter(|f| f.grant.entry == Some(i)).collect();
+            if of_entry.is_empty() || !of_entry.iter().any(|f| f.is_violation()) {
+                continue;
+            }
+            if of_entry.iter().all(|f| f.is_violation()) {
+                cut_entries.insert(i);
+                removed.extend(of_entry.iter().map(|f| note(f, "principal".into())));
+                continue;
+            }
+            for f in of_entry.iter().filter(|f| f.is_violation()) {
+                match (f.grant.via, target_of(&f.grant.who)) {
+                    (Via::Condition, Some(t)) => {
+                        if !cut_targets.contains(&t) {
+                            cut_targets.push(t);
+                        }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{} in statement {s} lets in both approved and unapproved callers, and no condition value \
+                             separates them",
+                            f.principal
+                        ))
+                    }
+                }
+            }
+        }
+        let Value::Object(stmt) = &mut raw[s] else {
+            return Err(format!("statement {s} is not an object"));
+        };
+        if !cut_targets.is_empty() {
+            let cuts = cut_condition_values(stmt, &cut_targets)?;
+            for (t, what) in cuts {
+                for f in fs
+                    .iter()
+                    .filter(|f| f.is_violation() && target_of(&f.grant.who).as_ref() == Some(&t))
+                {
+                    removed.push(note(f, what.clone()));
+                }
+            }
+        }
+        if !cut_entries.is_empty() {
+            let add_owner = resource.kind == ResourceKind::Key
+                && cut_entries.iter().any(|&i| {
+                    principal::resolve(entries[i].kind, &entries[i].value) == Reach::Anyone
+                });
+            let left =
+                rebuild_principal(stmt, &cut_entries, add_owner.then(|| owner_root(resource)));
+            if !left {
+                drop_statement.insert(s);
+            }
+        }
+    }
+    let mut kept: Vec<Value> = raw
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !drop_statement.contains(i))
+        .map(|(_, v)| v)
+        .collect();
+    for r in removed
+        .iter_mut()
+        .filter(|r| drop_statement.contains(&r.statement))
+    {
+        if r.cut == "principal" {
+            r.cut = "principal (and its statement, left empty)".into();
+        }
+    }
+
+    if resource.kind == ResourceKind::Key {
+        let probe = document_with(doc, kept.clone(), false)?;
+        let owner_kept = analysis::grants(&probe, resource)
+            .iter()
+            .any(|g| g.who == Who::Account(resource.account.clone()));
+        if !owner_kept {
+            kept.insert(0, owner_admin_statement(resource));
+        }
+    }
+    let any_allow = kept
+        .iter()
+        .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
+    let (kind, policy) = match resource.kind {
+        ResourceKind::Bucket if kept.is_empty() => (PlanKind::DeletePolicy, None),
+        ResourceKind::Role if !any_allow => (PlanKind::DenyAllTrust, Some(deny_all_trust())),
+        _ => {
+            let single =
+                matches!(doc.raw.get("Statement"), Some(Value::Object(_))) && kept.len() == 1;
+            (
+                PlanKind::PutPolicy,
+                Some(document_with(doc, kept, single)?.to_json()),
+            )
+        }
+    };
+    Ok(Plan {
+        kind,
+        policy,
+        removed,
+        reason: None,
+    })
+}
+
+fn document_with(
+    doc: &PolicyDocument,
+    statements: Vec<Value>,
+    single: bool,
+) -> Result<PolicyDocument, String> {
+    let mut raw = doc.raw.clone();
+    let value = if single {
+        statements.into_iter().next().unwrap_or(Value::Null)
+    } else {
+        Value::Array(statements)
+    };
+    raw.insert("Statement".into(), value);
+    PolicyDocument::from_value(Value::Object(raw))
+        .map_err(|e| format!("planned policy is invalid: {e}"))
+}
+
+/// Remove the principal entries at `cut` (indices in parse order), keeping each type's
+/// string-or-list form. `add` (the owner's root) replaces a cut `*` in a key policy.
+/// Returns whether any principal is left.
+fn rebuild_principal(
+    stmt: &mut Map<String, Value>,
+    cut: &BTreeSet<usize>,
+    add: Option<String>,
+) -> bool {
+    let mut out = Map::new();
+    match stmt.get("Principal") {
+        // `"Principal": "*"` is the statement's one entry, index 0.
+        Some(Value::String(_)) if !cut.contains(&0) => return true,
+        Some(Value::Object(map)) => {
+            let mut index = 0usize;
+            for (key, values) in map {
+                let (list, was_string) = match values {
+                    Value::String(s) => (vec![Value::String(s.clone())], true),
+                    Value::Array(a) => (a.clone(), false),
+                    _ => (Vec::new(), false),
+                };
+                let mut kept = Vec::new();
+                for v in list {
+                    if !cut.contains(&index) {
+                        kept.push(v);
+                    }
+                    index += 1;
+                }
+                if !kept.is_empty() {
+                    let v = if was_string && kept.len() == 1 {
+                        kept.remove(0)
+                    } else {
+                        Value::Array(kept)
+                    };
+                    out.insert(key.clone(), v);
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(root) = add {
+        let aws = out.entry("AWS").or_insert_with(|| Value::Array(Vec::new()));
+        let mut list = match aws.take() {
+            Value::String(s) => vec![Value::String(s)],
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        };
+        if !list.iter().any(|v| v.as_str() == Some(root.as_str())) {
+            list.push(Value::String(root));
+        }
+        *aws = if list.len() == 1 {
+            list.remove(0)
+        } else {
+            Value::Array(list)
+        };
+    }
+    let left = !out.is_empty();
+    stmt.insert("Principal".into(), Value::Object(out));
+    left
+}
+
+/// Remove condition values that resolve to the given targets. Cutting a value of an
+/// OR-list only narrows; a key left with no value would widen the statement instead,
+/// so that is refused.
+fn cut_condition_values(
+    stmt: &mut Map<String, Value>,
+    targets: &[Target],
+) -> Result<Vec<(Target, String)>, String> {
+    let mut cuts = Vec::new();
+    let Some(Value::Object(ops)) = stmt.get_mut("Condition") else {
+        return Err("the narrowing condition to cut is missing".into());
+    };
+    for (op, keys) in ops.iter_mut() {
+        if matches!(
+            condition::operator_kind(op),
+            condition::OpKind::NotNarrowing(_)
+        ) {
+            continue;
+        }
+        let Value::Object(keys) = keys else { continue };
+        for (key, values) in keys.iter_mut() {
+            if !condition::is_narrowing_key(key) {
+                continue;
+            }
+            let list: Vec<Value> = match &*values {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            let mut kept = Vec::new();
+            let before = cuts.len();
+            for v in list {
+                let s = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                match targets
+                    .iter()
+                    .find(|t| condition::value_targets(key, &s, t))
+                {
+                    Some(t) => cuts.push((t.clone(), format!("condition value {op} {key} = {s}"))),
+                    None => kept.push(v),
+                }
+            }
+            if cuts.len() == before {
+                continue;
+            }
+            if kept.is_empty() {
+                return Err(format!(
+                    "cutting every value of {op} {key} would widen the statement"
+                ));
+            }
+            *values = Value::Array(kept);
+        }
+    }
+    if cuts.is_empty() {
+        return Err("no condition value names the unapproved caller".into());
+    }
+    Ok(cuts)
+}
