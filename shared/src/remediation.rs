@@ -222,7 +222,7 @@ pub fn plan(
         .filter(|r| drop_statement.contains(&r.statement))
     {
         if r.cut == "principal" {
-            r.cut = "principal (and its statement, left empty)".into();
+            r.cut = "principal; its statement, left empty, goes too".into();
         }
     }
 
