@@ -353,6 +353,7 @@ fn resource_of(
     let region = summary.region.as_deref();
     let id = match kind {
         ResourceKind::Bucket => str_of(req, "bucketName")
+            .or_else(|| resource_arn(record, kind))
             .ok_or_else(|| format!("{name} has no requestParameters.bucketName"))?,
         ResourceKind::Role => path_str(record, &["responseElements", "role", "arn"])
             .filter(|a| parse_arn(a).is_some_and(|p| p.account == owner))

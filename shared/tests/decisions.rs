@@ -1,0 +1,666 @@
+//! Decisions end to end through the engine's public API: approval rules of SPEC §1–§2,
+//! remediation plans of §4, and the real CloudTrail fixtures of ../shared/fixtures.
+
+use crossguard_engine::*;
+use serde_json::{json, Value};
+
+const OWNER: &str = "222222222222";
+const TRUSTED: &str = "111111111111";
+const OUTSIDER: &str = "999999999999";
+
+fn allowlist(extra: &str) -> Allowlist {
+    Allowlist::from_toml(&format!("version = 1\n{extra}"), "test.toml").unwrap()
+}
+
+fn opts() -> Options {
+    Options {
+        today: Date::new(2026, 11, 22).unwrap(),
+        mode: None,
+    }
+}
+
+fn decide_doc(al: &Allowlist, res: &str, policy: Value) -> Decision {
+    let r = Resource::from_spec(res, OWNER, Some("us-east-1")).unwrap();
+    let doc = PolicyDocument::from_value(policy).unwrap();
+    decide(al, &r, Some(&doc), opts())
+}
+
+fn stmt(principal: Value, action: Value) -> Value {
+    json!({"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"})
+}
+
+fn doc(statements: Vec<Value>) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn pairing(extra: &str) -> String {
+    format!("[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{TRUSTED}\"\n{extra}\n")
+}
+
+#[test]
+fn owner_account_is_always_internal() {
+    let d = decide_doc(
+        &allowlist(""),
+        "bucket/b",
+        doc(vec![stmt(
+            json!({"AWS": format!("arn:aws:iam::{OWNER}:role/x")}),
+            json!("s3:*"),
+        )]),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant);
+    assert_eq!(d.findings[0].approved_by.as_deref(), Some("owner"));
+}
+
+#[test]
+fn unpaired_account_is_a_violation_and_pairing_approves_it() {
+    let p = doc(vec![stmt(json!({"AWS": TRUSTED}), json!("s3:GetObject"))]);
+    let d = decide_doc(&allowlist(""), "bucket/b", p.clone());
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(d.findings[0].account.as_deref(), Some(TRUSTED));
+    assert!(d.findings[0].reason.contains("no [[pairing]]"));
+    let d = decide_doc(&allowlist(&pairing("ticket = \"SEC-1\"")), "bucket/b", p);
+    assert_eq!(d.verdict, Verdict::Compliant);
+    assert_eq!(
+        d.findings[0].approved_by.as_deref(),
+        Some("pairing #1 (SEC-1)")
+    );
+    assert_eq!(d.findings[0].ticket.as_deref(), Some("SEC-1"));
+}
+
+#[test]
+fn pairing_scope_owner_and_resources() {
+    let p = doc(vec![stmt(json!({"AWS": TRUSTED}), json!("s3:GetObject"))]);
+    let al = allowlist(&pairing("resources = [\"bucket/shared-*\"]"));
+    assert_eq!(
+        decide_doc(&al, "bucket/shared-data", p.clone()).verdict,
+        Verdict::Compliant
+    );
+    let d = decide_doc(&al, "bucket/private", p.clone());
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert!(
+        d.findings[0]
+            .reason
+            .contains("bucket/private is not among its resources"),
+        "{}",
+        d.findings[0].reason
+    );
+    let other_owner = allowlist(&format!(
+        "[[pairing]]\nowner = \"333333333333\"\ntrusted = \"{TRUSTED}\"\n"
+    ));
+    assert_eq!(
+        decide_doc(&other_owner, "bucket/b", p.clone()).verdict,
+        Verdict::Violation
+    );
+    let any_owner = allowlist(&format!(
+        "[[pairing]]\nowner = \"*\"\ntrusted = \"{TRUSTED}\"\n"
+    ));
+    assert_eq!(
+        decide_doc(&any_owner, "bucket/b", p).verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn wildcard_action_coverage_both_directions() {
+    let al = allowlist(&pairing("actions = [\"s3:Get*\", \"s3:ListBucket\"]"));
+    let ok =
+        |a: Value| decide_doc(&al, "bucket/b", doc(vec![stmt(json!({"AWS": TRUSTED}), a)])).verdict;
+    assert_eq!(ok(json!("s3:GetObject")), Verdict::Compliant);
+    assert_eq!(
+        ok(json!(["S3:getobjectversion", "s3:listbucket"])),
+        Verdict::Compliant,
+        "case-insensitive"
+    );
+    assert_eq!(ok(json!("s3:Get*")), Verdict::Compliant);
+    assert_eq!(ok(json!("s3:*")), Verdict::Violation);
+    assert_eq!(ok(json!("*")), Verdict::Violation);
+    assert_eq!(
+        ok(json!(["s3:GetObject", "s3:PutObject"])),
+        Verdict::Violation
+    );
+    let exact = allowlist(&pairing("actions = [\"s3:GetObject\"]"));
+    let d = decide_doc(
+        &exact,
+        "bucket/b",
+        doc(vec![stmt(json!({"AWS": TRUSTED}), json!("s3:Get*"))]),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert!(d.findings[0]
+        .reason
+        .contains("s3:Get* is outside the approved actions"));
+}
+
+#[test]
+fn not_action_grants_nearly_everything() {
+    let p = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": TRUSTED}, "NotAction": "s3:DeleteBucket", "Resource": "*"}),
+    ]);
+    let d = decide_doc(
+        &allowlist(&pairing("actions = [\"s3:*\"]")),
+        "bucket/b",
+        p.clone(),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(
+        d.findings[0].not_actions.as_deref(),
+        Some(&["s3:DeleteBucket".to_string()][..])
+    );
+    assert_eq!(
+        decide_doc(
+            &allowlist(&pairing("actions = [\"*\"]")),
+            "bucket/b",
+            p.clone()
+        )
+        .verdict,
+        Verdict::Compliant
+    );
+    assert_eq!(
+        decide_doc(&allowlist(&pairing("")), "bucket/b", p).verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn expired_pairing_approves_nothing() {
+    let p = doc(vec![stmt(json!({"AWS": TRUSTED}), json!("s3:GetObject"))]);
+    let al = allowlist(&pairing("expires = 2026-11-22"));
+    let d = decide_doc(&al, "bucket/b", p.clone());
+    assert_eq!(d.verdict, Verdict::Violation, "expires on the day itself");
+    assert!(d.findings[0].reason.contains("expired on 2026-11-22"));
+    assert_eq!(
+        decide_doc(&allowlist(&pairing("expires = 2026-11-23")), "bucket/b", p).verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn role_trust_external_id() {
+    let al = allowlist(&pairing("require_external_id = true"));
+    let bare = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{TRUSTED}:root")}, "Action": "sts:AssumeRole"}),
+    ]);
+    let d = decide_doc(&al, "role/R", bare);
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert!(d.findings[0].reason.contains("sts:ExternalId"));
+    let with = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{TRUSTED}:root")}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "abc"}}}),
+    ]);
+    assert_eq!(decide_doc(&al, "role/R", with).verdict, Verdict::Compliant);
+    let weak = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": TRUSTED}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEqualsIfExists": {"sts:ExternalId": "abc"}}}),
+    ]);
+    assert_eq!(decide_doc(&al, "role/R", weak).verdict, Verdict::Violation);
+    // Buckets are not roles: the demand does not apply.
+    assert_eq!(
+        decide_doc(
+            &al,
+            "bucket/b",
+            doc(vec![stmt(json!({"AWS": TRUSTED}), json!("s3:GetObject"))])
+        )
+        .verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn org_entries() {
+    let p = doc(vec![
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}),
+    ]);
+    let d = decide_doc(&allowlist(""), "bucket/b", p.clone());
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(
+        (
+            d.findings[0].account.as_deref(),
+            d.findings[0].org.as_deref()
+        ),
+        (None, Some("o-a1b2c3d4e5"))
+    );
+    let al = allowlist("[[org]]\nid = \"o-a1b2c3d4e5\"\nowners = [\"*\"]\n");
+    assert_eq!(
+        decide_doc(&al, "bucket/b", p.clone()).verdict,
+        Verdict::Compliant
+    );
+    let other = allowlist(&format!(
+        "[[org]]\nid = \"o-a1b2c3d4e5\"\nowners = [\"{TRUSTED}\"]\n"
+    ));
+    assert_eq!(
+        decide_doc(&other, "bucket/b", p).verdict,
+        Verdict::Violation
+    );
+    // An outside account limited to the org is approved by the org entry too.
+    let named = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": OUTSIDER}, "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}),
+    ]);
+    assert_eq!(
+        decide_doc(&al, "bucket/b", named).verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn public_entries() {
+    let p = doc(vec![stmt(json!("*"), json!("s3:GetObject"))]);
+    let d = decide_doc(&allowlist(""), "bucket/www", p.clone());
+    assert_eq!(
+        (d.verdict, d.findings[0].account.as_deref()),
+        (Verdict::Violation, Some("*"))
+    );
+    let al = allowlist(&format!("[[public]]\nowner = \"{OWNER}\"\nresources = [\"bucket/www\"]\nactions = [\"s3:GetObject\"]\n"));
+    assert_eq!(
+        decide_doc(&al, "bucket/www", p.clone()).verdict,
+        Verdict::Compliant
+    );
+    assert_eq!(
+        decide_doc(&al, "bucket/other", p).verdict,
+        Verdict::Violation
+    );
+    let d = decide_doc(
+        &al,
+        "bucket/www",
+        doc(vec![stmt(json!("*"), json!("s3:PutObject"))]),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert!(
+        d.findings[0].reason.contains("public #1 does not apply"),
+        "{}",
+        d.findings[0].reason
+    );
+    // NotPrincipal with Allow is public.
+    let np = doc(vec![
+        json!({"Effect": "Allow", "NotPrincipal": {"AWS": TRUSTED}, "Action": "s3:GetObject", "Resource": "*"}),
+    ]);
+    assert_eq!(
+        decide_doc(&allowlist(""), "bucket/b", np).findings[0]
+            .account
+            .as_deref(),
+        Some("*")
+    );
+}
+
+#[test]
+fn service_principal_warning_is_not_a_violation() {
+    let p = doc(vec![stmt(
+        json!({"Service": "cloudtrail.amazonaws.com"}),
+        json!("s3:PutObject"),
+    )]);
+    let d = decide_doc(&allowlist(""), "bucket/trail", p);
+    assert_eq!(d.verdict, Verdict::Compliant);
+    assert!(d.findings[0].warning && !d.findings[0].approved);
+    assert!(d.findings[0].reason.contains("confused deputy"));
+    let scoped = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": OUTSIDER}}}),
+    ]);
+    let d = decide_doc(&allowlist(""), "bucket/trail", scoped);
+    assert_eq!(
+        (d.verdict, d.findings[0].account.as_deref()),
+        (Verdict::Violation, Some(OUTSIDER))
+    );
+}
+
+#[test]
+fn federated_open_trust_cannot_be_approved() {
+    let p = doc(vec![json!({"Effect": "Allow",
+        "Principal": {"Federated": format!("arn:aws:iam::{OWNER}:oidc-provider/token.actions.githubusercontent.com")},
+        "Action": "sts:AssumeRoleWithWebIdentity"})]);
+    let al = allowlist("[[public]]\nowner = \"*\"\nresources = [\"role/*\"]\n");
+    let d = decide_doc(&al, "role/deploy", p);
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert!(d.findings[0]
+        .reason
+        .contains("token.actions.githubusercontent.com:sub"));
+}
+
+#[test]
+fn unresolvable_principals_are_never_approved() {
+    let p = doc(vec![stmt(
+        json!({"AWS": "AROAEXAMPLEEXAMPLE1234"}),
+        json!("s3:GetObject"),
+    )]);
+    let al = allowlist(&format!("[[pairing]]\nowner = \"*\"\ntrusted = \"{TRUSTED}\"\n[[public]]\nowner = \"*\"\nresources = [\"bucket/*\"]\n"));
+    let d = decide_doc(&al, "bucket/b", p);
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(d.findings[0].account, None);
+    assert!(d.findings[0].reason.contains("never be approved"));
+}
+
+#[test]
+fn deny_perimeter_turns_public_into_org() {
+    let p = doc(vec![
+        stmt(json!("*"), json!("s3:GetObject")),
+        json!({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}),
+    ]);
+    let al = allowlist("[[org]]\nid = \"o-a1b2c3d4e5\"\nowners = [\"*\"]\n");
+    assert_eq!(decide_doc(&al, "bucket/b", p).verdict, Verdict::Compliant);
+}
+
+#[test]
+fn modes_pick_the_action() {
+    let p = doc(vec![stmt(json!({"AWS": OUTSIDER}), json!("s3:GetObject"))]);
+    let al = allowlist(&format!("mode = \"alert\"\n[[mode_override]]\nowner = \"{OWNER}\"\nresources = [\"bucket/prod-*\"]\nmode = \"remediate\"\n"));
+    assert_eq!(
+        decide_doc(&al, "bucket/dev", p.clone()).action,
+        Action::Alert
+    );
+    assert_eq!(
+        decide_doc(&al, "bucket/prod-x", p.clone()).action,
+        Action::Remediate
+    );
+    let r = Resource::from_spec("bucket/prod-x", OWNER, None).unwrap();
+    let d = decide(
+        &al,
+        &r,
+        Some(&PolicyDocument::from_value(p).unwrap()),
+        Options {
+            mode: Some(Mode::DryRun),
+            ..opts()
+        },
+    );
+    assert_eq!((d.action, d.remediation.is_some()), (Action::None, true));
+}
+
+#[test]
+fn oversized_policies_are_errors_not_panics() {
+    let many: Vec<Value> = (0..400)
+        .map(|i| {
+            stmt(
+                json!({"AWS": format!("arn:aws:iam::{TRUSTED}:role/r{i}")}),
+                json!("s3:GetObject"),
+            )
+        })
+        .collect();
+    let d = decide_doc(&allowlist(""), "bucket/b", doc(many.clone()));
+    assert_eq!(d.verdict, Verdict::Error);
+    assert!(
+        d.reason.contains("20480-byte limit") && d.reason.contains("bucket policy"),
+        "{}",
+        d.reason
+    );
+    assert_eq!(
+        decide_doc(&allowlist(""), "key/k", doc(many[..200].to_vec())).verdict,
+        Verdict::Violation
+    );
+}
+
+// ---- remediation plans ----
+
+fn plan_of(d: &Decision) -> &Plan {
+    d.remediation.as_ref().expect("a plan")
+}
+
+#[test]
+fn plan_cuts_only_the_unapproved_principal() {
+    let p = doc(vec![stmt(
+        json!({"AWS": [TRUSTED, format!("arn:aws:iam::{OUTSIDER}:root")]}),
+        json!("s3:GetObject"),
+    )]);
+    let d = decide_doc(&allowlist(&pairing("")), "bucket/b", p);
+    let plan = plan_of(&d);
+    assert_eq!(plan.kind, PlanKind::PutPolicy);
+    assert_eq!(
+        plan.policy.as_ref().unwrap()["Statement"][0]["Principal"],
+        json!({"AWS": [TRUSTED]})
+    );
+    assert_eq!(plan.removed.len(), 1);
+    assert_eq!(plan.removed[0].account.as_deref(), Some(OUTSIDER));
+    assert_eq!(
+        plan.removed[0].original_statement["Principal"]["AWS"][1],
+        json!(format!("arn:aws:iam::{OUTSIDER}:root"))
+    );
+}
+
+#[test]
+fn plan_cuts_condition_values_of_a_narrowed_wildcard() {
+    let p = doc(vec![
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": [TRUSTED, OUTSIDER]}}}),
+    ]);
+    let d = decide_doc(&allowlist(&pairing("")), "bucket/b", p);
+    let plan = plan_of(&d);
+    let pol = plan.policy.as_ref().unwrap();
+    assert_eq!(pol["Statement"][0]["Principal"], json!("*"));
+    assert_eq!(
+        pol["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalAccount"],
+        json!([TRUSTED])
+    );
+    assert!(plan.removed[0].cut.contains("aws:PrincipalAccount"));
+}
+
+#[test]
+fn plan_deletes_an_empty_bucket_policy_and_denies_an_empty_trust() {
+    let d = decide_doc(
+        &allowlist(""),
+        "bucket/b",
+        doc(vec![stmt(json!("*"), json!("s3:GetObject"))]),
+    );
+    assert_eq!(plan_of(&d).kind, PlanKind::DeletePolicy);
+    let trust = doc(vec![
+        json!({"Effect": "Allow", "Principal": {"AWS": OUTSIDER}, "Action": "sts:AssumeRole"}),
+    ]);
+    let d = decide_doc(&allowlist(""), "role/R", trust);
+    let plan = plan_of(&d);
+    assert_eq!(plan.kind, PlanKind::DenyAllTrust);
+    assert_eq!(
+        plan.policy.as_ref().unwrap()["Statement"][0]["Effect"],
+        json!("Deny")
+    );
+    // A Deny left alone is not "empty": the bucket policy is rewritten, not deleted.
+    let with_deny = doc(vec![
+        stmt(json!("*"), json!("s3:GetObject")),
+        json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+    ]);
+    let d = decide_doc(&allowlist(""), "bucket/b", with_deny);
+    assert_eq!(plan_of(&d).kind, PlanKind::PutPolicy);
+    assert_eq!(
+        plan_of(&d).policy.as_ref().unwrap()["Statement"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn key_policy_keeps_owner_administration() {
+    // A public key policy: cutting `*` must not lock the owner out.
+    let d = decide_doc(
+        &allowlist(""),
+        "key/k",
+        doc(vec![stmt(json!({"AWS": "*"}), json!("kms:*"))]),
+    );
+    let pol = plan_of(&d).policy.clone().unwrap();
+    assert_eq!(plan_of(&d).kind, PlanKind::PutPolicy);
+    assert_eq!(
+        pol["Statement"][0]["Principal"]["AWS"],
+        json!(format!("arn:aws:iam::{OWNER}:root"))
+    );
+    // An outsider in its own statement: the statement goes, the owner's is added back.
+    let d = decide_doc(
+        &allowlist(""),
+        "key/k",
+        doc(vec![stmt(json!({"AWS": OUTSIDER}), json!("kms:Decrypt"))]),
+    );
+    let pol = plan_of(&d).policy.clone().unwrap();
+    assert_eq!(
+        pol["Statement"][0]["Sid"],
+        json!("Enable IAM User Permissions")
+    );
+    assert_eq!(pol["Statement"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unsafe_plans_are_refused_and_alerted() {
+    // `*` narrowed only by a perimeter to two accounts, one approved: no condition value
+    // of the Allow separates them, so no plan may be offered.
+    let p = doc(vec![
+        stmt(json!("*"), json!("s3:GetObject")),
+        json!({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": [TRUSTED, OUTSIDER]}}}),
+    ]);
+    let al = allowlist(&format!("mode = \"remediate\"\n{}", pairing("")));
+    let d = decide_doc(&al, "bucket/b", p);
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(plan_of(&d).kind, PlanKind::Refused);
+    assert_eq!(d.action, Action::Alert);
+}
+
+// ---- real CloudTrail fixtures ----
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../shared/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .unwrap()
+}
+
+fn decide_fixture(al: &Allowlist, name: &str) -> Decision {
+    let mut ds = decide_event(al, &fixture(name), opts()).unwrap();
+    assert_eq!(ds.len(), 1, "{name}");
+    ds.remove(0)
+}
+
+#[test]
+fn every_fixture_decides_without_panicking() {
+    let dir = format!("{}/../../shared/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let al = allowlist("");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let ds = decide_event(&al, &v, opts()).unwrap();
+        assert!(!ds.is_empty(), "{path:?}");
+        for d in ds {
+            assert!(d.event.is_some(), "{path:?}");
+            serde_json::to_string(&d).unwrap();
+        }
+        n += 1;
+    }
+    assert!(n >= 30, "expected the fixture set, found {n} files");
+}
+
+#[test]
+fn fixture_verdicts() {
+    let al = allowlist("");
+    let cases = [
+        ("CreateRole__stratus__1.json", Verdict::Violation),
+        ("CreateRole__tat-autotag__1.json", Verdict::Compliant),
+        ("CreateKey__awsdocs-kms__1.json", Verdict::Compliant),
+        ("PutKeyPolicy__awsdocs-kms__1.json", Verdict::Compliant),
+        ("PutKeyPolicy__panther__1.json", Verdict::Violation),
+        ("PutKeyPolicy__streamalert__1.json", Verdict::Violation),
+        ("PutBucketPolicy__panther__1.json", Verdict::Violation),
+        ("PutBucketPolicy__panther__2.json", Verdict::Ignored),
+        (
+            "PutBucketPolicy__soclabs-challenge__1.json",
+            Verdict::Violation,
+        ),
+        ("PutBucketPolicy__cwl-notes__1.json", Verdict::Violation),
+        (
+            "EventBridgeEnvelope_PutBucketPolicy__remediator__1.json",
+            Verdict::Compliant,
+        ),
+        (
+            "EventBridgeEnvelope_DeleteBucketPolicy__remediator__1.json",
+            Verdict::Compliant,
+        ),
+        (
+            "DeleteBucketPolicy__awsdocs-s3dev__1.json",
+            Verdict::Compliant,
+        ),
+        (
+            "UpdateAssumeRolePolicy__stratus__1.json",
+            Verdict::Violation,
+        ),
+        ("UpdateAssumeRolePolicy__elastic__1.json", Verdict::Error),
+        ("CreateRole__idc-notes__1.json", Verdict::Error),
+        (
+            "EventBridgeEnvelope_CreateServiceLinkedRole__formatter__1.json",
+            Verdict::Ignored,
+        ),
+        ("PutBucketAcl__panther__1.json", Verdict::Ignored),
+        (
+            "_FailedCallShape_AssumeRole__stratus__1.json",
+            Verdict::Ignored,
+        ),
+    ];
+    for (name, want) in cases {
+        let d = decide_fixture(&al, name);
+        assert_eq!(d.verdict, want, "{name}: {}", d.reason);
+    }
+}
+
+#[test]
+fn stratus_backdoor_role_is_cut_surgically() {
+    let d = decide_fixture(&allowlist(""), "UpdateAssumeRolePolicy__stratus__1.json");
+    let r = d.resource.as_ref().unwrap();
+    assert_eq!(r.kind, ResourceKind::Role);
+    let bad: Vec<_> = d.violations().map(|f| f.account.clone().unwrap()).collect();
+    assert_eq!(bad, ["193672423079"]);
+    let plan = plan_of(&d);
+    assert_eq!(plan.kind, PlanKind::PutPolicy);
+    let text = plan.policy.as_ref().unwrap().to_string();
+    assert!(
+        !text.contains("193672423079") && text.contains("ec2.amazonaws.com"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fixture_details() {
+    let al = allowlist("");
+    let d = decide_fixture(&al, "CreateRole__idc-notes__1.json");
+    assert!(
+        d.reason.contains("<MANAGEMENT_ACCT_ID>") && d.reason.contains("12-digit"),
+        "{}",
+        d.reason
+    );
+    let d = decide_fixture(&al, "PutBucketPolicy__panther__2.json");
+    assert!(d.reason.contains("AccessDenied"));
+    let d = decide_fixture(&al, "PutBucketPolicy__panther__1.json");
+    let e = d.event.as_ref().unwrap();
+    assert_eq!(
+        e.actor_role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/example-role")
+    );
+    assert_eq!(
+        d.resource.as_ref().unwrap().arn,
+        "arn:aws:s3:::example-bucket"
+    );
+    // The CreateRole trust is read from the request; the role ARN from the response.
+    let d = decide_fixture(&al, "CreateRole__stratus__1.json");
+    assert_eq!(
+        d.resource.as_ref().unwrap().arn,
+        "arn:aws:iam::609418236337:role/stratus-red-team-malicious-iam-role"
+    );
+    // The guard's own change is recorded and ignored.
+    let own = allowlist("ignore_actors = [\"arn:aws:iam::123456789012:role/example-*\"]");
+    let d = decide_fixture(&own, "PutBucketPolicy__panther__1.json");
+    assert_eq!(d.verdict, Verdict::Ignored);
+    assert!(d.reason.contains("ignore_actors"));
+}
+
+#[test]
+fn malformed_events_are_clear_errors() {
+    let al = allowlist("");
+    assert!(decide_event(&al, &json!({"hello": "world"}), opts()).is_err());
+    let bad_policy = json!({"eventName": "PutBucketPolicy", "eventSource": "s3.amazonaws.com", "recipientAccountId": OWNER,
+        "requestParameters": {"bucketName": "b", "bucketPolicy": "{not json"}});
+    let d = &decide_event(&al, &bad_policy, opts()).unwrap()[0];
+    assert_eq!(d.verdict, Verdict::Error);
+    assert!(d.reason.contains("unreadable"), "{}", d.reason);
+    let no_bucket = json!({"eventName": "PutBucketPolicy", "eventSource": "s3.amazonaws.com", "recipientAccountId": OWNER, "requestParameters": {}});
+    assert!(decide_event(&al, &no_bucket, opts()).unwrap()[0]
+        .reason
+        .contains("bucketName"));
+}
