@@ -1,0 +1,270 @@
+//! Properties of the remediation plan over generated policies and allowlists:
+//! applied, it leaves no unapproved grant; it keeps every approved grant and warning;
+//! planning again on its result changes nothing. And the engine never panics.
+
+use crossguard_engine::decision::evaluate;
+use crossguard_engine::*;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const OWNER: &str = "222222222222";
+const ACCOUNTS: [&str; 4] = [OWNER, "111111111111", "333333333333", "999999999999"];
+const ORGS: [&str; 2] = ["o-a1b2c3d4e5", "o-zzzzzzzzzz"];
+const ACTIONS: [&str; 7] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:Get*",
+    "s3:*",
+    "kms:Decrypt",
+    "sts:AssumeRole",
+    "*",
+];
+
+fn principal_value() -> impl Strategy<Value = (String, String)> {
+    let acct = prop::sample::select(&ACCOUNTS[..]);
+    prop_oneof![
+        3 => acct.clone().prop_map(|a| ("AWS".to_string(), a.to_string())),
+        3 => acct.clone().prop_map(|a| ("AWS".to_string(), format!("arn:aws:iam::{a}:root"))),
+        2 => acct.prop_map(|a| ("AWS".to_string(), format!("arn:aws:iam::{a}:role/app"))),
+        2 => Just(("AWS".to_string(), "*".to_string())),
+        1 => Just(("AWS".to_string(), "AROAEXAMPLEEXAMPLE1234".to_string())),
+        1 => Just(("Service".to_string(), "cloudtrail.amazonaws.com".to_string())),
+        1 => Just(("Federated".to_string(), format!("arn:aws:iam::{OWNER}:oidc-provider/token.actions.githubusercontent.com"))),
+    ]
+}
+
+fn subset<T: Clone + std::fmt::Debug + 'static>(
+    pool: &'static [T],
+) -> impl Strategy<Value = Vec<T>> {
+    prop::sample::subsequence(pool, 1..=pool.len())
+}
+
+fn statement() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.85),
+        prop::bool::weighted(0.15),
+        prop::collection::vec(principal_value(), 1..4),
+        subset(&ACTIONS[..]),
+        prop::option::weighted(0.3, subset(&ACCOUNTS[..])),
+        prop::option::weighted(0.2, subset(&ORGS[..])),
+        prop::bool::weighted(0.3),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(allow, star, principals, actions, accts, orgs, ext_id, not_action)| {
+            let principal = if star {
+                json!("*")
+            } else {
+                let mut map = serde_json::Map::new();
+                for (k, v) in principals {
+                    let e = map.entry(k).or_insert_with(|| json!([]));
+                    e.as_array_mut().unwrap().push(json!(v));
+                }
+                Value::Object(map)
+            };
+            let mut cond = serde_json::Map::new();
+            let mut eq = serde_json::Map::new();
+            if let Some(a) = accts {
+                eq.insert("aws:PrincipalAccount".into(), json!(a));
+            }
+            if let Some(o) = orgs {
+                eq.insert("aws:PrincipalOrgID".into(), json!(o));
+            }
+            if ext_id {
+                eq.insert("sts:ExternalId".into(), json!("x-1"));
+            }
+            if !eq.is_empty() {
+                cond.insert("StringEquals".into(), Value::Object(eq));
+            }
+            let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }, "Principal": principal, "Resource": "*"});
+            s[if not_action { "NotAction" } else { "Action" }] = json!(actions);
+            if !cond.is_empty() {
+                s["Condition"] = Value::Object(cond);
+            }
+            s
+        })
+}
+
+fn allowlist_text() -> impl Strategy<Value = String> {
+    let pairing = (
+        prop::sample::select(&ACCOUNTS[1..]),
+        prop::option::of(subset(&ACTIONS[..])),
+        prop::bool::weighted(0.3),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(trusted, actions, ext, expired, scoped)| {
+            let mut s = format!("[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{trusted}\"\n");
+            if let Some(a) = actions {
+                s += &format!("actions = {}\n", serde_json::to_string(&a).unwrap());
+            }
+            if ext {
+                s += "require_external_id = true\n";
+            }
+            if expired {
+                s += "expires = 2020-01-01\n";
+            }
+            if scoped {
+                s += "resources = [\"bucket/other\"]\n";
+            }
+            s
+        });
+    (prop::collection::vec(pairing, 0..4), prop::bool::ANY, prop::bool::weighted(0.2)).prop_map(|(ps, org, public)| {
+        let mut s = String::from("version = 1\nmode = \"remediate\"\n");
+        for p in ps {
+            s += &p;
+        }
+        if org {
+            s += "[[org]]\nid = \"o-a1b2c3d4e5\"\nowners = [\"*\"]\n";
+        }
+        if public {
+            s += "[[public]]\nowner = \"*\"\nresources = [\"bucket/*\"]\nactions = [\"s3:GetObject\"]\n";
+        }
+        s
+    })
+}
+
+fn opts() -> Options {
+    Options {
+        today: Date::new(2026, 11, 22).unwrap(),
+        mode: None,
+    }
+}
+
+/// What must survive a plan: every finding that is not a violation.
+fn kept_keys(findings: &[Finding]) -> Vec<(String, Option<String>, Option<String>, Vec<String>)> {
+    let mut v: Vec<_> = findings
+        .iter()
+        .filter(|f| !f.is_violation() && f.scope != "internal")
+        .map(|f| {
+            (
+                f.principal.clone(),
+                f.account.clone(),
+                f.org.clone(),
+                f.actions.clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn remediation_plan_properties(
+        statements in prop::collection::vec(statement(), 1..5),
+        al in allowlist_text(),
+        kind in prop::sample::select(&["bucket/data", "role/app", "key/k1"][..]),
+    ) {
+        let allowlist = Allowlist::from_toml(&al, "gen.toml").unwrap();
+        let resource = Resource::from_spec(kind, OWNER, Some("us-east-1")).unwrap();
+        let policy = json!({"Version": "2012-10-17", "Statement": statements});
+        let doc = PolicyDocument::from_value(policy).unwrap();
+        let d = decide(&allowlist, &resource, Some(&doc), opts());
+        prop_assert!(d.verdict == Verdict::Compliant || d.verdict == Verdict::Violation);
+        if d.verdict == Verdict::Compliant {
+            prop_assert!(d.remediation.is_none());
+            return Ok(());
+        }
+        let plan = d.remediation.as_ref().unwrap();
+        // Without data perimeters, statement conditions always separate callers:
+        // a safe plan must exist.
+        prop_assert_ne!(plan.kind, PlanKind::Refused, "{:?}", plan.reason);
+        prop_assert!(!plan.removed.is_empty());
+        let after = plan.resulting_document().unwrap();
+        let before_kept = kept_keys(&d.findings);
+        match after {
+            None => {
+                prop_assert_eq!(plan.kind, PlanKind::DeletePolicy);
+                prop_assert!(before_kept.is_empty(), "deleting would lose {:?}", before_kept);
+            }
+            Some(after_doc) => {
+                let after_findings = evaluate(&allowlist, &resource, &after_doc, opts().today);
+                // 1. No unapproved grant is left.
+                let left: Vec<_> = after_findings.iter().filter(|f| f.is_violation()).map(|f| f.reason.clone()).collect();
+                prop_assert!(left.is_empty(), "still violating: {:?}", left);
+                // 2. Every approved grant and warning is kept.
+                let after_kept = kept_keys(&after_findings);
+                for k in &before_kept {
+                    prop_assert!(after_kept.contains(k), "lost {:?}", k);
+                }
+                // 3. Planning again changes nothing: the result is compliant.
+                let again = decide(&allowlist, &resource, Some(&after_doc), opts());
+                prop_assert_eq!(again.verdict, Verdict::Compliant);
+                prop_assert!(again.remediation.is_none());
+                // A key policy keeps its owner's administration.
+                if resource.kind == ResourceKind::Key {
+                    prop_assert!(after_findings.iter().any(|f| f.account.as_deref() == Some(OWNER)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,300}") {
+        let _ = PolicyDocument::parse(&text);
+        let _ = Allowlist::from_toml(&text, "x.toml");
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            let al = Allowlist::from_toml("version = 1", "x").unwrap();
+            let _ = decide_event(&al, &v, opts());
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_policies_never_panic(v in arb_json(4)) {
+        let al = Allowlist::from_toml("version = 1", "x").unwrap();
+        let r = Resource::from_spec("bucket/b", OWNER, None).unwrap();
+        if let Ok(doc) = PolicyDocument::from_json(&json!({"Statement": [v]})) {
+            let _ = decide(&al, &r, Some(&doc), opts());
+        }
+    }
+}
+
+fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        prop::sample::select(
+            &[
+                "*",
+                "Allow",
+                "Deny",
+                "111111111111",
+                "arn:aws:iam::111111111111:root",
+                "s3:*",
+                "o-a1b2c3d4e5",
+                "AWS",
+                "Service"
+            ][..]
+        )
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(depth, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(
+                    &[
+                        "Effect",
+                        "Principal",
+                        "NotPrincipal",
+                        "Action",
+                        "NotAction",
+                        "Resource",
+                        "Condition",
+                        "AWS",
+                        "StringEquals",
+                        "aws:PrincipalAccount",
+                        "aws:PrincipalOrgID"
+                    ][..]
+                )
+                .prop_map(str::to_string),
+                inner,
+                0..5
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
