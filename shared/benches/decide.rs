@@ -1,1 +1,73 @@
+//! Decisions per second over realistic policies, from a small role trust to a 20 KB
+//! bucket policy: the whole path a guard runs per event, from the policy's text to the
+//! decision with its remediation plan. `scripts/bench_compare.py` reads the results and
+//! times Cloud Custodian's PolicyChecker on the same files in the same run.
 
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use crossguard_engine::decision::evaluate;
+use crossguard_engine::{decide, Allowlist, Date, Options, PolicyDocument, Resource};
+
+const CASES: [(&str, &str); 4] = [
+    ("trust-small", "role/VendorAudit"),
+    ("key-medium", "key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("bucket-5k", "bucket/shared-data"),
+    ("bucket-20k", "bucket/data-lake"),
+];
+
+fn bench(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches");
+    let al_text = std::fs::read_to_string(format!("{dir}/allowlist.toml")).unwrap();
+    let allowlist = Allowlist::from_toml(&al_text, "allowlist.toml").unwrap();
+    let opts = Options {
+        today: Date::new(2026, 11, 22).unwrap(),
+        mode: None,
+    };
+    let cases: Vec<_> = CASES
+        .iter()
+        .map(|(name, res)| {
+            let text = std::fs::read_to_string(format!("{dir}/policies/{name}.json")).unwrap();
+            (
+                *name,
+                text,
+                Resource::from_spec(res, "222222222222", Some("eu-west-1")).unwrap(),
+            )
+        })
+        .collect();
+    // What Cloud Custodian's PolicyChecker does: text to the list of findings.
+    let mut group = c.benchmark_group("evaluate");
+    for (name, text, resource) in &cases {
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let doc = PolicyDocument::parse(black_box(text)).unwrap();
+                black_box(evaluate(&allowlist, resource, &doc, opts.today))
+            })
+        });
+    }
+    group.finish();
+    // The whole decision: findings, verdict, action, and the verified remediation plan.
+    let mut group = c.benchmark_group("decide");
+    for (name, res) in CASES {
+        let text = std::fs::read_to_string(format!("{dir}/policies/{name}.json")).unwrap();
+        let resource = Resource::from_spec(res, "222222222222", Some("eu-west-1")).unwrap();
+        // Sanity: the benchmark measures real decisions, not errors.
+        let d = decide(
+            &allowlist,
+            &resource,
+            Some(&PolicyDocument::parse(&text).unwrap()),
+            opts,
+        );
+        assert!(!d.findings.is_empty(), "{name}: {}", d.reason);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let doc = PolicyDocument::parse(black_box(&text)).unwrap();
+                black_box(decide(&allowlist, &resource, Some(&doc), opts))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

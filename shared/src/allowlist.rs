@@ -359,7 +359,7 @@ impl Allowlist {
             Ok(r) => r,
             Err(e) => {
                 let at = e.span().map(|s| s.start).unwrap_or(0);
-                c.fault(at, e.message().trim().to_string());
+                c.fault(at, e.message().trim().replace('\n', ": "));
                 return Err(AllowlistError { faults: c.faults });
             }
         };

@@ -50,6 +50,9 @@ pub struct Plan {
     pub removed: Vec<Removed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `policy`, parsed once: what verification and the next decision read.
+    #[serde(skip)]
+    document: Option<PolicyDocument>,
 }
 
 impl Plan {
@@ -59,19 +62,13 @@ impl Plan {
             policy: None,
             removed: Vec::new(),
             reason: Some(reason),
+            document: None,
         }
     }
 
-    /// The policy the resource has once the plan is applied (`None`: no policy).
-    pub fn resulting_document(&self) -> Result<Option<PolicyDocument>, String> {
-        match (&self.kind, &self.policy) {
-            (PlanKind::PutPolicy | PlanKind::DenyAllTrust, Some(p)) => {
-                PolicyDocument::from_value(p.clone())
-                    .map(Some)
-                    .map_err(|e| format!("planned policy is invalid: {e}"))
-            }
-            _ => Ok(None),
-        }
+    /// The policy the resource has once the plan is applied (`None`: no policy, or no plan).
+    pub fn resulting_document(&self) -> Option<&PolicyDocument> {
+        self.document.as_ref()
     }
 }
 
@@ -125,6 +122,7 @@ pub fn plan(
     let mut raw = doc.raw_statements();
     let mut removed = Vec::new();
     let mut drop_statement = BTreeSet::new();
+    let mut cut_by_statement: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
@@ -209,6 +207,7 @@ pub fn plan(
             if !left {
                 drop_statement.insert(s);
             }
+            cut_by_statement.insert(s, cut_entries);
         }
     }
     let mut kept: Vec<Value> = raw
@@ -227,10 +226,23 @@ pub fn plan(
     }
 
     if resource.kind == ResourceKind::Key {
-        let probe = document_with(doc, kept.clone(), false)?;
-        let owner_kept = analysis::grants(&probe, resource)
-            .iter()
-            .any(|g| g.who == Who::Account(resource.account.clone()));
+        // Owner grants are approved, so never cut: one still standing settles it. Else
+        // (a dropped statement, a cut `*`) look at what is left, owner root added or not.
+        let owner = Who::Account(resource.account.clone());
+        let owner_kept = findings.iter().any(|f| {
+            f.grant.who == owner
+                && !drop_statement.contains(&f.statement)
+                && !f.grant.entry.is_some_and(|e| {
+                    cut_by_statement
+                        .get(&f.statement)
+                        .is_some_and(|c| c.contains(&e))
+                })
+        }) || {
+            let probe = document_with(doc, kept.clone(), false)?;
+            analysis::grants(&probe, resource)
+                .iter()
+                .any(|g| g.who == owner)
+        };
         if !owner_kept {
             kept.insert(0, owner_admin_statement(resource));
         }
@@ -238,23 +250,25 @@ pub fn plan(
     let any_allow = kept
         .iter()
         .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
-    let (kind, policy) = match resource.kind {
+    let (kind, document) = match resource.kind {
         ResourceKind::Bucket if kept.is_empty() => (PlanKind::DeletePolicy, None),
-        ResourceKind::Role if !any_allow => (PlanKind::DenyAllTrust, Some(deny_all_trust())),
+        ResourceKind::Role if !any_allow => (
+            PlanKind::DenyAllTrust,
+            Some(PolicyDocument::from_value(deny_all_trust()).map_err(|e| e.to_string())?),
+        ),
         _ => {
             let single =
                 matches!(doc.raw.get("Statement"), Some(Value::Object(_))) && kept.len() == 1;
-            (
-                PlanKind::PutPolicy,
-                Some(document_with(doc, kept, single)?.to_json()),
-            )
+            (PlanKind::PutPolicy, Some(document_with(doc, kept, single)?))
         }
     };
+    let policy = document.as_ref().map(PolicyDocument::to_json);
     Ok(Plan {
         kind,
         policy,
         removed,
         reason: None,
+        document,
     })
 }
 
