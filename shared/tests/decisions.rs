@@ -1,5 +1,5 @@
 //! Decisions end to end through the engine's public API: approval rules of SPEC §1–§2,
-//! remediation plans of §4, and the real CloudTrail fixtures of ../shared/fixtures.
+//! remediation plans of §4, and the real CloudTrail records in fixtures/cloudtrail.
 
 use crossguard_engine::*;
 use serde_json::{json, Value};
@@ -514,7 +514,7 @@ fn unsafe_plans_are_refused_and_alerted() {
 
 fn fixture(name: &str) -> Value {
     let path = format!(
-        "{}/../../shared/fixtures/{name}",
+        "{}/../fixtures/cloudtrail/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
@@ -529,7 +529,7 @@ fn decide_fixture(al: &Allowlist, name: &str) -> Decision {
 
 #[test]
 fn every_fixture_decides_without_panicking() {
-    let dir = format!("{}/../../shared/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!("{}/../fixtures/cloudtrail", env!("CARGO_MANIFEST_DIR"));
     let al = allowlist("");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
