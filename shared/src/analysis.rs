@@ -20,6 +20,16 @@ pub enum Who {
     Unresolvable(String),
 }
 
+impl From<Target> for Who {
+    fn from(t: Target) -> Who {
+        match t {
+            Target::Account(a) => Who::Account(a),
+            Target::Org(o) => Who::Org(o),
+            Target::Unknown(u) => Who::Unresolvable(u),
+        }
+    }
+}
+
 /// How a grant came to be limited to its `Who`, which tells remediation what to cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -67,7 +77,6 @@ pub struct Grant {
 /// A `Deny` that refuses everyone outside a set of accounts or organisations.
 #[derive(Debug, Clone)]
 struct Perimeter {
-    statement: usize,
     narrowing: condition::Narrowing,
     actions: Vec<String>,
     resources: Vec<String>,
@@ -129,7 +138,6 @@ fn perimeter(st: &Statement) -> Option<Perimeter> {
     };
     let narrowing = condition::narrowing(&as_allow).ok().flatten()?;
     Some(Perimeter {
-        statement: st.index,
         narrowing,
         actions: actions.clone(),
         resources: st.resources.clone(),
@@ -249,7 +257,6 @@ fn statement_grants(
         if matches!(reach, Reach::Anyone | Reach::Account(_)) {
             for p in &applying {
                 perimeter_used = true;
-                let _ = p.statement;
                 match p.narrowing.dimension {
                     Dimension::Account => acct_sets.push(&p.narrowing.targets),
                     Dimension::Org => orgs_sets.push(&p.narrowing.targets),
@@ -285,21 +292,11 @@ fn statement_grants(
             if !acct_sets.is_empty() {
                 let orgs = org_names(&orgs_of(&orgs_sets));
                 for t in condition::intersect(&acct_sets) {
-                    let who = match t {
-                        Target::Account(a) => Who::Account(a),
-                        Target::Org(o) => Who::Org(o),
-                        Target::Unknown(u) => Who::Unresolvable(u),
-                    };
-                    push(who, via_cond, Nature::Plain, orgs.clone());
+                    push(Who::from(t), via_cond, Nature::Plain, orgs.clone());
                 }
             } else if !orgs_sets.is_empty() {
                 for t in condition::intersect(&orgs_sets) {
-                    let who = match t {
-                        Target::Org(o) => Who::Org(o),
-                        Target::Account(a) => Who::Account(a),
-                        Target::Unknown(u) => Who::Unresolvable(u),
-                    };
-                    push(who, via_cond, Nature::Plain, Vec::new());
+                    push(Who::from(t), via_cond, Nature::Plain, Vec::new());
                 }
             } else {
                 push(none, Via::Principal, none_nature, Vec::new());

@@ -214,26 +214,8 @@ pub fn summarize(record: &Value) -> EventSummary {
     }
 }
 
-/// The owner account: the event's resource entry of the right type, else the account
-/// that recorded the event.
-fn owner_of(record: &Value, kind: ResourceKind, summary: &EventSummary) -> Option<String> {
-    let want = match kind {
-        ResourceKind::Bucket => "AWS::S3::Bucket",
-        ResourceKind::Role => "AWS::IAM::Role",
-        ResourceKind::Key => "AWS::KMS::Key",
-    };
-    record
-        .get("resources")
-        .and_then(Value::as_array)
-        .and_then(|rs| {
-            rs.iter()
-                .find(|r| r.get("type").and_then(Value::as_str) == Some(want))
-        })
-        .and_then(|r| str_of(r, "accountId"))
-        .or_else(|| summary.account.clone())
-}
-
-fn resource_arn(record: &Value, kind: ResourceKind) -> Option<String> {
+/// The event's `resources[]` entry for the resource of this kind, if it lists one.
+fn resource_entry(record: &Value, kind: ResourceKind) -> Option<&Value> {
     let want = match kind {
         ResourceKind::Bucket => "AWS::S3::Bucket",
         ResourceKind::Role => "AWS::IAM::Role",
@@ -244,7 +226,18 @@ fn resource_arn(record: &Value, kind: ResourceKind) -> Option<String> {
         .as_array()?
         .iter()
         .find(|r| r.get("type").and_then(Value::as_str) == Some(want))
-        .and_then(|r| str_of(r, "ARN"))
+}
+
+/// The owner account: the event's resource entry of the right type, else the account
+/// that recorded the event.
+fn owner_of(record: &Value, kind: ResourceKind, summary: &EventSummary) -> Option<String> {
+    resource_entry(record, kind)
+        .and_then(|r| str_of(r, "accountId"))
+        .or_else(|| summary.account.clone())
+}
+
+fn resource_arn(record: &Value, kind: ResourceKind) -> Option<String> {
+    resource_entry(record, kind).and_then(|r| str_of(r, "ARN"))
 }
 
 fn carried(v: Option<&Value>, missing: &str) -> CarriedPolicy {
