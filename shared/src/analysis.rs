@@ -7,6 +7,7 @@ use crate::policy::{Actions, Effect, PolicyDocument, PrincipalEntry, Principals,
 use crate::principal::{self, PrincipalType, Reach};
 use crate::resource::{Resource, ResourceKind};
 use crate::wildcard;
+use std::sync::Arc;
 
 /// Who one grant lets in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,7 +69,7 @@ pub struct Grant {
     pub nature: Nature,
     /// Organisations the caller must also belong to (recorded, and approvable by `[[org]]`).
     pub orgs: Vec<String>,
-    pub actions: Actions,
+    pub actions: Arc<Actions>,
     pub external_id: bool,
     /// Conditions that look like restrictions but are not trusted as one.
     pub untrusted_conditions: Vec<String>,
@@ -105,7 +106,7 @@ fn perimeter(st: &Statement) -> Option<Perimeter> {
         && entries
             .iter()
             .all(|e| e.value == "*" && matches!(e.kind, PrincipalType::Star | PrincipalType::Aws));
-    let Actions::Listed(actions) = &st.actions else {
+    let Actions::Listed(actions) = &*st.actions else {
         return None;
     };
     if !everyone || st.conditions.len() != 1 {
@@ -146,7 +147,7 @@ fn perimeter(st: &Statement) -> Option<Perimeter> {
 
 /// Does the perimeter cover everything this statement allows?
 fn perimeter_applies(p: &Perimeter, st: &Statement) -> bool {
-    let actions_covered = match &st.actions {
+    let actions_covered = match &*st.actions {
         Actions::Listed(granted) => granted
             .iter()
             .all(|g| p.actions.iter().any(|d| wildcard::covers(d, g, true))),
@@ -211,20 +212,14 @@ fn statement_grants(
         .collect();
     let external_id = condition::requires_external_id(&st.conditions);
 
-    let entries: Vec<(Option<usize>, PrincipalEntry)> = match &st.principals {
-        Principals::Listed(list) => list
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, e)| (Some(i), e))
-            .collect(),
-        Principals::AllExcept(_) => vec![(
-            None,
-            PrincipalEntry {
-                kind: PrincipalType::Star,
-                value: "*".into(),
-            },
-        )],
+    // `NotPrincipal` in an Allow opens the statement to everyone: one synthetic `*` entry.
+    let everyone = PrincipalEntry {
+        kind: PrincipalType::Star,
+        value: String::new(),
+    };
+    let entries: Vec<(Option<usize>, &PrincipalEntry)> = match &st.principals {
+        Principals::Listed(list) => list.iter().enumerate().map(|(i, e)| (Some(i), e)).collect(),
+        Principals::AllExcept(_) => vec![(None, &everyone)],
     };
     let is_not_principal = matches!(st.principals, Principals::AllExcept(_));
 
@@ -252,14 +247,18 @@ fn statement_grants(
             });
         };
         // Perimeters restrict callers that are AWS principals (and the anonymous public).
-        let (mut acct_sets, mut orgs_sets) = (account_sets.clone(), org_sets.clone());
-        let mut perimeter_used = false;
-        if matches!(reach, Reach::Anyone | Reach::Account(_)) {
+        let perimeter_used =
+            !applying.is_empty() && matches!(reach, Reach::Anyone | Reach::Account(_));
+        // Borrowed unless a perimeter adds to them: most statements have none.
+        let (mut acct_sets, mut orgs_sets) = (
+            std::borrow::Cow::Borrowed(&account_sets[..]),
+            std::borrow::Cow::Borrowed(&org_sets[..]),
+        );
+        if perimeter_used {
             for p in &applying {
-                perimeter_used = true;
                 match p.narrowing.dimension {
-                    Dimension::Account => acct_sets.push(&p.narrowing.targets),
-                    Dimension::Org => orgs_sets.push(&p.narrowing.targets),
+                    Dimension::Account => acct_sets.to_mut().push(&p.narrowing.targets),
+                    Dimension::Org => orgs_sets.to_mut().push(&p.narrowing.targets),
                 }
             }
         }
@@ -307,7 +306,7 @@ fn statement_grants(
             Reach::Account(a) => {
                 let allowed = acct_sets.is_empty() || {
                     let probe = [Target::Account(a.clone())];
-                    let mut sets = acct_sets.clone();
+                    let mut sets = acct_sets.to_vec();
                     sets.push(&probe);
                     !condition::intersect(&sets)
                         .iter()

@@ -10,6 +10,7 @@ use crate::remediation::{self, Plan};
 use crate::resource::{Resource, ResourceKind};
 use crate::wildcard;
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,9 +51,9 @@ pub struct Finding {
     pub org: Option<String>,
     /// `internal`, `account`, `org`, `public`, `unresolvable`, `service` (warning only).
     pub scope: &'static str,
-    pub actions: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_actions: Option<Vec<String>>,
+    /// Serialized as `actions` (and `not_actions` for a `NotAction` grant).
+    #[serde(flatten)]
+    pub actions: GrantedActions,
     pub approved: bool,
     pub approved_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -262,10 +263,39 @@ fn verify(
     Ok(())
 }
 
-fn action_strings(a: &Actions) -> (Vec<String>, Option<Vec<String>>) {
-    match a {
-        Actions::Listed(v) => (v.clone(), None),
-        Actions::AllExcept(v) => (vec!["*".into()], Some(v.clone())),
+/// The actions a grant allows, shared with its statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedActions(pub Arc<Actions>);
+
+impl GrantedActions {
+    /// The listed actions; `["*"]` for `NotAction`, whose exceptions are in `except`.
+    pub fn listed(&self) -> &[String] {
+        match &*self.0 {
+            Actions::Listed(v) => v,
+            Actions::AllExcept(_) => std::slice::from_ref(&*STAR),
+        }
+    }
+
+    /// For `NotAction`: every action except these.
+    pub fn except(&self) -> Option<&[String]> {
+        match &*self.0 {
+            Actions::AllExcept(v) => Some(v),
+            Actions::Listed(_) => None,
+        }
+    }
+}
+
+static STAR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "*".to_string());
+
+impl Serialize for GrantedActions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("actions", self.listed())?;
+        if let Some(n) = self.except() {
+            m.serialize_entry("not_actions", n)?;
+        }
+        m.end()
     }
 }
 
@@ -297,8 +327,7 @@ fn no(reason: String) -> Verdictlet {
     }
 }
 
-fn judge(al: &Allowlist, res: &Resource, g: Grant, today: Date) -> Finding {
-    let (actions, not_actions) = action_strings(&g.actions);
+fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
     let (account, org, scope) = match (&g.who, &g.nature) {
         (_, Nature::Warning(_)) => (None, None, "service"),
         (_, Nature::Internal(_)) => (Some(res.account.clone()), None, "internal"),
@@ -334,24 +363,24 @@ fn judge(al: &Allowlist, res: &Resource, g: Grant, today: Date) -> Finding {
         )),
     };
     let mut reason = v.reason;
-    if not_actions.is_some() && !v.approved {
+    if matches!(*g.actions, Actions::AllExcept(_)) && !v.approved {
         reason.push_str("; NotAction in an Allow grants nearly every action");
     }
     Finding {
         statement: g.statement,
-        sid: g.sid.clone(),
-        principal: g.principal.clone(),
+        // Moved, not cloned: the finding is what reads them from here on.
+        sid: g.sid.take(),
+        principal: std::mem::take(&mut g.principal),
         account,
         org,
         scope,
-        actions,
-        not_actions,
+        actions: GrantedActions(g.actions.clone()),
         approved: v.approved,
         approved_by: v.by,
         ticket: v.ticket,
         warning: v.warning,
         reason,
-        untrusted_conditions: g.untrusted_conditions.clone(),
+        untrusted_conditions: std::mem::take(&mut g.untrusted_conditions),
         grant: g,
     }
 }

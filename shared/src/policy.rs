@@ -6,6 +6,7 @@
 
 use crate::principal::PrincipalType;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Refuse anything larger before parsing: no real policy comes close (the largest AWS
 /// allows is a 32 KB key policy), and the guard must not be made to chew on megabytes.
@@ -89,7 +90,8 @@ pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
     pub principals: Principals,
-    pub actions: Actions,
+    /// Shared with every grant and finding of the statement: cloned by pointer.
+    pub actions: Arc<Actions>,
     /// `Resource` values; empty when absent (role trust policies have none).
     pub resources: Vec<String>,
     pub not_resource: bool,
@@ -381,7 +383,7 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, PolicyError> {
         sid,
         effect,
         principals,
-        actions,
+        actions: Arc::new(actions),
         resources,
         not_resource,
         conditions,
@@ -413,7 +415,7 @@ mod tests {
             panic!()
         };
         assert_eq!(p.len(), 3);
-        assert_eq!(s.actions, Actions::Listed(vec!["s3:GetObject".into()]));
+        assert_eq!(*s.actions, Actions::Listed(vec!["s3:GetObject".into()]));
         assert_eq!(s.conditions.len(), 2);
         assert_eq!(s.conditions[0].values, vec!["true"]);
         assert_eq!(s.conditions[1].values, vec!["1", "2"]);
@@ -429,7 +431,7 @@ mod tests {
             d.statements[0].principals,
             Principals::AllExcept(_)
         ));
-        assert!(matches!(d.statements[0].actions, Actions::AllExcept(_)));
+        assert!(matches!(*d.statements[0].actions, Actions::AllExcept(_)));
         assert!(d.statements[0].not_resource);
     }
 

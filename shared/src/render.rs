@@ -25,9 +25,9 @@ fn who(f: &Finding) -> String {
 }
 
 fn actions(f: &Finding) -> String {
-    match &f.not_actions {
+    match f.actions.except() {
         Some(n) => format!("every action except {}", n.join(", ")),
-        None => f.actions.join(", "),
+        None => f.actions.listed().join(", "),
     }
 }
 

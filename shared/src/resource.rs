@@ -55,6 +55,9 @@ pub struct Resource {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// `KIND/NAME`, made once: allowlist globs match it for every grant.
+    #[serde(skip)]
+    spec: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -110,6 +113,7 @@ impl Resource {
         }
         Ok(Resource {
             kind,
+            spec: format!("{kind}/{name}"),
             name,
             arn,
             account: account.to_string(),
@@ -132,8 +136,8 @@ impl Resource {
     }
 
     /// `bucket/NAME`, `role/NAME`, `key/ID`: what allowlist resource globs match against.
-    pub fn spec(&self) -> String {
-        format!("{}/{}", self.kind, self.name)
+    pub fn spec(&self) -> &str {
+        &self.spec
     }
 
     pub fn partition(&self) -> &str {
@@ -168,7 +172,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!((r.name.as_str(), r.spec()), ("R", "role/R".into()));
+        assert_eq!((r.name.as_str(), r.spec()), ("R", "role/R"));
     }
 
     #[test]

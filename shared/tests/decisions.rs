@@ -142,7 +142,7 @@ fn not_action_grants_nearly_everything() {
     );
     assert_eq!(d.verdict, Verdict::Violation);
     assert_eq!(
-        d.findings[0].not_actions.as_deref(),
+        d.findings[0].actions.except(),
         Some(&["s3:DeleteBucket".to_string()][..])
     );
     assert_eq!(

@@ -131,7 +131,7 @@ fn opts() -> Options {
 }
 
 /// A grant's identity across a plan: principal, account, org, actions.
-type GrantKey = (String, Option<String>, Option<String>, Vec<String>);
+type GrantKey = (String, Option<String>, Option<String>, String);
 
 /// What must survive a plan: every finding that is not a violation.
 fn kept_keys(findings: &[Finding]) -> Vec<GrantKey> {
@@ -143,7 +143,7 @@ fn kept_keys(findings: &[Finding]) -> Vec<GrantKey> {
                 f.principal.clone(),
                 f.account.clone(),
                 f.org.clone(),
-                f.actions.clone(),
+                format!("{:?}", f.actions),
             )
         })
         .collect();
