@@ -91,7 +91,7 @@ impl Scope {
         (self.owner == "*" || self.owner == resource.account)
             && self.resources.as_ref().is_none_or(|globs| {
                 let spec = resource.spec();
-                globs.iter().any(|g| wildcard::matches(g, &spec, false))
+                globs.iter().any(|g| wildcard::matches(g, spec, false))
             })
     }
 }
