@@ -13,6 +13,7 @@ pub mod condition;
 pub mod date;
 pub mod decision;
 pub mod event;
+mod fastparse;
 pub mod policy;
 pub mod principal;
 pub mod remediation;

@@ -6,7 +6,8 @@
 
 use crate::principal::PrincipalType;
 use serde_json::{Map, Value};
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 /// Refuse anything larger before parsing: no real policy comes close (the largest AWS
 /// allows is a 32 KB key policy), and the guard must not be made to chew on megabytes.
@@ -98,17 +99,53 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PolicyDocument {
-    /// The document as given, decoded to a JSON object.
-    pub raw: Map<String, Value>,
+    /// The document as given, decoded to a JSON object; read from `text` on first use
+    /// (only a remediation plan needs it).
+    raw: OnceLock<Map<String, Value>>,
+    /// The document's JSON text, when it was parsed from text.
+    text: Option<String>,
     pub statements: Vec<Statement>,
+}
+
+impl PartialEq for PolicyDocument {
+    fn eq(&self, other: &PolicyDocument) -> bool {
+        self.statements == other.statements && self.raw() == other.raw()
+    }
 }
 
 impl PolicyDocument {
     /// Parse a document from text in any of its delivered forms.
     pub fn parse(text: &str) -> Result<PolicyDocument, PolicyError> {
-        PolicyDocument::from_value(decode_text(text, 0)?)
+        let json = decode_text(text, 0)?;
+        match crate::fastparse::statements(&json) {
+            Some(statements) => Ok(PolicyDocument {
+                raw: OnceLock::new(),
+                text: Some(json.into_owned()),
+                statements,
+            }),
+            None => PolicyDocument::from_value(
+                serde_json::from_str(&json).map_err(|e| PolicyError::Json(e.to_string()))?,
+            ),
+        }
+    }
+
+    /// Was it read by the fast path (straight from text)? For tests and benchmarks.
+    #[doc(hidden)]
+    pub fn read_from_text(&self) -> bool {
+        self.text.is_some()
+    }
+
+    /// The document as a JSON object.
+    pub fn raw(&self) -> &Map<String, Value> {
+        self.raw.get_or_init(|| {
+            // The fast path read this text as an object already: it parses again.
+            self.text
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default()
+        })
     }
 
     /// Parse a document that arrived as a JSON value (an object, or a string holding one).
@@ -142,12 +179,16 @@ impl PolicyDocument {
                 })
             }
         };
-        Ok(PolicyDocument { raw, statements })
+        Ok(PolicyDocument {
+            raw: OnceLock::from(raw),
+            text: None,
+            statements,
+        })
     }
 
     /// The raw statements, always as a list (a lone statement object becomes a list of one).
     pub fn raw_statements(&self) -> Vec<Value> {
-        match self.raw.get("Statement") {
+        match self.raw().get("Statement") {
             Some(Value::Array(list)) => list.clone(),
             Some(single) => vec![single.clone()],
             None => Vec::new(),
@@ -156,14 +197,40 @@ impl PolicyDocument {
 
     /// Size as AWS counts it for its limits: without insignificant white space.
     pub fn compact_len(&self) -> usize {
-        serde_json::to_vec(&self.raw)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX)
+        match (&self.text, self.raw.get()) {
+            (Some(t), None) => compact_len_of_text(t),
+            _ => serde_json::to_vec(self.raw())
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX),
+        }
     }
 
     pub fn to_json(&self) -> Value {
-        Value::Object(self.raw.clone())
+        Value::Object(self.raw().clone())
     }
+}
+
+/// Bytes of JSON text outside insignificant white space.
+fn compact_len_of_text(t: &str) -> usize {
+    let (mut n, mut in_string, mut escaped) = (0, false, false);
+    for b in t.bytes() {
+        if in_string {
+            n += 1;
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+            n += 1;
+        } else if !b.is_ascii_whitespace() {
+            n += 1;
+        }
+    }
+    n
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -178,7 +245,8 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 /// Decode text to a JSON value, unwrapping JSON-string and URL-encoding layers.
-fn decode_text(text: &str, depth: u8) -> Result<Value, PolicyError> {
+/// Unwrap JSON-string and URL-encoding layers down to the JSON object's text.
+fn decode_text(text: &str, depth: u8) -> Result<Cow<'_, str>, PolicyError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(PolicyError::InputTooLarge(text.len()));
     }
@@ -189,12 +257,12 @@ fn decode_text(text: &str, depth: u8) -> Result<Value, PolicyError> {
         ));
     }
     if t.starts_with('{') {
-        return serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()));
+        return Ok(Cow::Borrowed(t));
     }
     if t.starts_with('"') {
         let inner: String =
             serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))?;
-        return decode_text(&inner, depth + 1);
+        return decode_text(&inner, depth + 1).map(|c| Cow::Owned(c.into_owned()));
     }
     if t.starts_with("%7B") || t.starts_with("%7b") || t.starts_with("%22") || t.starts_with('%') {
         let decoded = percent_encoding::percent_decode_str(t)
@@ -206,7 +274,7 @@ fn decode_text(text: &str, depth: u8) -> Result<Value, PolicyError> {
                 t.chars().take(20).collect::<String>()
             )));
         }
-        return decode_text(&decoded, depth + 1);
+        return decode_text(&decoded, depth + 1).map(|c| Cow::Owned(c.into_owned()));
     }
     if t.is_empty() {
         return Err(PolicyError::Json("policy is empty".into()));

@@ -258,7 +258,7 @@ pub fn plan(
         ),
         _ => {
             let single =
-                matches!(doc.raw.get("Statement"), Some(Value::Object(_))) && kept.len() == 1;
+                matches!(doc.raw().get("Statement"), Some(Value::Object(_))) && kept.len() == 1;
             (PlanKind::PutPolicy, Some(document_with(doc, kept, single)?))
         }
     };
@@ -277,7 +277,7 @@ fn document_with(
     statements: Vec<Value>,
     single: bool,
 ) -> Result<PolicyDocument, String> {
-    let mut raw = doc.raw.clone();
+    let mut raw = doc.raw().clone();
     let value = if single {
         statements.into_iter().next().unwrap_or(Value::Null)
     } else {

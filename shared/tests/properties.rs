@@ -206,6 +206,23 @@ proptest! {
     }
 
     #[test]
+    fn fast_and_value_parsers_agree(
+        statements in prop::collection::vec(statement(), 1..5),
+        single in prop::bool::weighted(0.2),
+        pretty in prop::bool::ANY,
+    ) {
+        let stmts = if single { statements[0].clone() } else { json!(statements) };
+        let policy = json!({"Version": "2012-10-17", "Id": "gen", "Statement": stmts});
+        let text = if pretty { serde_json::to_string_pretty(&policy).unwrap() } else { policy.to_string() };
+        let fast = PolicyDocument::parse(&text).unwrap();
+        prop_assert!(fast.read_from_text(), "the fast path declined a plain policy");
+        let slow = PolicyDocument::from_value(policy.clone()).unwrap();
+        prop_assert_eq!(&fast.statements, &slow.statements);
+        prop_assert_eq!(fast.raw(), slow.raw());
+        prop_assert_eq!(fast.compact_len(), slow.compact_len());
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in ".{0,300}") {
         let _ = PolicyDocument::parse(&text);
         let _ = Allowlist::from_toml(&text, "x.toml");
@@ -219,8 +236,14 @@ proptest! {
     fn arbitrary_json_policies_never_panic(v in arb_json(4)) {
         let al = Allowlist::from_toml("version = 1", "x").unwrap();
         let r = Resource::from_spec("bucket/b", OWNER, None).unwrap();
-        if let Ok(doc) = PolicyDocument::from_json(&json!({"Statement": [v]})) {
-            let _ = decide(&al, &r, Some(&doc), opts());
+        let policy = json!({"Statement": [v]});
+        // Both parsers accept the same documents and read them the same way.
+        let slow = PolicyDocument::from_value(policy.clone());
+        let fast = PolicyDocument::parse(&policy.to_string());
+        prop_assert_eq!(slow.is_ok(), fast.is_ok());
+        if let (Ok(slow), Ok(fast)) = (slow, fast) {
+            prop_assert_eq!(&slow.statements, &fast.statements);
+            let _ = decide(&al, &r, Some(&fast), opts());
         }
     }
 }

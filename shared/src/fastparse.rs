@@ -1,0 +1,351 @@
+//! The fast path for policy text: statements deserialized straight from the JSON, with no
+//! `serde_json::Value` tree in between (each string is allocated once, where it ends up).
+//! It accepts only documents the `Value` path reads the same way; anything unusual (a
+//! duplicate key, a float in a condition, a field of the wrong type, a rule broken)
+//! returns `None`, and the caller falls back to the `Value` path, which also words the
+//! error. A property test checks that both paths agree.
+
+use crate::policy::{Actions, Condition, Effect, PrincipalEntry, Principals, Statement};
+use crate::principal::PrincipalType;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::sync::Arc;
+
+/// The statements of a policy document given as JSON object text, or `None`.
+pub fn statements(text: &str) -> Option<Vec<Statement>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let doc = de.deserialize_map(DocVisitor).ok()?;
+    de.end().ok()?;
+    doc
+}
+
+fn refuse<E: de::Error>() -> E {
+    E::custom("left to the Value path")
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = Option<Vec<Statement>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a policy document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut statements = None;
+        while let Some(key) = map.next_key::<&str>()? {
+            if key == "Statement" {
+                if statements.is_some() {
+                    return Err(refuse());
+                }
+                statements = Some(map.next_value_seed(StatementsSeed)?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(statements)
+    }
+}
+
+struct StatementsSeed;
+
+impl<'de> DeserializeSeed<'de> for StatementsSeed {
+    type Value = Vec<Statement>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(StatementsVisitor)
+    }
+}
+
+struct StatementsVisitor;
+
+impl<'de> Visitor<'de> for StatementsVisitor {
+    type Value = Vec<Statement>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a statement or a list of statements")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(s) = seq.next_element_seed(StatementSeed(out.len()))? {
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(vec![statement(0, map)?])
+    }
+}
+
+struct StatementSeed(usize);
+
+impl<'de> DeserializeSeed<'de> for StatementSeed {
+    type Value = Statement;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V(usize);
+        impl<'de> Visitor<'de> for V {
+            type Value = Statement;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a statement")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Statement, A::Error> {
+                statement(self.0, map)
+            }
+        }
+        d.deserialize_map(V(self.0))
+    }
+}
+
+/// Set a field once; a second occurrence (a duplicate key) is left to the Value path.
+fn once<T, E: de::Error>(slot: &mut Option<T>, v: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(refuse());
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+fn statement<'de, A: MapAccess<'de>>(index: usize, mut map: A) -> Result<Statement, A::Error> {
+    let (mut sid, mut effect, mut principal, mut not_principal) = (None, None, None, None);
+    let (mut action, mut not_action, mut resource, mut not_resource, mut condition) =
+        (None, None, None, None, None);
+    while let Some(key) = map.next_key::<&str>()? {
+        match key {
+            "Sid" => once(&mut sid, map.next_value::<Option<String>>()?)?,
+            "Effect" => once(&mut effect, map.next_value::<String>()?)?,
+            "Principal" => once(&mut principal, map.next_value::<PrincipalList>()?.0)?,
+            "NotPrincipal" => once(&mut not_principal, map.next_value::<PrincipalList>()?.0)?,
+            "Action" => once(&mut action, map.next_value::<StrList>()?.0)?,
+            "NotAction" => once(&mut not_action, map.next_value::<StrList>()?.0)?,
+            "Resource" => once(&mut resource, map.next_value::<StrList>()?.0)?,
+            "NotResource" => once(&mut not_resource, map.next_value::<StrList>()?.0)?,
+            "Condition" => once(&mut condition, map.next_value::<Option<Conditions>>()?)?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    let effect = match effect.as_deref() {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        _ => return Err(refuse()),
+    };
+    let principals = match (principal, not_principal) {
+        (Some(p), None) => Principals::Listed(p),
+        (None, Some(p)) => Principals::AllExcept(p),
+        _ => return Err(refuse()),
+    };
+    let actions = match (action, not_action) {
+        (Some(a), None) => Actions::Listed(a),
+        (None, Some(a)) => Actions::AllExcept(a),
+        _ => return Err(refuse()),
+    };
+    let (resources, not_resource) = match (resource, not_resource) {
+        (Some(r), None) => (r, false),
+        (None, Some(r)) => (r, true),
+        (None, None) => (Vec::new(), false),
+        _ => return Err(refuse()),
+    };
+    Ok(Statement {
+        index,
+        sid: sid.flatten(),
+        effect,
+        principals,
+        actions: Arc::new(actions),
+        resources,
+        not_resource,
+        conditions: condition.flatten().map(|c| c.0).unwrap_or_default(),
+    })
+}
+
+/// A string or a list of strings.
+struct StrList(Vec<String>);
+
+impl<'de> Deserialize<'de> for StrList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<StrList, E> {
+                Ok(StrList(vec![s.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrList, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                Ok(StrList(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `"*"` or `{"AWS": …, "Service": …}`.
+struct PrincipalList(Vec<PrincipalEntry>);
+
+impl<'de> Deserialize<'de> for PrincipalList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PrincipalList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"*\" or a principal map")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PrincipalList, E> {
+                if s != "*" {
+                    return Err(refuse());
+                }
+                Ok(PrincipalList(vec![PrincipalEntry {
+                    kind: PrincipalType::Star,
+                    value: "*".into(),
+                }]))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PrincipalList, A::Error> {
+                let mut out = Vec::new();
+                let mut seen: Vec<String> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if seen.contains(&key) {
+                        return Err(refuse());
+                    }
+                    let kind = PrincipalType::from_key(&key);
+                    for value in map.next_value::<StrList>()?.0 {
+                        out.push(PrincipalEntry { kind, value });
+                    }
+                    seen.push(key);
+                }
+                Ok(PrincipalList(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `{"Operator": {"key": value-or-values}}`, flattened in document order.
+struct Conditions(Vec<Condition>);
+
+impl<'de> Deserialize<'de> for Conditions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Conditions;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a condition block")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Conditions, A::Error> {
+                let mut out = Vec::new();
+                let mut ops: Vec<String> = Vec::new();
+                while let Some(op) = map.next_key::<String>()? {
+                    if ops.contains(&op) {
+                        return Err(refuse());
+                    }
+                    map.next_value_seed(OperatorSeed {
+                        op: &op,
+                        out: &mut out,
+                    })?;
+                    ops.push(op);
+                }
+                Ok(Conditions(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct OperatorSeed<'o> {
+    op: &'o str,
+    out: &'o mut Vec<Condition>,
+}
+
+impl<'de> DeserializeSeed<'de> for OperatorSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OperatorSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("condition keys")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let start = self.out.len();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.out[start..].iter().any(|c| c.key == key) {
+                return Err(refuse());
+            }
+            let values = map.next_value::<Scalars>()?.0;
+            self.out.push(Condition {
+                operator: self.op.to_string(),
+                key,
+                values,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A scalar or a list of scalars, as text. Floats are left to the Value path, whose
+/// number formatting is the reference.
+struct Scalars(Vec<String>);
+
+struct Scalar(String);
+
+macro_rules! scalar_visits {
+    ($wrap:expr) => {
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok($wrap(s.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+            Ok($wrap(b.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok($wrap(n.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok($wrap(n.to_string()))
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar")
+            }
+            scalar_visits!(Scalar);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalars {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalars;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar or a list of scalars")
+            }
+            scalar_visits!(|s| Scalars(vec![s]));
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalars, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+                while let Some(Scalar(s)) = seq.next_element::<Scalar>()? {
+                    v.push(s);
+                }
+                Ok(Scalars(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
