@@ -197,9 +197,9 @@ impl PolicyDocument {
 
     /// Size as AWS counts it for its limits: without insignificant white space.
     pub fn compact_len(&self) -> usize {
-        match (&self.text, self.raw.get()) {
-            (Some(t), None) => compact_len_of_text(t),
-            _ => serde_json::to_vec(self.raw())
+        match &self.text {
+            Some(t) => compact_len_of_text(t),
+            None => serde_json::to_vec(self.raw())
                 .map(|v| v.len())
                 .unwrap_or(usize::MAX),
         }

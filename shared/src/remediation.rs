@@ -13,6 +13,7 @@ use crate::resource::{Resource, ResourceKind};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +40,8 @@ pub struct Removed {
     /// What was cut: `principal`, `statement`, or `condition value OP KEY = VALUE`.
     pub cut: String,
     /// The statement as it was before the plan.
-    pub original_statement: Value,
+    /// The statement as it was before the plan (shared by the grants cut from it).
+    pub original_statement: Arc<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,7 +135,7 @@ pub fn plan(
             continue;
         }
         let st = &doc.statements[s];
-        let original = raw[s].clone();
+        let original = Arc::new(raw[s].clone());
         let note = |f: &Finding, cut: String| Removed {
             statement: s,
             sid: f.sid.clone(),
@@ -277,13 +279,23 @@ fn document_with(
     statements: Vec<Value>,
     single: bool,
 ) -> Result<PolicyDocument, String> {
-    let mut raw = doc.raw().clone();
-    let value = if single {
+    let mut value = Some(if single {
         statements.into_iter().next().unwrap_or(Value::Null)
     } else {
         Value::Array(statements)
-    };
-    raw.insert("Statement".into(), value);
+    });
+    // Copy every field but the old statements; the new ones take their place.
+    let mut raw: Map<String, Value> = doc
+        .raw()
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "Statement" => (k.clone(), value.take().unwrap_or(Value::Null)),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    if let Some(v) = value {
+        raw.insert("Statement".into(), v);
+    }
     PolicyDocument::from_value(Value::Object(raw))
         .map_err(|e| format!("planned policy is invalid: {e}"))
 }
