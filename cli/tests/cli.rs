@@ -167,37 +167,25 @@ fn check_reads_stdin_and_url_encoded_documents() {
 
 #[test]
 fn bad_input_is_exit_2_with_one_line_reason() {
+    let check_args = |allowlist: String, owner: &str, resource: &str| -> Vec<String> {
+        let policy = ex("policies/website.json");
+        [
+            "check",
+            "--allowlist",
+            &allowlist,
+            "--owner",
+            owner,
+            "--resource",
+            resource,
+            &policy,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
     let cases: Vec<Vec<String>> = vec![
-        vec![
-            "check".into(),
-            "--allowlist".into(),
-            "/nope.toml".into(),
-            "--owner".into(),
-            "222222222222".into(),
-            "--resource".into(),
-            "bucket/b".into(),
-            ex("policies/website.json"),
-        ],
-        vec![
-            "check".into(),
-            "--allowlist".into(),
-            ex("allowlist.toml"),
-            "--owner".into(),
-            "2222".into(),
-            "--resource".into(),
-            "bucket/b".into(),
-            ex("policies/website.json"),
-        ],
-        vec![
-            "check".into(),
-            "--allowlist".into(),
-            ex("allowlist.toml"),
-            "--owner".into(),
-            "222222222222".into(),
-            "--resource".into(),
-            "queue/q".into(),
-            ex("policies/website.json"),
-        ],
+        check_args("/nope.toml".into(), "222222222222", "bucket/b"),
+        check_args(ex("allowlist.toml"), "2222", "bucket/b"),
+        check_args(ex("allowlist.toml"), "222222222222", "queue/q"),
         vec![
             "event".into(),
             "--allowlist".into(),
