@@ -89,11 +89,16 @@ pub struct Scope {
 impl Scope {
     pub fn covers(&self, resource: &Resource) -> bool {
         (self.owner == "*" || self.owner == resource.account)
-            && self.resources.as_ref().is_none_or(|globs| {
-                let spec = resource.spec();
-                globs.iter().any(|g| wildcard::matches(g, spec, false))
-            })
+            && resources_cover(&self.resources, resource)
     }
+}
+
+/// Do these resource globs (`None`: every resource) cover the resource?
+pub fn resources_cover(globs: &Option<Vec<String>>, resource: &Resource) -> bool {
+    globs.as_ref().is_none_or(|globs| {
+        let spec = resource.spec();
+        globs.iter().any(|g| wildcard::matches(g, spec, false))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! Grants against the allowlist: each finding approved or not, and why; the verdict; and
 //! what the guard should do about it.
 
-use crate::allowlist::{Allowlist, Mode, Scope};
+use crate::allowlist::{resources_cover, Allowlist, Mode, Scope};
 use crate::analysis::{self, Grant, Nature, Who};
 use crate::date::Date;
 use crate::event::EventSummary;
@@ -501,17 +501,19 @@ fn approve_orgs(
     for o in orgs {
         let mut miss = None;
         let hit = al.orgs.iter().filter(|e| &e.id == o).find(|e| {
-            let scope = Scope {
-                owner: "*".into(),
-                resources: e.resources.clone(),
-            };
             let owner_ok = e.owners.iter().any(|w| w == "*" || *w == res.account);
             let check = if owner_ok {
                 Ok(())
             } else {
                 Err(format!("its owners do not include {}", res.account))
             }
-            .and_then(|_| scope_check(&scope, res))
+            .and_then(|_| {
+                if resources_cover(&e.resources, res) {
+                    Ok(())
+                } else {
+                    Err(format!("{} is not among its resources", res.spec()))
+                }
+            })
             .and_then(|_| expired(e.expires, today))
             .and_then(|_| actions_within(&g.actions, &e.actions));
             match check {
