@@ -7,6 +7,7 @@
 //! [`analysis`] (grants) → [`decision`] (approval, verdict, action) → [`remediation`]
 //! (the plan), with [`allowlist`] and [`event`] (CloudTrail) beside them.
 
+pub mod alert;
 pub mod allowlist;
 pub mod analysis;
 pub mod condition;

@@ -1,0 +1,167 @@
+//! The SNS alert for a violating decision (SPEC §4): a subject of at most 100 characters
+//! naming the resource, a body a person reads (who, what, when, from where, which grants,
+//! what was done) followed by the full decision as JSON, and message attributes for
+//! subscription filters (`severity`, `account`, `resource_kind`).
+
+use crate::decision::{Action, Decision, Verdict};
+use crate::remediation::PlanKind;
+use std::fmt::Write;
+
+/// SNS refuses subjects over 100 characters.
+pub const MAX_SUBJECT: usize = 100;
+
+/// What the guard did about a decision, as the alert reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Alert only (mode `alert`, or no safe plan).
+    Alerted,
+    /// The plan was applied.
+    Remediated,
+    /// The plan could not be applied; the reason says why (access denied, throttled…).
+    RemediationFailed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub subject: String,
+    pub body: String,
+    /// Message attributes: `severity` (`critical` | `high` | `medium`), `account`,
+    /// `resource_kind`.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+/// How bad the worst violating finding is: `critical` for public or unresolvable access,
+/// `high` for an unapproved account or organisation, `medium` otherwise.
+pub fn severity(d: &Decision) -> &'static str {
+    let scopes: Vec<&str> = d.violations().map(|f| f.scope).collect();
+    if scopes
+        .iter()
+        .any(|s| *s == "public" || *s == "unresolvable")
+    {
+        "critical"
+    } else if scopes.iter().any(|s| *s == "account" || *s == "org") {
+        "high"
+    } else {
+        "medium"
+    }
+}
+
+/// Cut to at most `max` characters on a character boundary, marking the cut with `…`.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The alert for a violating (or failed) decision; `None` when there is nothing to say.
+pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
+    if d.verdict != Verdict::Violation && d.verdict != Verdict::Error {
+        return None;
+    }
+    let resource = d.resource.as_ref();
+    let spec = resource
+        .map(|r| r.spec().to_string())
+        .unwrap_or_else(|| "unknown resource".into());
+    let account = resource.map(|r| r.account.clone()).unwrap_or_default();
+    let what = match (d.verdict, outcome) {
+        (Verdict::Error, _) => "could not be checked",
+        (_, Outcome::Remediated) => "unapproved access removed",
+        (_, Outcome::RemediationFailed(_)) => "unapproved access, removal FAILED",
+        _ => "unapproved access",
+    };
+    // The resource name is what a reader needs: it is clipped last.
+    let head = format!("crossguard: {what} [{account}] ");
+    let subject = format!(
+        "{head}{}",
+        clip(&spec, MAX_SUBJECT.saturating_sub(head.chars().count()))
+    );
+
+    let mut body = String::new();
+    let _ = writeln!(body, "{}", subject);
+    let _ = writeln!(body);
+    if let Some(r) = resource {
+        let _ = writeln!(body, "Resource:  {} ({})", r.arn, r.spec());
+        let _ = writeln!(body, "Owner:     {}", r.account);
+    }
+    if let Some(e) = &d.event {
+        let or = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+        let _ = writeln!(body, "Change:    {} ({})", or(&e.name), or(&e.id));
+        let _ = writeln!(body, "Who:       {}", or(&e.actor));
+        let _ = writeln!(body, "When:      {}", or(&e.time));
+        let _ = writeln!(
+            body,
+            "From:      {} ({})",
+            or(&e.source_ip),
+            or(&e.user_agent)
+        );
+    }
+    let _ = writeln!(body, "Verdict:   {} ({})", d.reason, severity(d));
+    let _ = writeln!(body);
+    for f in d.violations() {
+        let who = match (&f.account, &f.org) {
+            (Some(a), _) if a == "*" => "everyone (public)".to_string(),
+            (Some(a), _) => format!("account {a}"),
+            (None, Some(o)) => format!("organization {o}"),
+            _ => "an unresolvable principal".to_string(),
+        };
+        let _ = writeln!(
+            body,
+            "- statement {}: {} lets in {who}: {}",
+            f.statement, f.principal, f.reason
+        );
+    }
+    let done = match (d.action, outcome, d.remediation.as_ref().map(|p| p.kind)) {
+        (_, Outcome::Remediated, Some(PlanKind::DeletePolicy)) => {
+            "Removed: the bucket policy was deleted (nothing approved was left in it).".to_string()
+        }
+        (_, Outcome::Remediated, Some(PlanKind::DenyAllTrust)) => {
+            "Removed: the trust now denies everyone (nothing approved was left in it).".to_string()
+        }
+        (_, Outcome::Remediated, _) => {
+            "Removed: the unapproved grants above; approved access is untouched.".to_string()
+        }
+        (_, Outcome::RemediationFailed(why), _) => {
+            format!("Remediation FAILED: {why}. The grants above are still in place.")
+        }
+        (Action::Alert, _, Some(PlanKind::Refused)) => {
+            "Not changed: no plan could remove these grants without touching approved access."
+                .to_string()
+        }
+        (Action::Alert, _, _) => {
+            "Not changed (mode alert). The decision below holds the planned fix.".to_string()
+        }
+        _ => "Not changed.".to_string(),
+    };
+    let _ = writeln!(body);
+    let _ = writeln!(body, "{done}");
+    if let Some(p) = &d.remediation {
+        if !p.removed.is_empty() && matches!(outcome, Outcome::Remediated) {
+            let _ = writeln!(body, "The removed grants and their original statements are in the decision below and in the evidence record.");
+        }
+    }
+    let _ = writeln!(body);
+    let _ = writeln!(body, "Decision (JSON):");
+    let _ = writeln!(
+        body,
+        "{}",
+        serde_json::to_string_pretty(d).unwrap_or_default()
+    );
+    let attributes = vec![
+        ("severity", severity(d).to_string()),
+        ("account", account),
+        (
+            "resource_kind",
+            resource
+                .map(|r| r.kind.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ),
+    ];
+    Some(Alert {
+        subject,
+        body,
+        attributes,
+    })
+}

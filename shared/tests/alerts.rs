@@ -1,0 +1,100 @@
+//! SNS alerts rendered from decisions (SPEC §4).
+
+use crossguard_engine::alert::{render, severity, Outcome, MAX_SUBJECT};
+use crossguard_engine::*;
+use serde_json::Value;
+
+fn decide_example(event: &str) -> Decision {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let al = Allowlist::from_toml(
+        &std::fs::read_to_string(format!("{dir}/allowlist.toml")).unwrap(),
+        "allowlist.toml",
+    )
+    .unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/events/{event}")).unwrap())
+            .unwrap();
+    let opts = Options {
+        today: Date::new(2026, 11, 22).unwrap(),
+        mode: None,
+    };
+    decide_event(&al, &v, opts).unwrap().remove(0)
+}
+
+fn attr<'a>(a: &'a alert::Alert, k: &str) -> &'a str {
+    &a.attributes.iter().find(|(key, _)| *key == k).unwrap().1
+}
+
+#[test]
+fn no_alert_for_compliant_or_ignored() {
+    assert!(render(&decide_example("1-approved-share.json"), &Outcome::Alerted).is_none());
+    assert!(render(&decide_example("6-guard-own-fix.json"), &Outcome::Alerted).is_none());
+    assert!(render(&decide_example("7-failed-call.json"), &Outcome::Alerted).is_none());
+}
+
+#[test]
+fn alert_names_resource_who_what_and_carries_the_decision() {
+    let d = decide_example("2-unapproved-account.json");
+    let a = render(&d, &Outcome::Alerted).unwrap();
+    assert!(
+        a.subject.contains("bucket/build-artifacts") && a.subject.chars().count() <= MAX_SUBJECT,
+        "{}",
+        a.subject
+    );
+    for want in [
+        "arn:aws:sts::222222222222:assumed-role/PlatformAdmin/alice",
+        "2026-11-20T10:02:00Z",
+        "198.51.100.23",
+        "account 999999999999",
+        "Not changed (mode alert)",
+    ] {
+        assert!(a.body.contains(want), "missing {want:?} in\n{}", a.body);
+    }
+    let json = &a.body[a.body.find("Decision (JSON):").unwrap() + "Decision (JSON):".len()..];
+    let decoded: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(decoded["verdict"], "violation");
+    assert_eq!(
+        (
+            attr(&a, "severity"),
+            attr(&a, "account"),
+            attr(&a, "resource_kind")
+        ),
+        ("high", "222222222222", "bucket")
+    );
+}
+
+#[test]
+fn public_grants_are_critical_and_outcomes_are_told() {
+    let d = decide_example("3-public-bucket.json");
+    assert_eq!(severity(&d), "critical");
+    let done = render(&d, &Outcome::Remediated).unwrap();
+    assert!(
+        done.subject.contains("removed") && done.body.contains("bucket policy was deleted"),
+        "{}",
+        done.body
+    );
+    let failed = render(
+        &d,
+        &Outcome::RemediationFailed("AccessDenied: not authorized".into()),
+    )
+    .unwrap();
+    assert!(failed.subject.contains("FAILED"));
+    assert!(failed
+        .body
+        .contains("Remediation FAILED: AccessDenied: not authorized"));
+}
+
+#[test]
+fn long_names_are_clipped_to_the_subject_limit() {
+    let al = Allowlist::from_toml("version = 1", "a").unwrap();
+    let name = format!("role/{}", "R".repeat(60) + &"é".repeat(60));
+    let r = Resource::from_spec(&name, "222222222222", None).unwrap();
+    let doc = PolicyDocument::parse(
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    let d = decide(&al, &r, Some(&doc), Options::default());
+    let a = render(&d, &Outcome::Alerted).unwrap();
+    assert_eq!(a.subject.chars().count(), MAX_SUBJECT, "{}", a.subject);
+    assert!(a.subject.ends_with('…') && a.subject.contains("[222222222222]"));
+}
