@@ -14,6 +14,7 @@ pub mod condition;
 pub mod date;
 pub mod decision;
 pub mod event;
+pub mod evidence;
 mod fastparse;
 pub mod policy;
 pub mod principal;

@@ -98,3 +98,82 @@ fn long_names_are_clipped_to_the_subject_limit() {
     assert_eq!(a.subject.chars().count(), MAX_SUBJECT, "{}", a.subject);
     assert!(a.subject.ends_with('…') && a.subject.contains("[222222222222]"));
 }
+
+// ---- evidence records ----
+
+use crossguard_engine::evidence;
+
+#[test]
+fn evidence_keeps_what_a_person_needs_to_restore() {
+    let d = decide_example("2-unapproved-account.json");
+    let before: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/policies/unapproved-account.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let rec = evidence::record(
+        &d,
+        Some(before.clone()),
+        Some(&Outcome::Remediated),
+        "2026-11-22T10:00:00Z",
+    )
+    .unwrap();
+    let v = serde_json::to_value(&rec).unwrap();
+    assert_eq!(v["schema"], evidence::SCHEMA);
+    assert_eq!(v["event_id"], "00000000-0000-4000-8000-000000000002");
+    assert_eq!(v["outcome"], "remediated");
+    assert_eq!(v["policy_before"], before);
+    assert_eq!(
+        v["decision"]["event"]["actor"],
+        "arn:aws:sts::222222222222:assumed-role/PlatformAdmin/alice"
+    );
+    let removed = &v["decision"]["remediation"]["removed"][0];
+    assert_eq!(removed["account"], "999999999999");
+    assert_eq!(removed["original_statement"], before["Statement"][0]);
+    assert_eq!(
+        evidence::key(v["event_id"].as_str().unwrap()).unwrap(),
+        "evidence/00000000-0000-4000-8000-000000000002.json"
+    );
+}
+
+#[test]
+fn evidence_for_every_verdict_and_failures() {
+    for (event, verdict) in [
+        ("1-approved-share.json", "compliant"),
+        ("6-guard-own-fix.json", "ignored"),
+        ("7-failed-call.json", "ignored"),
+    ] {
+        let d = decide_example(event);
+        let v = serde_json::to_value(evidence::record(&d, None, None, "t").unwrap()).unwrap();
+        assert_eq!(
+            (v["decision"]["verdict"].as_str(), v["outcome"].as_str()),
+            (Some(verdict), Some("none")),
+            "{event}"
+        );
+    }
+    let d = decide_example("3-public-bucket.json");
+    let v = serde_json::to_value(
+        evidence::record(
+            &d,
+            None,
+            Some(&Outcome::RemediationFailed("Throttling".into())),
+            "t",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (v["outcome"].as_str(), v["outcome_detail"].as_str()),
+        (Some("remediation_failed"), Some("Throttling"))
+    );
+    // A decision without an event id cannot be keyed.
+    let mut no_id = d.clone();
+    no_id.event = None;
+    assert_eq!(
+        evidence::record(&no_id, None, None, "t").unwrap_err(),
+        evidence::EvidenceError::NoEventId
+    );
+}

@@ -1,0 +1,99 @@
+//! The compliance evidence record (SPEC §4): one JSON object per evaluated event —
+//! approved, violating, ignored or failed — keyed by the CloudTrail event id, holding the
+//! event, the policy before, the decision, what was done and how it went, and the removed
+//! grants with their original statements so that a person can restore them.
+
+use crate::alert::Outcome;
+use crate::decision::Decision;
+use serde::Serialize;
+use serde_json::Value;
+
+pub const SCHEMA: &str = "crossguard.evidence/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence<'d> {
+    pub schema: &'static str,
+    pub event_id: String,
+    /// When the guard recorded it (RFC 3339), given by the caller: the engine reads no clock.
+    pub recorded_at: String,
+    /// The policy the decision was made on (the live one in the Lambda).
+    pub policy_before: Option<Value>,
+    pub decision: &'d Decision,
+    /// `none`, `alerted`, `remediated` or `remediation_failed`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome_detail: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EvidenceError {
+    #[error("the event has no eventID: evidence is keyed by it")]
+    NoEventId,
+    #[error("event id {0:?} has characters that are not safe in an S3 key")]
+    UnsafeId(String),
+}
+
+/// The S3 key of an event's record: one per event id, so a second delivery of the same
+/// event finds the first one's record (the Lambda writes it conditionally).
+pub fn key(event_id: &str) -> Result<String, EvidenceError> {
+    if event_id.is_empty() {
+        return Err(EvidenceError::NoEventId);
+    }
+    if event_id.len() > 200
+        || !event_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        || event_id.starts_with('.')
+    {
+        return Err(EvidenceError::UnsafeId(event_id.to_string()));
+    }
+    Ok(format!("evidence/{event_id}.json"))
+}
+
+/// The record for a decision. `outcome` is `None` when nothing was acted on.
+pub fn record<'d>(
+    decision: &'d Decision,
+    policy_before: Option<Value>,
+    outcome: Option<&Outcome>,
+    recorded_at: &str,
+) -> Result<Evidence<'d>, EvidenceError> {
+    let event_id = decision
+        .event
+        .as_ref()
+        .and_then(|e| e.id.clone())
+        .ok_or(EvidenceError::NoEventId)?;
+    key(&event_id)?;
+    let (outcome, outcome_detail) = match outcome {
+        None => ("none", None),
+        Some(Outcome::Alerted) => ("alerted", None),
+        Some(Outcome::Remediated) => ("remediated", None),
+        Some(Outcome::RemediationFailed(why)) => ("remediation_failed", Some(why.clone())),
+    };
+    Ok(Evidence {
+        schema: SCHEMA,
+        event_id,
+        recorded_at: recorded_at.to_string(),
+        policy_before,
+        decision,
+        outcome,
+        outcome_detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(
+            key("c217db1f-903f-4a2f-8f88-9580182d6313").unwrap(),
+            "evidence/c217db1f-903f-4a2f-8f88-9580182d6313.json"
+        );
+        assert_eq!(key("testEventId").unwrap(), "evidence/testEventId.json");
+        assert_eq!(key(""), Err(EvidenceError::NoEventId));
+        assert!(key("../../etc/passwd").is_err());
+        assert!(key("a/b").is_err());
+        assert!(key(&"a".repeat(201)).is_err());
+    }
+}
