@@ -101,12 +101,7 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
     let _ = writeln!(body, "Verdict:   {} ({})", d.reason, severity(d));
     let _ = writeln!(body);
     for f in d.violations() {
-        let who = match (&f.account, &f.org) {
-            (Some(a), _) if a == "*" => "everyone (public)".to_string(),
-            (Some(a), _) => format!("account {a}"),
-            (None, Some(o)) => format!("organization {o}"),
-            _ => "an unresolvable principal".to_string(),
-        };
+        let who = crate::render::who(f);
         let _ = writeln!(
             body,
             "- statement {}: {} lets in {who}: {}",

@@ -262,19 +262,12 @@ fn statement_grants(
                 }
             }
         }
-        let orgs_of = |sets: &[&[Target]]| -> Vec<Target> {
-            if sets.is_empty() {
-                Vec::new()
-            } else {
-                condition::intersect(sets)
-            }
-        };
-        let org_names = |ts: &[Target]| -> Vec<String> {
-            ts.iter()
+        // The organisations the caller must also be in (intersect of no sets: none).
+        let org_limit = || -> Vec<String> {
+            condition::intersect(&orgs_sets)
+                .into_iter()
                 .map(|t| match t {
-                    Target::Org(o) => o.clone(),
-                    Target::Account(a) => a.clone(),
-                    Target::Unknown(u) => u.clone(),
+                    Target::Org(o) | Target::Account(o) | Target::Unknown(o) => o,
                 })
                 .collect()
         };
@@ -289,7 +282,7 @@ fn statement_grants(
                            none: Who,
                            none_nature: Nature| {
             if !acct_sets.is_empty() {
-                let orgs = org_names(&orgs_of(&orgs_sets));
+                let orgs = org_limit();
                 for t in condition::intersect(&acct_sets) {
                     push(Who::from(t), via_cond, Nature::Plain, orgs.clone());
                 }
@@ -313,12 +306,7 @@ fn statement_grants(
                         .all(|t| matches!(t, Target::Unknown(_)))
                 };
                 if allowed {
-                    push(
-                        Who::Account(a),
-                        Via::Principal,
-                        Nature::Plain,
-                        org_names(&orgs_of(&orgs_sets)),
-                    );
+                    push(Who::Account(a), Via::Principal, Nature::Plain, org_limit());
                 }
             }
             Reach::Service(svc) => {

@@ -424,10 +424,16 @@ fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
 }
 
 fn scope_check(scope: &Scope, res: &Resource) -> Result<(), String> {
-    if scope.covers(res) {
-        Ok(())
-    } else if scope.owner != "*" && scope.owner != res.account {
+    if scope.owner != "*" && scope.owner != res.account {
         Err(format!("it is for owner {}", scope.owner))
+    } else {
+        resources_check(&scope.resources, res)
+    }
+}
+
+fn resources_check(globs: &Option<Vec<String>>, res: &Resource) -> Result<(), String> {
+    if resources_cover(globs, res) {
+        Ok(())
     } else {
         Err(format!("{} is not among its resources", res.spec()))
     }
@@ -507,13 +513,7 @@ fn approve_orgs(
             } else {
                 Err(format!("its owners do not include {}", res.account))
             }
-            .and_then(|_| {
-                if resources_cover(&e.resources, res) {
-                    Ok(())
-                } else {
-                    Err(format!("{} is not among its resources", res.spec()))
-                }
-            })
+            .and_then(|_| resources_check(&e.resources, res))
             .and_then(|_| expired(e.expires, today))
             .and_then(|_| actions_within(&g.actions, &e.actions));
             match check {

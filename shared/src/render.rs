@@ -14,13 +14,14 @@ fn mark(f: &Finding) -> &'static str {
     }
 }
 
-fn who(f: &Finding) -> String {
+/// Who a finding lets in, for a person: the text output and the alert both say it so.
+pub fn who(f: &Finding) -> String {
     match (f.scope, &f.account, &f.org) {
         ("public", _, _) => "everyone (public)".into(),
         ("internal", Some(a), _) => format!("{a} (owner)"),
         (_, Some(a), _) => format!("account {a}"),
         (_, None, Some(o)) => format!("organization {o}"),
-        _ => "unresolvable principal".into(),
+        _ => "an unresolvable principal".into(),
     }
 }
 
