@@ -10,6 +10,10 @@ use std::fmt::Write;
 /// SNS refuses subjects over 100 characters.
 pub const MAX_SUBJECT: usize = 100;
 
+/// SNS refuses messages over 256 KiB (body and attributes together); the body keeps a
+/// margin for the attributes.
+pub const MAX_BODY: usize = 250 * 1024;
+
 /// What the guard did about a decision, as the alert reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -138,12 +142,18 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         }
     }
     let _ = writeln!(body);
-    let _ = writeln!(body, "Decision (JSON):");
-    let _ = writeln!(
-        body,
-        "{}",
-        serde_json::to_string_pretty(d).unwrap_or_default()
-    );
+    let json = serde_json::to_string_pretty(d).unwrap_or_default();
+    if body.len() + json.len() + 20 <= MAX_BODY {
+        let _ = writeln!(body, "Decision (JSON):");
+        let _ = writeln!(body, "{json}");
+    } else {
+        // Only a huge policy gets here: the evidence record keeps the whole decision.
+        let _ = writeln!(
+            body,
+            "Decision (JSON): {} bytes, over SNS's message limit: see the evidence record.",
+            json.len()
+        );
+    }
     let attributes = vec![
         ("severity", severity(d).to_string()),
         ("account", account),

@@ -5,7 +5,7 @@
 
 use crate::alert::Outcome;
 use crate::decision::Decision;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const SCHEMA: &str = "crossguard.evidence/1";
@@ -23,6 +23,48 @@ pub struct Evidence<'d> {
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_detail: Option<String>,
+    /// The alert as sent (or as it failed to send), so that a later delivery of the same
+    /// event can send it again instead of losing it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Delivery>,
+}
+
+/// An alert and whether SNS took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `sent` or `failed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Delivery {
+    pub const SENT: &'static str = "sent";
+    pub const FAILED: &'static str = "failed";
+
+    pub fn new(alert: &crate::alert::Alert, sent: Result<String, String>) -> Delivery {
+        let (status, message_id, error) = match sent {
+            Ok(id) => (Delivery::SENT, Some(id), None),
+            Err(e) => (Delivery::FAILED, None, Some(e)),
+        };
+        Delivery {
+            status: status.to_string(),
+            message_id,
+            error,
+            subject: alert.subject.clone(),
+            body: alert.body.clone(),
+            attributes: alert
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -77,6 +119,7 @@ pub fn record<'d>(
         decision,
         outcome,
         outcome_detail,
+        alert: None,
     })
 }
 

@@ -87,6 +87,25 @@ pub fn decide_with_policy(
     d
 }
 
+/// Parse one record of an input: a CloudTrail record, or an EventBridge event of another
+/// detail-type (ignored, keyed by the EventBridge event id).
+pub fn parse_input_record(record: event::Record<'_>) -> ParsedEvent {
+    match record {
+        event::Record::CloudTrail(rec) => event::parse_record(rec),
+        event::Record::OtherDetailType { id, detail_type } => ParsedEvent::Ignored {
+            summary: EventSummary {
+                id,
+                ..EventSummary::default()
+            },
+            resource: None,
+            reason: format!(
+                "EventBridge detail-type {detail_type:?} is not {:?}",
+                event::DETAIL_TYPE
+            ),
+        },
+    }
+}
+
 /// Decide every CloudTrail record in an input: an EventBridge event, a bare record, or
 /// a log file's `{"Records": […]}`.
 pub fn decide_event(
@@ -96,26 +115,6 @@ pub fn decide_event(
 ) -> Result<Vec<Decision>, EventError> {
     Ok(event::records(input)?
         .into_iter()
-        .map(|r| match r {
-            event::Record::CloudTrail(rec) => {
-                decide_parsed(allowlist, event::parse_record(rec), opts)
-            }
-            event::Record::OtherDetailType { id, detail_type } => {
-                let summary = EventSummary {
-                    id,
-                    ..EventSummary::default()
-                };
-                Decision {
-                    event: Some(summary),
-                    ..Decision::ignored(
-                        None,
-                        format!(
-                            "EventBridge detail-type {detail_type:?} is not {:?}",
-                            event::DETAIL_TYPE
-                        ),
-                    )
-                }
-            }
-        })
+        .map(|r| decide_parsed(allowlist, parse_input_record(r), opts))
         .collect())
 }

@@ -1,0 +1,291 @@
+//! The ports backed by the AWS SDK for Rust.
+
+use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
+use aws_config::SdkConfig;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use crossguard_engine::alert::Alert;
+use crossguard_engine::{Resource, ResourceKind};
+
+/// Turn any SDK error into an [`AwsError`]: the service's code and message when it sent
+/// them, else the whole error chain (timeouts, connection failures).
+pub(crate) fn aws_error<E>(operation: &'static str, err: &E) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err.code() {
+        Some(code) => AwsError {
+            operation,
+            code: Some(code.to_string()),
+            message: err.message().unwrap_or("").to_string(),
+        },
+        None => AwsError {
+            operation,
+            code: None,
+            message: DisplayErrorContext(err).to_string(),
+        },
+    }
+}
+
+/// An S3 client for this configuration. Path-style addressing when an endpoint is set
+/// (a local emulator has no per-bucket DNS names).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let mut b = aws_sdk_s3::config::Builder::from(config);
+    if config.endpoint_url().is_some() {
+        b = b.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// S3 bucket policies.
+#[derive(Clone)]
+pub struct BucketPolicies(pub aws_sdk_s3::Client);
+
+impl PolicyStore for BucketPolicies {
+    fn kind(&self) -> ResourceKind {
+        ResourceKind::Bucket
+    }
+
+    async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        match self.0.get_bucket_policy().bucket(&r.name).send().await {
+            Ok(out) => Ok(out.policy.map(Live::Policy).unwrap_or(Live::NoPolicy)),
+            Err(e) => match e.code() {
+                Some("NoSuchBucketPolicy") => Ok(Live::NoPolicy),
+                Some("NoSuchBucket") => Ok(Live::Gone),
+                _ => Err(aws_error("GetBucketPolicy", &e)),
+            },
+        }
+    }
+
+    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
+        self.0
+            .put_bucket_policy()
+            .bucket(&r.name)
+            .policy(policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("PutBucketPolicy", &e))
+    }
+
+    async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
+        self.0
+            .delete_bucket_policy()
+            .bucket(&r.name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("DeleteBucketPolicy", &e))
+    }
+}
+
+/// IAM role trust policies.
+#[derive(Clone)]
+pub struct RoleTrusts(pub aws_sdk_iam::Client);
+
+impl PolicyStore for RoleTrusts {
+    fn kind(&self) -> ResourceKind {
+        ResourceKind::Role
+    }
+
+    async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        match self.0.get_role().role_name(&r.name).send().await {
+            // IAM returns the document URL-encoded: the engine's parser decodes it.
+            Ok(out) => Ok(out
+                .role
+                .and_then(|role| role.assume_role_policy_document)
+                .map(Live::Policy)
+                .unwrap_or(Live::NoPolicy)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                Ok(Live::Gone)
+            }
+            Err(e) => Err(aws_error("GetRole", &e)),
+        }
+    }
+
+    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
+        self.0
+            .update_assume_role_policy()
+            .role_name(&r.name)
+            .policy_document(policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("UpdateAssumeRolePolicy", &e))
+    }
+
+    async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
+        Err(AwsError {
+            operation: "UpdateAssumeRolePolicy",
+            code: None,
+            message: "a role always has a trust policy: the plan must replace it".into(),
+        })
+    }
+}
+
+/// KMS key policies (the key's only policy, named `default`).
+#[derive(Clone)]
+pub struct KeyPolicies(pub aws_sdk_kms::Client);
+
+impl PolicyStore for KeyPolicies {
+    fn kind(&self) -> ResourceKind {
+        ResourceKind::Key
+    }
+
+    async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        match self
+            .0
+            .get_key_policy()
+            .key_id(&r.name)
+            .policy_name("default")
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.policy.map(Live::Policy).unwrap_or(Live::NoPolicy)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found_exception()) =>
+            {
+                Ok(Live::Gone)
+            }
+            Err(e) => Err(aws_error("GetKeyPolicy", &e)),
+        }
+    }
+
+    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
+        self.0
+            .put_key_policy()
+            .key_id(&r.name)
+            .policy_name("default")
+            .policy(policy)
+            // The engine's plan always keeps the owner's administration statement; KMS's
+            // own lockout check stays on as a second guard.
+            .bypass_policy_lockout_safety_check(false)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("PutKeyPolicy", &e))
+    }
+
+    async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
+        Err(AwsError {
+            operation: "PutKeyPolicy",
+            code: None,
+            message: "a key always has a key policy: the plan must replace it".into(),
+        })
+    }
+}
+
+/// The SNS alert topic.
+#[derive(Clone)]
+pub struct SnsTopic {
+    pub client: aws_sdk_sns::Client,
+    pub topic_arn: String,
+}
+
+impl AlertSink for SnsTopic {
+    async fn publish(&self, alert: &Alert) -> Result<String, AwsError> {
+        let mut req = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&alert.subject)
+            .message(&alert.body);
+        for (name, value) in &alert.attributes {
+            let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| AwsError {
+                    operation: "Publish",
+                    code: None,
+                    message: format!("message attribute {name}: {e}"),
+                })?;
+            req = req.message_attributes(*name, attr);
+        }
+        let out = req.send().await.map_err(|e| aws_error("Publish", &e))?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+}
+
+/// The evidence bucket.
+#[derive(Clone)]
+pub struct S3Evidence {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl EvidenceStore for S3Evidence {
+    async fn create(&self, key: &str, body: Vec<u8>) -> Result<Created, AwsError> {
+        let res = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(body.into())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Created::Yes),
+            // 412: the key is taken. 409: a concurrent conditional write is in flight.
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                ) || e
+                    .raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 409 | 412)) =>
+            {
+                Ok(Created::AlreadyExists)
+            }
+            Err(e) => Err(aws_error("PutObject", &e)),
+        }
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, AwsError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| AwsError {
+                    operation: "GetObject",
+                    code: None,
+                    message: e.to_string(),
+                })?;
+                Ok(Some(bytes.to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(aws_error("GetObject", &e)),
+        }
+    }
+
+    async fn replace(&self, key: &str, body: Vec<u8>) -> Result<(), AwsError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(body.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("PutObject", &e))
+    }
+}
+
+pub fn iam_client(config: &SdkConfig) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(config)
+}
+
+pub fn kms_client(config: &SdkConfig) -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::new(config)
+}

@@ -1,0 +1,416 @@
+//! One invocation: claim the event's evidence key, decide on the live policy, act by
+//! mode, alert, and write the evidence record (SPEC §3, §4).
+//!
+//! Exactly-once effects over at-least-once delivery: the evidence key is claimed with a
+//! conditional write before anything is done, so a second delivery finds it and does
+//! nothing. A claim left by an invocation that died is taken over by Lambda's retry (same
+//! request id) or, after [`LEASE_SECS`], by any delivery.
+
+use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
+use crossguard_engine::alert::{self, Outcome};
+use crossguard_engine::evidence::{self, Delivery};
+use crossguard_engine::{
+    decide_parsed, decide_with_policy, event, parse_input_record, Action, Allowlist, CarriedPolicy,
+    Decision, Mode, Options, ParsedEvent, PlanKind, PolicyDocument, Resource, Verdict,
+};
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Schema of the placeholder written when an event is claimed.
+pub const CLAIM_SCHEMA: &str = "crossguard.claim/1";
+
+/// After this long a claim is taken to be from a dead invocation (Lambda's longest
+/// timeout is 15 minutes).
+pub const LEASE_SECS: u64 = 900;
+
+/// Why an invocation fails: Lambda retries it, then hands the event to the dead-letter
+/// queue, so nothing is lost.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GuardError(pub String);
+
+/// What one record came to, returned by the function and logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Handled {
+    pub event_id: String,
+    pub event_name: Option<String>,
+    pub verdict: Verdict,
+    pub action: Action,
+    /// `none`, `alerted`, `remediated`, `remediation_failed`; `duplicate` when an earlier
+    /// delivery already handled the event, `in_flight` while another one is handling it.
+    pub outcome: String,
+    pub alert: Option<String>,
+    pub evidence: String,
+}
+
+pub struct Guard<P, A, E> {
+    pub policies: P,
+    pub alerts: A,
+    pub evidence: E,
+    pub allowlist: Allowlist,
+}
+
+enum Claim {
+    Ours,
+    Done(Value),
+    InFlight,
+}
+
+fn now() -> (u64, String) {
+    let t = SystemTime::now();
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let text = aws_sdk_s3::primitives::DateTime::from(t)
+        .fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default();
+    (secs, text)
+}
+
+impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
+    /// Handle one Lambda payload (an EventBridge event; a bare record or a `Records`
+    /// file also works).
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        request_id: &str,
+    ) -> Result<Vec<Handled>, GuardError> {
+        let records = event::records(payload)
+            .map_err(|e| GuardError(format!("malformed event, nothing recorded or done: {e}")))?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let handled = self.one(parse_input_record(record), request_id).await?;
+            tracing::info!(
+                event_id = %handled.event_id,
+                event_name = handled.event_name.as_deref().unwrap_or(""),
+                verdict = ?handled.verdict,
+                action = ?handled.action,
+                outcome = %handled.outcome,
+                alert = handled.alert.as_deref().unwrap_or(""),
+                evidence = %handled.evidence,
+                "handled"
+            );
+            out.push(handled);
+        }
+        Ok(out)
+    }
+
+    async fn one(&self, parsed: ParsedEvent, request_id: &str) -> Result<Handled, GuardError> {
+        let summary = parsed.summary();
+        let event_name = summary.name.clone();
+        let id = summary.id.clone().unwrap_or_default();
+        let key =
+            evidence::key(&id).map_err(|e| GuardError(format!("{e}; nothing recorded or done")))?;
+        let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
+            event_id: id.clone(),
+            event_name: event_name.clone(),
+            verdict,
+            action,
+            outcome: outcome.to_string(),
+            alert,
+            evidence: key.clone(),
+        };
+
+        match self.claim(&key, &id, request_id).await? {
+            Claim::Ours => {}
+            Claim::InFlight => {
+                return Ok(handled(Verdict::Ignored, Action::None, "in_flight", None))
+            }
+            Claim::Done(record) => {
+                let alert = self.resend_failed_alert(&key, record).await?;
+                return Ok(handled(Verdict::Ignored, Action::None, "duplicate", alert));
+            }
+        }
+
+        let (decision, before) = self.decide(parsed).await;
+        let outcome = self.act(&decision).await;
+        let delivery = match outcome.as_ref().and_then(|o| alert::render(&decision, o)) {
+            Some(a) => Some(Delivery::new(
+                &a,
+                self.alerts.publish(&a).await.map_err(|e| e.to_string()),
+            )),
+            None => None,
+        };
+        let (_, recorded_at) = now();
+        let mut record = evidence::record(&decision, before, outcome.as_ref(), &recorded_at)
+            .map_err(|e| GuardError(e.to_string()))?;
+        record.alert = delivery.clone();
+        let body = serde_json::to_vec(&record)
+            .map_err(|e| GuardError(format!("evidence for {id} could not be encoded: {e}")))?;
+        self.evidence.replace(&key, body).await.map_err(|e| {
+            GuardError(format!(
+                "evidence for event {id} was not written ({e}); the retry will take the event over"
+            ))
+        })?;
+        if let Some(Delivery {
+            status,
+            error: Some(err),
+            ..
+        }) = &delivery
+        {
+            if status == Delivery::FAILED {
+                return Err(GuardError(format!(
+                    "alert for event {id} was not sent ({err}); it is kept in {key} and the next delivery sends it"
+                )));
+            }
+        }
+        Ok(handled(
+            decision.verdict,
+            decision.action,
+            record.outcome,
+            delivery.map(|d| d.status),
+        ))
+    }
+
+    /// Claim the event's evidence key, or learn who has it.
+    async fn claim(&self, key: &str, id: &str, request_id: &str) -> Result<Claim, GuardError> {
+        let unrecorded = |e: AwsError| {
+            GuardError(format!(
+                "event {id} could not be claimed ({e}); nothing done"
+            ))
+        };
+        let (secs, at) = now();
+        let placeholder = json!({
+            "schema": CLAIM_SCHEMA,
+            "event_id": id,
+            "request_id": request_id,
+            "claimed_at": at,
+            "claimed_at_epoch": secs,
+        });
+        let body = placeholder.to_string().into_bytes();
+        if self
+            .evidence
+            .create(key, body.clone())
+            .await
+            .map_err(unrecorded)?
+            == Created::Yes
+        {
+            return Ok(Claim::Ours);
+        }
+        let Some(existing) = self.evidence.read(key).await.map_err(unrecorded)? else {
+            // Claimed and gone again (deleted by hand): claim afresh.
+            return match self.evidence.create(key, body).await.map_err(unrecorded)? {
+                Created::Yes => Ok(Claim::Ours),
+                Created::AlreadyExists => Ok(Claim::InFlight),
+            };
+        };
+        let existing: Value = serde_json::from_slice(&existing).unwrap_or(Value::Null);
+        if existing.get("schema").and_then(Value::as_str) != Some(CLAIM_SCHEMA) {
+            return Ok(Claim::Done(existing));
+        }
+        let same_request = existing.get("request_id").and_then(Value::as_str) == Some(request_id);
+        let stale = existing
+            .get("claimed_at_epoch")
+            .and_then(Value::as_u64)
+            .is_none_or(|t| secs.saturating_sub(t) > LEASE_SECS);
+        if same_request || stale {
+            Ok(Claim::Ours)
+        } else {
+            Ok(Claim::InFlight)
+        }
+    }
+
+    /// A record whose alert did not go out: send it now and mark it sent.
+    async fn resend_failed_alert(
+        &self,
+        key: &str,
+        mut record: Value,
+    ) -> Result<Option<String>, GuardError> {
+        let Some(mut delivery) = record
+            .get("alert")
+            .and_then(|a| serde_json::from_value::<Delivery>(a.clone()).ok())
+        else {
+            return Ok(None);
+        };
+        if delivery.status != Delivery::FAILED {
+            return Ok(None);
+        }
+        let alert = alert::Alert {
+            subject: delivery.subject.clone(),
+            body: delivery.body.clone(),
+            attributes: delivery
+                .attributes
+                .iter()
+                .filter_map(|(k, v)| {
+                    ["severity", "account", "resource_kind"]
+                        .into_iter()
+                        .find(|n| n == k)
+                        .map(|n| (n, v.clone()))
+                })
+                .collect(),
+        };
+        let id = self
+            .alerts
+            .publish(&alert)
+            .await
+            .map_err(|e| GuardError(format!("alert kept in {key} still not sent: {e}")))?;
+        delivery.status = Delivery::SENT.into();
+        delivery.message_id = Some(id);
+        delivery.error = None;
+        record["alert"] = serde_json::to_value(&delivery).unwrap_or(Value::Null);
+        let body = serde_json::to_vec(&record).map_err(|e| GuardError(e.to_string()))?;
+        self.evidence
+            .replace(key, body)
+            .await
+            .map_err(|e| GuardError(format!("alert resent but {key} not updated: {e}")))?;
+        Ok(Some(delivery.status))
+    }
+
+    /// The decision on the live policy, and that policy (for the evidence).
+    async fn decide(&self, parsed: ParsedEvent) -> (Decision, Option<Value>) {
+        let al = &self.allowlist;
+        let opts = Options::default();
+        let ParsedEvent::Guarded {
+            summary,
+            resource,
+            policy,
+        } = parsed
+        else {
+            return (decide_parsed(al, parsed, opts), None);
+        };
+        if resource.kind != self.policies.kind() {
+            let reason = format!(
+                "{} is a {} policy change: this function guards {} policies",
+                summary.name.clone().unwrap_or_default(),
+                resource.kind,
+                self.policies.kind()
+            );
+            let d = Decision {
+                event: Some(summary),
+                ..Decision::ignored(Some(resource), reason)
+            };
+            return (d, None);
+        }
+        if al.ignores_actor(&summary.actor_arns()).is_some() {
+            return (
+                decide_with_policy(al, summary, resource, policy, opts),
+                None,
+            );
+        }
+        match self.policies.read(&resource).await {
+            Ok(live) => {
+                let (carried, before) = carried_live(live);
+                (
+                    decide_with_policy(al, summary, resource, carried, opts),
+                    before,
+                )
+            }
+            Err(e) => {
+                // Without the live policy nothing is changed: the event's copy may be
+                // stale. The alert still goes out, decided on that copy.
+                let capped = match al.mode_for(&resource) {
+                    Mode::DryRun => Mode::DryRun,
+                    _ => Mode::Alert,
+                };
+                let before = match &policy {
+                    CarriedPolicy::Document(doc) => Some(Value::Object(doc.raw().clone())),
+                    _ => None,
+                };
+                let mut d = decide_with_policy(
+                    al,
+                    summary,
+                    resource,
+                    policy,
+                    Options {
+                        mode: Some(capped),
+                        ..opts
+                    },
+                );
+                d.reason = format!(
+                    "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
+                    d.reason
+                );
+                (d, before)
+            }
+        }
+    }
+
+    /// Carry out the decision's action; `None` when nothing is to be reported.
+    async fn act(&self, d: &Decision) -> Option<Outcome> {
+        match d.action {
+            Action::Alert => Some(Outcome::Alerted),
+            Action::Remediate => Some(self.remediate(d).await),
+            Action::None => {
+                // A guarded change that could not be checked is reported, except in dry-run.
+                let mode = d
+                    .resource
+                    .as_ref()
+                    .map(|r| self.allowlist.mode_for(r))
+                    .unwrap_or(self.allowlist.mode);
+                (d.verdict == Verdict::Error && mode != Mode::DryRun).then_some(Outcome::Alerted)
+            }
+        }
+    }
+
+    async fn remediate(&self, d: &Decision) -> Outcome {
+        let (Some(resource), Some(plan)) = (d.resource.as_ref(), d.remediation.as_ref()) else {
+            return Outcome::Alerted;
+        };
+        // The policy may have changed since it was read; writing the plan then would undo
+        // someone else's change. Check again right before writing.
+        if let Err(why) = self.unchanged_since_decided(resource, d).await {
+            return Outcome::RemediationFailed(why);
+        }
+        let result = match (plan.kind, &plan.policy) {
+            (PlanKind::PutPolicy | PlanKind::DenyAllTrust, Some(policy)) => {
+                self.policies.write(resource, &policy.to_string()).await
+            }
+            (PlanKind::DeletePolicy, _) => self.policies.delete(resource).await,
+            _ => return Outcome::Alerted,
+        };
+        match result {
+            Ok(()) => Outcome::Remediated,
+            Err(e) => Outcome::RemediationFailed(e.to_string()),
+        }
+    }
+
+    async fn unchanged_since_decided(
+        &self,
+        resource: &Resource,
+        d: &Decision,
+    ) -> Result<(), String> {
+        let now = self
+            .policies
+            .read(resource)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (carried, _) = carried_live(now);
+        let again = decide_with_policy(
+            &self.allowlist,
+            d.event.clone().unwrap_or_default(),
+            resource.clone(),
+            carried,
+            Options::default(),
+        );
+        if again.remediation == d.remediation {
+            Ok(())
+        } else {
+            Err("the policy changed while it was being decided: not touched; the change's own event will be decided".into())
+        }
+    }
+}
+
+/// The live policy as the engine takes it, and as the evidence keeps it.
+fn carried_live(live: Live) -> (CarriedPolicy, Option<Value>) {
+    match live {
+        Live::Policy(text) => match PolicyDocument::parse(&text) {
+            Ok(doc) => {
+                let before = Value::Object(doc.raw().clone());
+                (CarriedPolicy::Document(doc), Some(before))
+            }
+            Err(e) => (
+                CarriedPolicy::Unreadable(format!("the live policy: {e}")),
+                Some(Value::String(text)),
+            ),
+        },
+        Live::NoPolicy => (
+            CarriedPolicy::None("no policy now: nothing is shared"),
+            None,
+        ),
+        Live::Gone => (
+            CarriedPolicy::None("the resource no longer exists: nothing is shared"),
+            None,
+        ),
+    }
+}

@@ -1,0 +1,102 @@
+//! The guard Lambdas' common core. Each function (`bucket-guard`, `role-guard`,
+//! `key-guard`) is `run` with its own [`PolicyStore`]; everything else is shared:
+//! configuration and clients loaded once per container, the [`handler::Guard`] that
+//! claims, decides, acts, alerts and records, and JSON logs for CloudWatch.
+
+pub mod aws;
+pub mod config;
+pub mod handler;
+pub mod ports;
+
+pub use config::{Config, ConfigError};
+pub use handler::{Guard, GuardError, Handled};
+pub use ports::{AlertSink, AwsError, EvidenceStore, Live, PolicyStore};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The SDK configuration from the environment: region, credentials, and
+/// `AWS_ENDPOINT_URL` for a local emulator.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// A guard wired to AWS: the SNS topic and evidence bucket from `config`, the policies
+/// through `policies`, the allowlist loaded (from a file or S3) and checked.
+pub async fn connect<P: PolicyStore>(
+    sdk: &SdkConfig,
+    config: &Config,
+    policies: P,
+) -> Result<Guard<P, aws::SnsTopic, aws::S3Evidence>, ConfigError> {
+    let s3 = aws::s3_client(sdk);
+    let allowlist = config::load_allowlist(config, &s3).await?;
+    Ok(Guard {
+        policies,
+        alerts: aws::SnsTopic {
+            client: aws_sdk_sns::Client::new(sdk),
+            topic_arn: config.alert_topic_arn.clone(),
+        },
+        evidence: aws::S3Evidence {
+            client: s3,
+            bucket: config.evidence_bucket.clone(),
+        },
+        allowlist,
+    })
+}
+
+/// JSON logs, one object per line, as CloudWatch Logs Insights reads them. The level
+/// comes from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into())
+        .to_lowercase();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_current_span(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// The Lambda entry point: configuration and clients once, then one call of the
+/// handler per event. `policies` builds the function's own policy client.
+pub async fn run<P, F>(policies: F) -> Result<(), lambda_runtime::Error>
+where
+    P: PolicyStore + 'static,
+    F: FnOnce(&SdkConfig) -> P,
+{
+    init_logging();
+    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
+        tracing::error!(error = %e, "configuration");
+    })?;
+    let sdk = sdk_config().await;
+    let guard = connect(&sdk, &config, policies(&sdk))
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    tracing::info!(
+        allowlist = %config.allowlist,
+        default_mode = guard.allowlist.mode.as_str(),
+        pairings = guard.allowlist.pairings.len(),
+        "ready"
+    );
+    let guard = Arc::new(guard);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let guard = Arc::clone(&guard);
+        async move {
+            match guard
+                .handle(&event.payload, &event.context.request_id)
+                .await
+            {
+                Ok(handled) => Ok(serde_json::to_value(handled)?),
+                Err(e) => {
+                    tracing::error!(error = %e, request_id = %event.context.request_id, "failed");
+                    Err(lambda_runtime::Error::from(e))
+                }
+            }
+        }
+    }))
+    .await
+}

@@ -1,0 +1,77 @@
+//! The AWS calls a guard makes, as three small traits: the handler is written against
+//! these, the SDK-backed implementations are in [`crate::aws`].
+
+use crossguard_engine::alert::Alert;
+use crossguard_engine::{Resource, ResourceKind};
+use std::fmt;
+use std::future::Future;
+
+/// A failed AWS call: which operation, the service's error code when it gave one, and
+/// what it said. Carries no credentials or request bodies, so it is safe to log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} failed: {code}: {}", self.operation, self.message),
+            None => write!(f, "{} failed: {}", self.operation, self.message),
+        }
+    }
+}
+
+/// A resource's policy as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Live {
+    /// The document's text as the service returned it (IAM's is URL-encoded).
+    Policy(String),
+    /// The resource exists and has no policy (a bucket without a bucket policy).
+    NoPolicy,
+    /// The resource no longer exists.
+    Gone,
+}
+
+/// Reads and writes one kind of resource policy.
+pub trait PolicyStore: Send + Sync {
+    fn kind(&self) -> ResourceKind;
+    fn read(&self, resource: &Resource) -> impl Future<Output = Result<Live, AwsError>> + Send;
+    fn write(
+        &self,
+        resource: &Resource,
+        policy: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Remove the policy altogether (S3 only: roles and keys always have one).
+    fn delete(&self, resource: &Resource) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Publishes alerts; returns the message id.
+pub trait AlertSink: Send + Sync {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<String, AwsError>> + Send;
+}
+
+/// Whether a conditional create found the key free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Yes,
+    AlreadyExists,
+}
+
+/// Evidence objects, one per key.
+pub trait EvidenceStore: Send + Sync {
+    /// Write only if no object has the key (S3 `If-None-Match: *`).
+    fn create(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Created, AwsError>> + Send;
+    fn read(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, AwsError>> + Send;
+    fn replace(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}

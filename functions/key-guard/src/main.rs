@@ -1,0 +1,9 @@
+//! key-guard: guards KMS key policies (CreateKey, PutKeyPolicy).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    crossguard_guard::run(|sdk| {
+        crossguard_guard::aws::KeyPolicies(crossguard_guard::aws::kms_client(sdk))
+    })
+    .await
+}
