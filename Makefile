@@ -7,16 +7,27 @@ PY := $(VENV)/bin/python
 BIN := target/release/crossguard
 ALLOWLIST := examples/allowlist.toml
 
-.PHONY: all build test lint fmt bench demo clean
+# Python tools, pinned: moto server (the local AWS emulator) and cargo-lambda (Lambda
+# runtime emulator and packager; ships zig for cross-builds).
+MOTO_VERSION := 5.2.5
+CARGO_LAMBDA_VERSION := 1.9.2
+TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
+# Tests and the demo build with this profile (see Cargo.toml).
+PROFILE := ci
+
+.PHONY: all build test lint fmt bench demo demo-cli venv clean
 
 all: build
 
 build:
 	$(CARGO) build --release --workspace
 
-# Property tests run 2,000 generated cases each: release mode keeps that quick.
-test:
-	$(CARGO) test --release --workspace
+# Unit, property and CLI tests, then the guards end to end on moto server (started and
+# stopped by the tests on free ports). The function is built first exactly as
+# `cargo lambda watch` builds it, so the runtime-API test finds it ready.
+test: $(TOOLS)
+	$(CARGO) build --profile $(PROFILE) --manifest-path functions/bucket-guard/Cargo.toml --bin bucket-guard
+	CROSSGUARD_PROFILE=$(PROFILE) $(CARGO) test --profile $(PROFILE) --workspace
 
 lint:
 	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -30,6 +41,12 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
+$(TOOLS): | $(PY)
+	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)" "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
+	touch $@
+
+venv: $(TOOLS)
+
 $(VENV)/.c7n: | $(PY)
 	$(VENV)/bin/pip install --quiet "c7n==0.9.53"
 	touch $@
@@ -39,8 +56,13 @@ bench: $(VENV)/.c7n
 	$(CARGO) bench -p crossguard-engine --bench decide
 	$(PY) scripts/bench_compare.py
 
-# The CLI over the example story: what a newcomer should see.
-demo: build
+# The guard Lambdas' story on moto server: what a newcomer should see first.
+demo: $(TOOLS)
+	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests --bin crossguard-demo
+	@target/$(PROFILE)/crossguard-demo
+
+# The same story through the CLI, offline: decisions and planned fixes, no emulator.
+demo-cli: build
 	@scripts/demo.sh $(BIN) $(ALLOWLIST)
 
 clean:
