@@ -735,3 +735,46 @@ async fn deleted_policy_and_other_kinds_are_compliant_or_ignored() -> Result<()>
     assert!(estate.alerts().await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_key_event_is_decided_on_the_new_keys_policy() -> Result<()> {
+    let (_moto, estate) = estate().await?;
+    let outside = json!({
+        "Sid": "Partner encrypts",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::999999999999:root"]},
+        "Action": "kms:Decrypt",
+        "Resource": "*"
+    });
+    let p = policy(vec![key_admin(), outside]);
+    let key_id = estate.create_key(&p).await?;
+    // The real CreateKey shape: the new key is named only in responseElements.
+    let id = "33333333-0000-4000-8000-000000000002";
+    let mut e = retarget(
+        load_event("fixtures/cloudtrail/CreateKey__streamalert__1.json")?,
+        id,
+        ADMIN,
+    );
+    params(&mut e)["policy"] = json!(p.to_string());
+    e["detail"]["responseElements"] = json!({"keyMetadata": {
+        "keyId": key_id,
+        "arn": format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{key_id}"),
+        "aWSAccountId": ACCOUNT
+    }});
+    let guard = estate.key_guard(&remediate(&estate)).await?;
+    let out = guard.handle(&e, "req-k2").await?;
+    assert_eq!(out[0].outcome, "remediated");
+    let after = estate.key_policy(&key_id).await?;
+    assert_eq!(
+        after["Statement"][0],
+        key_admin(),
+        "owner administration kept"
+    );
+    assert_eq!(
+        after["Statement"][1]["Principal"]["AWS"],
+        json!(["arn:aws:iam::111111111111:root"]),
+        "only the outsider is cut from the statement"
+    );
+    assert_eq!(estate.alerts().await?.len(), 1);
+    Ok(())
+}
