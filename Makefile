@@ -11,11 +11,17 @@ ALLOWLIST := examples/allowlist.toml
 # runtime emulator and packager; ships zig for cross-builds).
 MOTO_VERSION := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
-TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
+CFN_LINT_VERSION := 1.58.0
+CHECKOV_VERSION := 3.3.30
+TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)-$(CFN_LINT_VERSION)-$(CHECKOV_VERSION)
+# make package ARCH=arm64 for Graviton (the template's Architecture parameter must match).
+ARCH ?= x86_64
+FUNCTIONS := bucket-guard role-guard key-guard
+STACK ?= crossguard
 # Tests and the demo build with this profile (see Cargo.toml).
 PROFILE := ci
 
-.PHONY: all build test lint fmt bench demo demo-cli venv clean
+.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean
 
 all: build
 
@@ -37,12 +43,34 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
+# The templates, offline: cfn-lint (with the SAM transform) and checkov, zero findings.
+lint-infra: $(TOOLS)
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/member-account.yaml
+	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f infra/template.yaml -f infra/member-account.yaml
+
+# One bootstrap.zip per function (provided.al2023), in target/lambda/NAME/.
+package: $(TOOLS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release \
+		--output-format zip $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) \
+		$(foreach f,$(FUNCTIONS),--bin $(f))
+
+# Deploy the central stack with AWS SAM (needs credentials and `sam`; not run in CI):
+#   make deploy ALLOWLIST_BUCKET=my-bucket EXTERNAL_ID=... [MODE=remediate] [ORG_ID=o-...]
+deploy: package
+	sam deploy --template-file infra/template.yaml --stack-name $(STACK) \
+		--capabilities CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --resolve-s3 \
+		--parameter-overrides Architecture=$(ARCH) Mode=$(or $(MODE),alert) \
+		AllowlistBucket=$(ALLOWLIST_BUCKET) MemberExternalId=$(EXTERNAL_ID) \
+		OrganizationId=$(ORG_ID)
+
 $(PY):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
 $(TOOLS): | $(PY)
-	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)" "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
+	$(VENV)/bin/pip install --quiet "moto[server]==$(MOTO_VERSION)" "cargo-lambda==$(CARGO_LAMBDA_VERSION)" \
+		"cfn-lint==$(CFN_LINT_VERSION)" "checkov==$(CHECKOV_VERSION)"
 	touch $@
 
 venv: $(TOOLS)

@@ -1,0 +1,439 @@
+//! The infrastructure templates: crossguard's own policies pass `crossguard check`
+//! (dogfood), and every EventBridge rule's pattern, run by EventBridge on moto server,
+//! matches exactly the guarded calls among real fixtures and near-misses.
+
+use anyhow::{bail, Context, Result};
+use crossguard_emulator_tests::{load_event, root, venv_bin, Moto};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+const CENTRAL: &str = "555555555555";
+const MEMBER: &str = "222222222222";
+
+/// A template as JSON, read by cfn-lint's own decoder (short-form tags included).
+fn template(name: &str) -> Result<Value> {
+    let out = Command::new(venv_bin("python")?)
+        .arg(root().join("scripts/template_json.py"))
+        .arg(root().join("infra").join(name))
+        .output()?;
+    if !out.status.success() {
+        bail!("{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Resolve the intrinsic functions these policies use, with example values.
+fn resolve(v: &Value, vars: &BTreeMap<&str, String>) -> Result<Value> {
+    Ok(match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("Fn::Sub") => {
+            let mut s = m["Fn::Sub"]
+                .as_str()
+                .context("Fn::Sub with a list")?
+                .to_string();
+            while let Some(start) = s.find("${") {
+                let end = start + s[start..].find('}').context("unclosed ${")?;
+                let name = &s[start + 2..end];
+                let value = vars
+                    .get(name)
+                    .with_context(|| format!("no example value for {name}"))?;
+                s.replace_range(start..=end, value);
+            }
+            Value::String(s)
+        }
+        Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
+            let name = m["Ref"].as_str().unwrap_or("");
+            Value::String(
+                vars.get(name)
+                    .with_context(|| format!("no example value for Ref {name}"))?
+                    .clone(),
+            )
+        }
+        Value::Object(m) if m.len() == 1 && m.contains_key("Fn::GetAtt") => {
+            let parts: Vec<&str> = match &m["Fn::GetAtt"] {
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                Value::String(s) => s.split('.').collect(),
+                _ => vec![],
+            };
+            let name = parts.join(".");
+            Value::String(
+                vars.get(name.as_str())
+                    .with_context(|| format!("no example value for {name}"))?
+                    .clone(),
+            )
+        }
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(k.clone(), resolve(v, vars)?);
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| resolve(x, vars)).collect::<Result<_>>()?),
+        other => other.clone(),
+    })
+}
+
+/// The `crossguard` binary built beside this test.
+fn crossguard() -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("target dir")?;
+    let bin = dir.join("crossguard");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: `cargo test --workspace` builds it",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// Every resource policy in a template: (kind/name, policy).
+fn policies(t: &Value, vars: &BTreeMap<&str, String>) -> Result<Vec<(String, Value)>> {
+    let mut out = Vec::new();
+    for (logical, r) in t["Resources"].as_object().context("Resources")? {
+        let p = &r["Properties"];
+        let found = match r["Type"].as_str().unwrap_or("") {
+            "AWS::IAM::Role" => {
+                let name = resolve(&p["RoleName"], vars)?;
+                Some((
+                    format!("role/{}", name.as_str().unwrap_or(logical)),
+                    &p["AssumeRolePolicyDocument"],
+                ))
+            }
+            "AWS::S3::BucketPolicy" => Some((
+                "bucket/crossguard-evidence".to_string(),
+                &p["PolicyDocument"],
+            )),
+            "AWS::KMS::Key" => Some((
+                "key/1234abcd-12ab-34cd-56ef-1234567890ab".to_string(),
+                &p["KeyPolicy"],
+            )),
+            _ => None,
+        };
+        if let Some((spec, doc)) = found {
+            out.push((spec, resolve(doc, vars)?));
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
+    let bin = crossguard()?;
+    let dir = root().join("target").join("infra-dogfood");
+    std::fs::create_dir_all(&dir)?;
+    let cases = [("template.yaml", CENTRAL), ("member-account.yaml", MEMBER)];
+    let mut checked = BTreeSet::new();
+    for (file, owner) in cases {
+        let vars: BTreeMap<&str, String> = [
+            ("AWS::Partition", "aws".to_string()),
+            ("AWS::AccountId", owner.to_string()),
+            ("AWS::Region", "us-east-1".to_string()),
+            ("CentralAccountId", CENTRAL.to_string()),
+            ("ExternalId", "example-external-id".to_string()),
+            ("RemediationRoleName", "crossguard-remediation".to_string()),
+            (
+                "EvidenceBucket.Arn",
+                "arn:aws:s3:::crossguard-evidence".to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        for (spec, policy) in policies(&template(file)?, &vars)? {
+            let path = dir.join(format!("{}.json", spec.replace('/', "-")));
+            std::fs::write(&path, serde_json::to_vec_pretty(&policy)?)?;
+            let out = Command::new(&bin)
+                .args(["check", "--allowlist"])
+                .arg(root().join("examples/allowlist.toml"))
+                .args(["--owner", owner, "--resource", &spec])
+                .arg(&path)
+                .output()?;
+            assert!(
+                out.status.success(),
+                "{file} {spec} fails crossguard check:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked.insert(spec);
+        }
+    }
+    // The roles that matter are all there: a template change cannot drop one silently.
+    for spec in [
+        "role/crossguard-bucket-guard-us-east-1",
+        "role/crossguard-role-guard",
+        "role/crossguard-key-guard-us-east-1",
+        "role/crossguard-remediation",
+        "role/crossguard-forwarding",
+        "bucket/crossguard-evidence",
+    ] {
+        assert!(checked.contains(spec), "{spec} not found in {checked:?}");
+    }
+
+    // And the check does fail: the remediation role without its ExternalId is refused.
+    let mut t = template("member-account.yaml")?;
+    let st = &mut t["Resources"]["RemediationRole"]["Properties"]["AssumeRolePolicyDocument"]
+        ["Statement"][0];
+    st["Condition"]
+        .as_object_mut()
+        .unwrap()
+        .remove("StringEquals");
+    let vars: BTreeMap<&str, String> = [
+        ("AWS::Partition", "aws".to_string()),
+        ("CentralAccountId", CENTRAL.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let doc = resolve(
+        &t["Resources"]["RemediationRole"]["Properties"]["AssumeRolePolicyDocument"],
+        &vars,
+    )?;
+    let path = dir.join("remediation-without-external-id.json");
+    std::fs::write(&path, doc.to_string())?;
+    let out = Command::new(&bin)
+        .args(["check", "--allowlist"])
+        .arg(root().join("examples/allowlist.toml"))
+        .args([
+            "--owner",
+            MEMBER,
+            "--resource",
+            "role/crossguard-remediation",
+        ])
+        .arg(&path)
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Ok(())
+}
+
+/// An EventBridge entry for a CloudTrail event, tagged with a case name in its eventID.
+fn entry(
+    source: &str,
+    detail_type: &str,
+    mut detail: Value,
+    case: &str,
+) -> aws_sdk_eventbridge::types::PutEventsRequestEntry {
+    detail["eventID"] = json!(case);
+    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source(source)
+        .detail_type(detail_type)
+        .detail(detail.to_string())
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
+    let central = template("template.yaml")?;
+    let member = template("member-account.yaml")?;
+    let mut rules: Vec<(String, Value)> = Vec::new();
+    for f in ["BucketGuard", "RoleGuard", "KeyGuard"] {
+        let events = central["Resources"][f]["Properties"]["Events"]
+            .as_object()
+            .context("Events")?;
+        for (_, e) in events {
+            rules.push((f.to_string(), e["Properties"]["Pattern"].clone()));
+        }
+    }
+    for (f, guard) in [
+        ("ForwardBucketPolicyChanges", "BucketGuard"),
+        ("ForwardRoleTrustChanges", "RoleGuard"),
+        ("ForwardKeyPolicyChanges", "KeyGuard"),
+    ] {
+        // A member's forwarding rule sends on exactly what the central guard takes.
+        rules.push((
+            format!("{f}-{guard}"),
+            member["Resources"][f]["Properties"]["EventPattern"].clone(),
+        ));
+    }
+
+    let moto = Moto::start()?;
+    let sdk = moto.sdk().await;
+    let eb = aws_sdk_eventbridge::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let mut queues = BTreeMap::new();
+    for (name, pattern) in &rules {
+        let url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await?
+            .queue_url
+            .context("url")?;
+        let arn = format!("arn:aws:sqs:eu-west-1:{MEMBER}:{name}");
+        eb.put_rule()
+            .name(name)
+            .event_pattern(pattern.to_string())
+            .send()
+            .await?;
+        eb.put_targets()
+            .rule(name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("q")
+                    .arn(arn)
+                    .build()?,
+            )
+            .send()
+            .await?;
+        queues.insert(name.clone(), url);
+    }
+
+    // Every real fixture, then near-misses built from a guarded call.
+    let mut entries = Vec::new();
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let guarded = |name: &str| match name {
+        "PutBucketPolicy" | "DeleteBucketPolicy" => Some("BucketGuard"),
+        "CreateRole" | "UpdateAssumeRolePolicy" => Some("RoleGuard"),
+        "CreateKey" | "PutKeyPolicy" => Some("KeyGuard"),
+        _ => None,
+    };
+    let mut fixtures: Vec<_> = std::fs::read_dir(root().join("fixtures/cloudtrail"))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    fixtures.sort();
+    for (i, file) in fixtures.iter().enumerate() {
+        let event = load_event(&format!("fixtures/cloudtrail/{file}"))?;
+        let case = format!("fixture-{i}");
+        let name = event["detail"]["eventName"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let source = event["source"].as_str().unwrap_or("").to_string();
+        let from = event["detail"]["eventSource"].as_str().unwrap_or("");
+        // A guarded call is guarded only when it comes from its own service.
+        if let Some(rule) = guarded(&name).filter(|r| {
+            let svc = match *r {
+                "BucketGuard" => "s3",
+                "RoleGuard" => "iam",
+                _ => "kms",
+            };
+            source == format!("aws.{svc}") && from == format!("{svc}.amazonaws.com")
+        }) {
+            expected
+                .entry(rule.into())
+                .or_default()
+                .insert(case.clone());
+            expected
+                .entry("Forward".into())
+                .or_default()
+                .insert(case.clone());
+        }
+        entries.push(entry(
+            &source,
+            event["detail-type"].as_str().unwrap_or(""),
+            event["detail"].clone(),
+            &case,
+        ));
+    }
+    let base = load_event("examples/events/2-unapproved-account.json")?["detail"].clone();
+    let with_name = |n: &str| {
+        let mut d = base.clone();
+        d["eventName"] = json!(n);
+        d
+    };
+    let near_misses = [
+        (
+            "wrong-source",
+            "aws.kms",
+            "AWS API Call via CloudTrail",
+            base.clone(),
+        ),
+        (
+            "read-only-call",
+            "aws.s3",
+            "AWS API Call via CloudTrail",
+            with_name("GetBucketPolicy"),
+        ),
+        (
+            "other-event",
+            "aws.s3",
+            "AWS API Call via CloudTrail",
+            with_name("PutBucketAcl"),
+        ),
+        (
+            "other-detail-type",
+            "aws.s3",
+            "Object Created",
+            base.clone(),
+        ),
+        (
+            "lookalike-name",
+            "aws.s3",
+            "AWS API Call via CloudTrail",
+            with_name("PutBucketPolicyStatus"),
+        ),
+    ];
+    for (case, source, dt, detail) in near_misses {
+        entries.push(entry(source, dt, detail, case));
+    }
+    // One that must match, built the same way as the near-misses.
+    entries.push(entry(
+        "aws.s3",
+        "AWS API Call via CloudTrail",
+        base.clone(),
+        "built-match",
+    ));
+    expected
+        .entry("BucketGuard".into())
+        .or_default()
+        .insert("built-match".into());
+    expected
+        .entry("Forward".into())
+        .or_default()
+        .insert("built-match".into());
+
+    for chunk in entries.chunks(10) {
+        let out = eb
+            .put_events()
+            .set_entries(Some(chunk.to_vec()))
+            .send()
+            .await?;
+        assert_eq!(out.failed_entry_count, 0, "{out:?}");
+    }
+
+    for (name, url) in &queues {
+        let mut got = BTreeSet::new();
+        loop {
+            let r = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await?;
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                break;
+            }
+            for m in msgs {
+                let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
+                got.insert(
+                    body["detail"]["eventID"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string(),
+                );
+                sqs.delete_message()
+                    .queue_url(url)
+                    .set_receipt_handle(m.receipt_handle)
+                    .send()
+                    .await?;
+            }
+        }
+        let guard = name.rsplit('-').next().unwrap_or(name);
+        let want = expected.get(guard).cloned().unwrap_or_default();
+        assert_eq!(got, want, "rule {name}");
+    }
+    // The fixtures hold every guarded call at least once.
+    for rule in ["BucketGuard", "RoleGuard", "KeyGuard"] {
+        assert!(expected[rule].len() >= 2, "{rule}: {:?}", expected[rule]);
+    }
+    Ok(())
+}
