@@ -62,6 +62,16 @@ pub struct Moto {
 impl Moto {
     /// Start moto server for [`ACCOUNT`] on a free port and wait until it answers.
     pub fn start() -> Result<Moto> {
+        Moto::start_as(Some(ACCOUNT))
+    }
+
+    /// Start moto server where each access key acts in its own account: the default
+    /// credentials in moto's 123456789012, assumed roles in the role's account.
+    pub fn start_multi_account() -> Result<Moto> {
+        Moto::start_as(None)
+    }
+
+    fn start_as(account: Option<&str>) -> Result<Moto> {
         let bin = venv_bin("moto_server")?;
         let logs = root().join("target").join("moto");
         std::fs::create_dir_all(&logs)?;
@@ -70,9 +80,13 @@ impl Moto {
         for _ in 0..5 {
             let port = free_port()?;
             let log = std::fs::File::create(logs.join(format!("moto-{port}.log")))?;
-            let child = Command::new(&bin)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_ACCOUNT_ID", ACCOUNT)
+            let mut cmd = Command::new(&bin);
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            match account {
+                Some(a) => cmd.env("MOTO_ACCOUNT_ID", a),
+                None => cmd.env_remove("MOTO_ACCOUNT_ID"),
+            };
+            let child = cmd
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
                 .stderr(log)
@@ -118,19 +132,23 @@ impl Moto {
     }
 
     /// SDK configuration pointing at this server, with the given access key.
-    pub async fn sdk_as(&self, key: &str, secret: &str) -> SdkConfig {
+    pub async fn sdk_as(&self, key: &str, secret: &str, token: Option<&str>) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                key, secret, None, None, "moto",
+                key,
+                secret,
+                token.map(str::to_string),
+                None,
+                "moto",
             ))
             .load()
             .await
     }
 
     pub async fn sdk(&self) -> SdkConfig {
-        self.sdk_as("testing", "testing").await
+        self.sdk_as("testing", "testing", None).await
     }
 
     /// The environment a guard function needs to run against this server.
@@ -268,6 +286,7 @@ impl Estate {
             alert_topic_arn: self.topic_arn.clone(),
             evidence_bucket: EVIDENCE_BUCKET.into(),
             mode: None,
+            member: None,
         }
     }
 
@@ -330,16 +349,7 @@ impl Estate {
 
     /// The bucket's policy now (`None`: it has none).
     pub async fn bucket_policy(&self, bucket: &str) -> Result<Option<Value>> {
-        match self.s3.get_bucket_policy().bucket(bucket).send().await {
-            Ok(out) => Ok(Some(parse(out.policy.as_deref().unwrap_or(""))?)),
-            Err(e)
-                if aws_sdk_s3::error::ProvideErrorMetadata::code(&e)
-                    == Some("NoSuchBucketPolicy") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
+        s3_policy(&self.s3, bucket).await
     }
 
     pub async fn create_role(&self, name: &str, trust: &Value) -> Result<()> {
@@ -470,6 +480,19 @@ impl Estate {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// A bucket's policy through any S3 client (`None`: it has none).
+pub async fn s3_policy(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<Value>> {
+    match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => Ok(Some(parse(out.policy.as_deref().unwrap_or(""))?)),
+        Err(e)
+            if aws_sdk_s3::error::ProvideErrorMetadata::code(&e) == Some("NoSuchBucketPolicy") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

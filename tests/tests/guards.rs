@@ -527,7 +527,7 @@ async fn a_failed_remediation_is_reported_and_recorded() -> Result<()> {
         .access_key
         .expect("access key");
     let guard_sdk = moto
-        .sdk_as(&key.access_key_id, &key.secret_access_key)
+        .sdk_as(&key.access_key_id, &key.secret_access_key, None)
         .await;
     let config = estate.config();
     let guard = Guard {

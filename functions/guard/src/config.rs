@@ -11,6 +11,9 @@ pub struct Config {
     pub evidence_bucket: String,
     /// Replaces the allowlist's default mode; `[[mode_override]]` entries still apply.
     pub mode: Option<Mode>,
+    /// How to act on resources of other accounts (`MEMBER_ROLE_NAME`,
+    /// `MEMBER_EXTERNAL_ID`); `None`: only the function's own account.
+    pub member: Option<crate::accounts::MemberAccess>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,12 @@ impl Config {
             alert_topic_arn: need("ALERT_TOPIC_ARN", "the SNS topic alerts go to")?,
             evidence_bucket: need("EVIDENCE_BUCKET", "the S3 bucket evidence goes to")?,
             mode,
+            member: var("MEMBER_ROLE_NAME")
+                .filter(|v| !v.trim().is_empty())
+                .map(|role_name| crate::accounts::MemberAccess {
+                    role_name,
+                    external_id: var("MEMBER_EXTERNAL_ID").filter(|v| !v.is_empty()),
+                }),
         })
     }
 }

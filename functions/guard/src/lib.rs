@@ -3,6 +3,7 @@
 //! configuration and clients loaded once per container, the [`handler::Guard`] that
 //! claims, decides, acts, alerts and records, and JSON logs for CloudWatch.
 
+pub mod accounts;
 pub mod aws;
 pub mod config;
 pub mod handler;
@@ -61,19 +62,39 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// The account the credentials belong to (STS GetCallerIdentity).
+pub async fn own_account(sdk: &SdkConfig) -> Result<String, AwsError> {
+    aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws::aws_error("GetCallerIdentity", &e))?
+        .account
+        .ok_or_else(|| AwsError {
+            operation: "GetCallerIdentity",
+            code: None,
+            message: "no account in the answer".into(),
+        })
+}
+
 /// The Lambda entry point: configuration and clients once, then one call of the
-/// handler per event. `policies` builds the function's own policy client.
+/// handler per event. `policies` builds the function's policy client on a configuration
+/// (its own account's, or a member account's assumed role).
 pub async fn run<P, F>(policies: F) -> Result<(), lambda_runtime::Error>
 where
-    P: PolicyStore + 'static,
-    F: FnOnce(&SdkConfig) -> P,
+    P: PolicyStore + Clone + 'static,
+    F: Fn(&SdkConfig) -> P + Send + Sync + 'static,
 {
     init_logging();
     let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
         tracing::error!(error = %e, "configuration");
     })?;
     let sdk = sdk_config().await;
-    let guard = connect(&sdk, &config, policies(&sdk))
+    let home = own_account(&sdk)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let router = accounts::AccountRouter::new(sdk.clone(), home, config.member.clone(), policies);
+    let guard = connect(&sdk, &config, router)
         .await
         .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
     tracing::info!(

@@ -1,0 +1,124 @@
+//! Acting in the resource's own account. A central security account receives its member
+//! accounts' events; for a resource in another account the guard assumes that account's
+//! remediation role (with the ExternalId it demands) and uses clients on those
+//! credentials, built once per account and kept for the container's life (the SDK
+//! refreshes the credentials before they expire).
+
+use crate::ports::{AwsError, Live, PolicyStore};
+use aws_config::SdkConfig;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_s3::error::DisplayErrorContext;
+use crossguard_engine::{Resource, ResourceKind};
+use std::collections::HashMap;
+use tokio::sync::Mutex;
+
+/// Member-account access: the role name to assume and the ExternalId to present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberAccess {
+    pub role_name: String,
+    pub external_id: Option<String>,
+}
+
+/// A [`PolicyStore`] that sends each call to the resource's account.
+pub struct AccountRouter<P, F> {
+    home_account: String,
+    home: P,
+    base: SdkConfig,
+    make: F,
+    member: Option<MemberAccess>,
+    members: Mutex<HashMap<String, P>>,
+}
+
+impl<P, F> AccountRouter<P, F>
+where
+    P: PolicyStore + Clone,
+    F: Fn(&SdkConfig) -> P + Send + Sync,
+{
+    /// `make` builds the store on a configuration; `home_account` is the function's own.
+    pub fn new(
+        base: SdkConfig,
+        home_account: String,
+        member: Option<MemberAccess>,
+        make: F,
+    ) -> Self {
+        AccountRouter {
+            home: make(&base),
+            home_account,
+            base,
+            make,
+            member,
+            members: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn store(&self, r: &Resource) -> Result<P, AwsError> {
+        if r.account == self.home_account {
+            return Ok(self.home.clone());
+        }
+        let refused = |message: String| AwsError {
+            operation: "AssumeRole",
+            code: None,
+            message,
+        };
+        let Some(member) = &self.member else {
+            return Err(refused(format!(
+                "{} is in account {}, not this function's {}, and no MEMBER_ROLE_NAME is set to act there",
+                r.spec(),
+                r.account,
+                self.home_account
+            )));
+        };
+        let mut cache = self.members.lock().await;
+        if let Some(store) = cache.get(&r.account) {
+            return Ok(store.clone());
+        }
+        let arn = format!(
+            "arn:{}:iam::{}:role/{}",
+            r.partition(),
+            r.account,
+            member.role_name
+        );
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&arn)
+            .session_name("crossguard")
+            .configure(&self.base);
+        if let Some(id) = &member.external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        // Assume now, so that a refusal is reported as one, naming the role.
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| refused(format!("{arn}: {}", DisplayErrorContext(&e))))?;
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        let store = (self.make)(&config);
+        cache.insert(r.account.clone(), store.clone());
+        Ok(store)
+    }
+}
+
+impl<P, F> PolicyStore for AccountRouter<P, F>
+where
+    P: PolicyStore + Clone,
+    F: Fn(&SdkConfig) -> P + Send + Sync,
+{
+    fn kind(&self) -> ResourceKind {
+        self.home.kind()
+    }
+
+    async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        self.store(r).await?.read(r).await
+    }
+
+    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
+        self.store(r).await?.write(r, policy).await
+    }
+
+    async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
+        self.store(r).await?.delete(r).await
+    }
+}
