@@ -72,6 +72,18 @@ fn put_bucket_policy_event(id: &str, bucket: &str, policy: &Value, actor: &str) 
     e
 }
 
+/// A bucket whose policy lets in only an unapproved vendor account; returns the policy.
+async fn vendor_only_bucket(estate: &Estate, bucket: &str) -> Result<Value> {
+    let p = policy(vec![bucket_statement(
+        "Vendor",
+        json!({"AWS": "arn:aws:iam::999999999999:root"}),
+        bucket,
+    )]);
+    estate.create_bucket(bucket).await?;
+    estate.put_bucket_policy(bucket, &p).await?;
+    Ok(p)
+}
+
 fn trust(principal: Value, condition: Option<Value>) -> Value {
     let mut st = json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
     if let Some(c) = condition {
@@ -267,13 +279,7 @@ async fn public_grant_is_removed_surgically_in_remediate_mode() -> Result<()> {
 async fn a_bucket_policy_left_empty_is_deleted() -> Result<()> {
     let (_moto, estate) = estate().await?;
     let bucket = "prod-logs";
-    let p = policy(vec![bucket_statement(
-        "Vendor",
-        json!({"AWS": "arn:aws:iam::999999999999:root"}),
-        bucket,
-    )]);
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &p).await?;
+    let p = vendor_only_bucket(&estate, bucket).await?;
     let guard = estate.bucket_guard(&estate.config()).await?;
     let id = "11111111-0000-4000-8000-000000000004";
     guard
@@ -406,13 +412,7 @@ async fn key_policy_loses_the_outside_account_and_keeps_owner_admin() -> Result<
 async fn the_guards_own_fix_and_failed_calls_are_recorded_and_ignored() -> Result<()> {
     let (_moto, estate) = estate().await?;
     let bucket = "prod-data";
-    let bad = policy(vec![bucket_statement(
-        "Vendor",
-        json!({"AWS": "arn:aws:iam::999999999999:root"}),
-        bucket,
-    )]);
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &bad).await?;
+    let bad = vendor_only_bucket(&estate, bucket).await?;
     let guard = estate.bucket_guard(&estate.config()).await?;
 
     let own = "44444444-0000-4000-8000-000000000001";
@@ -497,13 +497,7 @@ async fn a_second_delivery_neither_alerts_nor_remediates_again() -> Result<()> {
 async fn a_failed_remediation_is_reported_and_recorded() -> Result<()> {
     let (moto, estate) = estate().await?;
     let bucket = "prod-data";
-    let p = policy(vec![bucket_statement(
-        "Vendor",
-        json!({"AWS": "arn:aws:iam::999999999999:root"}),
-        bucket,
-    )]);
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &p).await?;
+    let p = vendor_only_bucket(&estate, bucket).await?;
     // The guard runs as a user that may do everything but change bucket policies.
     estate.iam.create_user().user_name("guard").send().await?;
     let policy_doc = json!({"Version": "2012-10-17", "Statement": [
@@ -590,13 +584,7 @@ async fn a_failed_remediation_is_reported_and_recorded() -> Result<()> {
 async fn an_alert_that_could_not_be_sent_is_sent_by_the_next_delivery() -> Result<()> {
     let (_moto, mut estate) = estate().await?;
     let bucket = "build-artifacts";
-    let p = policy(vec![bucket_statement(
-        "Vendor",
-        json!({"AWS": "arn:aws:iam::999999999999:root"}),
-        bucket,
-    )]);
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &p).await?;
+    let p = vendor_only_bucket(&estate, bucket).await?;
     let guard = estate.bucket_guard(&estate.config()).await?;
     estate
         .sns
