@@ -766,3 +766,40 @@ async fn create_key_event_is_decided_on_the_new_keys_policy() -> Result<()> {
     assert_eq!(estate.alerts().await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_allowlist_loads_from_s3_and_a_missing_one_is_a_clear_error() -> Result<()> {
+    let (_moto, estate) = estate().await?;
+    estate.create_bucket("config").await?;
+    let text = std::fs::read(crossguard_emulator_tests::root().join("examples/allowlist.toml"))?;
+    estate
+        .s3
+        .put_object()
+        .bucket("config")
+        .key("crossguard/allowlist.toml")
+        .body(text.into())
+        .send()
+        .await?;
+    let config = crossguard_guard::Config {
+        allowlist: "s3://config/crossguard/allowlist.toml".into(),
+        ..estate.config()
+    };
+    let guard = estate.bucket_guard(&config).await?;
+    assert_eq!(guard.allowlist.pairings.len(), 3);
+
+    let missing = crossguard_guard::Config {
+        allowlist: "s3://config/nothing.toml".into(),
+        ..estate.config()
+    };
+    let err = estate
+        .bucket_guard(&missing)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("s3://config/nothing.toml") && err.contains("no object nothing.toml"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -36,6 +36,27 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(b.build())
 }
 
+/// An S3 object's bytes (`None`: no such key). The evidence store and the allowlist
+/// loader both read through here.
+pub async fn get_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, AwsError> {
+    match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let bytes = out.body.collect().await.map_err(|e| AwsError {
+                operation: "GetObject",
+                code: None,
+                message: e.to_string(),
+            })?;
+            Ok(Some(bytes.to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(aws_error("GetObject", &e)),
+    }
+}
+
 /// S3 bucket policies.
 #[derive(Clone)]
 pub struct BucketPolicies(pub aws_sdk_s3::Client);
@@ -247,25 +268,7 @@ impl EvidenceStore for S3Evidence {
     }
 
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, AwsError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| AwsError {
-                    operation: "GetObject",
-                    code: None,
-                    message: e.to_string(),
-                })?;
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(aws_error("GetObject", &e)),
-        }
+        get_object(&self.client, &self.bucket, key).await
     }
 
     async fn replace(&self, key: &str, body: Vec<u8>) -> Result<(), AwsError> {

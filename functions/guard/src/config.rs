@@ -1,6 +1,5 @@
 //! The Lambda's configuration (SPEC §6), read once per container.
 
-use crate::aws::aws_error;
 use crossguard_engine::{Allowlist, Mode};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,19 +68,10 @@ pub async fn load_allowlist(
                 .split_once('/')
                 .filter(|(b, k)| !b.is_empty() && !k.is_empty())
                 .ok_or_else(|| fail("an S3 location is s3://bucket/key".into()))?;
-            let out = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| fail(aws_error("GetObject", &e).to_string()))?;
-            let bytes = out
-                .body
-                .collect()
+            let bytes = crate::aws::get_object(s3, bucket, key)
                 .await
                 .map_err(|e| fail(e.to_string()))?
-                .to_vec();
+                .ok_or_else(|| fail(format!("no object {key} in bucket {bucket}")))?;
             String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?
         }
         None => std::fs::read_to_string(&location).map_err(|e| fail(e.to_string()))?,
