@@ -19,9 +19,12 @@ struct Watch {
 impl Drop for Watch {
     fn drop(&mut self) {
         // The watcher stops its function and itself on SIGINT (Ctrl-C), not on SIGTERM.
-        let _ = Command::new("kill")
-            .args(["-INT", &format!("-{}", self.child.id())])
-            .status();
+        // Sent to its own process group by the syscall: procps' `kill -INT -PGID` reads
+        // "-PGID" as a signal option and signalled an unrelated group (make's, in CI).
+        if let Ok(pgid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: killpg only sends a signal; the group is the one this test created.
+            unsafe { libc::killpg(pgid, libc::SIGINT) };
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
