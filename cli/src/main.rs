@@ -10,6 +10,11 @@ use crossguard_engine::{
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+mod output;
+mod replay;
+
+use output::{ReportFormat, Sink};
+
 /// Largest input read: CloudTrail log files run to tens of megabytes; nothing crossguard
 /// reads legitimately comes near this.
 const MAX_READ: u64 = 512 << 20;
@@ -32,6 +37,9 @@ enum Command {
     /// Decide a CloudTrail event (EventBridge event, bare record, or log file, optionally
     /// gzipped) exactly as the guard Lambda would, without calling AWS.
     Event(EventArgs),
+    /// Every grant change in CloudTrail log files (as AWS archives them: .json.gz, .json,
+    /// directories walked, - for stdin) and guard evidence records, decided and reported.
+    Replay(ReplayArgs),
     /// Work with allowlist files.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
@@ -64,9 +72,6 @@ struct Common {
     /// The allowlist of approved pairings (TOML).
     #[arg(long, value_name = "FILE")]
     allowlist: String,
-    /// Output format: text for people, json for one JSON object per decision per line.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
     /// Override the allowlist's mode (what a violation gets).
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
@@ -79,6 +84,9 @@ struct Common {
 struct CheckArgs {
     #[command(flatten)]
     common: Common,
+    /// Output format: text for people, json for one JSON object per decision per line.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
     /// The account that owns the resource (12 digits).
     #[arg(long, value_name = "ACCT")]
     owner: String,
@@ -97,9 +105,47 @@ struct CheckArgs {
 struct EventArgs {
     #[command(flatten)]
     common: Common,
+    /// Output format: text for people, json for one JSON object per decision per line.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
     /// Event files (.json or .json.gz); - for stdin.
     #[arg(required = true, value_name = "EVENT")]
     events: Vec<String>,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output: a text summary, JSON lines, CSV, or one self-contained HTML report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// Only events at or after this time (2026-01-01 or 2026-01-01T12:00:00Z, UTC).
+    #[arg(long, value_name = "TIME", value_parser = replay::parse_time)]
+    since: Option<String>,
+    /// Only events at or before this time (a date includes the whole day).
+    #[arg(long, value_name = "TIME", value_parser = replay::parse_time)]
+    until: Option<String>,
+    /// Only resources owned by this account (repeatable).
+    #[arg(long = "account", value_name = "ACCT", value_parser = parse_account)]
+    accounts: Vec<String>,
+    /// Files read at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// The HTML report's title.
+    #[arg(long, default_value = "crossguard: cross-account grant changes")]
+    title: String,
+    /// Log files, directories or evidence records; - for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a 12-digit account id"))
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -113,6 +159,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(a) => check(a),
         Command::Event(a) => event(a),
+        Command::Replay(a) => replay(a),
         Command::Allowlist(AllowlistCommand::Validate { file }) => validate(&file),
     };
     match result {
@@ -226,7 +273,7 @@ fn check(a: CheckArgs) -> Result<u8> {
         };
         decisions.push((p.clone(), d));
     }
-    emit(a.common.format, &decisions)
+    emit(a.format, &decisions)
 }
 
 fn event(a: EventArgs) -> Result<u8> {
@@ -246,7 +293,34 @@ fn event(a: EventArgs) -> Result<u8> {
             Err(e) => decisions.push((name.clone(), Decision::error(None, e))),
         }
     }
-    emit(a.common.format, &decisions)
+    emit(a.format, &decisions)
+}
+
+fn replay(a: ReplayArgs) -> Result<u8> {
+    let allowlist = load_allowlist(&a.common.allowlist)?;
+    let filters = replay::Filters {
+        since: a.since,
+        until: a.until,
+        accounts: a.accounts,
+    };
+    let (inputs, skipped, passed_over) = replay::inputs(&a.paths, &filters);
+    let ctx = replay::Context::new(allowlist, options(&a.common), filters);
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
+    sink.batch(replay::Batch {
+        items: Vec::new(),
+        tally: output::Tally {
+            skipped,
+            passed_over,
+            ..Default::default()
+        },
+    })?;
+    replay::run(&ctx, &inputs, jobs, &mut sink)?;
+    Ok(sink.finish()?)
 }
 
 fn validate(file: &str) -> Result<u8> {

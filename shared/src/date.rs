@@ -67,6 +67,19 @@ impl Date {
     }
 }
 
+impl Date {
+    /// Days since 1970-01-01: the inverse of [`Date::from_days`].
+    pub fn days(self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -96,5 +109,8 @@ mod tests {
         assert!(Date::parse("2027-06-30x").is_none());
         assert!(Date::new(2027, 6, 30) < Date::new(2027, 7, 1));
         assert!(Date::today() > Date::new(2024, 1, 1).unwrap());
+        for z in [-800_000, -1, 0, 11_016, 20_454, 1_000_000] {
+            assert_eq!(Date::from_days(z).days(), z);
+        }
     }
 }

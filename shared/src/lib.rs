@@ -20,6 +20,7 @@ pub mod policy;
 pub mod principal;
 pub mod remediation;
 pub mod render;
+pub mod report;
 pub mod resource;
 pub mod wildcard;
 

@@ -1,0 +1,121 @@
+//! Where `replay` and `scan` rows go: JSON lines and CSV stream out as rows arrive (only
+//! the ids seen are kept, to drop duplicates); the text summary and the HTML report
+//! gather compact rows and are written at the end.
+
+use crate::replay::Batch;
+use clap::ValueEnum;
+use crossguard_engine::decision::Verdict;
+use crossguard_engine::report::{self, Origin, Report};
+use std::collections::HashSet;
+use std::io::{self, BufWriter, Write};
+
+pub use crossguard_engine::report::Inputs as Tally;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A summary for people: counts by verdict, who trusts whom, actors, every violation.
+    Text,
+    /// One JSON object per decision per line.
+    Json,
+    /// One row per decision, for spreadsheets.
+    Csv,
+    /// One self-contained HTML page for auditors.
+    Html,
+}
+
+pub struct Sink {
+    format: ReportFormat,
+    title: String,
+    out: BufWriter<Box<dyn Write>>,
+    report: Report,
+    seen: HashSet<(Origin, String)>,
+    pub tally: Tally,
+    violations: u64,
+    errors: u64,
+}
+
+impl Sink {
+    pub fn new(format: ReportFormat, title: &str, out: Box<dyn Write>) -> io::Result<Sink> {
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        if format == ReportFormat::Csv {
+            writeln!(out, "{}", report::CSV_HEADER)?;
+        }
+        Ok(Sink {
+            format,
+            title: title.to_string(),
+            out,
+            report: Report::default(),
+            seen: HashSet::new(),
+            tally: Tally::default(),
+            violations: 0,
+            errors: 0,
+        })
+    }
+
+    pub fn batch(&mut self, b: Batch) -> io::Result<()> {
+        let t = b.tally;
+        for s in &t.skipped {
+            // Never silent, whatever the output format.
+            eprintln!("crossguard: skipped {}: {}", s.source, s.reason);
+        }
+        self.tally.files_read += t.files_read;
+        self.tally.passed_over += t.passed_over;
+        self.tally.records += t.records;
+        self.tally.irrelevant += t.irrelevant;
+        self.tally.filtered += t.filtered;
+        self.tally.duplicates += t.duplicates;
+        self.tally.unfinished_claims += t.unfinished_claims;
+        self.tally.skipped.extend(t.skipped);
+        for item in b.items {
+            let c = item.change;
+            match self.format {
+                ReportFormat::Text | ReportFormat::Html => {
+                    self.report.add(c);
+                }
+                ReportFormat::Json | ReportFormat::Csv => {
+                    if let Some(id) = &c.event_id {
+                        if !self.seen.insert((c.origin, id.clone())) {
+                            self.tally.duplicates += 1;
+                            continue;
+                        }
+                    }
+                    self.violations += u64::from(c.verdict == Verdict::Violation);
+                    self.errors += u64::from(c.verdict == Verdict::Error);
+                    if self.format == ReportFormat::Json {
+                        serde_json::to_writer(&mut self.out, &item.json)?;
+                        self.out.write_all(b"\n")?;
+                    } else {
+                        self.out.write_all(report::csv_line(&c).as_bytes())?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write what was gathered; the exit status: 2 when an input was skipped or a
+    /// decision is an error, else 1 when there is a violation, else 0.
+    pub fn finish(mut self) -> io::Result<u8> {
+        if matches!(self.format, ReportFormat::Text | ReportFormat::Html) {
+            let duplicates = self.report.inputs.duplicates;
+            self.report.inputs = std::mem::take(&mut self.tally);
+            self.report.inputs.duplicates += duplicates;
+            self.violations = self.report.count(Verdict::Violation) as u64;
+            self.errors = self.report.count(Verdict::Error) as u64;
+            if self.format == ReportFormat::Text {
+                report::write_text(&self.report, &mut self.out)?;
+            } else {
+                report::write_html(&self.report, &self.title, &mut self.out)?;
+            }
+            self.tally = std::mem::take(&mut self.report.inputs);
+        }
+        self.out.flush()?;
+        Ok(if !self.tally.skipped.is_empty() || self.errors > 0 {
+            2
+        } else if self.violations > 0 {
+            1
+        } else {
+            0
+        })
+    }
+}

@@ -1,0 +1,349 @@
+//! `crossguard replay` over generated archives: exact counts, corrupt files named and
+//! skipped, filters, stdin, evidence records merged with the events they record, and the
+//! same output whatever the number of workers.
+
+mod common;
+
+use common::archive::{self, generate, scratch, Spec, OTHER, OWNER};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crossguard");
+
+fn allowlist() -> String {
+    archive::root()
+        .join("examples/allowlist.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn replay(args: &[&str], paths: &[&Path], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(BIN)
+        .args([
+            "replay",
+            "--allowlist",
+            &allowlist(),
+            "--as-of",
+            "2026-06-01",
+        ])
+        .args(args)
+        .args(paths)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn lines(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn verdicts(rows: &[Value]) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        *m.entry(r["verdict"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    m
+}
+
+const SMALL: Spec = Spec {
+    accounts: 2,
+    days: 3,
+    files_per_day: 2,
+    records_per_file: 150,
+    guarded_every: 9,
+};
+
+#[test]
+fn a_mixed_archive_gives_exact_counts_and_names_every_corrupt_file() {
+    let dir = scratch("mixed");
+    let e = generate(&dir, SMALL);
+    // Corrupt inputs among the logs, as a damaged copy of an archive would have them.
+    let day = dir.join(format!("AWSLogs/{OWNER}/CloudTrail/eu-west-1/2026/01/02"));
+    let good = std::fs::read(&e.paths[0]).unwrap();
+    std::fs::write(day.join("truncated.json.gz"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(day.join("garbage.json"), b"{\"Records\": [{\"eventName\": ").unwrap();
+    std::fs::write(day.join("empty.json"), b"").unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"this is not json").unwrap();
+    std::fs::write(day.join("not-json.json.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(day.join("notes.txt"), b"not a log file, not read").unwrap();
+
+    let json = replay(&["--format", "json"], &[&dir], None);
+    assert_eq!(
+        json.status.code(),
+        Some(2),
+        "skipped files make the run fail"
+    );
+    let rows = lines(&json);
+    assert_eq!(rows.len() as u64, e.guarded);
+    let v = verdicts(&rows);
+    assert_eq!(v.get("violation").copied().unwrap_or(0), e.violation);
+    assert_eq!(v.get("compliant").copied().unwrap_or(0), e.compliant);
+    assert_eq!(v.get("ignored").copied().unwrap_or(0), e.ignored);
+    assert!(rows.iter().all(|r| r["origin"] == "cloudtrail"));
+    let stderr = String::from_utf8_lossy(&json.stderr);
+    for bad in [
+        "truncated.json.gz",
+        "garbage.json",
+        "empty.json",
+        "not-json.json.gz",
+    ] {
+        assert!(stderr.contains(bad), "{bad} not reported: {stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 4, "{stderr}");
+    assert!(
+        stderr.contains("truncated.json.gz: corrupt or truncated gzip"),
+        "{stderr}"
+    );
+
+    let text = replay(&[], &[&dir], None);
+    let out = String::from_utf8_lossy(&text.stdout);
+    let first = out.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "read {} file(s) (0 passed over by path), {} record(s): {} grant change(s), {} irrelevant, 0 outside the filters, 0 duplicate(s)",
+            e.files,
+            e.records,
+            e.guarded,
+            e.records - e.guarded
+        )
+    );
+    assert!(out.contains(&format!(
+        "verdicts: violation {}, error 0, compliant {}, ignored {}",
+        e.violation, e.compliant, e.ignored
+    )));
+    assert!(out.contains("skipped (4):"), "{out}");
+    // The build account's approved grants: the approved share, and the unapproved-account
+    // event's first principal (its statement also lets in 999999999999).
+    let approved_build = rows
+        .iter()
+        .filter(|r| r["resource"]["account"] == OWNER)
+        .filter(|r| {
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["account"] == "111111111111" && f["approved"] == true)
+        })
+        .count();
+    assert!(approved_build as u64 > e.compliant);
+    assert!(
+        out.contains(&format!(
+            "{OWNER} -> 111111111111: {approved_build} / 0 / 0"
+        )),
+        "{out}"
+    );
+
+    let csv = replay(&["--format", "csv"], &[&dir], None);
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert_eq!(csv.lines().count() as u64, e.guarded + 1);
+    assert!(csv.starts_with("origin,source,event_id,time,"));
+    let violations = csv.lines().filter(|l| l.contains(",violation,")).count() as u64;
+    assert_eq!(violations, e.violation);
+}
+
+#[test]
+fn filters_by_account_and_time_and_passes_over_other_folders() {
+    let dir = scratch("filters");
+    let e = generate(&dir, SMALL);
+    let want: Vec<_> = e
+        .events
+        .iter()
+        .filter(|(_, acct, day, _)| acct == OTHER && *day == 2)
+        .collect();
+    assert!(!want.is_empty());
+    let out = replay(
+        &[
+            "--format",
+            "json",
+            "--account",
+            OTHER,
+            "--since",
+            "2026-01-02",
+            "--until",
+            "2026-01-02",
+        ],
+        &[&dir],
+        None,
+    );
+    let rows = lines(&out);
+    let mut got: Vec<&str> = rows
+        .iter()
+        .map(|r| r["event"]["id"].as_str().unwrap())
+        .collect();
+    got.sort();
+    let mut ids: Vec<&str> = want.iter().map(|(id, ..)| id.as_str()).collect();
+    ids.sort();
+    assert_eq!(got, ids);
+    assert_eq!(out.status.code(), Some(1), "violations in the range");
+
+    // The owner's folders are passed over unread; the other account's days 1-3 are read
+    // (a day's margin around the range).
+    let text = replay(
+        &["--account", OTHER, "--since", "2026-01-02T00:00:00Z"],
+        &[&dir],
+        None,
+    );
+    let first = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let per_account = u64::from(SMALL.days * SMALL.files_per_day);
+    assert!(
+        first.starts_with(&format!(
+            "read {per_account} file(s) ({per_account} passed over by path)"
+        )),
+        "{first}"
+    );
+
+    let bad = replay(&["--since", "last week"], &[&dir], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a date"));
+}
+
+#[test]
+fn stdin_takes_a_stream_of_gzipped_log_files() {
+    let dir = scratch("stdin");
+    let e = generate(
+        &dir,
+        Spec {
+            accounts: 1,
+            days: 1,
+            ..SMALL
+        },
+    );
+    // `cat *.json.gz | crossguard replay -`: concatenated gzip members.
+    let mut all = Vec::new();
+    for p in &e.paths {
+        all.extend(std::fs::read(p).unwrap());
+    }
+    let out = replay(&["--format", "json"], &[Path::new("-")], Some(&all));
+    assert_eq!(lines(&out).len() as u64, e.guarded);
+    assert_eq!(out.status.code(), Some(1));
+
+    // A damaged stream: what came before the damage is kept, the damage is named.
+    let mut plain = Vec::new();
+    for p in &e.paths {
+        let gz = std::fs::read(p).unwrap();
+        let mut d = flate2::read::MultiGzDecoder::new(&gz[..]);
+        std::io::Read::read_to_end(&mut d, &mut plain).unwrap();
+    }
+    let first_file_guarded = e.guarded / e.files;
+    let cut = plain.len() / e.files as usize + 10;
+    let out = replay(
+        &["--format", "json"],
+        &[Path::new("-")],
+        Some(&plain[..cut]),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(lines(&out).len() as u64 >= first_file_guarded);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stdin (document 2)"));
+}
+
+#[test]
+fn evidence_records_join_the_events_they_record() {
+    let dir = scratch("evidence");
+    let e = generate(
+        &dir,
+        Spec {
+            accounts: 1,
+            days: 1,
+            files_per_day: 1,
+            ..SMALL
+        },
+    );
+    // The guard's records for two of the archive's violations, as the Lambda writes them.
+    let json = lines(&replay(&["--format", "json"], &[&dir], None));
+    let violations: Vec<&Value> = json
+        .iter()
+        .filter(|r| r["verdict"] == "violation")
+        .take(2)
+        .collect();
+    assert_eq!(violations.len(), 2);
+    let ev_dir = dir.join("evidence");
+    std::fs::create_dir_all(&ev_dir).unwrap();
+    for v in &violations {
+        let id = v["event"]["id"].as_str().unwrap();
+        let mut decision = (*v).clone();
+        decision.as_object_mut().unwrap().remove("origin");
+        decision.as_object_mut().unwrap().remove("source");
+        let record = json!({"schema": "crossguard.evidence/1", "event_id": id,
+            "recorded_at": "2026-01-01T00:00:05Z", "policy_before": null,
+            "decision": decision, "outcome": "remediated"});
+        std::fs::write(ev_dir.join(format!("{id}.json")), record.to_string()).unwrap();
+    }
+    // A claim whose handler never finished.
+    std::fs::write(
+        ev_dir.join("claim.json"),
+        json!({"schema": "crossguard.claim/1", "event_id": "x"}).to_string(),
+    )
+    .unwrap();
+
+    let both = lines(&replay(&["--format", "json"], &[&dir], None));
+    assert_eq!(both.len() as u64, e.guarded + 2);
+    assert_eq!(both.iter().filter(|r| r["origin"] == "evidence").count(), 2);
+    assert!(both
+        .iter()
+        .filter(|r| r["origin"] == "evidence")
+        .all(|r| r["outcome"] == "remediated"));
+
+    // One report: the same events, counted once, with what the guard did.
+    let text = replay(&[], &[&dir], None);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains(&format!("{} grant change(s)", e.guarded)),
+        "{out}"
+    );
+    assert_eq!(out.matches("[remediated]").count(), 2, "{out}");
+    assert!(out.contains("1 guard claim record(s) without a finished decision"));
+
+    // Only the evidence: still a report.
+    let only = lines(&replay(&["--format", "json"], &[&ev_dir], None));
+    assert_eq!(only.len(), 2);
+}
+
+#[test]
+fn output_is_the_same_whatever_the_number_of_workers() {
+    let dir = scratch("jobs");
+    generate(&dir, SMALL);
+    let one = replay(&["--format", "json", "--jobs", "1"], &[&dir], None);
+    let four = replay(&["--format", "json", "--jobs", "4"], &[&dir], None);
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, four.stdout);
+}
+
+#[test]
+fn the_same_event_delivered_twice_is_reported_once() {
+    let dir = scratch("dupes");
+    let e = generate(
+        &dir,
+        Spec {
+            accounts: 1,
+            days: 1,
+            files_per_day: 1,
+            ..SMALL
+        },
+    );
+    std::fs::copy(&e.paths[0], dir.join("copy.json.gz")).unwrap();
+    let out = replay(&["--format", "json"], &[&dir], None);
+    assert_eq!(lines(&out).len() as u64, e.guarded);
+    let text = replay(&[], &[&dir], None);
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&format!("{} duplicate(s)", e.guarded)));
+}
