@@ -21,7 +21,11 @@ STACK ?= crossguard
 # Tests and the demo build with this profile (see Cargo.toml).
 PROFILE := ci
 
-.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean
+# The HTML report's test renders it in Debian's chromium (installed when missing).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean chromium
 
 all: build
 
@@ -31,9 +35,14 @@ build:
 # Unit, property and CLI tests, then the guards end to end on moto server (started and
 # stopped by the tests on free ports). The function is built first exactly as
 # `cargo lambda watch` builds it, so the runtime-API test finds it ready.
-test: $(TOOLS)
+test: $(TOOLS) chromium
 	$(CARGO) build --profile $(PROFILE) --manifest-path functions/bucket-guard/Cargo.toml --bin bucket-guard
-	CROSSGUARD_PROFILE=$(PROFILE) $(CARGO) test --profile $(PROFILE) --workspace
+	CHROMIUM=$(CHROMIUM) CROSSGUARD_PROFILE=$(PROFILE) $(CARGO) test --profile $(PROFILE) --workspace
+
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+	@test -x $(CHROMIUM)
 
 lint:
 	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
