@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod output;
 mod replay;
+mod scan;
 
 use output::{ReportFormat, Sink};
 
@@ -40,6 +41,9 @@ enum Command {
     /// Every grant change in CloudTrail log files (as AWS archives them: .json.gz, .json,
     /// directories walked, - for stdin) and guard evidence records, decided and reported.
     Replay(ReplayArgs),
+    /// Audit the live account: every bucket policy, role trust policy and key policy
+    /// (AWS credentials and region from the environment, as the AWS CLI takes them).
+    Scan(ScanArgs),
     /// Work with allowlist files.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
@@ -140,6 +144,32 @@ struct ReplayArgs {
     paths: Vec<String>,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    Bucket,
+    Role,
+    Key,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output: a text summary, JSON lines, CSV, or one self-contained HTML report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// Only these kinds (repeatable; default all three). Keys are read in the
+    /// configured region only.
+    #[arg(long = "kind", value_enum)]
+    kinds: Vec<KindArg>,
+    /// Items per page of ListRoles and ListKeys (the services' defaults when unset).
+    #[arg(long, value_name = "N", hide = true)]
+    page_size: Option<i32>,
+    /// The HTML report's title.
+    #[arg(long, default_value = "crossguard: what is shared now")]
+    title: String,
+}
+
 fn parse_account(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
@@ -160,6 +190,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check(a),
         Command::Event(a) => event(a),
         Command::Replay(a) => replay(a),
+        Command::Scan(a) => scan(a),
         Command::Allowlist(AllowlistCommand::Validate { file }) => validate(&file),
     };
     match result {
@@ -320,6 +351,31 @@ fn replay(a: ReplayArgs) -> Result<u8> {
         },
     })?;
     replay::run(&ctx, &inputs, jobs, &mut sink)?;
+    Ok(sink.finish()?)
+}
+
+fn scan(a: ScanArgs) -> Result<u8> {
+    let allowlist = load_allowlist(&a.common.allowlist)?;
+    let kinds = if a.kinds.is_empty() {
+        vec![KindArg::Bucket, KindArg::Role, KindArg::Key]
+    } else {
+        a.kinds
+    };
+    let scan = scan::Scan {
+        allowlist,
+        opts: options(&a.common),
+        page_size: a.page_size,
+        kinds: kinds
+            .into_iter()
+            .map(|k| match k {
+                KindArg::Bucket => engine::ResourceKind::Bucket,
+                KindArg::Role => engine::ResourceKind::Role,
+                KindArg::Key => engine::ResourceKind::Key,
+            })
+            .collect(),
+    };
+    let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
+    scan.run(&mut sink)?;
     Ok(sink.finish()?)
 }
 

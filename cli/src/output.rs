@@ -58,6 +58,7 @@ impl Sink {
             // Never silent, whatever the output format.
             eprintln!("crossguard: skipped {}: {}", s.source, s.reason);
         }
+        self.tally.scanned += t.scanned;
         self.tally.files_read += t.files_read;
         self.tally.passed_over += t.passed_over;
         self.tally.records += t.records;

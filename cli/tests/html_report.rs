@@ -55,7 +55,10 @@ fn rows<'a>(dom: &'a str, table: &str) -> Vec<&'a str> {
         .unwrap_or_else(|| panic!("no table {table}"));
     let body = &dom[start..];
     let body = &body[body.find("<tbody>").unwrap()..body.find("</table>").unwrap()];
-    body.split("<tr").skip(1).map(|r| &r[..r.find('>').unwrap()]).collect()
+    body.split("<tr")
+        .skip(1)
+        .map(|r| &r[..r.find('>').unwrap()])
+        .collect()
 }
 
 #[test]
@@ -88,19 +91,34 @@ fn the_html_report_renders_in_chromium_with_every_change() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
-    let edges = text.lines().filter(|l| l.starts_with("  ") && l.contains(" -> ")).count();
+    let edges = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(" -> "))
+        .count();
 
     let profile = dir.join("chromium-profile");
     let dom = browse(&page, &profile, &["--dump-dom"]);
-    assert!(dom.contains("<title>Audit &lt;Q1&gt;</title>"), "title escaped");
+    assert!(
+        dom.contains("<title>Audit &lt;Q1&gt;</title>"),
+        "title escaped"
+    );
 
     let changes = rows(&dom, "changes");
     assert_eq!(changes.len() as u64, e.guarded);
     let class = |r: &str| r.split('"').nth(1).unwrap_or("").to_string();
     let order: Vec<String> = changes.iter().map(|r| class(r)).collect();
-    assert_eq!(order.iter().filter(|c| *c == "violation").count() as u64, e.violation);
-    assert_eq!(order.iter().filter(|c| *c == "compliant").count() as u64, e.compliant);
-    assert_eq!(order.iter().filter(|c| *c == "ignored").count() as u64, e.ignored);
+    assert_eq!(
+        order.iter().filter(|c| *c == "violation").count() as u64,
+        e.violation
+    );
+    assert_eq!(
+        order.iter().filter(|c| *c == "compliant").count() as u64,
+        e.compliant
+    );
+    assert_eq!(
+        order.iter().filter(|c| *c == "ignored").count() as u64,
+        e.ignored
+    );
     let last_violation = order.iter().rposition(|c| c == "violation").unwrap();
     let first_other = order.iter().position(|c| c != "violation").unwrap();
     assert!(last_violation < first_other, "unapproved first: {order:?}");
@@ -120,7 +138,10 @@ fn the_html_report_renders_in_chromium_with_every_change() {
         browse(
             p,
             &profile,
-            &["--window-size=1280,1600", &format!("--screenshot={}", s.display())],
+            &[
+                "--window-size=1280,1600",
+                &format!("--screenshot={}", s.display()),
+            ],
         );
     }
     let (report, empty) = (
@@ -128,5 +149,8 @@ fn the_html_report_renders_in_chromium_with_every_change() {
         std::fs::metadata(&blank_shot).unwrap().len(),
     );
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
-    assert!(report > 10 * empty, "report {report} bytes, blank page {empty}");
+    assert!(
+        report > 10 * empty,
+        "report {report} bytes, blank page {empty}"
+    );
 }

@@ -196,6 +196,8 @@ pub struct Skipped {
 /// What was read, besides the rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inputs {
+    /// Resources read by a scan.
+    pub scanned: u64,
     pub files_read: u64,
     /// Files left unread: their archive path (`AWSLogs/ACCT/CloudTrail/REGION/Y/M/D/`)
     /// is outside the account or time filters.
@@ -292,8 +294,12 @@ impl Report {
         edges
     }
 
-    /// Actor → (changes, violations), most active first.
+    /// Actor → (changes, violations), most active first; none for rows without actors
+    /// (a scan's).
     pub fn actors(&self) -> Vec<(String, u64, u64)> {
+        if self.changes.iter().all(|c| c.actor.is_none()) {
+            return Vec::new();
+        }
         let mut by: HashMap<&str, (u64, u64)> = HashMap::new();
         for c in &self.changes {
             let e = by
@@ -401,17 +407,21 @@ fn or_dash(s: &Option<String>) -> &str {
 /// violation and error.
 pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.inputs;
-    writeln!(
-        w,
-        "read {} file(s) ({} passed over by path), {} record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
-        i.files_read,
-        i.passed_over,
-        i.records,
-        r.changes.len(),
-        i.irrelevant,
-        i.filtered,
-        i.duplicates
-    )?;
+    if i.scanned > 0 && i.files_read == 0 {
+        writeln!(w, "scanned {} resource(s)", i.scanned)?;
+    } else {
+        writeln!(
+            w,
+            "read {} file(s) ({} passed over by path), {} record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
+            i.files_read,
+            i.passed_over,
+            i.records,
+            r.changes.len(),
+            i.irrelevant,
+            i.filtered,
+            i.duplicates
+        )?;
+    }
     if let Some((lo, hi)) = r.period() {
         writeln!(w, "period: {lo} .. {hi}")?;
     }

@@ -8,7 +8,7 @@ use crossguard_engine::{Resource, ResourceKind};
 
 /// Turn any SDK error into an [`AwsError`]: the service's code and message when it sent
 /// them, else the whole error chain (timeouts, connection failures).
-pub(crate) fn aws_error<E>(operation: &'static str, err: &E) -> AwsError
+pub fn aws_error<E>(operation: &'static str, err: &E) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

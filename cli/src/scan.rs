@@ -1,0 +1,284 @@
+//! `crossguard scan`: the live account's bucket policies, role trust policies and key
+//! policies, every page of each listing, decided against the allowlist — "what is shared
+//! right now". Reads only: List*, GetBucketPolicy, GetKeyPolicy (role trusts come with
+//! ListRoles), and STS GetCallerIdentity for the account.
+
+use crate::output::Sink;
+use crate::replay::{Batch, Item};
+use anyhow::{Context as _, Result};
+use crossguard_engine::report::{Change, Origin, Skipped};
+use crossguard_engine::{
+    self as engine, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind,
+};
+use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies};
+use crossguard_guard::ports::{AwsError, Live, PolicyStore};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Policy reads in flight at once: fast on a large estate, gentle on API rate limits
+/// (the SDK's standard retry handles throttling).
+const CONCURRENT_READS: usize = 8;
+
+pub struct Scan {
+    pub allowlist: Allowlist,
+    pub opts: Options,
+    /// Items per page of ListRoles and ListKeys (the services' defaults when unset).
+    pub page_size: Option<i32>,
+    pub kinds: Vec<ResourceKind>,
+}
+
+fn decided(
+    allowlist: &Allowlist,
+    opts: Options,
+    r: &Resource,
+    live: Result<Live, AwsError>,
+) -> Decision {
+    match live {
+        Ok(Live::Policy(text)) => match PolicyDocument::parse(&text) {
+            Ok(doc) => engine::decide(allowlist, r, Some(&doc), opts),
+            Err(e) => Decision::error(Some(r.clone()), e.to_string()),
+        },
+        Ok(Live::NoPolicy) => engine::decide(allowlist, r, None, opts),
+        Ok(Live::Gone) => Decision::ignored(Some(r.clone()), "deleted while the scan ran"),
+        Err(e) => Decision::error(Some(r.clone()), e.to_string()),
+    }
+}
+
+fn item(d: &Decision) -> Item {
+    let mut json = serde_json::to_value(d).unwrap_or_default();
+    if let Some(o) = json.as_object_mut() {
+        o.insert("origin".into(), Origin::Scan.as_str().into());
+        o.insert("source".into(), "scan".into());
+    }
+    let change = Change::from_decision(&json, Origin::Scan, "scan", None);
+    Item { change, json }
+}
+
+fn listing_failed(what: &str, e: AwsError) -> Skipped {
+    Skipped {
+        source: format!("scan: {what}"),
+        reason: e.to_string(),
+    }
+}
+
+impl Scan {
+    pub fn run(self, sink: &mut Sink) -> Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let batch = rt.block_on(self.collect())?;
+        sink.batch(batch)?;
+        Ok(())
+    }
+
+    async fn collect(self) -> Result<Batch> {
+        let sdk = crossguard_guard::sdk_config().await;
+        let account = crossguard_guard::own_account(&sdk)
+            .await
+            .context("finding the account to scan (check the AWS credentials)")?;
+        let region = sdk.region().map(|r| r.to_string());
+        let this = Arc::new(self);
+        let limit = Arc::new(Semaphore::new(CONCURRENT_READS));
+        let mut reads: JoinSet<Decision> = JoinSet::new();
+        let mut batch = Batch::default();
+
+        // Each resource's read as a task; the store decides which client reads it.
+        let spawn = |reads: &mut JoinSet<Decision>, store: Arc<dyn Reader>, r: Resource| {
+            let (this, limit) = (this.clone(), limit.clone());
+            reads.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let live = store.read_live(&r).await;
+                decided(&this.allowlist, this.opts, &r, live)
+            });
+        };
+
+        if this.kinds.contains(&ResourceKind::Bucket) {
+            match list_buckets(&sdk).await {
+                Ok(buckets) => {
+                    // A bucket's policy is read in the bucket's own region.
+                    let mut clients: HashMap<Option<String>, Arc<dyn Reader>> = HashMap::new();
+                    for (name, bucket_region) in buckets {
+                        let at = bucket_region.clone().or_else(|| region.clone());
+                        let store = clients
+                            .entry(bucket_region.clone())
+                            .or_insert_with(|| {
+                                let mut b = sdk.to_builder();
+                                if let Some(r) = &bucket_region {
+                                    b = b.region(aws_config::Region::new(r.clone()));
+                                }
+                                Arc::new(BucketPolicies(aws::s3_client(&b.build())))
+                            })
+                            .clone();
+                        match Resource::new(ResourceKind::Bucket, &name, &account, at.as_deref()) {
+                            Ok(r) => spawn(&mut reads, store, r),
+                            Err(e) => batch
+                                .items
+                                .push(item(&Decision::error(None, e.to_string()))),
+                        }
+                    }
+                }
+                Err(e) => batch.tally.skipped.push(listing_failed("ListBuckets", e)),
+            }
+        }
+        if this.kinds.contains(&ResourceKind::Role) {
+            // ListRoles carries each trust policy: no read per role.
+            match list_roles(&sdk, this.page_size).await {
+                Ok(roles) => {
+                    for (name, trust) in roles {
+                        match Resource::new(ResourceKind::Role, &name, &account, None) {
+                            Ok(r) => {
+                                let live = Ok(trust.map(Live::Policy).unwrap_or(Live::NoPolicy));
+                                batch.items.push(item(&decided(
+                                    &this.allowlist,
+                                    this.opts,
+                                    &r,
+                                    live,
+                                )));
+                            }
+                            Err(e) => batch
+                                .items
+                                .push(item(&Decision::error(None, e.to_string()))),
+                        }
+                    }
+                }
+                Err(e) => batch.tally.skipped.push(listing_failed("ListRoles", e)),
+            }
+        }
+        if this.kinds.contains(&ResourceKind::Key) {
+            let store: Arc<dyn Reader> = Arc::new(KeyPolicies(aws::kms_client(&sdk)));
+            match list_keys(&sdk, this.page_size).await {
+                Ok(keys) => {
+                    for id in keys {
+                        match Resource::new(ResourceKind::Key, &id, &account, region.as_deref()) {
+                            Ok(r) => spawn(&mut reads, store.clone(), r),
+                            Err(e) => batch
+                                .items
+                                .push(item(&Decision::error(None, e.to_string()))),
+                        }
+                    }
+                }
+                Err(e) => batch.tally.skipped.push(listing_failed("ListKeys", e)),
+            }
+        }
+        while let Some(done) = reads.join_next().await {
+            match done {
+                Ok(d) => batch.items.push(item(&d)),
+                Err(e) => batch.items.push(item(&Decision::error(
+                    None,
+                    format!("read task failed: {e}"),
+                ))),
+            }
+        }
+        // Stable output: by kind, then name.
+        batch.items.sort_by(|a, b| {
+            (&a.change.kind, &a.change.resource).cmp(&(&b.change.kind, &b.change.resource))
+        });
+        batch.tally.scanned = batch.items.len() as u64;
+        Ok(batch)
+    }
+}
+
+/// [`PolicyStore::read`] behind a trait object, so buckets and keys share the read loop.
+trait Reader: Send + Sync {
+    fn read_live<'a>(
+        &'a self,
+        r: &'a Resource,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>;
+}
+
+impl<P: PolicyStore> Reader for P {
+    fn read_live<'a>(
+        &'a self,
+        r: &'a Resource,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>
+    {
+        Box::pin(self.read(r))
+    }
+}
+
+/// Every bucket (name, region when S3 says), following continuation tokens. No page
+/// size is asked for: S3 then answers with every bucket, and moto truncates to a page
+/// size without giving the token that would fetch the rest.
+async fn list_buckets(
+    sdk: &aws_config::SdkConfig,
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    let s3 = aws::s3_client(sdk);
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = s3
+            .list_buckets()
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(|e| aws::aws_error("ListBuckets", &e))?;
+        out.extend(resp.buckets().iter().filter_map(|b| {
+            b.name()
+                .map(|n| (n.to_string(), b.bucket_region().map(str::to_string)))
+        }));
+        match resp.continuation_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Every role (name, trust policy as IAM returns it: URL-encoded), page by page.
+async fn list_roles(
+    sdk: &aws_config::SdkConfig,
+    page: Option<i32>,
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    let iam = aws::iam_client(sdk);
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let resp = iam
+            .list_roles()
+            .set_max_items(page)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| aws::aws_error("ListRoles", &e))?;
+        out.extend(resp.roles().iter().map(|r| {
+            (
+                r.role_name().to_string(),
+                r.assume_role_policy_document().map(str::to_string),
+            )
+        }));
+        match (resp.is_truncated(), resp.marker()) {
+            (true, Some(m)) => marker = Some(m.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Every key id in the region, page by page.
+async fn list_keys(
+    sdk: &aws_config::SdkConfig,
+    page: Option<i32>,
+) -> Result<Vec<String>, AwsError> {
+    let kms = aws::kms_client(sdk);
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let resp = kms
+            .list_keys()
+            .set_limit(page)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| aws::aws_error("ListKeys", &e))?;
+        out.extend(
+            resp.keys()
+                .iter()
+                .filter_map(|k| k.key_id().map(str::to_string)),
+        );
+        match (resp.truncated(), resp.next_marker()) {
+            (true, Some(m)) => marker = Some(m.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! `crossguard scan` against moto server: every bucket, role and key (roles and keys
+//! listed two a page), each decided against the example allowlist.
+
+use crossguard_emulator_tests::{free_port, Estate, Moto, ACCOUNT};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crossguard");
+
+fn scan(env: &[(String, String)], args: &[&str]) -> Output {
+    let allowlist = crossguard_emulator_tests::root().join("examples/allowlist.toml");
+    Command::new(BIN)
+        .args(["scan", "--as-of", "2026-06-01", "--allowlist"])
+        .arg(allowlist)
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().cloned())
+        .output()
+        .unwrap()
+}
+
+fn aws_env(moto: &Moto) -> Vec<(String, String)> {
+    moto.function_env("")
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect()
+}
+
+fn trust(principal: Value, condition: Option<Value>) -> Value {
+    let mut st = json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
+    if let Some(c) = condition {
+        st["Condition"] = c;
+    }
+    json!({"Version": "2012-10-17", "Statement": [st]})
+}
+
+fn bucket_policy(bucket: &str, principal: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": principal}, "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*")}]})
+}
+
+fn key_policy(outside: Option<&str>) -> Value {
+    let mut statements = vec![json!({"Sid": "Admin", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+        "Action": "kms:*", "Resource": "*"})];
+    if let Some(acct) = outside {
+        statements.push(json!({"Sid": "Outside", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{acct}:root")},
+            "Action": "kms:Decrypt", "Resource": "*"}));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let mut want: BTreeMap<String, &str> = BTreeMap::new();
+
+    for (name, principal, verdict) in [
+        (
+            "build-artifacts",
+            Some("arn:aws:iam::111111111111:role/ci-runner"),
+            "compliant",
+        ),
+        ("prod-data", Some("*"), "violation"),
+        (
+            "vendor-drop",
+            Some("arn:aws:iam::999999999999:root"),
+            "violation",
+        ),
+        ("plain-1", None, "compliant"),
+        ("plain-2", None, "compliant"),
+    ] {
+        estate.create_bucket(name).await?;
+        if let Some(p) = principal {
+            estate
+                .put_bucket_policy(name, &bucket_policy(name, p))
+                .await?;
+        }
+        want.insert(format!("bucket/{name}"), verdict);
+    }
+    want.insert(
+        format!("bucket/{}", crossguard_emulator_tests::EVIDENCE_BUCKET),
+        "compliant",
+    );
+
+    let with_id = json!({"StringEquals": {"sts:ExternalId": "vendor-secret"}});
+    let own = json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")});
+    for (name, doc, verdict) in [
+        (
+            "VendorAudit",
+            trust(
+                json!({"AWS": "arn:aws:iam::333333333333:root"}),
+                Some(with_id),
+            ),
+            "compliant",
+        ),
+        (
+            "Backdoor",
+            trust(json!({"AWS": "arn:aws:iam::999999999999:root"}), None),
+            "violation",
+        ),
+        (
+            "LambdaExec",
+            trust(json!({"Service": "lambda.amazonaws.com"}), None),
+            "compliant",
+        ),
+        ("Internal1", trust(own.clone(), None), "compliant"),
+        ("Internal2", trust(own.clone(), None), "compliant"),
+        ("Internal3", trust(own.clone(), None), "compliant"),
+        ("Internal4", trust(own, None), "compliant"),
+    ] {
+        estate.create_role(name, &doc).await?;
+        want.insert(format!("role/{name}"), verdict);
+    }
+
+    for (outside, verdict) in [
+        (None, "compliant"),
+        (Some("999999999999"), "violation"),
+        (Some("111111111111"), "compliant"),
+    ] {
+        let id = estate.create_key(&key_policy(outside)).await?;
+        want.insert(format!("key/{id}"), verdict);
+    }
+
+    let env = aws_env(&moto);
+    let out = scan(&env, &["--format", "json", "--page-size", "2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["origin"], "scan");
+            assert_eq!(v["resource"]["account"], ACCOUNT);
+            (
+                format!(
+                    "{}/{}",
+                    v["resource"]["kind"].as_str().unwrap(),
+                    v["resource"]["name"].as_str().unwrap()
+                ),
+                v["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, String> =
+        want.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    assert_eq!(got, want);
+
+    // The same estate as a text summary and an HTML report.
+    let text = scan(&env, &["--page-size", "2"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.starts_with(&format!("scanned {} resource(s)\n", got.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{ACCOUNT} -> 999999999999: 0 / 3 / 0")),
+        "{text}"
+    );
+    assert!(!text.contains("actors"), "a scan has no actors: {text}");
+    let html = scan(&env, &["--format", "html", "--kind", "role"]);
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert_eq!(
+        html.matches("<tr class=\"violation\" data-event-id")
+            .count(),
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn scan_without_a_reachable_aws_says_so() {
+    let port = free_port().unwrap();
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_REGION", "eu-west-1".into()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_MAX_ATTEMPTS", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let out = scan(&env, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("finding the account to scan"), "{err}");
+    assert!(out.stdout.is_empty());
+}
