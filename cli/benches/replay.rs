@@ -56,7 +56,11 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 }
 
 fn run(cmd: &mut Command) {
-    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     // replay exits 1: the archive holds violations.
     assert!(matches!(status.code(), Some(0 | 1)), "{cmd:?}: {status}");
 }
@@ -64,7 +68,11 @@ fn run(cmd: &mut Command) {
 fn bench(c: &mut Criterion) {
     let (dir, files, bytes) = archive();
     assert!(bytes >= 200_000_000, "archive is {bytes} bytes");
-    eprintln!("archive: {} files, {} MB uncompressed", files.len(), bytes / 1_000_000);
+    eprintln!(
+        "archive: {} files, {} MB uncompressed",
+        files.len(),
+        bytes / 1_000_000
+    );
     let allowlist = archive::root().join("examples/allowlist.toml");
     let bin = env!("CARGO_BIN_EXE_crossguard");
 
@@ -72,7 +80,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes));
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
-    g.bench_function("zcat", |b| b.iter(|| run(Command::new("zcat").args(&files))));
+    g.bench_function("zcat", |b| {
+        b.iter(|| run(Command::new("zcat").args(&files)))
+    });
     for jobs in [1, 2] {
         g.bench_function(format!("replay-json-jobs{jobs}"), |b| {
             b.iter(|| {
