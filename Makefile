@@ -92,6 +92,8 @@ $(VENV)/.c7n: | $(PY)
 bench: $(VENV)/.c7n
 	$(CARGO) bench -p crossguard-engine --bench decide
 	$(PY) scripts/bench_compare.py
+	# replay vs zcat on a generated 322 MB archive (ci profile: no LTO over the AWS SDK)
+	$(CARGO) bench --profile $(PROFILE) -p crossguard-cli --bench replay
 
 # The guard Lambdas' story on moto server: what a newcomer should see first.
 demo: $(TOOLS)
