@@ -97,8 +97,13 @@ bench: $(VENV)/.c7n
 
 # The guard Lambdas' story on moto server: what a newcomer should see first.
 demo: $(TOOLS)
-	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests --bin crossguard-demo
+	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests --bin crossguard-demo -p crossguard-cli
 	@target/$(PROFILE)/crossguard-demo
+	@printf '\n== 8. The auditor'"'"'s view\n   crossguard replay over the evidence records the guards wrote:\n\n'
+	@target/$(PROFILE)/crossguard replay --allowlist $(ALLOWLIST) target/demo/evidence || [ $$? -eq 1 ]
+	@target/$(PROFILE)/crossguard replay --format html --allowlist $(ALLOWLIST) target/demo/evidence \
+		> target/demo/report.html || [ $$? -eq 1 ]
+	@echo; echo "   The same as one HTML page for auditors: target/demo/report.html"
 
 # The same story through the CLI, offline: decisions and planned fixes, no emulator.
 demo-cli: build

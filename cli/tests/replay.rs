@@ -117,7 +117,7 @@ fn a_mixed_archive_gives_exact_counts_and_names_every_corrupt_file() {
     assert_eq!(
         first,
         format!(
-            "read {} file(s) (0 passed over by path), {} record(s): {} grant change(s), {} irrelevant, 0 outside the filters, 0 duplicate(s)",
+            "read {} file(s) (0 passed over by path), {} CloudTrail record(s): {} grant change(s), {} irrelevant, 0 outside the filters, 0 duplicate(s)",
             e.files,
             e.records,
             e.guarded,

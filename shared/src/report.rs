@@ -412,7 +412,7 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     } else {
         writeln!(
             w,
-            "read {} file(s) ({} passed over by path), {} record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
+            "read {} file(s) ({} passed over by path), {} CloudTrail record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
             i.files_read,
             i.passed_over,
             i.records,

@@ -269,7 +269,18 @@ async fn main() -> Result<()> {
             listed.key_count.unwrap_or(0)
         ),
     );
+    // The auditor's copy, for `make demo` to replay once the emulator is gone.
+    let out = crossguard_emulator_tests::root().join("target/demo/evidence");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    for key in listed.contents().iter().filter_map(|o| o.key()) {
+        let body = crossguard_guard::aws::get_object(&estate.s3, EVIDENCE_BUCKET, key)
+            .await?
+            .unwrap_or_default();
+        let name = key.rsplit('/').next().unwrap_or(key);
+        std::fs::write(out.join(name), body)?;
+    }
     drop(moto);
-    println!("moto server stopped.");
+    println!("moto server stopped; evidence records copied to target/demo/evidence/.");
     Ok(())
 }
