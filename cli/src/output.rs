@@ -28,7 +28,7 @@ pub struct Sink {
     title: String,
     out: BufWriter<Box<dyn Write>>,
     report: Report,
-    seen: HashSet<(Origin, String)>,
+    seen: HashSet<(Origin, String, u64)>,
     pub tally: Tally,
     violations: u64,
     errors: u64,
@@ -75,7 +75,7 @@ impl Sink {
                 }
                 ReportFormat::Json | ReportFormat::Csv => {
                     if let Some(id) = &c.event_id {
-                        if !self.seen.insert((c.origin, id.clone())) {
+                        if !self.seen.insert((c.origin, id.clone(), c.fingerprint)) {
                             self.tally.duplicates += 1;
                             continue;
                         }

@@ -347,3 +347,110 @@ fn the_same_event_delivered_twice_is_reported_once() {
     let text = replay(&[], &[&dir], None);
     assert!(String::from_utf8_lossy(&text.stdout).contains(&format!("{} duplicate(s)", e.guarded)));
 }
+
+#[test]
+fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
+    // Every record of fixtures/cloudtrail (real CloudTrail from public sources), as one
+    // gzipped log file among the generated ones.
+    let dir = scratch("fixtures");
+    let e = generate(
+        &dir,
+        Spec {
+            accounts: 1,
+            days: 1,
+            files_per_day: 1,
+            ..SMALL
+        },
+    );
+    let mut records = Vec::new();
+    let mut singles = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(archive::root().join("fixtures/cloudtrail"))
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for p in &paths {
+        let v: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        match v.get("Records").and_then(Value::as_array) {
+            Some(rs) => records.extend(rs.iter().cloned()),
+            None => records.push(v.get("detail").cloned().unwrap_or(v)),
+        }
+    }
+    // What `crossguard event` decides for each record alone: the oracle.
+    for (n, r) in records.iter().enumerate() {
+        let file = dir.join(format!("single-{n}.json"));
+        std::fs::write(&file, r.to_string()).unwrap();
+        singles.push(file);
+    }
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for f in &singles {
+        let out = Command::new(BIN)
+            .args([
+                "event",
+                "--format",
+                "json",
+                "--as-of",
+                "2026-06-01",
+                "--allowlist",
+                &allowlist(),
+            ])
+            .arg(f)
+            .output()
+            .unwrap();
+        let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let name = d["event"]["name"].as_str().unwrap_or("").to_string();
+        let source = d["event"]["source"].as_str().unwrap_or("").to_string();
+        let guarded = [
+            ("PutBucketPolicy", "s3.amazonaws.com"),
+            ("DeleteBucketPolicy", "s3.amazonaws.com"),
+            ("CreateRole", "iam.amazonaws.com"),
+            ("UpdateAssumeRolePolicy", "iam.amazonaws.com"),
+            ("CreateKey", "kms.amazonaws.com"),
+            ("PutKeyPolicy", "kms.amazonaws.com"),
+        ]
+        .contains(&(name.as_str(), source.as_str()));
+        if guarded {
+            expected.push((name, d["verdict"].as_str().unwrap().to_string()));
+        }
+        std::fs::remove_file(f).unwrap();
+    }
+    assert_eq!(records.len(), 39);
+    assert_eq!(expected.len(), 20, "the fixtures' guarded calls");
+
+    let day = e.paths[0].parent().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(json!({"Records": records}).to_string().as_bytes())
+        .unwrap();
+    std::fs::write(day.join("zz-fixtures.json.gz"), gz.finish().unwrap()).unwrap();
+
+    let out = replay(&["--format", "json"], &[&dir], None);
+    let rows = lines(&out);
+    let from_fixtures: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| {
+            r["source"]
+                .as_str()
+                .unwrap()
+                .ends_with("zz-fixtures.json.gz")
+        })
+        .map(|r| {
+            (
+                r["event"]["name"].as_str().unwrap().to_string(),
+                r["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(from_fixtures, expected);
+    assert_eq!(rows.len() as u64, e.guarded + 20);
+    let text = replay(&[], &[&dir], None);
+    let first = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        first.contains(&format!("{} CloudTrail record(s)", e.records + 39)),
+        "{first}"
+    );
+}

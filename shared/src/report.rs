@@ -89,6 +89,11 @@ pub struct Change {
     pub reason: String,
     /// Outside parties only: grants within the owner's account are not listed.
     pub grantees: Vec<Grantee>,
+    /// A digest of the decision (its JSON without where it was read): two copies of one
+    /// delivery agree, two records that only share an event id do not.
+    pub fingerprint: u64,
+    /// Joined with the same event from the other origin.
+    pub merged: bool,
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -150,7 +155,18 @@ impl Change {
             outcome,
             reason: text(decision, "reason").unwrap_or_default(),
             grantees,
+            fingerprint: fingerprint(decision),
+            merged: false,
         }
+    }
+
+    /// What identifies one event across origins: its id, name and time.
+    pub fn event_key(&self) -> Option<(String, String, String)> {
+        Some((
+            self.event_id.clone()?,
+            self.event_name.clone().unwrap_or_default(),
+            self.time.clone().unwrap_or_default(),
+        ))
     }
 
     pub fn unapproved(&self) -> impl Iterator<Item = &Grantee> {
@@ -158,6 +174,24 @@ impl Change {
             .iter()
             .filter(|g| g.standing == Standing::Unapproved)
     }
+}
+
+/// The decision's JSON, without the keys that say where it was read, hashed.
+fn fingerprint(decision: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match decision.as_object() {
+        Some(o) => {
+            for (k, v) in o {
+                if !matches!(k.as_str(), "source" | "origin" | "outcome") {
+                    k.hash(&mut h);
+                    v.to_string().hash(&mut h);
+                }
+            }
+        }
+        None => decision.to_string().hash(&mut h),
+    }
+    h.finish()
 }
 
 /// A finding that reaches outside the owner's account, as a grantee.
@@ -221,7 +255,7 @@ pub struct Inputs {
 pub struct Report {
     pub changes: Vec<Change>,
     pub inputs: Inputs,
-    by_id: HashMap<String, usize>,
+    by_event: HashMap<(String, String, String), Vec<usize>>,
 }
 
 /// What [`Report::add`] did with a row.
@@ -244,26 +278,36 @@ pub struct Edge {
 
 impl Report {
     pub fn add(&mut self, change: Change) -> Added {
-        let Some(id) = change.event_id.clone() else {
+        let Some(key) = change.event_key() else {
             self.changes.push(change);
             return Added::New;
         };
-        let Some(&at) = self.by_id.get(&id) else {
-            self.by_id.insert(id, self.changes.len());
+        let rows = self.by_event.entry(key).or_default();
+        if rows.iter().any(|&i| {
+            let c = &self.changes[i];
+            c.origin == change.origin && c.fingerprint == change.fingerprint
+        }) {
+            self.inputs.duplicates += 1;
+            return Added::Duplicate;
+        }
+        // The same event from the other origin, not yet joined: one row, the guard's.
+        let partner = rows.iter().copied().find(|&i| {
+            let c = &self.changes[i];
+            c.origin != change.origin && !c.merged
+        });
+        let Some(at) = partner else {
+            rows.push(self.changes.len());
             self.changes.push(change);
             return Added::New;
         };
         let old = &mut self.changes[at];
-        if old.origin == change.origin {
-            self.inputs.duplicates += 1;
-            return Added::Duplicate;
-        }
         let mut sources = std::mem::take(&mut old.sources);
         sources.extend(change.sources.iter().cloned());
         if change.origin == Origin::Evidence {
             *old = change;
         }
         old.sources = sources;
+        old.merged = true;
         Added::Merged
     }
 
@@ -811,6 +855,34 @@ mod tests {
         assert_eq!(r.changes[0].outcome.as_deref(), Some("remediated"));
         assert_eq!(r.changes[0].sources, ["a.json", "ev.json"]);
         assert_eq!(r.inputs.duplicates, 1);
+    }
+
+    #[test]
+    fn records_that_only_share_an_event_id_are_both_kept() {
+        // Sample records reuse placeholder ids: only a true copy is a duplicate.
+        let mut r = Report::default();
+        let a = decision("1111", "violation", json!([finding("333333333333", false)]));
+        let b = decision("1111", "ignored", json!([]));
+        assert_eq!(
+            r.add(Change::from_decision(&a, Origin::CloudTrail, "x", None)),
+            Added::New
+        );
+        assert_eq!(
+            r.add(Change::from_decision(&b, Origin::CloudTrail, "y", None)),
+            Added::New
+        );
+        assert_eq!(
+            r.add(Change::from_decision(&a, Origin::CloudTrail, "z", None)),
+            Added::Duplicate
+        );
+        // Evidence for the event joins one row only.
+        let ev = Change::from_decision(&a, Origin::Evidence, "e", Some("alerted".into()));
+        assert_eq!(r.add(ev), Added::Merged);
+        assert_eq!(r.changes.len(), 2);
+        let joined: Vec<_> = r.changes.iter().filter(|c| c.merged).collect();
+        assert_eq!(joined.len(), 1);
+        assert_eq!(joined[0].outcome.as_deref(), Some("alerted"));
+        assert_eq!(joined[0].sources, ["x", "e"]);
     }
 
     #[test]
