@@ -5,11 +5,12 @@
 mod common;
 
 use common::archive::{self, generate, scratch, Spec, OTHER, OWNER};
+use common::{json_lines as lines, run};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_crossguard");
 
@@ -21,34 +22,12 @@ fn allowlist() -> String {
 }
 
 fn replay(args: &[&str], paths: &[&Path], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(BIN)
-        .args([
-            "replay",
-            "--allowlist",
-            &allowlist(),
-            "--as-of",
-            "2026-06-01",
-        ])
-        .args(args)
-        .args(paths)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn lines(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let al = allowlist();
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut argv = vec!["replay", "--allowlist", &al, "--as-of", "2026-06-01"];
+    argv.extend(args);
+    argv.extend(paths.iter().map(String::as_str));
+    run(&argv, stdin)
 }
 
 fn verdicts(rows: &[Value]) -> BTreeMap<String, u64> {
@@ -66,6 +45,14 @@ const SMALL: Spec = Spec {
     files_per_day: 2,
     records_per_file: 150,
     guarded_every: 9,
+};
+
+/// One account, one day, one file.
+const ONE_FILE: Spec = Spec {
+    accounts: 1,
+    days: 1,
+    files_per_day: 1,
+    ..SMALL
 };
 
 #[test]
@@ -260,15 +247,7 @@ fn stdin_takes_a_stream_of_gzipped_log_files() {
 #[test]
 fn evidence_records_join_the_events_they_record() {
     let dir = scratch("evidence");
-    let e = generate(
-        &dir,
-        Spec {
-            accounts: 1,
-            days: 1,
-            files_per_day: 1,
-            ..SMALL
-        },
-    );
+    let e = generate(&dir, ONE_FILE);
     // The guard's records for two of the archive's violations, as the Lambda writes them.
     let json = lines(&replay(&["--format", "json"], &[&dir], None));
     let violations: Vec<&Value> = json
@@ -332,15 +311,7 @@ fn output_is_the_same_whatever_the_number_of_workers() {
 #[test]
 fn the_same_event_delivered_twice_is_reported_once() {
     let dir = scratch("dupes");
-    let e = generate(
-        &dir,
-        Spec {
-            accounts: 1,
-            days: 1,
-            files_per_day: 1,
-            ..SMALL
-        },
-    );
+    let e = generate(&dir, ONE_FILE);
     std::fs::copy(&e.paths[0], dir.join("copy.json.gz")).unwrap();
     let out = replay(&["--format", "json"], &[&dir], None);
     assert_eq!(lines(&out).len() as u64, e.guarded);
@@ -353,15 +324,7 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
     // Every record of fixtures/cloudtrail (real CloudTrail from public sources), as one
     // gzipped log file among the generated ones.
     let dir = scratch("fixtures");
-    let e = generate(
-        &dir,
-        Spec {
-            accounts: 1,
-            days: 1,
-            files_per_day: 1,
-            ..SMALL
-        },
-    );
+    let e = generate(&dir, ONE_FILE);
     let mut records = Vec::new();
     let mut singles = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(archive::root().join("fixtures/cloudtrail"))
