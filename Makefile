@@ -97,7 +97,9 @@ bench: $(VENV)/.c7n
 
 # The guard Lambdas' story on moto server: what a newcomer should see first.
 demo: $(TOOLS)
-	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests --bin crossguard-demo -p crossguard-cli
+	@# Both binaries by name: one --bin would select only itself in every package named.
+	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests -p crossguard-cli \
+		--bin crossguard-demo --bin crossguard
 	@target/$(PROFILE)/crossguard-demo
 	@printf '\n== 8. The auditor'"'"'s view\n   crossguard replay over the evidence records the guards wrote:\n\n'
 	@target/$(PROFILE)/crossguard replay --allowlist $(ALLOWLIST) target/demo/evidence || [ $$? -eq 1 ]

@@ -29,7 +29,7 @@ async fn evidence_written_by_a_guard_joins_the_archived_event() -> anyhow::Resul
     params(&mut event)["bucketName"] = json!(bucket);
     params(&mut event)["bucketPolicy"] = policy;
     let guard = estate.bucket_guard(&estate.config()).await?;
-    let handled = guard.handle(&event, "req-1").await?;
+    let handled = guard.handle_value(&event, "req-1").await?;
     assert_eq!(handled[0].outcome, "remediated");
 
     // The auditor's copy: the evidence bucket's objects, and the trail's log file.

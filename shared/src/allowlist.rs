@@ -223,18 +223,23 @@ struct RawOverride {
 
 struct Checker<'a> {
     file: &'a str,
-    text: &'a str,
+    /// Offsets where each line starts: a line number is a binary search, so checking
+    /// 100,000 pairings stays linear.
+    line_starts: Vec<usize>,
     faults: Vec<Fault>,
 }
 
 impl Checker<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    /// Where a line (1-based) starts.
+    fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn fault(&mut self, offset: usize, message: impl Into<String>) {
@@ -357,7 +362,9 @@ impl Allowlist {
     pub fn from_toml(text: &str, file: &str) -> Result<Allowlist, AllowlistError> {
         let mut c = Checker {
             file,
-            text,
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
             faults: Vec::new(),
         };
         let raw: RawFile = match toml::from_str(text) {
@@ -385,8 +392,14 @@ impl Allowlist {
             .iter()
             .map(|a| {
                 let s = a.get_ref();
-                if !s.starts_with("arn:") || s.chars().any(char::is_whitespace) {
-                    c.fault(a.span().start, format!("ignore_actors entry {s:?} must be an ARN pattern such as arn:aws:iam::222222222222:role/crossguard-*"));
+                if let Some(why) = actor_pattern_fault(s) {
+                    c.fault(
+                        a.span().start,
+                        format!(
+                            "ignore_actors entry {} {why}: name the guard's own role, such as arn:aws:iam::222222222222:role/crossguard-*",
+                            crate::json::excerpt(s)
+                        ),
+                    );
                 }
                 s.clone()
             })
@@ -430,7 +443,7 @@ impl Allowlist {
             }
             if o.owners.is_empty() {
                 c.fault(
-                    line_start(&c, line),
+                    c.line_start(line),
                     "owners = [] approves nothing: name the owner accounts, or [\"*\"] for all",
                 );
             }
@@ -497,21 +510,50 @@ impl Allowlist {
             .unwrap_or(self.mode)
     }
 
-    /// Is the actor one whose events are recorded but never acted on?
+    /// Is the actor one whose events are recorded but never acted on? `*` and `?` stay
+    /// within one `/`-separated part, so `role/crossguard-*` does not match a role
+    /// `crossguard-x/attacker` whose path merely begins like the guard's name.
     pub fn ignores_actor(&self, arns: &[&str]) -> Option<&str> {
         self.ignore_actors
             .iter()
-            .find(|pat| arns.iter().any(|a| wildcard::matches(pat, a, false)))
+            .find(|pat| {
+                arns.iter()
+                    .any(|a| wildcard::matches_within_parts(pat, a, '/'))
+            })
             .map(String::as_str)
     }
 }
 
-fn line_start(c: &Checker<'_>, line: usize) -> usize {
-    c.text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum()
+/// Why an `ignore_actors` pattern is refused: not an ARN, or so wide it would silence
+/// the guard for actors it was never meant to (`*`, `arn:*`, `arn:aws:iam::*:role/*`).
+/// The resource part must start with a literal type and, after `/`, a literal name
+/// character (`role/crossguard-*`), or be a literal (`root`).
+fn actor_pattern_fault(s: &str) -> Option<&'static str> {
+    if !s.starts_with("arn:") || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("must be an ARN pattern");
+    }
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [_, partition, service, _, _, resource] = parts[..] else {
+        return Some("must have all six ARN parts (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)");
+    };
+    if wildcard::has_wildcard(partition) || wildcard::has_wildcard(service) {
+        return Some("matches every actor: the partition and service must be literal");
+    }
+    let named = match resource.split_once('/') {
+        Some((kind, name)) => {
+            !kind.is_empty()
+                && !wildcard::has_wildcard(kind)
+                && name.chars().next().is_some_and(|c| c != '*' && c != '?')
+        }
+        None => !resource.is_empty() && !wildcard::has_wildcard(resource),
+    };
+    if named {
+        None
+    } else {
+        Some(
+            "matches every actor of its kind: it must name who, with a literal type and name start",
+        )
+    }
 }
 
 #[cfg(test)]
@@ -609,6 +651,67 @@ mode = "remediate"
                 "{text:?}: want {want:?}, got {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn ignore_actors_stay_within_a_path_part_and_name_who() {
+        let a = Allowlist::from_toml(
+            "version = 1\nignore_actors = [\"arn:aws:iam::*:role/crossguard-*\", \"arn:aws:sts::*:assumed-role/crossguard-?/*\"]\n",
+            "a.toml",
+        )
+        .unwrap();
+        assert!(a
+            .ignores_actor(&["arn:aws:iam::222222222222:role/crossguard-bucket-guard"])
+            .is_some());
+        assert!(a
+            .ignores_actor(&["arn:aws:sts::222222222222:assumed-role/crossguard-k/s1"])
+            .is_some());
+        // A role whose path begins like the guard's name is not the guard.
+        for dodge in [
+            "arn:aws:iam::222222222222:role/crossguard-x/attacker-role",
+            "arn:aws:sts::222222222222:assumed-role/crossguard-x/attacker/s",
+            "arn:aws:iam::222222222222:role/crossguard-",
+        ] {
+            assert!(
+                a.ignores_actor(&[dodge]).is_some() == dodge.ends_with('-'),
+                "{dodge}"
+            );
+        }
+        for wide in [
+            "*",
+            "arn:*",
+            "arn:aws:*",
+            "arn:*:iam::*:role/x",
+            "arn:aws:iam::*:*",
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::*:role/?*",
+            "arn:aws:iam::*:*/crossguard",
+            "arn:aws:iam::*:",
+        ] {
+            let got = faults(&format!("version = 1\nignore_actors = [{wide:?}]\n"));
+            assert!(
+                got.iter()
+                    .any(|f| f.contains("a.toml:2: ignore_actors entry")),
+                "{wide}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn line_numbers_of_many_entries() {
+        let mut text = String::from("version = 1\n");
+        for _ in 0..20_000 {
+            text.push_str("[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\n");
+        }
+        text.push_str("[[pairing]]\nowner = \"222222222222\"\ntrusted = \"1\"\n");
+        let got = faults(&text);
+        assert_eq!(
+            got,
+            vec![format!(
+                "a.toml:{}: trusted \"1\" is not a 12-digit account id",
+                2 + 20_000 * 3 + 2
+            )]
+        );
     }
 
     #[test]

@@ -121,7 +121,10 @@ fn perimeter(st: &Statement) -> Option<Perimeter> {
         return None;
     }
     // The negation of a narrowing operator: Deny unless the key equals one of the values.
-    let positive = match c.operator.as_str() {
+    // In a Deny, `…IfExists` only widens it (a caller without the key is refused too), so
+    // it fences as tightly as the plain form (SPEC §1).
+    let op = c.operator.strip_suffix("IfExists").unwrap_or(&c.operator);
+    let positive = match op {
         "StringNotEquals" => "StringEquals",
         "StringNotEqualsIgnoreCase" => "StringEqualsIgnoreCase",
         "StringNotLike" => "StringLike",
@@ -499,9 +502,17 @@ mod tests {
         let acct_perimeter = r#"{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":["222222222222"]}}}"#;
         let named = r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject","Resource":"*"}"#;
         assert!(run("bucket/b", &format!("[{named},{acct_perimeter}]")).is_empty());
-        // Not honoured: IfExists, extra conditions, narrower actions or resources.
+        // IfExists in a Deny applies when the key is missing too: still a perimeter.
+        for op in ["StringNotEqualsIfExists", "StringNotLikeIfExists"] {
+            let p = format!(
+                r#"{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{{"{op}":{{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}}}}"#
+            );
+            let g = run("bucket/b", &format!("[{allow},{p}]"));
+            assert_eq!(whos(&g), vec![Who::Org("o-a1b2c3d4e5".into())], "{op}");
+        }
+        // Not honoured: a Deny that is no negation, extra conditions, narrower actions or resources.
         for weak in [
-            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
             r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"Bool":{"aws:SecureTransport":"false"}}}"#,
             r#"{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
             r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/private/*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,

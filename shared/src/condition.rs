@@ -7,6 +7,7 @@
 //! is absent, so they are recorded and never trusted. Several keys AND together;
 //! several values of one key are alternatives.
 
+use crate::json::excerpt;
 use crate::policy::Condition;
 use crate::principal::{is_account_id, is_unique_id, parse_arn};
 use crate::wildcard::has_wildcard;
@@ -105,7 +106,10 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
             } else if is_account_id(v) {
                 Some(Target::Account(v.to_string()))
             } else {
-                Some(Target::Unknown(format!("{v:?} is not an account id")))
+                Some(Target::Unknown(format!(
+                    "{} is not an account id",
+                    excerpt(v)
+                )))
             }
         }
         KeyClass::Arn => match parse_arn(v) {
@@ -114,10 +118,11 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
                 Some(Target::Account(arn.account.to_string()))
             }
             Some(_) => Some(Target::Unknown(format!(
-                "{v:?} does not name a valid account"
+                "{} does not name a valid account",
+                excerpt(v)
             ))),
             None if has_wildcard(v) => None,
-            None => Some(Target::Unknown(format!("{v:?} is not an ARN"))),
+            None => Some(Target::Unknown(format!("{} is not an ARN", excerpt(v)))),
         },
         KeyClass::OrgId => {
             if has_wildcard(v) {
@@ -125,7 +130,10 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
             } else if is_org_id(v) {
                 Some(Target::Org(v.to_string()))
             } else {
-                Some(Target::Unknown(format!("{v:?} is not an organization id")))
+                Some(Target::Unknown(format!(
+                    "{} is not an organization id",
+                    excerpt(v)
+                )))
             }
         }
         KeyClass::OrgPath => {
@@ -140,10 +148,11 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
                 Some(Target::Account(head.to_string()))
             } else if is_unique_id(head) {
                 Some(Target::Unknown(format!(
-                    "aws:userid {v:?} names an identity whose account is unknown"
+                    "aws:userid {} names an identity whose account is unknown",
+                    excerpt(v)
                 )))
             } else {
-                Some(Target::Unknown(format!("{v:?} is not a user id")))
+                Some(Target::Unknown(format!("{} is not a user id", excerpt(v))))
             }
         }
     }
@@ -171,14 +180,22 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, String> {
                 // `StringEquals` compares literally: a `*` in the value is a literal star
                 // that no account id contains, so it narrows to nothing that exists.
                 let resolved = if kind == OpKind::Exact && has_wildcard(v) {
-                    Some(Target::Unknown(format!("{v:?} is compared literally")))
+                    Some(Target::Unknown(format!(
+                        "{} is compared literally",
+                        excerpt(v)
+                    )))
                 } else {
                     resolve_value(class, v)
                 };
                 match resolved {
                     Some(t) => targets.push(t),
                     None => {
-                        return Err(format!("{} on {}: {v:?} is a wildcard", c.operator, c.key))
+                        return Err(format!(
+                            "{} on {}: {} is a wildcard",
+                            c.operator,
+                            c.key,
+                            excerpt(v)
+                        ))
                     }
                 }
             }
@@ -242,36 +259,46 @@ pub fn requires_external_id(conds: &[Condition]) -> bool {
     })
 }
 
-/// Does a value of an OIDC subject condition pin down who the subject is? `repo:*` and
-/// `*` do not; `repo:my-org/*` and exact values do.
+/// Owner segments a subject pattern must hold whole, delimiter included (SPEC §1):
+/// GitHub `repo:ORG/`, GitLab `project_path:GROUP/`, Terraform Cloud `organization:ORG:`.
+const OWNER_SEGMENTS: [(&str, char); 3] = [
+    ("repo:", '/'),
+    ("project_path:", '/'),
+    ("organization:", ':'),
+];
+
+/// Does a `StringLike` value of an OIDC subject condition pin down whose subject it is?
+/// A value without wildcards does. With wildcards, only when its literal prefix (before
+/// the first `*` or `?`) holds a whole owner segment: `repo:my-org/*` pins, `repo:my-org*`
+/// does not (`repo:my-org-evil/x` matches it), nor do `repo:*`, `rep*` or `repo:my-?rg/*`.
 fn subject_value_narrows(v: &str) -> bool {
     let literal = v.split(['*', '?']).next().unwrap_or("");
     if literal.len() == v.len() {
         return !v.is_empty();
     }
-    let after_claim = match literal.split_once(':') {
-        Some((_, rest)) => rest,
-        None => literal,
-    };
-    !after_claim.is_empty()
+    OWNER_SEGMENTS.iter().any(|(prefix, delimiter)| {
+        literal
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.find(*delimiter))
+            .is_some_and(|at| at > 0)
+    })
 }
 
 /// Is the web-identity provider's subject narrowed by a condition? Cognito identity
-/// pools are narrowed by `:aud` (the pool id); every other OIDC provider by `:sub`.
+/// pools are narrowed by `:aud`, which must be a literal pool id; every other OIDC
+/// provider by `:sub`, every value of which must pin the owner.
 pub fn oidc_subject_narrowed(conds: &[Condition], provider: &str) -> bool {
-    let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
-        "aud"
-    } else {
-        "sub"
-    };
-    let want = format!("{provider}:{claim}");
+    let cognito = provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com");
+    let want = format!("{provider}:{}", if cognito { "aud" } else { "sub" });
     conds.iter().any(|c| {
         c.key.eq_ignore_ascii_case(&want)
+            && !c.values.is_empty()
             && match operator_kind(&c.operator) {
-                OpKind::Exact => !c.values.is_empty() && c.values.iter().all(|v| !v.is_empty()),
-                OpKind::Like => {
-                    !c.values.is_empty() && c.values.iter().all(|v| subject_value_narrows(v))
+                OpKind::Exact => c.values.iter().all(|v| !v.is_empty()),
+                OpKind::Like if cognito => {
+                    c.values.iter().all(|v| !v.is_empty() && !has_wildcard(v))
                 }
+                OpKind::Like => c.values.iter().all(|v| subject_value_narrows(v)),
                 OpKind::NotNarrowing(_) => false,
             }
     })
@@ -508,7 +535,38 @@ mod tests {
             )],
             gh
         ));
+        // A wildcard inside the owner segment, or one unpinned value among several.
+        for open in [
+            vec!["rep*"],
+            vec!["repo:e*"],
+            vec!["repo:my-org*"],
+            vec!["repo:my-?rg/*"],
+            vec!["repo:/*"],
+            vec!["repo:my-org/app:*", "repo:*"],
+            vec!["project_path:my*"],
+            vec!["organization:acme*"],
+        ] {
+            assert!(
+                !oidc_subject_narrowed(&[cond("StringLike", &format!("{gh}:sub"), &open)], gh),
+                "{open:?}"
+            );
+        }
+        for pinned in [
+            vec!["repo:my-org/*"],
+            vec!["repo:my-org/app:*", "repo:my-org/lib:ref:refs/heads/main"],
+            vec!["project_path:my-group/*"],
+            vec!["organization:acme:project:*"],
+        ] {
+            assert!(
+                oidc_subject_narrowed(&[cond("StringLike", &format!("{gh}:sub"), &pinned)], gh),
+                "{pinned:?}"
+            );
+        }
         let cog = "cognito-identity.amazonaws.com";
+        assert!(!oidc_subject_narrowed(
+            &[cond("StringLike", &format!("{cog}:aud"), &["us-east-1:*"])],
+            cog
+        ));
         assert!(oidc_subject_narrowed(
             &[cond(
                 "StringEquals",

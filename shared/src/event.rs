@@ -4,6 +4,7 @@
 //! (IAM's `responseElements` URL-encoded), `requestParameters: null` on failed calls,
 //! fields missing before eventVersion 1.08.
 
+use crate::json;
 use crate::policy::PolicyDocument;
 use crate::principal::{is_account_id, parse_arn};
 use crate::resource::{Resource, ResourceKind};
@@ -112,6 +113,8 @@ pub enum EventError {
     Json(String),
     #[error("not a CloudTrail event: expected an EventBridge event, a CloudTrail record or a log file with \"Records\"")]
     Shape,
+    #[error("could not be checked: {0}")]
+    Duplicate(String),
 }
 
 /// The CloudTrail records inside any accepted input, with what each envelope said.
@@ -152,6 +155,83 @@ pub fn records(input: &Value) -> Result<Vec<Record<'_>>, EventError> {
         return Ok(vec![Record::CloudTrail(input)]);
     }
     Err(EventError::Shape)
+}
+
+/// A record of an input read with [`json::from_str`], with the duplicate key that makes
+/// it unreadable, if any.
+pub struct CheckedRecord<'a> {
+    pub record: Record<'a>,
+    pub duplicate: Option<Duplicate>,
+}
+
+/// A duplicate JSON key in or around a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub reason: String,
+    /// On `eventName` / `eventSource`, or on the envelope: which call this is, or whether
+    /// it is one at all, cannot be told.
+    pub identity: bool,
+}
+
+/// The records of an input read exactly ([`records`], plus duplicate keys). A duplicate
+/// in a log file outside every record (`"Records"` twice) refuses the whole input.
+pub fn records_checked(input: &json::Checked) -> Result<Vec<CheckedRecord<'_>>, EventError> {
+    let records = records(&input.value)?;
+    let envelope = input.value.get("detail").is_some();
+    let log = !envelope && input.value.get("Records").is_some();
+    if log {
+        let within = |p: &str| p.starts_with("Records[");
+        if let Some(p) = input.duplicates.iter().find(|p| !within(p)) {
+            return Err(EventError::Duplicate(json::duplicate_message(p)));
+        }
+    }
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let prefix = if log {
+                format!("Records[{i}]")
+            } else {
+                String::new()
+            };
+            let duplicate = input.duplicate_reason(&prefix).map(|reason| {
+                let inner = if envelope { "detail" } else { prefix.as_str() };
+                let identity = input.duplicate_under(inner).map_or(true, |p| {
+                    let rel = p[inner.len()..].trim_start_matches('.');
+                    p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
+                });
+                Duplicate { reason, identity }
+            });
+            CheckedRecord { record, duplicate }
+        })
+        .collect())
+}
+
+/// Parse one record read exactly. A duplicate key makes a guarded call (or one whose
+/// identity is in doubt) invalid, decided `error`: which policy, resource or outcome it
+/// carries cannot be told. Another call stays ignored, as its text says.
+pub fn parse_checked_record(record: &Value, duplicate: Option<&Duplicate>) -> ParsedEvent {
+    let parsed = parse_record(record);
+    let Some(dup) = duplicate else {
+        return parsed;
+    };
+    let guarded = parsed
+        .summary()
+        .name
+        .as_deref()
+        .is_some_and(|n| GUARDED.iter().any(|(g, _, _)| *g == n));
+    if !guarded && !dup.identity {
+        return parsed;
+    }
+    let summary = match parsed {
+        ParsedEvent::Guarded { summary, .. }
+        | ParsedEvent::Ignored { summary, .. }
+        | ParsedEvent::Invalid { summary, .. } => summary,
+    };
+    ParsedEvent::Invalid {
+        summary,
+        reason: format!("could not be checked: {}", dup.reason),
+    }
 }
 
 fn str_of(v: &Value, key: &str) -> Option<String> {

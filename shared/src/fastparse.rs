@@ -1,15 +1,20 @@
 //! The fast path for policy text: statements deserialized straight from the JSON, with no
 //! `serde_json::Value` tree in between (each string is allocated once, where it ends up).
 //! It accepts only documents the `Value` path reads the same way; anything unusual (a
-//! duplicate key, a float in a condition, a field of the wrong type, a rule broken)
-//! returns `None`, and the caller falls back to the `Value` path, which also words the
-//! error. A property test checks that both paths agree.
+//! duplicate key at any level, a float in a condition, a field of the wrong type, a rule
+//! broken) returns `None`, and the caller falls back to the `Value` path, which also
+//! words the error. Fields it does not use are still read in full ([`Skip`]): serde's
+//! `IgnoredAny` would pass a number out of range or a lone surrogate that the `Value`
+//! path refuses, and the two must accept exactly the same documents. A property test
+//! checks that both paths agree.
 
 use crate::policy::{Actions, Condition, Effect, PrincipalEntry, Principals, Statement};
 use crate::principal::PrincipalType;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 
 /// The statements of a policy document given as JSON object text, or `None`.
@@ -35,14 +40,13 @@ impl<'de> Visitor<'de> for DocVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut statements = None;
-        while let Some(key) = map.next_key::<&str>()? {
+        let mut others = Seen::default();
+        while let Some(key) = map.next_key::<&'de str>()? {
             if key == "Statement" {
-                if statements.is_some() {
-                    return Err(refuse());
-                }
-                statements = Some(map.next_value_seed(StatementsSeed)?);
+                once(&mut statements, map.next_value_seed(StatementsSeed)?)?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                others.first(key)?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(statements)
@@ -112,7 +116,8 @@ fn statement<'de, A: MapAccess<'de>>(index: usize, mut map: A) -> Result<Stateme
     let (mut sid, mut effect, mut principal, mut not_principal) = (None, None, None, None);
     let (mut action, mut not_action, mut resource, mut not_resource, mut condition) =
         (None, None, None, None, None);
-    while let Some(key) = map.next_key::<&str>()? {
+    let mut others = Seen::default();
+    while let Some(key) = map.next_key::<&'de str>()? {
         match key {
             "Sid" => once(&mut sid, map.next_value::<Option<String>>()?)?,
             "Effect" => once(&mut effect, map.next_value::<String>()?)?,
@@ -124,7 +129,8 @@ fn statement<'de, A: MapAccess<'de>>(index: usize, mut map: A) -> Result<Stateme
             "NotResource" => once(&mut not_resource, map.next_value::<StrList>()?.0)?,
             "Condition" => once(&mut condition, map.next_value::<Option<Conditions>>()?)?,
             _ => {
-                map.next_value::<IgnoredAny>()?;
+                others.first(key)?;
+                map.next_value::<Skip>()?;
             }
         }
     }
@@ -159,6 +165,94 @@ fn statement<'de, A: MapAccess<'de>>(index: usize, mut map: A) -> Result<Stateme
         not_resource,
         conditions: condition.flatten().map(|c| c.0).unwrap_or_default(),
     })
+}
+
+/// Keys seen in one object: a repeat is left to the Value path. A list while small, a
+/// set past that, so an object of many keys costs no quadratic time.
+struct Seen<T>(Vec<T>, HashSet<T>);
+
+impl<T> Default for Seen<T> {
+    fn default() -> Self {
+        Seen(Vec::new(), HashSet::new())
+    }
+}
+
+impl<T: Eq + Hash> Seen<T> {
+    fn first<E: de::Error>(&mut self, key: T) -> Result<(), E> {
+        let repeat = if self.0.len() < 16 {
+            if self.0.contains(&key) {
+                true
+            } else {
+                self.0.push(key);
+                false
+            }
+        } else {
+            if self.1.is_empty() {
+                self.1.extend(self.0.drain(..));
+            }
+            !self.1.insert(key)
+        };
+        if repeat {
+            Err(refuse())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A value the fast path does not use, read in full by the same rules as the Value path
+/// (numbers in range, strings decoded, no duplicate key in any object), then dropped.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = Skip;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Skip, E> {
+        if n.is_finite() {
+            Ok(Skip)
+        } else {
+            Err(refuse())
+        }
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_none<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        // Keys are owned here: one with an escape cannot be borrowed from the text.
+        let mut seen = Seen::default();
+        while let Some(key) = map.next_key::<String>()? {
+            seen.first(key)?;
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
 }
 
 /// A string or a list of strings.
@@ -209,16 +303,13 @@ impl<'de> Deserialize<'de> for PrincipalList {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PrincipalList, A::Error> {
                 let mut out = Vec::new();
-                let mut seen: Vec<String> = Vec::new();
+                let mut seen = Seen::default();
                 while let Some(key) = map.next_key::<String>()? {
-                    if seen.contains(&key) {
-                        return Err(refuse());
-                    }
                     let kind = PrincipalType::from_key(&key);
+                    seen.first(key)?;
                     for value in map.next_value::<StrList>()?.0 {
                         out.push(PrincipalEntry { kind, value });
                     }
-                    seen.push(key);
                 }
                 Ok(PrincipalList(out))
             }
@@ -240,16 +331,13 @@ impl<'de> Deserialize<'de> for Conditions {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Conditions, A::Error> {
                 let mut out = Vec::new();
-                let mut ops: Vec<String> = Vec::new();
+                let mut ops = Seen::default();
                 while let Some(op) = map.next_key::<String>()? {
-                    if ops.contains(&op) {
-                        return Err(refuse());
-                    }
                     map.next_value_seed(OperatorSeed {
                         op: &op,
                         out: &mut out,
                     })?;
-                    ops.push(op);
+                    ops.first(op)?;
                 }
                 Ok(Conditions(out))
             }
@@ -276,11 +364,9 @@ impl<'de> Visitor<'de> for OperatorSeed<'_> {
         f.write_str("condition keys")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let start = self.out.len();
+        let mut keys = Seen::default();
         while let Some(key) = map.next_key::<String>()? {
-            if self.out[start..].iter().any(|c| c.key == key) {
-                return Err(refuse());
-            }
+            keys.first(key.clone())?;
             let values = map.next_value::<Scalars>()?.0;
             self.out.push(Condition {
                 operator: self.op.to_string(),

@@ -16,6 +16,7 @@ pub mod decision;
 pub mod event;
 pub mod evidence;
 mod fastparse;
+pub mod json;
 pub mod policy;
 pub mod principal;
 pub mod remediation;
@@ -31,8 +32,6 @@ pub use event::{CarriedPolicy, EventError, EventSummary, ParsedEvent};
 pub use policy::{PolicyDocument, PolicyError};
 pub use remediation::{Plan, PlanKind};
 pub use resource::{Resource, ResourceKind};
-
-use serde_json::Value;
 
 /// Decide a parsed event on the policy it carries, as the guard would offline.
 /// The Lambda reads the live policy instead and calls [`decide_with_policy`].
@@ -107,15 +106,46 @@ pub fn parse_input_record(record: event::Record<'_>) -> ParsedEvent {
     }
 }
 
-/// Decide every CloudTrail record in an input: an EventBridge event, a bare record, or
-/// a log file's `{"Records": […]}`.
+/// Parse one record of an input read exactly: as [`parse_input_record`], but a duplicate
+/// key makes a guarded record (or one whose identity is in doubt) an `error`.
+pub fn parse_checked_input(input: event::CheckedRecord<'_>) -> ParsedEvent {
+    let Some(dup) = input.duplicate else {
+        return parse_input_record(input.record);
+    };
+    if !dup.identity && matches!(input.record, event::Record::OtherDetailType { .. }) {
+        return parse_input_record(input.record);
+    }
+    match input.record {
+        event::Record::CloudTrail(rec) => event::parse_checked_record(rec, Some(&dup)),
+        event::Record::OtherDetailType { id, .. } => ParsedEvent::Invalid {
+            summary: EventSummary {
+                id,
+                ..EventSummary::default()
+            },
+            reason: format!("could not be checked: {}", dup.reason),
+        },
+    }
+}
+
+/// Decide every CloudTrail record in an input read with [`json::from_str`]: an
+/// EventBridge event, a bare record, or a log file's `{"Records": […]}`.
 pub fn decide_event(
     allowlist: &Allowlist,
-    input: &Value,
+    input: &json::Checked,
     opts: Options,
 ) -> Result<Vec<Decision>, EventError> {
-    Ok(event::records(input)?
+    Ok(event::records_checked(input)?
         .into_iter()
-        .map(|r| decide_parsed(allowlist, parse_input_record(r), opts))
+        .map(|r| decide_parsed(allowlist, parse_checked_input(r), opts))
         .collect())
+}
+
+/// Decide every record of an input given as JSON text (the CLI's and tests' entry).
+pub fn decide_event_text(
+    allowlist: &Allowlist,
+    text: &str,
+    opts: Options,
+) -> Result<Vec<Decision>, EventError> {
+    let input = json::from_str(text).map_err(|e| EventError::Json(e.to_string()))?;
+    decide_event(allowlist, &input, opts)
 }

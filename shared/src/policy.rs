@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 /// allows is a 32 KB key policy), and the guard must not be made to chew on megabytes.
 pub const MAX_INPUT_BYTES: usize = 1 << 20;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
     #[error("policy is {0} bytes; refusing input over {MAX_INPUT_BYTES} bytes")]
     InputTooLarge(usize),
@@ -25,6 +25,8 @@ pub enum PolicyError {
     NotObject(&'static str),
     #[error("policy has no Statement")]
     NoStatement,
+    #[error("policy has a {0}")]
+    Duplicate(String),
     #[error("statement {index}: {reason}")]
     Statement { index: usize, reason: String },
     #[error("policy is {size} bytes without white space, over the {limit}-byte limit AWS sets for a {what}")]
@@ -102,8 +104,9 @@ pub struct Statement {
 #[derive(Debug, Clone)]
 pub struct PolicyDocument {
     /// The document as given, decoded to a JSON object; read from `text` on first use
-    /// (only a remediation plan needs it).
-    raw: OnceLock<Map<String, Value>>,
+    /// (only a remediation plan needs it). The fast path read the same text with the same
+    /// rules, so this cannot fail; if it ever did, the error stands and nothing is guessed.
+    raw: OnceLock<Result<Map<String, Value>, PolicyError>>,
     /// The document's JSON text, when it was parsed from text.
     text: Option<String>,
     pub statements: Vec<Statement>,
@@ -111,7 +114,7 @@ pub struct PolicyDocument {
 
 impl PartialEq for PolicyDocument {
     fn eq(&self, other: &PolicyDocument) -> bool {
-        self.statements == other.statements && self.raw() == other.raw()
+        self.statements == other.statements && self.raw().ok() == other.raw().ok()
     }
 }
 
@@ -125,9 +128,7 @@ impl PolicyDocument {
                 text: Some(json.into_owned()),
                 statements,
             }),
-            None => PolicyDocument::from_value(
-                serde_json::from_str(&json).map_err(|e| PolicyError::Json(e.to_string()))?,
-            ),
+            None => PolicyDocument::from_value(strict_value(&json)?),
         }
     }
 
@@ -138,14 +139,16 @@ impl PolicyDocument {
     }
 
     /// The document as a JSON object.
-    pub fn raw(&self) -> &Map<String, Value> {
-        self.raw.get_or_init(|| {
-            // The fast path read this text as an object already: it parses again.
-            self.text
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default()
-        })
+    pub fn raw(&self) -> Result<&Map<String, Value>, PolicyError> {
+        self.raw
+            .get_or_init(|| match self.text.as_deref().map(strict_value) {
+                Some(Ok(Value::Object(map))) => Ok(map),
+                Some(Ok(other)) => Err(PolicyError::NotObject(json_type(&other))),
+                Some(Err(e)) => Err(e),
+                None => Err(PolicyError::Json("the document has no text".into())),
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Parse a document that arrived as a JSON value (an object, or a string holding one).
@@ -180,33 +183,36 @@ impl PolicyDocument {
             }
         };
         Ok(PolicyDocument {
-            raw: OnceLock::from(raw),
+            raw: OnceLock::from(Ok(raw)),
             text: None,
             statements,
         })
     }
 
     /// The raw statements, always as a list (a lone statement object becomes a list of one).
-    pub fn raw_statements(&self) -> Vec<Value> {
-        match self.raw().get("Statement") {
+    pub fn raw_statements(&self) -> Result<Vec<Value>, PolicyError> {
+        Ok(match self.raw()?.get("Statement") {
             Some(Value::Array(list)) => list.clone(),
             Some(single) => vec![single.clone()],
             None => Vec::new(),
-        }
+        })
     }
 
     /// Size as AWS counts it for its limits: without insignificant white space.
     pub fn compact_len(&self) -> usize {
         match &self.text {
             Some(t) => compact_len_of_text(t),
-            None => serde_json::to_vec(self.raw())
-                .map(|v| v.len())
-                .unwrap_or(usize::MAX),
+            // Unreadable counts as over every limit: never smaller than it is.
+            None => self
+                .raw()
+                .ok()
+                .and_then(|raw| serde_json::to_vec(raw).ok())
+                .map_or(usize::MAX, |v| v.len()),
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        Value::Object(self.raw().clone())
+    pub fn to_json(&self) -> Result<Value, PolicyError> {
+        Ok(Value::Object(self.raw()?.clone()))
     }
 }
 
@@ -231,6 +237,15 @@ fn compact_len_of_text(t: &str) -> usize {
         }
     }
     n
+}
+
+/// JSON text to a value, exactly: a duplicate key anywhere is refused with its path.
+fn strict_value(text: &str) -> Result<Value, PolicyError> {
+    let checked = crate::json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
+    match checked.duplicate_reason("") {
+        Some(why) => Err(PolicyError::Duplicate(why)),
+        None => Ok(checked.value),
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -351,7 +366,10 @@ fn parse_principals(
         }]),
         Value::String(s) => Err(bad(
             index,
-            format!("{field} must be \"*\" or an object, found {s:?}"),
+            format!(
+                "{field} must be \"*\" or an object, found {}",
+                crate::json::excerpt(s)
+            ),
         )),
         Value::Object(map) => {
             let mut out = Vec::new();
@@ -385,13 +403,25 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, PolicyError> {
         Some(Value::String(x)) => Some(x.clone()),
         Some(other) => Some(other.to_string()),
     };
-    let effect = match s.get("Effect").and_then(Value::as_str) {
-        Some("Allow") => Effect::Allow,
-        Some("Deny") => Effect::Deny,
+    let effect = match s.get("Effect") {
+        Some(Value::String(e)) if e == "Allow" => Effect::Allow,
+        Some(Value::String(e)) if e == "Deny" => Effect::Deny,
+        Some(Value::String(other)) => {
+            return Err(bad(
+                index,
+                format!(
+                    "Effect must be \"Allow\" or \"Deny\", found {}",
+                    crate::json::excerpt(other)
+                ),
+            ))
+        }
         Some(other) => {
             return Err(bad(
                 index,
-                format!("Effect must be \"Allow\" or \"Deny\", found {other:?}"),
+                format!(
+                    "Effect must be \"Allow\" or \"Deny\", found {}",
+                    json_type(other)
+                ),
             ))
         }
         None => return Err(bad(index, "Effect is missing")),
@@ -427,7 +457,10 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, PolicyError> {
                 let Value::Object(keys) = keys else {
                     return Err(bad(
                         index,
-                        format!("Condition.{operator} must be an object of keys"),
+                        format!(
+                            "Condition.{} must be an object of keys",
+                            crate::json::excerpt(operator)
+                        ),
                     ));
                 };
                 for (key, values) in keys {

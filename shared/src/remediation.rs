@@ -7,7 +7,7 @@
 use crate::analysis::{self, Via, Who};
 use crate::condition::{self, Target};
 use crate::decision::Finding;
-use crate::policy::{PolicyDocument, Principals};
+use crate::policy::{PolicyDocument, PolicyError, Principals};
 use crate::principal::{self, Reach};
 use crate::resource::{Resource, ResourceKind};
 use serde::Serialize;
@@ -121,7 +121,8 @@ pub fn plan(
     resource: &Resource,
     findings: &[Finding],
 ) -> Result<Plan, String> {
-    let mut raw = doc.raw_statements();
+    let unreadable = |e: PolicyError| format!("the policy cannot be read exactly: {e}");
+    let mut raw = doc.raw_statements().map_err(unreadable)?;
     let mut removed = Vec::new();
     let mut drop_statement = BTreeSet::new();
     let mut cut_by_statement: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
@@ -259,12 +260,18 @@ pub fn plan(
             Some(PolicyDocument::from_value(deny_all_trust()).map_err(|e| e.to_string())?),
         ),
         _ => {
-            let single =
-                matches!(doc.raw().get("Statement"), Some(Value::Object(_))) && kept.len() == 1;
+            let single = matches!(
+                doc.raw().map_err(unreadable)?.get("Statement"),
+                Some(Value::Object(_))
+            ) && kept.len() == 1;
             (PlanKind::PutPolicy, Some(document_with(doc, kept, single)?))
         }
     };
-    let policy = document.as_ref().map(PolicyDocument::to_json);
+    let policy = document
+        .as_ref()
+        .map(PolicyDocument::to_json)
+        .transpose()
+        .map_err(unreadable)?;
     Ok(Plan {
         kind,
         policy,
@@ -287,6 +294,7 @@ fn document_with(
     // Copy every field but the old statements; the new ones take their place.
     let mut raw: Map<String, Value> = doc
         .raw()
+        .map_err(|e| format!("the policy cannot be read exactly: {e}"))?
         .iter()
         .map(|(k, v)| match k.as_str() {
             "Statement" => (k.clone(), value.take().unwrap_or(Value::Null)),

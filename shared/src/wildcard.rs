@@ -18,6 +18,19 @@ pub fn covers(wide: &str, narrow: &str, fold_case: bool) -> bool {
     covers_bytes(wide.as_bytes(), narrow.as_bytes(), fold_case, true)
 }
 
+/// Does `pattern` match `text` with `*` and `?` never matching `sep`? Each part between
+/// separators is matched alone, case-sensitively, and both must have as many parts.
+pub fn matches_within_parts(pattern: &str, text: &str, sep: char) -> bool {
+    let (mut p, mut t) = (pattern.split(sep), text.split(sep));
+    loop {
+        match (p.next(), t.next()) {
+            (Some(a), Some(b)) if matches(a, b, false) => continue,
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 pub fn has_wildcard(s: &str) -> bool {
     s.bytes().any(|b| b == b'*' || b == b'?')
 }

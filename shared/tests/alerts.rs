@@ -18,7 +18,9 @@ fn decide_example(event: &str) -> Decision {
         today: Date::new(2026, 11, 22).unwrap(),
         mode: None,
     };
-    decide_event(&al, &v, opts).unwrap().remove(0)
+    decide_event_text(&al, &v.to_string(), opts)
+        .unwrap()
+        .remove(0)
 }
 
 fn attr<'a>(a: &'a alert::Alert, k: &str) -> &'a str {

@@ -522,7 +522,7 @@ fn fixture(name: &str) -> Value {
 }
 
 fn decide_fixture(al: &Allowlist, name: &str) -> Decision {
-    let mut ds = decide_event(al, &fixture(name), opts()).unwrap();
+    let mut ds = decide_event_text(al, &fixture(name).to_string(), opts()).unwrap();
     assert_eq!(ds.len(), 1, "{name}");
     ds.remove(0)
 }
@@ -538,7 +538,7 @@ fn every_fixture_decides_without_panicking() {
             continue;
         }
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let ds = decide_event(&al, &v, opts()).unwrap();
+        let ds = decide_event_text(&al, &v.to_string(), opts()).unwrap();
         assert!(!ds.is_empty(), "{path:?}");
         for d in ds {
             assert!(d.event.is_some(), "{path:?}");
@@ -653,14 +653,173 @@ fn fixture_details() {
 #[test]
 fn malformed_events_are_clear_errors() {
     let al = allowlist("");
-    assert!(decide_event(&al, &json!({"hello": "world"}), opts()).is_err());
+    assert!(decide_event_text(&al, &json!({"hello": "world"}).to_string(), opts()).is_err());
     let bad_policy = json!({"eventName": "PutBucketPolicy", "eventSource": "s3.amazonaws.com", "recipientAccountId": OWNER,
         "requestParameters": {"bucketName": "b", "bucketPolicy": "{not json"}});
-    let d = &decide_event(&al, &bad_policy, opts()).unwrap()[0];
+    let d = &decide_event_text(&al, &bad_policy.to_string(), opts()).unwrap()[0];
     assert_eq!(d.verdict, Verdict::Error);
     assert!(d.reason.contains("unreadable"), "{}", d.reason);
     let no_bucket = json!({"eventName": "PutBucketPolicy", "eventSource": "s3.amazonaws.com", "recipientAccountId": OWNER, "requestParameters": {}});
-    assert!(decide_event(&al, &no_bucket, opts()).unwrap()[0]
-        .reason
-        .contains("bucketName"));
+    assert!(
+        decide_event_text(&al, &no_bucket.to_string(), opts()).unwrap()[0]
+            .reason
+            .contains("bucketName")
+    );
+}
+
+/// Decide policy text as `crossguard check` does: an unreadable document is an error.
+fn check_text(al: &Allowlist, text: &str) -> Decision {
+    let r = Resource::from_spec("bucket/b", OWNER, Some("us-east-1")).unwrap();
+    match PolicyDocument::parse(text) {
+        Ok(doc) => decide(al, &r, Some(&doc), opts()),
+        Err(e) => Decision::error(Some(r), e.to_string()),
+    }
+}
+
+const PUBLIC: &str = r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}"#;
+
+#[test]
+fn text_the_full_parser_refuses_is_an_error_not_a_crash() {
+    // Each hides in a field the fast path used to skip unread; planning a fix then read
+    // an empty document and panicked.
+    let al = allowlist("");
+    for odd in [
+        format!(r#"{{"Id":1e400,"Statement":[{PUBLIC}]}}"#),
+        format!(r#"{{"Id":"\ud800","Statement":[{PUBLIC}]}}"#),
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Extra":-1e400}}]}}"#
+        ),
+        format!(r#"{{"Statement":[{PUBLIC}],"Meta":{{"deep":[{{"x":"\udc00"}}]}}}}"#),
+    ] {
+        let d = check_text(&al, &odd);
+        assert_eq!(d.verdict, Verdict::Error, "{odd}");
+        assert!(d.reason.contains("not valid JSON"), "{}", d.reason);
+    }
+}
+
+#[test]
+fn duplicate_keys_at_any_level_are_errors_with_their_path() {
+    let al = allowlist("");
+    let cases = [
+        (format!(r#"{{"Statement":[{PUBLIC}],"Statement":[]}}"#), "Statement"),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Effect":"Deny","Principal":"*","Action":"s3:*"}]}"#.to_string(),
+            "Statement[0].Effect",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Principal":{"AWS":"222222222222"},"Action":"s3:*"}]}"#.to_string(),
+            "Statement[0].Principal",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"999999999999","AWS":"222222222222"},"Action":"s3:*"}]}"#.to_string(),
+            "Statement[0].Principal.AWS",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{"StringEquals":{"aws:PrincipalAccount":"999999999999","aws:PrincipalAccount":"222222222222"}}}]}"#.to_string(),
+            "Statement[0].Condition.StringEquals.aws:PrincipalAccount",
+        ),
+        (
+            format!(r#"{{"Version":"2012-10-17","Version":"2008-10-17","Statement":[{PUBLIC}]}}"#),
+            "Version",
+        ),
+    ];
+    for (text, path) in cases {
+        let d = check_text(&al, &text);
+        assert_eq!(d.verdict, Verdict::Error, "{text}");
+        assert!(
+            d.reason.contains(&format!("duplicate JSON key {path}:")),
+            "{text}: {}",
+            d.reason
+        );
+    }
+}
+
+#[test]
+fn a_cloudtrail_record_with_a_duplicate_key_is_an_error() {
+    let al = allowlist("");
+    let record = |extra: &str| {
+        format!(
+            r#"{{"eventID":"e1","eventName":"PutBucketPolicy","eventSource":"s3.amazonaws.com","recipientAccountId":"{OWNER}",{extra}"requestParameters":{{"bucketName":"b","bucketPolicy":{{"Statement":[{PUBLIC}]}}}}}}"#
+        )
+    };
+    // In the policy object, in the record, on the call's name, around it in the envelope.
+    for (text, path) in [
+        (
+            record(r#""awsRegion":"us-east-1","awsRegion":"eu-west-1","#),
+            "awsRegion",
+        ),
+        (record(r#""eventName":"GetObject","#), "eventName"),
+        (
+            format!(
+                r#"{{"detail-type":"AWS API Call via CloudTrail","detail-type":"Object Created","id":"x","detail":{}}}"#,
+                record("")
+            ),
+            "detail-type",
+        ),
+        (
+            format!(
+                r#"{{"Records":[{},{}]}}"#,
+                record(""),
+                record(r#""errorCode":"AccessDenied","errorCode":"x","#)
+            ),
+            "Records[1].errorCode",
+        ),
+    ] {
+        let ds = decide_event_text(&al, &text, opts()).unwrap();
+        let d = ds.last().unwrap();
+        assert_eq!(d.verdict, Verdict::Error, "{text}");
+        assert!(
+            d.reason.contains(&format!("duplicate JSON key {path}:")),
+            "{}",
+            d.reason
+        );
+        assert!(d.reason.starts_with("could not be checked"), "{}", d.reason);
+    }
+    // The first record of the log file is still decided on its own.
+    let log = format!(
+        r#"{{"Records":[{},{}]}}"#,
+        record(""),
+        record(r#""eventID":"e2","eventID":"e3","#)
+    );
+    let ds = decide_event_text(&al, &log, opts()).unwrap();
+    assert_eq!(
+        ds.iter().map(|d| d.verdict).collect::<Vec<_>>(),
+        vec![Verdict::Violation, Verdict::Error]
+    );
+    // A duplicate outside every record ("Records" twice) refuses the whole file.
+    let hidden = format!(r#"{{"Records":[{}],"Records":[]}}"#, record(""));
+    let err = decide_event_text(&al, &hidden, opts()).unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate JSON key Records:"),
+        "{err}"
+    );
+    // A call crossguard does not guard stays ignored, duplicate or not.
+    let other = r#"{"eventName":"GetObject","eventSource":"s3.amazonaws.com","x":1,"x":2}"#;
+    assert_eq!(
+        decide_event_text(&al, other, opts()).unwrap()[0].verdict,
+        Verdict::Ignored
+    );
+}
+
+#[test]
+fn effect_of_the_wrong_type_is_named() {
+    let err =
+        PolicyDocument::parse(r#"{"Statement":[{"Effect":1,"Principal":"*","Action":"s3:*"}]}"#)
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("Effect must be \"Allow\" or \"Deny\", found a number"),
+        "{err}"
+    );
+    let long = "A".repeat(1 << 16);
+    let err = PolicyDocument::parse(&format!(
+        r#"{{"Statement":[{{"Effect":"{long}","Principal":"*","Action":"s3:*"}}]}}"#
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.len() < 300 && err.contains("65536 bytes"),
+        "{}",
+        &err[..300.min(err.len())]
+    );
 }

@@ -8,6 +8,14 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const OWNER: &str = "222222222222";
+
+/// Cases per property: 2,000 in `make test`; `make properties` raises it (CROSSGUARD_CASES).
+fn cases() -> u32 {
+    std::env::var("CROSSGUARD_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
 const ACCOUNTS: [&str; 4] = [OWNER, "111111111111", "333333333333", "999999999999"];
 const ORGS: [&str; 2] = ["o-a1b2c3d4e5", "o-zzzzzzzzzz"];
 const ACTIONS: [&str; 7] = [
@@ -153,7 +161,7 @@ fn kept_keys(findings: &[Finding]) -> Vec<GrantKey> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn remediation_plan_properties(
@@ -218,7 +226,7 @@ proptest! {
         prop_assert!(fast.read_from_text(), "the fast path declined a plain policy");
         let slow = PolicyDocument::from_value(policy.clone()).unwrap();
         prop_assert_eq!(&fast.statements, &slow.statements);
-        prop_assert_eq!(fast.raw(), slow.raw());
+        prop_assert_eq!(fast.raw().unwrap(), slow.raw().unwrap());
         prop_assert_eq!(fast.compact_len(), slow.compact_len());
     }
 
@@ -228,7 +236,7 @@ proptest! {
         let _ = Allowlist::from_toml(&text, "x.toml");
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
             let al = Allowlist::from_toml("version = 1", "x").unwrap();
-            let _ = decide_event(&al, &v, opts());
+            let _ = decide_event_text(&al, &v.to_string(), opts());
         }
     }
 
@@ -245,6 +253,128 @@ proptest! {
             prop_assert_eq!(&slow.statements, &fast.statements);
             let _ = decide(&al, &r, Some(&fast), opts());
         }
+    }
+}
+
+/// Values the two parsers must treat alike, the hard ones included: numbers out of f64's
+/// range, lone surrogates, escapes, nested duplicates.
+const ODD_VALUES: [&str; 22] = [
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "0.1",
+    "-0",
+    "12345678901234567890123",
+    r#""\ud800""#,
+    r#""\udc00x""#,
+    r#""\ud83d\ude00""#,
+    r#""a\u0000b""#,
+    r#""\"""#,
+    "[]",
+    "{}",
+    r#"{"a":1,"a":2}"#,
+    r#"[{"x":[1e400]}]"#,
+    "null",
+    "true",
+    r#""Allow""#,
+    r#""Deny""#,
+    r#""*""#,
+    r#"{"AWS":"111111111111"}"#,
+    r#"["s3:*"]"#,
+];
+
+const KEYS: [&str; 15] = [
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "Condition",
+    "Sid",
+    "Statement",
+    "Id",
+    "Version",
+    "Foo",
+    "AWS",
+    "StringEquals",
+    "aws:PrincipalAccount",
+];
+
+/// Policy text with one member `"KEY": VALUE` inserted at the top, into a statement, or
+/// into a statement's principal or condition block: often a duplicate, often a value
+/// one parser might skip without reading.
+fn mutated_policy_text() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(statement(), 1..4),
+        prop::sample::select(&KEYS[..]),
+        prop::sample::select(&ODD_VALUES[..]),
+        0..4usize,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(statements, key, value, place, at)| {
+            let member = format!("\"{key}\":{value},");
+            let mut stmts: Vec<String> = statements.iter().map(Value::to_string).collect();
+            let i = at.index(stmts.len());
+            let inject = |text: &str, field: &str| match text.find(field) {
+                Some(p) => match text[p..].find('{') {
+                    Some(q) => format!("{}{member}{}", &text[..p + q + 1], &text[p + q + 1..]),
+                    None => text.to_string(),
+                },
+                None => text.to_string(),
+            };
+            match place {
+                1 => stmts[i] = format!("{{{member}{}", &stmts[i][1..]),
+                2 => stmts[i] = inject(&stmts[i], "\"Principal\""),
+                3 => stmts[i] = inject(&stmts[i], "\"Condition\""),
+                _ => {}
+            }
+            let top = if place == 0 { member } else { String::new() };
+            format!(
+                "{{{top}\"Version\":\"2012-10-17\",\"Statement\":[{}]}}",
+                stmts.join(",")
+            )
+        })
+}
+
+/// The reference reading: the whole text as a value, exactly (no duplicate key), then
+/// the Value path.
+fn reference(text: &str) -> Result<(Vec<policy::Statement>, Value), String> {
+    let c = json::from_str(text).map_err(|e| e.to_string())?;
+    if let Some(why) = c.duplicate_reason("") {
+        return Err(why);
+    }
+    let doc = PolicyDocument::from_value(c.value.clone()).map_err(|e| e.to_string())?;
+    Ok((doc.statements, c.value))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// The fast path and the Value path accept exactly the same documents and read them
+    /// the same way; a document either refuses is an error, never a default.
+    #[test]
+    fn parsers_accept_exactly_the_same_text(text in mutated_policy_text()) {
+        let want = reference(&text);
+        let got = PolicyDocument::parse(&text);
+        match (&want, &got) {
+            (Ok((statements, value)), Ok(doc)) => {
+                prop_assert_eq!(&doc.statements, statements);
+                prop_assert_eq!(&doc.to_json().unwrap(), value);
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "reference {:?} but parse {:?} for {}", want.as_ref().map(|_| ()), got.as_ref().map(|_| ()), text),
+        }
+        // The exact reader refuses what serde_json refuses, and nothing else.
+        prop_assert_eq!(json::from_str(&text).is_ok(), serde_json::from_str::<Value>(&text).is_ok());
+        // Decided, it never panics; unreadable is an error decision.
+        let al = Allowlist::from_toml("version = 1", "x").unwrap();
+        let r = Resource::from_spec("bucket/b", OWNER, None).unwrap();
+        let d = match got {
+            Ok(doc) => decide(&al, &r, Some(&doc), opts()),
+            Err(e) => Decision::error(Some(r), e.to_string()),
+        };
+        prop_assert_eq!(d.verdict == Verdict::Error, want.is_err());
     }
 }
 

@@ -499,7 +499,7 @@ pub async fn s3_policy(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<V
 /// A policy as a JSON value, URL-decoded if need be (IAM's Get APIs encode it).
 pub fn parse(text: &str) -> Result<Value> {
     let doc = PolicyDocument::parse(text).map_err(|e| anyhow!("{e}: {text}"))?;
-    Ok(Value::Object(doc.raw().clone()))
+    Ok(doc.to_json()?)
 }
 
 // ---- events ----

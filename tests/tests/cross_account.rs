@@ -101,7 +101,7 @@ async fn the_central_guard_fixes_a_member_accounts_bucket_through_its_role() -> 
         |cfg: &SdkConfig| BucketPolicies(s3_client(cfg)),
     );
     let guard = crossguard_guard::connect(&central_sdk, &config, router).await?;
-    let out = guard.handle(&event, "req-c1").await?;
+    let out = guard.handle_value(&event, "req-c1").await?;
     assert_eq!(out[0].outcome, "remediated", "{out:?}");
 
     let after = s3_policy(&member_s3, bucket)
@@ -130,7 +130,7 @@ async fn the_central_guard_fixes_a_member_accounts_bucket_through_its_role() -> 
     let guard = crossguard_guard::connect(&central_sdk, &config, router).await?;
     let mut event2 = event.clone();
     event2["detail"]["eventID"] = json!("cccccccc-0000-4000-8000-000000000002");
-    let out = guard.handle(&event2, "req-c2").await?;
+    let out = guard.handle_value(&event2, "req-c2").await?;
     assert_eq!(out[0].outcome, "alerted", "{out:?}");
     assert_eq!(
         s3_policy(&member_s3, bucket).await?,

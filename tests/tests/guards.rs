@@ -144,7 +144,7 @@ async fn approved_share_changes_nothing_and_is_recorded() -> Result<()> {
 
     let id = "11111111-0000-4000-8000-000000000001";
     let out = guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-1")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-1")
         .await?;
 
     assert_eq!(out.len(), 1);
@@ -184,7 +184,7 @@ async fn unapproved_account_alerts_once_and_changes_nothing_in_alert_mode() -> R
 
     let id = "11111111-0000-4000-8000-000000000002";
     let out = guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-2")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-2")
         .await?;
     assert_eq!(out[0].outcome, "alerted");
 
@@ -240,7 +240,7 @@ async fn public_grant_is_removed_surgically_in_remediate_mode() -> Result<()> {
 
     let id = "11111111-0000-4000-8000-000000000003";
     let out = guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-3")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-3")
         .await?;
     assert_eq!(out[0].outcome, "remediated");
 
@@ -283,7 +283,7 @@ async fn a_bucket_policy_left_empty_is_deleted() -> Result<()> {
     let guard = estate.bucket_guard(&estate.config()).await?;
     let id = "11111111-0000-4000-8000-000000000004";
     guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-4")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-4")
         .await?;
     assert_eq!(estate.bucket_policy(bucket).await?, None);
     let ev = estate.evidence(id).await?.unwrap();
@@ -313,7 +313,7 @@ async fn role_trust_without_external_id_is_replaced_by_deny_all_when_nothing_is_
     let alerting = estate.role_guard(&estate.config()).await?;
     let id = "22222222-0000-4000-8000-000000000001";
     let out = alerting
-        .handle(&update_trust_event(id, role, &risky), "req-r1")
+        .handle_value(&update_trust_event(id, role, &risky), "req-r1")
         .await?;
     assert_eq!(out[0].outcome, "alerted");
     assert_eq!(estate.role_trust(role).await?, risky);
@@ -330,7 +330,7 @@ async fn role_trust_without_external_id_is_replaced_by_deny_all_when_nothing_is_
     let fixing = estate.role_guard(&remediate(&estate)).await?;
     let id2 = "22222222-0000-4000-8000-000000000002";
     let out = fixing
-        .handle(&update_trust_event(id2, role, &risky), "req-r2")
+        .handle_value(&update_trust_event(id2, role, &risky), "req-r2")
         .await?;
     assert_eq!(out[0].outcome, "remediated");
     let after = estate.role_trust(role).await?;
@@ -363,7 +363,7 @@ async fn create_role_event_keeps_the_approved_external_id_grant() -> Result<()> 
     p["roleName"] = json!(role);
     p["assumeRolePolicyDocument"] = json!(t.to_string());
     let guard = estate.role_guard(&remediate(&estate)).await?;
-    guard.handle(&e, "req-r3").await?;
+    guard.handle_value(&e, "req-r3").await?;
     let after = estate.role_trust(role).await?;
     assert_eq!(after["Statement"], json!([t["Statement"][0]]));
     Ok(())
@@ -393,7 +393,7 @@ async fn key_policy_loses_the_outside_account_and_keeps_owner_admin() -> Result<
     let guard = estate.key_guard(&remediate(&estate)).await?;
     let id = "33333333-0000-4000-8000-000000000001";
     let out = guard
-        .handle(&put_key_policy_event(id, &key_id, &p), "req-k1")
+        .handle_value(&put_key_policy_event(id, &key_id, &p), "req-k1")
         .await?;
     assert_eq!(out[0].outcome, "remediated");
     assert_eq!(estate.key_policy(&key_id).await?, before);
@@ -417,7 +417,7 @@ async fn the_guards_own_fix_and_failed_calls_are_recorded_and_ignored() -> Resul
 
     let own = "44444444-0000-4000-8000-000000000001";
     let out = guard
-        .handle(
+        .handle_value(
             &put_bucket_policy_event(own, bucket, &bad, "crossguard-bucket-guard"),
             "req-i1",
         )
@@ -428,7 +428,7 @@ async fn the_guards_own_fix_and_failed_calls_are_recorded_and_ignored() -> Resul
     let mut e = put_bucket_policy_event(failed, bucket, &bad, ADMIN);
     e["detail"]["errorCode"] = json!("AccessDenied");
     e["detail"]["errorMessage"] = json!("Access Denied");
-    let out = guard.handle(&e, "req-i2").await?;
+    let out = guard.handle_value(&e, "req-i2").await?;
     assert_eq!(out[0].outcome, "none");
 
     assert_eq!(
@@ -470,13 +470,13 @@ async fn a_second_delivery_neither_alerts_nor_remediates_again() -> Result<()> {
     let id = "55555555-0000-4000-8000-000000000001";
     let event = put_bucket_policy_event(id, bucket, &p, ADMIN);
 
-    let first = guard.handle(&event, "req-d1").await?;
+    let first = guard.handle_value(&event, "req-d1").await?;
     assert_eq!(first[0].outcome, "remediated");
     let record = estate.evidence(id).await?.unwrap();
     // Someone puts the grant back by hand; that is a new change with its own event.
     // The old event delivered again must not act on it.
     estate.put_bucket_policy(bucket, &p).await?;
-    let second = guard.handle(&event, "req-d2").await?;
+    let second = guard.handle_value(&event, "req-d2").await?;
     assert_eq!(second[0].outcome, "duplicate");
 
     assert_eq!(estate.alerts().await?.len(), 1, "one alert for one event");
@@ -545,7 +545,7 @@ async fn a_failed_remediation_is_reported_and_recorded() -> Result<()> {
     moto.enforce_iam(true)?;
     let id = "66666666-0000-4000-8000-000000000001";
     let out = guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-f1")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-f1")
         .await;
     moto.enforce_iam(false)?;
     let out = out?;
@@ -596,7 +596,7 @@ async fn an_alert_that_could_not_be_sent_is_sent_by_the_next_delivery() -> Resul
     let id = "77777777-0000-4000-8000-000000000001";
     let event = put_bucket_policy_event(id, bucket, &p, ADMIN);
     let err = guard
-        .handle(&event, "req-a1")
+        .handle_value(&event, "req-a1")
         .await
         .unwrap_err()
         .to_string();
@@ -606,7 +606,7 @@ async fn an_alert_that_could_not_be_sent_is_sent_by_the_next_delivery() -> Resul
 
     // The topic is back; Lambda's retry delivers the event again.
     estate.alert_topic().await?;
-    let out = guard.handle(&event, "req-a1").await?;
+    let out = guard.handle_value(&event, "req-a1").await?;
     assert_eq!(out[0].outcome, "duplicate");
     assert_eq!(out[0].alert.as_deref(), Some("sent"));
     let alerts = estate.alerts().await?;
@@ -624,18 +624,18 @@ async fn bad_input_fails_clearly_and_records_nothing() -> Result<()> {
     let (_moto, estate) = estate().await?;
     let guard = estate.bucket_guard(&estate.config()).await?;
     let err = guard
-        .handle(&json!("not an event"), "req-b1")
+        .handle_value(&json!("not an event"), "req-b1")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("malformed event"), "{err}");
 
     let mut no_id = put_bucket_policy_event("x", "b", &json!({}), ADMIN);
     no_id["detail"].as_object_mut().unwrap().remove("eventID");
-    let err = guard.handle(&no_id, "req-b2").await.unwrap_err();
+    let err = guard.handle_value(&no_id, "req-b2").await.unwrap_err();
     assert!(err.to_string().contains("eventID"), "{err}");
 
     let evil = put_bucket_policy_event("../../escape", "b", &json!({}), ADMIN);
-    let err = guard.handle(&evil, "req-b3").await.unwrap_err();
+    let err = guard.handle_value(&evil, "req-b3").await.unwrap_err();
     assert!(err.to_string().contains("not safe"), "{err}");
 
     let listed = estate
@@ -669,7 +669,7 @@ async fn oversized_live_policy_is_reported_not_touched() -> Result<()> {
     let guard = estate.bucket_guard(&estate.config()).await?;
     let id = "88888888-0000-4000-8000-000000000001";
     guard
-        .handle(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-o1")
+        .handle_value(&put_bucket_policy_event(id, bucket, &p, ADMIN), "req-o1")
         .await?;
     assert_eq!(estate.bucket_policy(bucket).await?, Some(p));
     let ev = estate.evidence(id).await?.unwrap();
@@ -697,7 +697,7 @@ async fn deleted_policy_and_other_kinds_are_compliant_or_ignored() -> Result<()>
         ADMIN,
     );
     params(&mut del)["bucketName"] = json!(bucket);
-    guard.handle(&del, "req-x1").await?;
+    guard.handle_value(&del, "req-x1").await?;
     let ev = estate
         .evidence("99999999-0000-4000-8000-000000000001")
         .await?
@@ -710,7 +710,7 @@ async fn deleted_policy_and_other_kinds_are_compliant_or_ignored() -> Result<()>
         "1234abcd-12ab-34cd-56ef-1234567890ab",
         &policy(vec![key_admin()]),
     );
-    guard.handle(&key_event, "req-x2").await?;
+    guard.handle_value(&key_event, "req-x2").await?;
     let ev = estate
         .evidence("99999999-0000-4000-8000-000000000002")
         .await?
@@ -750,7 +750,7 @@ async fn create_key_event_is_decided_on_the_new_keys_policy() -> Result<()> {
         "aWSAccountId": ACCOUNT
     }});
     let guard = estate.key_guard(&remediate(&estate)).await?;
-    let out = guard.handle(&e, "req-k2").await?;
+    let out = guard.handle_value(&e, "req-k2").await?;
     assert_eq!(out[0].outcome, "remediated");
     let after = estate.key_policy(&key_id).await?;
     assert_eq!(

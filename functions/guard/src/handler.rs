@@ -10,8 +10,9 @@ use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStor
 use crossguard_engine::alert::{self, Outcome};
 use crossguard_engine::evidence::{self, Delivery};
 use crossguard_engine::{
-    decide_parsed, decide_with_policy, event, parse_input_record, Action, Allowlist, CarriedPolicy,
-    Decision, Mode, Options, ParsedEvent, PlanKind, PolicyDocument, Resource, Verdict,
+    decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
+    CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, PolicyDocument, Resource,
+    Verdict,
 };
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -73,14 +74,14 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
     /// file also works).
     pub async fn handle(
         &self,
-        payload: &Value,
+        payload: &json::Checked,
         request_id: &str,
     ) -> Result<Vec<Handled>, GuardError> {
-        let records = event::records(payload)
+        let records = event::records_checked(payload)
             .map_err(|e| GuardError(format!("malformed event, nothing recorded or done: {e}")))?;
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let handled = self.one(parse_input_record(record), request_id).await?;
+            let handled = self.one(parse_checked_input(record), request_id).await?;
             tracing::info!(
                 event_id = %handled.event_id,
                 event_name = handled.event_name.as_deref().unwrap_or(""),
@@ -94,6 +95,18 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             out.push(handled);
         }
         Ok(out)
+    }
+
+    /// [`Guard::handle`] for a payload already built as a value (tests, tools): a value
+    /// has no duplicate keys left to find, so it is read back from its text.
+    pub async fn handle_value(
+        &self,
+        payload: &Value,
+        request_id: &str,
+    ) -> Result<Vec<Handled>, GuardError> {
+        let checked = json::from_str(&payload.to_string())
+            .map_err(|e| GuardError(format!("malformed event, nothing recorded or done: {e}")))?;
+        self.handle(&checked, request_id).await
     }
 
     async fn one(&self, parsed: ParsedEvent, request_id: &str) -> Result<Handled, GuardError> {
@@ -304,7 +317,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                     _ => Mode::Alert,
                 };
                 let before = match &policy {
-                    CarriedPolicy::Document(doc) => Some(Value::Object(doc.raw().clone())),
+                    CarriedPolicy::Document(doc) => doc.to_json().ok(),
                     _ => None,
                 };
                 let mut d = decide_with_policy(
@@ -394,11 +407,10 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
 /// The live policy as the engine takes it, and as the evidence keeps it.
 fn carried_live(live: Live) -> (CarriedPolicy, Option<Value>) {
     match live {
-        Live::Policy(text) => match PolicyDocument::parse(&text) {
-            Ok(doc) => {
-                let before = Value::Object(doc.raw().clone());
-                (CarriedPolicy::Document(doc), Some(before))
-            }
+        Live::Policy(text) => match PolicyDocument::parse(&text)
+            .and_then(|doc| doc.to_json().map(|before| (doc, before)))
+        {
+            Ok((doc, before)) => (CarriedPolicy::Document(doc), Some(before)),
             Err(e) => (
                 CarriedPolicy::Unreadable(format!("the live policy: {e}")),
                 Some(Value::String(text)),

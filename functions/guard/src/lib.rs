@@ -104,7 +104,7 @@ where
         "ready"
     );
     let guard = Arc::new(guard);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<crossguard_engine::json::Checked>| {
         let guard = Arc::clone(&guard);
         async move {
             match guard

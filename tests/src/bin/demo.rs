@@ -148,21 +148,21 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
             estate
                 .bucket_guard(&config)
                 .await?
-                .handle(&event, file)
+                .handle_value(&event, file)
                 .await?
         }
         "role" => {
             estate
                 .role_guard(&config)
                 .await?
-                .handle(&event, file)
+                .handle_value(&event, file)
                 .await?
         }
         _ => {
             estate
                 .key_guard(&config)
                 .await?
-                .handle(&event, file)
+                .handle_value(&event, file)
                 .await?
         }
     };
