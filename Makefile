@@ -25,7 +25,7 @@ PROFILE := ci
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean chromium
+.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean chromium properties
 
 all: build
 
@@ -38,6 +38,11 @@ build:
 test: $(TOOLS) chromium
 	$(CARGO) build --profile $(PROFILE) --manifest-path functions/bucket-guard/Cargo.toml --bin bucket-guard
 	CHROMIUM=$(CHROMIUM) CROSSGUARD_PROFILE=$(PROFILE) $(CARGO) test --profile $(PROFILE) --workspace
+
+# The engine's property tests at 100,000 cases each (CI runs 2,000): a long soak, not CI.
+PROPERTY_CASES ?= 100000
+properties:
+	CROSSGUARD_CASES=$(PROPERTY_CASES) $(CARGO) test --profile $(PROFILE) -p crossguard-engine --test properties
 
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -q && \

@@ -221,6 +221,29 @@ struct RawOverride {
     mode: Spanned<String>,
 }
 
+/// A TOML value as the file wrote it, for messages: a date/time as itself (toml passes
+/// one through serde as a private map), anything long cut.
+fn shown(v: &toml::Value) -> String {
+    let private = v
+        .as_table()
+        .and_then(|t| t.get("$__toml_private_datetime"))
+        .and_then(toml::Value::as_str);
+    let text = match (v, private) {
+        (_, Some(dt)) => dt.to_string(),
+        (toml::Value::Datetime(dt), _) => dt.to_string(),
+        _ => v.to_string(),
+    };
+    if text.chars().count() > 64 {
+        format!("{}…", text.chars().take(64).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Largest allowlist read: 100,000 pairings take about 12 MB; a guard Lambda (256 MB)
+/// must never be made to load more than it can hold.
+pub const MAX_ALLOWLIST_BYTES: usize = 64 << 20;
+
 struct Checker<'a> {
     file: &'a str,
     /// Offsets where each line starts: a line number is a binary search, so checking
@@ -336,7 +359,7 @@ impl Checker<'_> {
                 at,
                 format!(
                     "expires = {} must be a date such as 2027-06-30",
-                    v.get_ref()
+                    shown(v.get_ref())
                 ),
             );
         }
@@ -358,8 +381,22 @@ impl Checker<'_> {
 }
 
 impl Allowlist {
-    /// Parse and check an allowlist. `file` names it in messages.
+    /// Parse and check an allowlist. `file` names it in messages. Text over
+    /// [`MAX_ALLOWLIST_BYTES`] is refused whole, never read in part.
     pub fn from_toml(text: &str, file: &str) -> Result<Allowlist, AllowlistError> {
+        if text.len() > MAX_ALLOWLIST_BYTES {
+            return Err(AllowlistError {
+                faults: vec![Fault {
+                    file: file.to_string(),
+                    line: 1,
+                    message: format!(
+                        "the allowlist is {} bytes, over the {} MiB limit: refused whole (split it, or approve by [[org]])",
+                        text.len(),
+                        MAX_ALLOWLIST_BYTES >> 20
+                    ),
+                }],
+            });
+        }
         let mut c = Checker {
             file,
             line_starts: std::iter::once(0)
@@ -371,7 +408,19 @@ impl Allowlist {
             Ok(r) => r,
             Err(e) => {
                 let at = e.span().map(|s| s.start).unwrap_or(0);
-                c.fault(at, e.message().trim().replace('\n', ": "));
+                let mut message = e.message().trim().replace('\n', ": ");
+                // toml carries a date/time through serde as a private map: say what it is.
+                let value = e.span().and_then(|s| text.get(s)).unwrap_or("");
+                if message.starts_with("invalid type: map")
+                    && value.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    message = message.replacen(
+                        "invalid type: map",
+                        &format!("{} is a date/time", value.trim()),
+                        1,
+                    );
+                }
+                c.fault(at, message);
                 return Err(AllowlistError { faults: c.faults });
             }
         };
@@ -381,7 +430,7 @@ impl Allowlist {
                 v.span().start,
                 format!(
                     "version = {} is not supported: this crossguard reads version 1",
-                    v.get_ref()
+                    shown(v.get_ref())
                 ),
             ),
             Some(_) => {}
@@ -711,6 +760,46 @@ mode = "remediate"
                 "a.toml:{}: trusted \"1\" is not a 12-digit account id",
                 2 + 20_000 * 3 + 2
             )]
+        );
+    }
+
+    #[test]
+    fn dates_and_times_are_shown_as_written() {
+        let pairing =
+            "version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\n";
+        for (text, want) in [
+            (
+                format!("{pairing}expires = 2027-01-01T00:00:00\n"),
+                "a.toml:5: expires = 2027-01-01T00:00:00 must be a date",
+            ),
+            (
+                format!("{pairing}expires = 10:00:00\n"),
+                "a.toml:5: expires = 10:00:00 must be a date",
+            ),
+            (
+                format!("{pairing}ticket = 2027-01-01\n"),
+                "a.toml:5: 2027-01-01 is a date/time, expected a string",
+            ),
+            (
+                "version = 2027-01-01\n".to_string(),
+                "a.toml:1: version = 2027-01-01 is not supported",
+            ),
+        ] {
+            let got = faults(&text);
+            assert!(got.iter().any(|f| f.contains(want)), "{text:?}: {got:?}");
+            assert!(!got.iter().any(|f| f.contains("$__toml")), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_text_is_refused_whole() {
+        let mut text = String::from("version = 1\n");
+        text.push_str(&"# padding\n".repeat(MAX_ALLOWLIST_BYTES / 10 + 1));
+        let got = faults(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("a.toml:1: the allowlist is") && got[0].contains("64 MiB limit"),
+            "{got:?}"
         );
     }
 
