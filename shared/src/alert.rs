@@ -69,7 +69,13 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
     let spec = resource
         .map(|r| r.spec().to_string())
         .unwrap_or_else(|| "unknown resource".into());
-    let account = resource.map(|r| r.account.clone()).unwrap_or_default();
+    // SNS refuses an empty attribute value: an event crossguard could not read names no
+    // resource, so the account that recorded it stands in, else "unknown".
+    let account = resource
+        .map(|r| r.account.clone())
+        .or_else(|| d.event.as_ref().and_then(|e| e.account.clone()))
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "unknown".into());
     let what = match (d.verdict, outcome) {
         (Verdict::Error, _) => "could not be checked",
         (_, Outcome::Remediated) => "unapproved access removed",

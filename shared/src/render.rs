@@ -2,7 +2,37 @@
 
 use crate::decision::{Action, Decision, Finding, Verdict};
 use crate::remediation::PlanKind;
+use std::borrow::Cow;
 use std::fmt::Write;
+
+/// Text with its control characters (C0, DEL, C1: ESC, CR, NUL…) written as `\u{1b}`:
+/// event fields are attacker-chosen, and a raw ESC or CR reaching a terminal can rewrite
+/// what a person sees (colours, cursor moves, overwritten lines).
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Control characters, and the bidirectional overrides that reorder what is shown.
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line of the rendering: whatever it quotes is shown, never obeyed.
+fn line(out: &mut String, text: &str) {
+    out.push_str(&escape_controls(text));
+    out.push('\n');
+}
 
 fn mark(f: &Finding) -> &'static str {
     if f.approved {
@@ -46,40 +76,42 @@ pub fn text(d: &Decision) -> String {
         .as_ref()
         .map(|r| format!("{}  (owner {})", r.spec(), r.account))
         .unwrap_or_default();
-    let _ = writeln!(out, "{verdict:<9}  {res}");
+    line(&mut out, &format!("{verdict:<9}  {res}"));
     if let Some(e) = &d.event {
-        let mut line = format!("  event    {}", e.name.as_deref().unwrap_or("?"));
+        let mut text = format!("  event    {}", e.name.as_deref().unwrap_or("?"));
         if let Some(t) = &e.time {
-            let _ = write!(line, " at {t}");
+            let _ = write!(text, " at {t}");
         }
         if let Some(a) = &e.actor {
-            let _ = write!(line, " by {a}");
+            let _ = write!(text, " by {a}");
         }
         if let Some(ip) = &e.source_ip {
-            let _ = write!(line, " from {ip}");
+            let _ = write!(text, " from {ip}");
         }
         if let Some(id) = &e.id {
-            let _ = write!(line, " [{id}]");
+            let _ = write!(text, " [{id}]");
         }
-        let _ = writeln!(out, "{line}");
+        line(&mut out, &text);
     }
-    let _ = writeln!(out, "  why      {}", d.reason);
+    line(&mut out, &format!("  why      {}", d.reason));
     for f in &d.findings {
         let sid = f
             .sid
             .as_deref()
             .map(|s| format!(" {s:?}"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} stmt {}{sid}: {} → {} may {}",
-            mark(f),
-            f.statement,
-            f.principal,
-            who(f),
-            actions(f)
+        line(
+            &mut out,
+            &format!(
+                "  {} stmt {}{sid}: {} → {} may {}",
+                mark(f),
+                f.statement,
+                f.principal,
+                who(f),
+                actions(f)
+            ),
         );
-        let _ = writeln!(out, "           {}", f.reason);
+        line(&mut out, &format!("           {}", f.reason));
     }
     if d.verdict == Verdict::Violation {
         let mode = d.mode.map(|m| m.as_str()).unwrap_or("?");
@@ -88,7 +120,7 @@ pub fn text(d: &Decision) -> String {
             Action::Alert => "alert",
             Action::Remediate => "remediate",
         };
-        let _ = writeln!(out, "  action   {act} (mode {mode})");
+        line(&mut out, &format!("  action   {act} (mode {mode})"));
     }
     if let Some(p) = &d.remediation {
         let what = match p.kind {
@@ -99,23 +131,39 @@ pub fn text(d: &Decision) -> String {
             }
             PlanKind::Refused => "none: no safe plan",
         };
-        let _ = writeln!(out, "  plan     {what}");
+        line(&mut out, &format!("  plan     {what}"));
         if let Some(r) = &p.reason {
-            let _ = writeln!(out, "           {r}");
+            line(&mut out, &format!("           {r}"));
         }
         for r in &p.removed {
-            let _ = writeln!(
-                out,
-                "           - remove {} from statement {} ({})",
-                r.principal, r.statement, r.cut
+            line(
+                &mut out,
+                &format!(
+                    "           - remove {} from statement {} ({})",
+                    r.principal, r.statement, r.cut
+                ),
             );
         }
         if let (PlanKind::PutPolicy, Some(pol)) = (p.kind, &p.policy) {
             let pretty = serde_json::to_string_pretty(pol).unwrap_or_default();
             for l in pretty.lines() {
-                let _ = writeln!(out, "           {l}");
+                line(&mut out, &format!("           {l}"));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape_controls("plain → text"), "plain → text");
+        assert_eq!(
+            escape_controls("a\u{1b}[2Jb\rc\u{0}\u{9b}d\u{202e}"),
+            "a\\u{1b}[2Jb\\u{d}c\\u{0}\\u{9b}d\\u{202e}"
+        );
+    }
 }

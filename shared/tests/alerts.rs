@@ -179,3 +179,35 @@ fn evidence_for_every_verdict_and_failures() {
         evidence::EvidenceError::NoEventId
     );
 }
+
+#[test]
+fn an_unreadable_event_alerts_with_every_attribute_set() {
+    // No resource can be named: SNS refuses an empty attribute, so the recording account
+    // (or "unknown") stands in.
+    let al = Allowlist::from_toml("version = 1", "a.toml").unwrap();
+    let opts = Options {
+        today: Date::new(2026, 11, 22).unwrap(),
+        mode: None,
+    };
+    for (text, account) in [
+        (
+            r#"{"eventID":"e","eventName":"PutBucketPolicy","eventSource":"s3.amazonaws.com","recipientAccountId":"222222222222","requestParameters":{"bucketName":"a","bucketName":"b"}}"#,
+            "222222222222",
+        ),
+        (
+            r#"{"eventID":"e","eventName":"PutBucketPolicy","eventName":"PutBucketPolicy"}"#,
+            "unknown",
+        ),
+    ] {
+        let d = decide_event_text(&al, text, opts).unwrap().remove(0);
+        assert_eq!(d.verdict, Verdict::Error);
+        let a = render(&d, &Outcome::Alerted).unwrap();
+        assert!(a.subject.contains("could not be checked"), "{}", a.subject);
+        assert_eq!(attr(&a, "account"), account);
+        assert!(
+            a.attributes.iter().all(|(_, v)| !v.is_empty()),
+            "{:?}",
+            a.attributes
+        );
+    }
+}

@@ -803,3 +803,77 @@ async fn the_allowlist_loads_from_s3_and_a_missing_one_is_a_clear_error() -> Res
     );
     Ok(())
 }
+
+/// A duplicate JSON key is never resolved by guessing (SPEC §1): in the live policy or in
+/// the event itself, the guard alerts "could not be checked", records it, and writes
+/// nothing, even on a bucket it would otherwise remediate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_json_keys_alert_as_unreadable_and_change_nothing() -> Result<()> {
+    let (_moto, estate) = estate().await?;
+    let bucket = "prod-dup"; // remediated by the example allowlist's mode_override
+    estate.create_bucket(bucket).await?;
+    // The live policy: public read, then an "Effect" that a last-wins reader takes as Deny.
+    let live = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Pub","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*","Effect":"Deny"}}]}}"#
+    );
+    estate
+        .s3
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(&live)
+        .send()
+        .await?;
+    let guard = estate.bucket_guard(&estate.config()).await?;
+    let raw_policy = || async {
+        let out = estate.s3.get_bucket_policy().bucket(bucket).send().await?;
+        anyhow::Ok(out.policy.unwrap_or_default())
+    };
+    let stored = raw_policy().await?;
+
+    let id = "77777777-0000-4000-8000-000000000001";
+    let event = put_bucket_policy_event(id, bucket, &json!({"Statement": []}), ADMIN);
+    let out = guard.handle_value(&event, "req-dup1").await?;
+    assert_eq!(out[0].outcome, "alerted");
+    let ev = estate.evidence(id).await?.unwrap();
+    assert_eq!(ev["decision"]["verdict"], "error");
+    let reason = ev["decision"]["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("duplicate JSON key Statement[0].Effect"),
+        "{reason}"
+    );
+
+    // The event itself with a duplicate: which bucket it names cannot be told.
+    let id2 = "77777777-0000-4000-8000-000000000002";
+    let text = put_bucket_policy_event(id2, bucket, &json!({"Statement": []}), ADMIN)
+        .to_string()
+        .replacen(
+            "\"bucketName\":",
+            "\"bucketName\":\"other-bucket\",\"bucketName\":",
+            1,
+        );
+    assert!(
+        text.contains("other-bucket"),
+        "the event has requestParameters.bucketName"
+    );
+    let payload = crossguard_engine::json::from_str(&text)?;
+    let out = guard.handle(&payload, "req-dup2").await?;
+    assert_eq!(out[0].outcome, "alerted");
+    let ev = estate.evidence(id2).await?.unwrap();
+    assert_eq!(ev["decision"]["verdict"], "error");
+    let reason = ev["decision"]["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains(
+            "could not be checked: duplicate JSON key detail.requestParameters.bucketName"
+        ),
+        "{reason}"
+    );
+
+    // Nothing was written; each event alerted once, saying it could not be checked.
+    assert_eq!(raw_policy().await?, stored);
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 2);
+    for a in &alerts {
+        assert!(a.subject.contains("could not be checked"), "{}", a.subject);
+    }
+    Ok(())
+}

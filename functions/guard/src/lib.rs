@@ -15,7 +15,6 @@ pub use ports::{AlertSink, AwsError, EvidenceStore, Live, PolicyStore};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::Value;
 use std::sync::Arc;
 
 /// The SDK configuration from the environment: region, credentials, and
