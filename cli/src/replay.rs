@@ -4,11 +4,13 @@
 //! Streaming: each worker holds one file at a time; the records of a log file are only
 //! delimited (`RawValue`), and a record is parsed only when a quick text search finds
 //! one of the guarded event names in it — most of an archive is other calls. Files are
-//! spread over the machine's cores; results are written in input order.
+//! spread over the machine's cores; rows are written in input order as they are
+//! decided, a chunk at a time through a bounded channel per file, so memory stays flat
+//! however many rows a file gives.
 
 use crate::output::{Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use crossguard_engine::event::{self, GUARDED};
 use crossguard_engine::evidence;
 use crossguard_engine::report::{Change, Origin, Skipped};
@@ -17,14 +19,24 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 
-/// Largest file read (after gunzip): CloudTrail log files are far smaller.
+/// Largest file read (after gunzip), and largest document on stdin: CloudTrail log
+/// files are far smaller.
 pub const MAX_FILE: u64 = 1 << 30;
+
+/// Rows sent to the writer at once.
+const CHUNK: usize = 256;
+
+/// Chunks of one file waiting for the writer: with the files in flight, this bounds
+/// the rows held in memory, however dense a file is.
+const CHUNKS_WAITING: usize = 2;
 
 /// Time and account filters. Times compare as text: CloudTrail's `eventTime` is
 /// `YYYY-MM-DDTHH:MM:SSZ`.
@@ -150,11 +162,55 @@ pub struct Item {
     pub json: Value,
 }
 
-/// What one input gave.
+/// What one input gave, or a chunk of it.
 #[derive(Default)]
 pub struct Batch {
     pub items: Vec<Item>,
     pub tally: Tally,
+}
+
+/// Where an input's rows go: on to the writer every [`CHUNK`] rows, with the counts so
+/// far (the writer adds them up).
+struct Rows<'a> {
+    batch: Batch,
+    send: &'a mut dyn FnMut(Batch) -> bool,
+    /// The writer stopped (a closed stdout): nothing more is decided.
+    closed: bool,
+}
+
+impl<'a> Rows<'a> {
+    fn new(send: &'a mut dyn FnMut(Batch) -> bool) -> Rows<'a> {
+        Rows {
+            batch: Batch::default(),
+            send,
+            closed: false,
+        }
+    }
+
+    fn push(&mut self, item: Item) {
+        self.batch.items.push(item);
+        if self.batch.items.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if !self.closed {
+            self.closed = !(self.send)(batch);
+        }
+    }
+}
+
+/// A document of a text, delimited and checked, not yet decided.
+enum Doc<'a> {
+    /// A log file's records, each only delimited.
+    Log(Vec<&'a RawValue>),
+    /// Anything else: an evidence record, a claim, an event, a bare record.
+    Other {
+        text: &'a str,
+        schema: Option<Cow<'a, str>>,
+    },
 }
 
 /// An input named on the command line, expanded.
@@ -187,7 +243,12 @@ pub fn inputs(paths: &[String], filters: &Filters) -> (Vec<Input>, Vec<Skipped>,
             }
             continue;
         }
-        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+        // Symbolic links are followed (an archive assembled from links is common);
+        // walkdir detects a link that leads back into its own ancestors.
+        for entry in walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -196,16 +257,23 @@ pub fn inputs(paths: &[String], filters: &Filters) -> (Vec<Input>, Vec<Skipped>,
                             .path()
                             .map(|p| p.display().to_string())
                             .unwrap_or_else(|| p.clone()),
-                        reason: format!("cannot read: {e}"),
+                        reason: walk_fault(&e),
                     });
                     continue;
                 }
             };
             let name = entry.file_name().to_string_lossy();
-            let wanted = entry.file_type().is_file()
-                && (name.ends_with(".json") || name.ends_with(".json.gz"))
+            let named = (name.ends_with(".json") || name.ends_with(".json.gz"))
                 && !entry.path().iter().any(|c| c == "CloudTrail-Digest");
-            if !wanted {
+            if !named || entry.file_type().is_dir() {
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                // Never opened: reading a FIFO would wait forever for a writer.
+                skipped.push(Skipped {
+                    source: entry.path().display().to_string(),
+                    reason: format!("{}, not a regular file: not read", kind(entry.file_type())),
+                });
                 continue;
             }
             if filters.passes_over(entry.path()) {
@@ -218,11 +286,52 @@ pub fn inputs(paths: &[String], filters: &Filters) -> (Vec<Input>, Vec<Skipped>,
     (out, skipped, passed_over)
 }
 
+/// Why a walk could not go on at an entry.
+fn walk_fault(e: &walkdir::Error) -> String {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return format!(
+            "symbolic link loop (back to {}): not read",
+            ancestor.display()
+        );
+    }
+    match e.io_error().map(io::Error::kind) {
+        Some(io::ErrorKind::NotFound) => {
+            "broken symbolic link (its target does not exist): not read".into()
+        }
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// What a file that is not a regular file is, for a person.
+fn kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "something else"
+    }
+}
+
 /// A file's text, gunzipped when it is gzip; the reason when it cannot be read.
 fn read_file(path: &Path) -> Result<String, String> {
     let mut raw = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut raw))
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    // A regular file's size is known: one over the limit is refused unread.
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > MAX_FILE {
+            return Err(format!(
+                "larger than {} MiB ({} bytes; the limit): not read",
+                MAX_FILE >> 20,
+                meta.len()
+            ));
+        }
+    }
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut raw)
         .map_err(|e| format!("cannot read: {e}"))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
@@ -233,9 +342,19 @@ fn read_file(path: &Path) -> Result<String, String> {
         raw = out;
     }
     if raw.len() as u64 > MAX_FILE {
-        return Err(format!("larger than {} MiB", MAX_FILE >> 20));
+        return Err(format!(
+            "larger than {} MiB (the limit), as stored or unzipped: not read",
+            MAX_FILE >> 20
+        ));
     }
     String::from_utf8(raw).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// Is this one of the calls crossguard guards (by name and source)?
+fn is_guarded(s: &engine::EventSummary) -> bool {
+    GUARDED
+        .iter()
+        .any(|(n, src, _)| s.name.as_deref() == Some(*n) && s.source.as_deref() == Some(*src))
 }
 
 /// The top level of a document: a log file's records only delimited, not parsed.
@@ -266,57 +385,94 @@ impl Context {
                 name: Some(n),
                 source: Some(s),
             }) => GUARDED.iter().any(|(gn, gs, _)| *gn == n && *gs == s),
-            _ => false,
+            Ok(_) => false,
+            // A duplicate `eventName`/`eventSource` (or text serde refuses) is read in
+            // full, so that it is decided `error` exactly as `crossguard event` does.
+            Err(_) => true,
         }
     }
 
-    fn keep(&self, batch: &mut Batch, change: Change, json: Value) {
+    fn keep(&self, rows: &mut Rows, change: Change, json: Value) {
         if self.filters.admits(&change) {
-            batch.items.push(Item { change, json });
+            rows.push(Item { change, json });
         } else {
-            batch.tally.filtered += 1;
+            rows.batch.tally.filtered += 1;
         }
     }
 
-    fn decided(&self, batch: &mut Batch, d: engine::Decision, source: &str) {
+    fn decided(&self, rows: &mut Rows, d: engine::Decision, source: &str) {
         let mut json = serde_json::to_value(&d).unwrap_or(Value::Null);
         if let Some(o) = json.as_object_mut() {
             o.insert("origin".into(), Origin::CloudTrail.as_str().into());
             o.insert("source".into(), source.into());
         }
         let change = Change::from_decision(&json, Origin::CloudTrail, source, None);
-        self.keep(batch, change, json);
+        self.keep(rows, change, json);
     }
 
     /// One record of a log file.
-    fn record(&self, batch: &mut Batch, raw: &str, source: &str) -> Result<(), String> {
-        batch.tally.records += 1;
+    fn record(&self, rows: &mut Rows, raw: &str, source: &str) {
+        rows.batch.tally.records += 1;
         if !self.guarded(raw) {
-            batch.tally.irrelevant += 1;
-            return Ok(());
+            rows.batch.tally.irrelevant += 1;
+            return;
         }
-        let v: Value = serde_json::from_str(raw).map_err(|e| e.to_string())?;
-        let d = engine::decide_parsed(&self.allowlist, event::parse_record(&v), self.opts);
-        self.decided(batch, d, source);
-        Ok(())
+        let parsed = match engine::json::from_str(raw) {
+            Ok(c) => {
+                let dup = event::bare_record_duplicate(&c);
+                event::parse_checked_record(&c.value, dup.as_ref())
+            }
+            // Delimited, but refused by the full parser (a number out of range, a lone
+            // surrogate): the record could not be checked, an error row (SPEC §1). The
+            // file's other records stand.
+            Err(e) => {
+                let skim = serde_json::from_str::<Skim>(raw).ok();
+                engine::ParsedEvent::Invalid {
+                    summary: engine::EventSummary {
+                        name: skim
+                            .as_ref()
+                            .and_then(|s| s.name.as_deref().map(str::to_string)),
+                        source: skim
+                            .as_ref()
+                            .and_then(|s| s.source.as_deref().map(str::to_string)),
+                        ..Default::default()
+                    },
+                    reason: format!("could not be checked: the record is not valid JSON: {e}"),
+                }
+            }
+        };
+        if matches!(parsed, engine::ParsedEvent::Ignored { .. }) && !is_guarded(parsed.summary()) {
+            rows.batch.tally.irrelevant += 1;
+            return;
+        }
+        let d = engine::decide_parsed(&self.allowlist, parsed, self.opts);
+        self.decided(rows, d, source);
     }
 
     /// A document that is not a log file: an evidence record, a guard's claim, an
-    /// EventBridge event or a bare record.
+    /// EventBridge event or a bare record. Without `rows`, only checked: a fault is found
+    /// before any row of its input is sent on.
     fn other(
         &self,
-        batch: &mut Batch,
+        mut rows: Option<&mut Rows>,
         text: &str,
         schema: Option<&str>,
         source: &str,
     ) -> Result<(), String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // Read exactly: a duplicate key is an error decision (or, in an evidence record, a
+        // record that cannot be trusted), never a guess.
+        let checked = engine::json::from_str(text).map_err(|e| e.to_string())?;
+        let v = &checked.value;
         match schema {
             Some(evidence::SCHEMA) => {
+                if let Some(why) = checked.duplicate_reason("") {
+                    return Err(format!("evidence record: {why}"));
+                }
                 let decision = v
                     .get("decision")
                     .filter(|d| d.is_object())
                     .ok_or("evidence record without a decision".to_string())?;
+                let Some(rows) = rows else { return Ok(()) };
                 let outcome = v.get("outcome").and_then(Value::as_str).map(str::to_string);
                 let mut json = decision.clone();
                 if let Some(o) = json.as_object_mut() {
@@ -325,34 +481,34 @@ impl Context {
                     o.insert("outcome".into(), outcome.clone().into());
                 }
                 let change = Change::from_decision(&json, Origin::Evidence, source, outcome);
-                self.keep(batch, change, json);
+                self.keep(rows, change, json);
                 Ok(())
             }
             Some(s) if s.starts_with("crossguard.claim/") => {
-                batch.tally.unfinished_claims += 1;
+                if let Some(rows) = rows {
+                    rows.batch.tally.unfinished_claims += 1;
+                }
                 Ok(())
             }
-            Some(s) => Err(format!("unknown schema {s:?}")),
+            Some(s) => Err(format!("unknown schema \"{}\"", crate::input::excerpt(s))),
             None => {
-                let records = event::records(&v).map_err(|e| e.to_string())?;
+                let records = event::records_checked(&checked).map_err(|e| e.to_string())?;
+                let Some(rows) = rows.as_deref_mut() else {
+                    return Ok(());
+                };
                 for r in records {
-                    batch.tally.records += 1;
-                    let parsed = engine::parse_input_record(r);
+                    rows.batch.tally.records += 1;
+                    let parsed = engine::parse_checked_input(r);
                     let relevant = match &parsed {
-                        engine::ParsedEvent::Guarded { .. } => true,
-                        p => {
-                            let s = p.summary();
-                            GUARDED.iter().any(|(n, src, _)| {
-                                s.name.as_deref() == Some(*n) && s.source.as_deref() == Some(*src)
-                            })
-                        }
+                        engine::ParsedEvent::Ignored { .. } => is_guarded(parsed.summary()),
+                        _ => true,
                     };
                     if !relevant {
-                        batch.tally.irrelevant += 1;
+                        rows.batch.tally.irrelevant += 1;
                         continue;
                     }
                     let d = engine::decide_parsed(&self.allowlist, parsed, self.opts);
-                    self.decided(batch, d, source);
+                    self.decided(rows, d, source);
                 }
                 Ok(())
             }
@@ -360,11 +516,12 @@ impl Context {
     }
 
     /// Every document in a text (one log file, or several JSON documents one after the
-    /// other). Stops at the first fault: the caller decides what survives.
-    fn text(&self, batch: &mut Batch, text: &str, source: &str) -> Result<(), String> {
+    /// other), delimited and checked. A fault anywhere refuses the whole text before
+    /// any of it is decided: nothing of it is reported, the reason is.
+    fn delimit<'t>(&self, text: &'t str) -> Result<Vec<Doc<'t>>, String> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Top>();
         let mut start = 0;
-        let mut docs = 0;
+        let mut docs = Vec::new();
         while let Some(doc) = stream.next() {
             let end = stream.byte_offset();
             let doc = doc.map_err(|e| {
@@ -374,73 +531,225 @@ impl Context {
                     format!("not a CloudTrail log file, event or evidence record: {e}")
                 }
             })?;
-            docs += 1;
-            match doc.records {
-                Some(records) => {
-                    for raw in records {
-                        self.record(batch, raw.get(), source)?;
+            docs.push(match doc.records {
+                Some(records) => Doc::Log(records),
+                None => {
+                    let text = &text[start..end];
+                    self.other(None, text, doc.schema.as_deref(), "")?;
+                    Doc::Other {
+                        text,
+                        schema: doc.schema,
                     }
                 }
-                None => self.other(batch, &text[start..end], doc.schema.as_deref(), source)?,
-            }
+            });
             start = end;
         }
-        if docs == 0 {
+        if docs.is_empty() {
             return Err("empty: no JSON document".into());
+        }
+        Ok(docs)
+    }
+
+    /// Decide every document of a text, rows sent on as they come.
+    fn text(&self, rows: &mut Rows, text: &str, source: &str) -> Result<(), String> {
+        for doc in self.delimit(text)? {
+            match doc {
+                Doc::Log(records) => {
+                    for raw in records {
+                        if rows.closed {
+                            return Ok(());
+                        }
+                        self.record(rows, raw.get(), source);
+                    }
+                }
+                Doc::Other { text, schema } => {
+                    // Checked when delimited: a fault here cannot be, but would be
+                    // an error row, never a silent gap.
+                    if let Err(why) = self.other(Some(rows), text, schema.as_deref(), source) {
+                        self.decided(rows, engine::Decision::error(None, why), source);
+                    }
+                }
+            }
         }
         Ok(())
     }
 
-    /// One file: all of it, or nothing and the reason.
-    pub fn file(&self, path: &Path) -> Batch {
+    /// One file: all of it, or nothing and the reason. Rows go to `send` in chunks
+    /// (false from it: stop).
+    pub fn file(&self, path: &Path, send: &mut dyn FnMut(Batch) -> bool) {
         let source = path.display().to_string();
-        let mut batch = Batch::default();
-        let result = read_file(path).and_then(|text| self.text(&mut batch, &text, &source));
-        match result {
-            Ok(()) => batch.tally.files_read = 1,
-            Err(reason) => {
-                batch = Batch::default();
-                batch.tally.skipped.push(Skipped { source, reason });
-            }
+        let mut rows = Rows::new(send);
+        match read_file(path).and_then(|text| self.text(&mut rows, &text, &source)) {
+            Ok(()) => rows.batch.tally.files_read = 1,
+            Err(reason) => rows.batch.tally.skipped.push(Skipped { source, reason }),
         }
-        batch
+        rows.flush();
     }
 
     /// Standard input, a document at a time (a stream of concatenated log files keeps
-    /// memory to one document). What was read before a fault is kept.
+    /// memory to one document, at most [`MAX_FILE`]). What was read before a fault is
+    /// kept.
     pub fn stdin(&self, sink: &mut Sink) -> Result<()> {
         let mut input = BufReader::new(std::io::stdin().lock());
-        let gz = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let gz = input
+            .fill_buf()
+            .context("cannot read stdin")?
+            .starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read> = if gz {
             Box::new(flate2::read::MultiGzDecoder::new(input))
         } else {
             Box::new(input)
         };
-        let docs = serde_json::Deserializer::from_reader(BufReader::new(reader))
+        let read = Rc::new(Cell::new(0));
+        let until = Rc::new(Cell::new(MAX_FILE));
+        let capped = Capped {
+            inner: reader,
+            read: read.clone(),
+            until: until.clone(),
+        };
+        let docs = serde_json::Deserializer::from_reader(BufReader::new(capped))
             .into_iter::<Box<RawValue>>();
         let mut n = 0;
+        let mut failed = None;
         for doc in docs {
             n += 1;
-            let mut batch = Batch::default();
-            let res = doc
-                .map_err(|e| e.to_string())
-                .and_then(|raw| self.text(&mut batch, raw.get(), "stdin"));
-            if let Err(reason) = res {
-                batch.tally.skipped.push(Skipped {
-                    source: format!("stdin (document {n})"),
-                    reason: format!("{reason}; the rest of stdin was not read"),
-                });
-                sink.batch(batch)?;
+            let mut send = |b: Batch| match sink.batch(b) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            };
+            let res = {
+                let mut rows = Rows::new(&mut send);
+                let res = doc
+                    .map_err(|e| e.to_string())
+                    .and_then(|raw| self.text(&mut rows, raw.get(), "stdin"));
+                if let Err(reason) = &res {
+                    rows.batch.tally.skipped.push(Skipped {
+                        source: format!("stdin (document {n})"),
+                        reason: format!("{reason}; the rest of stdin was not read"),
+                    });
+                }
+                rows.flush();
+                res
+            };
+            if let Some(e) = failed.take() {
+                return Err(e.into());
+            }
+            if res.is_err() {
                 return Ok(());
             }
-            sink.batch(batch)?;
+            // The next document (with any blank space before it) gets the same cap.
+            until.set(read.get() + MAX_FILE);
+        }
+        if n == 0 {
+            sink.batch(Batch {
+                items: Vec::new(),
+                tally: Tally {
+                    skipped: vec![Skipped {
+                        source: "stdin".into(),
+                        reason: "empty: no JSON document".into(),
+                    }],
+                    ..Default::default()
+                },
+            })?;
+            return Ok(());
         }
         sink.tally.files_read += 1;
         Ok(())
     }
 }
 
-/// Run every input through the workers; hand batches to the sink in input order.
+/// Stdin as read, refused past a byte count: one document (or the blank space before
+/// it) larger than [`MAX_FILE`] ends the read with the reason, where a gzip bomb would
+/// otherwise grow without bound.
+struct Capped<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+    until: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read.get() > self.until.get() {
+            return Err(io::Error::other(format!(
+                "a document larger than {} MiB (the limit), unzipped",
+                MAX_FILE >> 20
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// The order rows leave in: file `i` is written whole before file `i + 1`. Workers take
+/// files in order but start one only within a window past the one being written, so
+/// what waits is bounded: a few chunks per file in flight.
+struct Order {
+    state: Mutex<OrderState>,
+    changed: Condvar,
+}
+
+struct OrderState {
+    /// The file being written.
+    due: usize,
+    /// Files started, by index: where their chunks arrive.
+    started: BTreeMap<usize, mpsc::Receiver<Batch>>,
+    /// The writer stopped: no more files.
+    stop: bool,
+}
+
+impl Order {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OrderState> {
+        // A worker that panicked holding the lock has ended the run anyway (the scope
+        // re-raises its panic); the state itself is always consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Worker: file `i` may start (within the window), its chunks arriving on `rx`.
+    /// False: the run is stopping.
+    fn start(&self, i: usize, window: usize, rx: mpsc::Receiver<Batch>) -> bool {
+        let mut st = self.lock();
+        while !st.stop && i >= st.due + window {
+            st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        if st.stop {
+            return false;
+        }
+        st.started.insert(i, rx);
+        self.changed.notify_all();
+        true
+    }
+
+    /// Writer: the channel of file `i`, once its worker has started it.
+    fn take(&self, i: usize) -> mpsc::Receiver<Batch> {
+        let mut st = self.lock();
+        loop {
+            if let Some(rx) = st.started.remove(&i) {
+                return rx;
+            }
+            st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Writer: file `i` is written; the window moves on.
+    fn done(&self, i: usize) {
+        self.lock().due = i + 1;
+        self.changed.notify_all();
+    }
+
+    /// Writer: stop every worker (its channels dropped, waiting ones woken).
+    fn stop(&self) {
+        let mut st = self.lock();
+        st.stop = true;
+        st.started.clear();
+        self.changed.notify_all();
+    }
+}
+
+/// Run every input through the workers; rows reach the sink in input order.
 pub fn run(ctx: &Context, inputs: &[Input], jobs: usize, sink: &mut Sink) -> Result<()> {
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         bail!("stdin (-) can be named once");
@@ -455,33 +764,44 @@ pub fn run(ctx: &Context, inputs: &[Input], jobs: usize, sink: &mut Sink) -> Res
     if inputs.contains(&Input::Stdin) {
         ctx.stdin(sink)?;
     }
+    let workers = jobs.clamp(1, files.len().max(1));
+    let window = workers * 2;
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Batch)>(jobs * 4);
+    let order = Order {
+        state: Mutex::new(OrderState {
+            due: 0,
+            started: BTreeMap::new(),
+            stop: false,
+        }),
+        changed: Condvar::new(),
+    };
     std::thread::scope(|s| -> Result<()> {
-        for _ in 0..jobs.max(1).min(files.len().max(1)) {
-            let tx = tx.clone();
-            let (next, files) = (&next, &files);
+        for _ in 0..workers {
+            let (next, files, order) = (&next, &files, &order);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                if tx.send((i, ctx.file(path))).is_err() {
+                let (tx, rx) = mpsc::sync_channel(CHUNKS_WAITING);
+                if !order.start(i, window, rx) {
                     break;
                 }
+                ctx.file(path, &mut |b| tx.send(b).is_ok());
             });
         }
-        drop(tx);
-        // Results arrive in any order; they leave in input order. What waits is small:
-        // the decided rows of a few files, never a file's text.
-        let mut waiting = BTreeMap::new();
-        let mut due = 0;
-        for (i, batch) in rx {
-            waiting.insert(i, batch);
-            while let Some(b) = waiting.remove(&due) {
-                sink.batch(b)?;
-                due += 1;
+        let mut write = || -> Result<()> {
+            for i in 0..files.len() {
+                for chunk in order.take(i) {
+                    sink.batch(chunk)?;
+                }
+                order.done(i);
             }
+            Ok(())
+        };
+        let result = write();
+        if result.is_err() {
+            order.stop();
         }
-        Ok(())
+        result
     })
 }
 

@@ -194,17 +194,29 @@ pub fn records_checked(input: &json::Checked) -> Result<Vec<CheckedRecord<'_>>, 
             } else {
                 String::new()
             };
-            let duplicate = input.duplicate_reason(&prefix).map(|reason| {
-                let inner = if envelope { "detail" } else { prefix.as_str() };
-                let identity = input.duplicate_under(inner).map_or(true, |p| {
-                    let rel = p[inner.len()..].trim_start_matches('.');
-                    p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
-                });
-                Duplicate { reason, identity }
-            });
+            let inner = if envelope { "detail" } else { prefix.as_str() };
+            let duplicate = duplicate_in(input, &prefix, inner);
             CheckedRecord { record, duplicate }
         })
         .collect())
+}
+
+/// The duplicate key of a bare CloudTrail record read alone (a log file's record, as
+/// `replay` reads them one by one).
+pub fn bare_record_duplicate(input: &json::Checked) -> Option<Duplicate> {
+    duplicate_in(input, "", "")
+}
+
+/// The first duplicate at or under `prefix`; it bears on the call's identity when it is
+/// the record's own `eventName`/`eventSource` (the record at `inner`), the record key
+/// itself, or outside the record (the envelope).
+fn duplicate_in(input: &json::Checked, prefix: &str, inner: &str) -> Option<Duplicate> {
+    let reason = input.duplicate_reason(prefix)?;
+    let identity = input.duplicate_under(inner).map_or(true, |p| {
+        let rel = p[inner.len()..].trim_start_matches('.');
+        p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
+    });
+    Some(Duplicate { reason, identity })
 }
 
 /// Parse one record read exactly. A duplicate key makes a guarded call (or one whose
