@@ -4,7 +4,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 VENV := .venv
 PY := $(VENV)/bin/python
-BIN := target/release/crossguard
+# Where cargo puts binaries: CARGO_TARGET_DIR when set (a shared or fresh build dir).
+OUT := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(OUT)/release/crossguard
 ALLOWLIST := examples/allowlist.toml
 
 # Python tools, pinned: moto server (the local AWS emulator) and cargo-lambda (Lambda
@@ -25,7 +27,7 @@ PROFILE := ci
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean chromium properties
+.PHONY: all build test lint lint-infra fmt bench demo demo-cli venv package deploy clean chromium properties fuzz
 
 all: build
 
@@ -43,6 +45,14 @@ test: $(TOOLS) chromium
 PROPERTY_CASES ?= 100000
 properties:
 	CROSSGUARD_CASES=$(PROPERTY_CASES) $(CARGO) test --profile $(PROFILE) -p crossguard-engine --test properties
+
+# Fuzzing of the engine (policy text, CloudTrail events, the allowlist loader) under
+# AFL++ through cargo-afl on the stable toolchain, FUZZ_SECONDS per target, with the seed
+# corpus in fuzz/corpus/: prints executions and crashes per target, fails on a crash.
+# Its own cargo project (fuzz/), not part of the workspace, `make test` or CI.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -q && \
@@ -105,10 +115,10 @@ demo: $(TOOLS)
 	@# Both binaries by name: one --bin would select only itself in every package named.
 	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests -p crossguard-cli \
 		--bin crossguard-demo --bin crossguard
-	@target/$(PROFILE)/crossguard-demo
+	@$(OUT)/$(PROFILE)/crossguard-demo
 	@printf '\n== 8. The auditor'"'"'s view\n   crossguard replay over the evidence records the guards wrote:\n\n'
-	@target/$(PROFILE)/crossguard replay --allowlist $(ALLOWLIST) target/demo/evidence || [ $$? -eq 1 ]
-	@target/$(PROFILE)/crossguard replay --format html --allowlist $(ALLOWLIST) target/demo/evidence \
+	@$(OUT)/$(PROFILE)/crossguard replay --allowlist $(ALLOWLIST) target/demo/evidence || [ $$? -eq 1 ]
+	@$(OUT)/$(PROFILE)/crossguard replay --format html --allowlist $(ALLOWLIST) target/demo/evidence \
 		> target/demo/report.html || [ $$? -eq 1 ]
 	@echo; echo "   The same as one HTML page for auditors: target/demo/report.html"
 
