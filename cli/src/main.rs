@@ -7,18 +7,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossguard_engine::{
     self as engine, Allowlist, Date, Decision, Mode, Options, PolicyDocument, Resource, Verdict,
 };
-use std::io::{Read, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+mod input;
 mod output;
 mod replay;
 mod scan;
 
+use input::{read_input, warn, MAX_READ};
 use output::{ReportFormat, Sink};
 
-/// Largest input read: CloudTrail log files run to tens of megabytes; nothing crossguard
-/// reads legitimately comes near this.
-const MAX_READ: u64 = 512 << 20;
+/// The engine refuses a larger allowlist; reading stops there too.
+const ALLOWLIST_LIMIT: u64 = engine::allowlist::MAX_ALLOWLIST_BYTES as u64;
 
 #[derive(Parser)]
 #[command(
@@ -58,7 +59,7 @@ enum AllowlistCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -133,9 +134,9 @@ struct ReplayArgs {
     /// Only resources owned by this account (repeatable).
     #[arg(long = "account", value_name = "ACCT", value_parser = parse_account)]
     accounts: Vec<String>,
-    /// Files read at once (default: one per core).
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    /// Files read at once, 1 to 256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
     /// The HTML report's title.
     #[arg(long, default_value = "crossguard: cross-account grant changes")]
     title: String,
@@ -174,14 +175,17 @@ fn parse_account(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
-        Err(format!("{s:?} is not a 12-digit account id"))
+        Err(format!(
+            "\"{}\" is not a 12-digit account id",
+            input::excerpt(s)
+        ))
     }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s)
         .filter(|_| s.len() == 10)
-        .ok_or_else(|| format!("{s:?} is not a date such as 2027-06-30"))
+        .ok_or_else(|| format!("\"{}\" is not a date such as 2027-06-30", input::excerpt(s)))
 }
 
 fn main() -> ExitCode {
@@ -195,6 +199,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader of stdout left (`| head -1`): nothing to say, and no one to say it
+        // to. Not 0: the report was not delivered whole. 141 is what a shell shows for a
+        // writer ended by SIGPIPE.
+        Err(e) if input::broken_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             // One line: the chain of causes, outermost first.
             let msg = e
@@ -202,40 +210,22 @@ fn main() -> ExitCode {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
-            eprintln!("crossguard: error: {}", msg.replace('\n', " "));
+            warn(&format!("crossguard: error: {msg}"));
             ExitCode::from(2)
         }
     }
 }
 
-/// Read a file or stdin, gunzipping when it is gzip.
-fn read_input(name: &str) -> Result<String> {
-    let mut raw = Vec::new();
-    if name == "-" {
-        std::io::stdin()
-            .take(MAX_READ)
-            .read_to_end(&mut raw)
-            .context("reading stdin")?;
-    } else {
-        std::fs::File::open(name)
-            .with_context(|| format!("cannot open {name}"))?
-            .take(MAX_READ)
-            .read_to_end(&mut raw)
-            .with_context(|| format!("cannot read {name}"))?;
+/// `-` (stdin) can be read once: named twice, the second would read nothing.
+fn stdin_once(names: &[String]) -> Result<()> {
+    if names.iter().filter(|n| *n == "-").count() > 1 {
+        anyhow::bail!("stdin (-) can be named once");
     }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_READ)
-            .read_to_end(&mut out)
-            .with_context(|| format!("{name} is not valid gzip"))?;
-        raw = out;
-    }
-    String::from_utf8(raw).with_context(|| format!("{name} is not UTF-8 text"))
+    Ok(())
 }
 
 fn load_allowlist(path: &str) -> Result<Allowlist> {
-    let text = read_input(path)?;
+    let text = read_input(path, ALLOWLIST_LIMIT)?;
     Allowlist::from_toml(&text, path).map_err(|e| {
         let first = e.faults[0].to_string();
         match e.faults.len() {
@@ -259,72 +249,130 @@ fn options(c: &Common) -> Options {
     }
 }
 
-/// Print decisions; return the exit status (the worst verdict wins: error > violation).
-fn emit(format: Format, decisions: &[(String, Decision)]) -> Result<u8> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut code = 0;
-    for (source, d) in decisions {
-        match format {
+/// Decisions printed as they are made (a log of millions of records never waits in
+/// memory); the exit status is the worst verdict (error > violation).
+struct Emit {
+    format: Format,
+    out: BufWriter<std::io::Stdout>,
+    /// Text output heads each decision with its source when there is more than one; the
+    /// first waits until a second shows whether there is.
+    first: Option<(String, Decision)>,
+    several: bool,
+    code: u8,
+}
+
+impl Emit {
+    fn new(format: Format) -> Emit {
+        Emit {
+            format,
+            out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            first: None,
+            several: false,
+            code: 0,
+        }
+    }
+
+    fn push(&mut self, source: &str, d: Decision) -> Result<()> {
+        if self.format == Format::Text && !self.several {
+            match self.first.take() {
+                None => {
+                    self.first = Some((source.to_string(), d));
+                    return Ok(());
+                }
+                Some((s, first)) => {
+                    self.several = true;
+                    self.write(&s, &first)?;
+                }
+            }
+        }
+        self.write(source, &d)
+    }
+
+    fn write(&mut self, source: &str, d: &Decision) -> Result<()> {
+        match self.format {
             Format::Json => {
                 let mut v = serde_json::to_value(d)?;
                 if let Some(o) = v.as_object_mut() {
-                    o.insert("source".into(), source.clone().into());
+                    o.insert("source".into(), source.into());
                 }
-                writeln!(out, "{}", serde_json::to_string(&v)?)?;
+                serde_json::to_writer(&mut self.out, &v)?;
+                self.out.write_all(b"\n")?;
             }
             Format::Text => {
-                if decisions.len() > 1 {
-                    writeln!(out, "== {source}")?;
+                if self.several {
+                    let shown = engine::render::escape_controls(source);
+                    writeln!(self.out, "== {shown}")?;
                 }
-                write!(out, "{}", engine::render::text(d))?;
+                self.out.write_all(engine::render::text(d).as_bytes())?;
             }
         }
         if d.verdict == Verdict::Error {
-            eprintln!("crossguard: error: {source}: {}", d.reason);
+            warn(&format!("crossguard: error: {source}: {}", d.reason));
         }
-        code = code.max(d.verdict.exit_code());
+        self.code = self.code.max(d.verdict.exit_code() as u8);
+        Ok(())
     }
-    Ok(code as u8)
+
+    fn finish(mut self) -> Result<u8> {
+        if let Some((s, d)) = self.first.take() {
+            self.write(&s, &d)?;
+        }
+        self.out.flush()?;
+        Ok(self.code)
+    }
 }
 
 fn check(a: CheckArgs) -> Result<u8> {
+    stdin_once(&a.policies)?;
     let allowlist = load_allowlist(&a.common.allowlist)?;
     let resource = Resource::from_spec(&a.resource, &a.owner, a.region.as_deref())
         .context("--resource/--owner")?;
     let opts = options(&a.common);
-    let mut decisions = Vec::new();
+    let mut emit = Emit::new(a.format);
     for p in &a.policies {
-        let d = match read_input(p) {
+        let d = match read_input(p, engine::policy::MAX_INPUT_BYTES as u64) {
             Ok(text) => match PolicyDocument::parse(&text) {
                 Ok(doc) => engine::decide(&allowlist, &resource, Some(&doc), opts),
                 Err(e) => Decision::error(Some(resource.clone()), e.to_string()),
             },
             Err(e) => Decision::error(Some(resource.clone()), format!("{e:#}")),
         };
-        decisions.push((p.clone(), d));
+        emit.push(p, d)?;
     }
-    emit(a.format, &decisions)
+    emit.finish()
 }
 
 fn event(a: EventArgs) -> Result<u8> {
+    stdin_once(&a.events)?;
     let allowlist = load_allowlist(&a.common.allowlist)?;
     let opts = options(&a.common);
-    let mut decisions = Vec::new();
+    let mut emit = Emit::new(a.format);
     for name in &a.events {
-        let parsed = read_input(name).and_then(|t| {
-            serde_json::from_str::<serde_json::Value>(&t)
-                .with_context(|| format!("{name} is not valid JSON"))
+        // Read exactly: a duplicate key is an error decision, as in the Lambda.
+        let parsed = read_input(name, MAX_READ).and_then(|t| {
+            engine::json::from_str(&t)
+                .with_context(|| format!("{} is not valid JSON", input::excerpt(name)))
         });
-        match parsed
-            .map_err(|e| format!("{e:#}"))
-            .and_then(|v| engine::decide_event(&allowlist, &v, opts).map_err(|e| e.to_string()))
-        {
-            Ok(ds) => decisions.extend(ds.into_iter().map(|d| (name.clone(), d))),
-            Err(e) => decisions.push((name.clone(), Decision::error(None, e))),
+        let input = match parsed {
+            Ok(input) => input,
+            Err(e) => {
+                emit.push(name, Decision::error(None, format!("{e:#}")))?;
+                continue;
+            }
+        };
+        // As engine::decide_event, a record at a time: each decision is printed and
+        // dropped before the next is made.
+        match engine::event::records_checked(&input) {
+            Ok(records) => {
+                for r in records {
+                    let parsed = engine::parse_checked_input(r);
+                    emit.push(name, engine::decide_parsed(&allowlist, parsed, opts))?;
+                }
+            }
+            Err(e) => emit.push(name, Decision::error(None, e.to_string()))?,
         }
     }
-    emit(a.format, &decisions)
+    emit.finish()
 }
 
 fn replay(a: ReplayArgs) -> Result<u8> {
@@ -336,12 +384,12 @@ fn replay(a: ReplayArgs) -> Result<u8> {
     };
     let (inputs, skipped, passed_over) = replay::inputs(&a.paths, &filters);
     let ctx = replay::Context::new(allowlist, options(&a.common), filters);
-    let jobs = a.jobs.unwrap_or_else(|| {
+    let jobs = a.jobs.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism()
-            .map(|n| n.get())
+            .map(|n| n.get().min(256))
             .unwrap_or(1)
     });
-    let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
+    let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?.for_replay();
     sink.batch(replay::Batch {
         items: Vec::new(),
         tally: output::Tally {
@@ -351,7 +399,16 @@ fn replay(a: ReplayArgs) -> Result<u8> {
         },
     })?;
     replay::run(&ctx, &inputs, jobs, &mut sink)?;
-    Ok(sink.finish()?)
+    finish(sink)
+}
+
+/// The report's exit status; an exit 2 says why in one line.
+fn finish(sink: Sink) -> Result<u8> {
+    let (code, why) = sink.finish()?;
+    if let Some(why) = why {
+        warn(&format!("crossguard: error: {why}"));
+    }
+    Ok(code)
 }
 
 fn scan(a: ScanArgs) -> Result<u8> {
@@ -376,14 +433,15 @@ fn scan(a: ScanArgs) -> Result<u8> {
     };
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
     scan.run(&mut sink)?;
-    Ok(sink.finish()?)
+    finish(sink)
 }
 
 fn validate(file: &str) -> Result<u8> {
-    let text = read_input(file)?;
+    let text = read_input(file, ALLOWLIST_LIMIT)?;
     match Allowlist::from_toml(&text, file) {
         Ok(a) => {
-            println!(
+            writeln!(
+                std::io::stdout().lock(),
                 "{}: ok: {} pairing(s), {} org entr(ies), {} public entr(ies), {} mode override(s), {} ignored actor pattern(s); default mode {}",
                 file,
                 a.pairings.len(),
@@ -392,12 +450,12 @@ fn validate(file: &str) -> Result<u8> {
                 a.mode_overrides.len(),
                 a.ignore_actors.len(),
                 a.mode
-            );
+            )?;
             Ok(0)
         }
         Err(e) => {
             for f in &e.faults {
-                eprintln!("{f}");
+                warn(&f.to_string());
             }
             Ok(2)
         }

@@ -2,6 +2,7 @@
 //! the ids seen are kept, to drop duplicates); the text summary and the HTML report
 //! gather compact rows and are written at the end.
 
+use crate::input::warn;
 use crate::replay::Batch;
 use clap::ValueEnum;
 use crossguard_engine::decision::Verdict;
@@ -32,10 +33,42 @@ pub struct Sink {
     pub tally: Tally,
     violations: u64,
     errors: u64,
+    /// What a decision is about, for the exit-2 line ("record(s)", "resource(s)").
+    unit: &'static str,
+    /// A run that read no input at all fails (replay: nothing read is not "all clear").
+    needs_input: bool,
+}
+
+/// Text for a terminal: control bytes (ESC, CR, NUL…) that reach the report from event
+/// fields are written as `\u{1b}`, never obeyed; newlines and tabs are the report's own.
+struct Shown<W>(W);
+
+impl<W: Write> Write for Shown<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f {
+                self.0.write_all(&buf[start..i])?;
+                write!(self.0, "\\u{{{b:x}}}")?;
+                start = i + 1;
+            }
+        }
+        self.0.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 impl Sink {
     pub fn new(format: ReportFormat, title: &str, out: Box<dyn Write>) -> io::Result<Sink> {
+        let out: Box<dyn Write> = if format == ReportFormat::Text {
+            Box::new(Shown(out))
+        } else {
+            out
+        };
         let mut out = BufWriter::with_capacity(1 << 16, out);
         if format == ReportFormat::Csv {
             writeln!(out, "{}", report::CSV_HEADER)?;
@@ -49,14 +82,23 @@ impl Sink {
             tally: Tally::default(),
             violations: 0,
             errors: 0,
+            unit: "resource(s)",
+            needs_input: false,
         })
+    }
+
+    /// Rows are CloudTrail records, and a run that read no file (or stdin) fails.
+    pub fn for_replay(mut self) -> Sink {
+        self.unit = "record(s)";
+        self.needs_input = true;
+        self
     }
 
     pub fn batch(&mut self, b: Batch) -> io::Result<()> {
         let t = b.tally;
         for s in &t.skipped {
             // Never silent, whatever the output format.
-            eprintln!("crossguard: skipped {}: {}", s.source, s.reason);
+            warn(&format!("crossguard: skipped {}: {}", s.source, s.reason));
         }
         self.tally.scanned += t.scanned;
         self.tally.files_read += t.files_read;
@@ -94,9 +136,10 @@ impl Sink {
         Ok(())
     }
 
-    /// Write what was gathered; the exit status: 2 when an input was skipped or a
-    /// decision is an error, else 1 when there is a violation, else 0.
-    pub fn finish(mut self) -> io::Result<u8> {
+    /// Write what was gathered; the exit status: 2 when an input was skipped, a
+    /// decision is an error or (replay) nothing was read, else 1 when there is a
+    /// violation, else 0. With 2 comes the reason, one line.
+    pub fn finish(mut self) -> io::Result<(u8, Option<String>)> {
         if matches!(self.format, ReportFormat::Text | ReportFormat::Html) {
             let duplicates = self.report.inputs.duplicates;
             self.report.inputs = std::mem::take(&mut self.tally);
@@ -111,12 +154,28 @@ impl Sink {
             self.tally = std::mem::take(&mut self.report.inputs);
         }
         self.out.flush()?;
-        Ok(if !self.tally.skipped.is_empty() || self.errors > 0 {
-            2
+        let mut why = Vec::new();
+        if self.needs_input && self.tally.files_read == 0 && self.tally.passed_over == 0 {
+            why.push("no CloudTrail log file or evidence record was read".to_string());
+        }
+        if !self.tally.skipped.is_empty() {
+            why.push(format!(
+                "{} input(s) skipped (named above)",
+                self.tally.skipped.len()
+            ));
+        }
+        if self.errors > 0 {
+            why.push(format!(
+                "{} {} could not be checked (error decisions); see the report",
+                self.errors, self.unit
+            ));
+        }
+        Ok(if !why.is_empty() {
+            (2, Some(why.join("; ")))
         } else if self.violations > 0 {
-            1
+            (1, None)
         } else {
-            0
+            (0, None)
         })
     }
 }
