@@ -401,22 +401,7 @@ fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::btree_map(
-                prop::sample::select(
-                    &[
-                        "Effect",
-                        "Principal",
-                        "NotPrincipal",
-                        "Action",
-                        "NotAction",
-                        "Resource",
-                        "Condition",
-                        "AWS",
-                        "StringEquals",
-                        "aws:PrincipalAccount",
-                        "aws:PrincipalOrgID"
-                    ][..]
-                )
-                .prop_map(str::to_string),
+                prop::sample::select(&KEYS[..]).prop_map(str::to_string),
                 inner,
                 0..5
             )
