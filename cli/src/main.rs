@@ -295,7 +295,9 @@ impl Emit {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("source".into(), source.into());
                 }
-                serde_json::to_writer(&mut self.out, &v)?;
+                // As an io::Error: a closed stdout must stay recognisable (serde_json's
+                // error does not name the io::Error as its source).
+                serde_json::to_writer(&mut self.out, &v).map_err(std::io::Error::from)?;
                 self.out.write_all(b"\n")?;
             }
             Format::Text => {
@@ -348,11 +350,39 @@ fn event(a: EventArgs) -> Result<u8> {
     let opts = options(&a.common);
     let mut emit = Emit::new(a.format);
     for name in &a.events {
+        let text = match read_input(name, MAX_READ) {
+            Ok(text) => text,
+            Err(e) => {
+                emit.push(name, Decision::error(None, format!("{e:#}")))?;
+                continue;
+            }
+        };
+        // A log file is read a record at a time: memory is its text and one record,
+        // however many records it holds.
+        if let Some(records) = log_records(&text) {
+            for (i, raw) in records.iter().enumerate() {
+                let parsed = match engine::json::from_str(raw.get()) {
+                    Ok(c) => engine::event::parse_checked_record(
+                        &c.value,
+                        record_duplicate(&c, i).as_ref(),
+                    ),
+                    // Refused by the full parser: this record could not be checked; the
+                    // others stand (as replay decides it).
+                    Err(e) => engine::ParsedEvent::Invalid {
+                        summary: Default::default(),
+                        reason: format!(
+                            "could not be checked: Records[{i}] is not valid JSON: {e}"
+                        ),
+                    },
+                };
+                emit.push(name, engine::decide_parsed(&allowlist, parsed, opts))?;
+            }
+            continue;
+        }
         // Read exactly: a duplicate key is an error decision, as in the Lambda.
-        let parsed = read_input(name, MAX_READ).and_then(|t| {
-            engine::json::from_str(&t)
-                .with_context(|| format!("{} is not valid JSON", input::excerpt(name)))
-        });
+        let parsed = engine::json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", input::excerpt(name)));
+        drop(text);
         let input = match parsed {
             Ok(input) => input,
             Err(e) => {
@@ -373,6 +403,67 @@ fn event(a: EventArgs) -> Result<u8> {
         }
     }
     emit.finish()
+}
+
+/// The records of a plain CloudTrail log file (`{"Records": […]}`), only delimited. Any
+/// other input, or a log with a doubt outside its records (a key twice, a value the
+/// full parser refuses), is `None`: read whole, exactly, as the Lambda reads it.
+fn log_records(text: &str) -> Option<Vec<&serde_json::value::RawValue>> {
+    use serde_json::value::RawValue;
+    let entries: Vec<(String, &RawValue)> = serde_json::from_str::<Entries>(text).ok()?.0;
+    let mut keys = std::collections::HashSet::new();
+    let mut records = None;
+    for (key, value) in entries {
+        if !keys.insert(key.clone()) || key == "detail" {
+            return None;
+        }
+        if key == "Records" {
+            records = Some(serde_json::from_str::<Vec<&RawValue>>(value.get()).ok()?);
+        } else {
+            let c = engine::json::from_str(value.get()).ok()?;
+            if !c.duplicates.is_empty() || c.overflow {
+                return None;
+            }
+        }
+    }
+    records
+}
+
+/// A JSON object's entries in order, values only delimited, duplicates kept.
+struct Entries<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Entries<'de>, M::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The duplicate key of a log file's record `i` read alone, named by its path in the
+/// file (`Records[2].…`), as when the file is read whole.
+fn record_duplicate(c: &engine::json::Checked, i: usize) -> Option<engine::event::Duplicate> {
+    let mut dup = engine::event::bare_record_duplicate(c)?;
+    if let Some(p) = c.duplicate_under("") {
+        let sep = if p.starts_with('[') { "" } else { "." };
+        dup.reason = engine::json::duplicate_message(&format!("Records[{i}]{sep}{p}"));
+    }
+    Some(dup)
 }
 
 fn replay(a: ReplayArgs) -> Result<u8> {

@@ -92,7 +92,12 @@ fn a_mixed_archive_gives_exact_counts_and_names_every_corrupt_file() {
     ] {
         assert!(stderr.contains(bad), "{bad} not reported: {stderr}");
     }
-    assert_eq!(stderr.lines().count(), 4, "{stderr}");
+    // One line per skipped file, then the reason for the exit status.
+    assert_eq!(stderr.lines().count(), 5, "{stderr}");
+    assert!(stderr
+        .lines()
+        .last()
+        .is_some_and(|l| l.contains("4 input(s) skipped")));
     assert!(
         stderr.contains("truncated.json.gz: corrupt or truncated gzip"),
         "{stderr}"
