@@ -212,7 +212,7 @@ pub fn bare_record_duplicate(input: &json::Checked) -> Option<Duplicate> {
 /// itself, or outside the record (the envelope).
 fn duplicate_in(input: &json::Checked, prefix: &str, inner: &str) -> Option<Duplicate> {
     let reason = input.duplicate_reason(prefix)?;
-    let identity = input.duplicate_under(inner).map_or(true, |p| {
+    let identity = input.duplicate_under(inner).is_none_or(|p| {
         let rel = p[inner.len()..].trim_start_matches('.');
         p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
     });
