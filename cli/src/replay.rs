@@ -454,7 +454,7 @@ impl Context {
     /// before any row of its input is sent on.
     fn other(
         &self,
-        mut rows: Option<&mut Rows>,
+        rows: Option<&mut Rows>,
         text: &str,
         schema: Option<&str>,
         source: &str,
@@ -493,7 +493,7 @@ impl Context {
             Some(s) => Err(format!("unknown schema \"{}\"", crate::input::excerpt(s))),
             None => {
                 let records = event::records_checked(&checked).map_err(|e| e.to_string())?;
-                let Some(rows) = rows.as_deref_mut() else {
+                let Some(rows) = rows else {
                     return Ok(());
                 };
                 for r in records {

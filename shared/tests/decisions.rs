@@ -686,9 +686,7 @@ fn text_the_full_parser_refuses_is_an_error_not_a_crash() {
     for odd in [
         format!(r#"{{"Id":1e400,"Statement":[{PUBLIC}]}}"#),
         format!(r#"{{"Id":"\ud800","Statement":[{PUBLIC}]}}"#),
-        format!(
-            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Extra":-1e400}}]}}"#
-        ),
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Extra":-1e400}]}"#.to_string(),
         format!(r#"{{"Statement":[{PUBLIC}],"Meta":{{"deep":[{{"x":"\udc00"}}]}}}}"#),
     ] {
         let d = check_text(&al, &odd);
