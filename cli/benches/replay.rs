@@ -2,6 +2,8 @@
 //! (gzipped, laid out as AWS archives it), beside `zcat` over the same files in the same
 //! run: zcat only decompresses, replay decompresses, delimits every record, decides every
 //! guarded call and writes the report. Both run as processes, output to /dev/null.
+//! Beside it a dense archive (one file, every record a guarded call: 400,000 decisions)
+//! and each run's peak RSS, which must stay flat however dense a file is.
 
 #[path = "../tests/common/archive.rs"]
 mod archive;
@@ -19,16 +21,30 @@ const SPEC: archive::Spec = archive::Spec {
     guarded_every: 50,
 };
 
-/// The archive, generated once and kept under target/ (its spec is in its marker).
+/// One file in which every record is a guarded call (400,000 decisions, ~8 MB gzipped):
+/// replay once held a file's whole batch of decisions in memory (7.6 GB here).
+const DENSE: archive::Spec = archive::Spec {
+    accounts: 1,
+    days: 1,
+    files_per_day: 1,
+    records_per_file: 400_000,
+    guarded_every: 1,
+};
+
+/// The sparse archive, generated once and kept under target/ (its spec is in its marker).
 fn archive() -> (PathBuf, Vec<PathBuf>, u64) {
-    let dir = archive::root().join("target/bench-archive");
-    let marker = dir.join(format!("{SPEC:?}.done").replace([' ', '{', '}', ':', ','], ""));
+    generated("target/bench-archive", SPEC)
+}
+
+fn generated(name: &str, spec: archive::Spec) -> (PathBuf, Vec<PathBuf>, u64) {
+    let dir = archive::root().join(name);
+    let marker = dir.join(format!("{spec:?}.done").replace([' ', '{', '}', ':', ','], ""));
     let e = if marker.exists() {
         None
     } else {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let e = archive::generate(&dir, SPEC);
+        let e = archive::generate(&dir, spec);
         std::fs::write(&marker, e.uncompressed_bytes.to_string()).unwrap();
         Some(e)
     };
@@ -65,6 +81,43 @@ fn run(cmd: &mut Command) {
     assert!(matches!(status.code(), Some(0 | 1)), "{cmd:?}: {status}");
 }
 
+/// Run once and return the child's peak resident set, in MiB (getrusage of the child).
+// wait4 reaps the child (std's wait cannot return its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn peak_rss_mib(cmd: &mut Command) -> f64 {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 fills it for this child alone.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status) && matches!(libc::WEXITSTATUS(status), 0 | 1),
+        "{cmd:?}: status {status}"
+    );
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn replay_cmd(
+    bin: &str,
+    allowlist: &std::path::Path,
+    jobs: usize,
+    dir: &std::path::Path,
+) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["replay", "--format", "json", "--as-of", "2026-06-01"])
+        .arg(format!("--jobs={jobs}"))
+        .arg("--allowlist")
+        .arg(allowlist)
+        .arg(dir);
+    cmd
+}
+
 fn bench(c: &mut Criterion) {
     let (dir, files, bytes) = archive();
     assert!(bytes >= 200_000_000, "archive is {bytes} bytes");
@@ -85,17 +138,37 @@ fn bench(c: &mut Criterion) {
     });
     for jobs in [1, 2] {
         g.bench_function(format!("replay-json-jobs{jobs}"), |b| {
-            b.iter(|| {
-                run(Command::new(bin)
-                    .args(["replay", "--format", "json", "--as-of", "2026-06-01"])
-                    .arg(format!("--jobs={jobs}"))
-                    .arg("--allowlist")
-                    .arg(&allowlist)
-                    .arg(&dir))
-            })
+            b.iter(|| run(&mut replay_cmd(bin, &allowlist, jobs, &dir)))
         });
     }
     g.finish();
+
+    let (dense_dir, dense_files, dense_bytes) = generated("target/bench-archive-dense", DENSE);
+    let mut g = c.benchmark_group("replay-dense");
+    g.throughput(Throughput::Bytes(dense_bytes));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.bench_function("zcat", |b| {
+        b.iter(|| run(Command::new("zcat").args(&dense_files)))
+    });
+    g.bench_function("replay-json-jobs1", |b| {
+        b.iter(|| run(&mut replay_cmd(bin, &allowlist, 1, &dense_dir)))
+    });
+    g.finish();
+
+    // Peak memory, one run each: flat means the dense file costs no more than the sparse
+    // archive, though it holds 100 times the decisions of any sparse file.
+    for jobs in [1, 2] {
+        let sparse = peak_rss_mib(&mut replay_cmd(bin, &allowlist, jobs, &dir));
+        let dense = peak_rss_mib(&mut replay_cmd(bin, &allowlist, jobs, &dense_dir));
+        eprintln!(
+            "peak RSS, --jobs {jobs}: sparse archive ({} MB) {sparse:.1} MiB; dense file ({} MB, {} decisions) {dense:.1} MiB; dense/sparse {:.2}x",
+            bytes / 1_000_000,
+            dense_bytes / 1_000_000,
+            DENSE.records_per_file,
+            dense / sparse
+        );
+    }
 }
 
 criterion_group!(benches, bench);
