@@ -364,7 +364,7 @@ fn event(a: EventArgs) -> Result<u8> {
                 let parsed = match engine::json::from_str(raw.get()) {
                     Ok(c) => engine::event::parse_checked_record(
                         &c.value,
-                        record_duplicate(&c, i).as_ref(),
+                        engine::event::record_duplicate(&c, &format!("Records[{i}]")).as_ref(),
                     ),
                     // Refused by the full parser: this record could not be checked; the
                     // others stand (as replay decides it).
@@ -453,17 +453,6 @@ impl<'de> serde::Deserialize<'de> for Entries<'de> {
         }
         d.deserialize_map(V)
     }
-}
-
-/// The duplicate key of a log file's record `i` read alone, named by its path in the
-/// file (`Records[2].…`), as when the file is read whole.
-fn record_duplicate(c: &engine::json::Checked, i: usize) -> Option<engine::event::Duplicate> {
-    let mut dup = engine::event::bare_record_duplicate(c)?;
-    if let Some(p) = c.duplicate_under("") {
-        let sep = if p.starts_with('[') { "" } else { "." };
-        dup.reason = engine::json::duplicate_message(&format!("Records[{i}]{sep}{p}"));
-    }
-    Some(dup)
 }
 
 fn replay(a: ReplayArgs) -> Result<u8> {

@@ -419,7 +419,7 @@ impl Context {
         }
         let parsed = match engine::json::from_str(raw) {
             Ok(c) => {
-                let dup = event::bare_record_duplicate(&c);
+                let dup = event::record_duplicate(&c, "");
                 event::parse_checked_record(&c.value, dup.as_ref())
             }
             // Delimited, but refused by the full parser (a number out of range, a lone

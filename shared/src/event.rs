@@ -201,10 +201,17 @@ pub fn records_checked(input: &json::Checked) -> Result<Vec<CheckedRecord<'_>>, 
         .collect())
 }
 
-/// The duplicate key of a bare CloudTrail record read alone (a log file's record, as
-/// `replay` reads them one by one).
-pub fn bare_record_duplicate(input: &json::Checked) -> Option<Duplicate> {
-    duplicate_in(input, "", "")
+/// The duplicate key of one CloudTrail record read alone (a log file's record, as
+/// `replay` and `event` read them one by one). `at` is where the record sits in its file
+/// (`Records[2]`): the reason names the key's path from there, as when the file is read
+/// whole; `""` for a record on its own.
+pub fn record_duplicate(input: &json::Checked, at: &str) -> Option<Duplicate> {
+    let mut dup = duplicate_in(input, "", "")?;
+    if let (false, Some(p)) = (at.is_empty(), input.duplicate_under("")) {
+        let sep = if p.starts_with('[') { "" } else { "." };
+        dup.reason = json::duplicate_message(&format!("{at}{sep}{p}"));
+    }
+    Some(dup)
 }
 
 /// The first duplicate at or under `prefix`; it bears on the call's identity when it is

@@ -9,7 +9,16 @@ use std::fmt::Write;
 /// event fields are attacker-chosen, and a raw ESC or CR reaching a terminal can rewrite
 /// what a person sees (colours, cursor moves, overwritten lines).
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(unsafe_char) {
+    escape_where(s, unsafe_char)
+}
+
+/// The same, but newlines stay (a CSV cell may hold them, quoted).
+pub fn escape_controls_but_newlines(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| c != '\n' && unsafe_char(c))
+}
+
+fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);

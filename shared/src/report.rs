@@ -449,12 +449,21 @@ fn or_dash(s: &Option<String>) -> &str {
 
 /// The text summary: what was read, verdict counts, who trusts whom, actors, and every
 /// violation and error.
+/// One line of the text report, with every control character escaped: a value (an
+/// actor, a bucket name, a reason quoting the policy) that holds a newline or an escape
+/// sequence is shown, and can neither forge a line nor drive the terminal.
+macro_rules! line {
+    ($w:expr, $($arg:tt)*) => {
+        writeln!($w, "{}", crate::render::escape_controls(&format!($($arg)*)))
+    };
+}
+
 pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.inputs;
     if i.scanned > 0 && i.files_read == 0 {
-        writeln!(w, "scanned {} resource(s)", i.scanned)?;
+        line!(w, "scanned {} resource(s)", i.scanned)?;
     } else {
-        writeln!(
+        line!(
             w,
             "read {} file(s) ({} passed over by path), {} CloudTrail record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
             i.files_read,
@@ -467,32 +476,36 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     if let Some((lo, hi)) = r.period() {
-        writeln!(w, "period: {lo} .. {hi}")?;
+        line!(w, "period: {lo} .. {hi}")?;
     }
     let counts: Vec<String> = VERDICTS
         .iter()
         .map(|&v| format!("{} {}", verdict_str(v), r.count(v)))
         .collect();
-    writeln!(w, "verdicts: {}", counts.join(", "))?;
+    line!(w, "verdicts: {}", counts.join(", "))?;
     let edges = r.edges();
     if !edges.is_empty() {
-        writeln!(
+        writeln!(w)?;
+        line!(
             w,
-            "\nwho trusts whom (owner -> outside party: approved / unapproved / warning):"
+            "who trusts whom (owner -> outside party: approved / unapproved / warning):"
         )?;
         for ((owner, party), e) in &edges {
-            writeln!(
+            line!(
                 w,
                 "  {owner} -> {party}: {} / {} / {}",
-                e.approved, e.unapproved, e.warning
+                e.approved,
+                e.unapproved,
+                e.warning
             )?;
         }
     }
     let actors = r.actors();
     if !actors.is_empty() {
-        writeln!(w, "\nactors (changes, violations):")?;
+        writeln!(w)?;
+        line!(w, "actors (changes, violations):")?;
         for (a, n, x) in &actors {
-            writeln!(w, "  {a}: {n}, {x}")?;
+            line!(w, "  {a}: {n}, {x}")?;
         }
     }
     let bad: Vec<&Change> = r
@@ -501,9 +514,10 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .filter(|c| matches!(c.verdict, Verdict::Violation | Verdict::Error))
         .collect();
     if !bad.is_empty() {
-        writeln!(w, "\nviolations and errors:")?;
+        writeln!(w)?;
+        line!(w, "violations and errors:")?;
         for c in bad {
-            writeln!(
+            line!(
                 w,
                 "  {} {} {} {}/{} by {}: {}{}",
                 or_dash(&c.time),
@@ -524,16 +538,18 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     if i.unfinished_claims > 0 {
-        writeln!(
+        writeln!(w)?;
+        line!(
             w,
-            "\n{} guard claim record(s) without a finished decision (handler still running or died)",
+            "{} guard claim record(s) without a finished decision (handler still running or died)",
             i.unfinished_claims
         )?;
     }
     if !i.skipped.is_empty() {
-        writeln!(w, "\nskipped ({}):", i.skipped.len())?;
+        writeln!(w)?;
+        line!(w, "skipped ({}):", i.skipped.len())?;
         for s in &i.skipped {
-            writeln!(w, "  {}: {}", s.source, s.reason)?;
+            line!(w, "  {}: {}", s.source, s.reason)?;
         }
     }
     Ok(())
@@ -544,6 +560,10 @@ pub const CSV_HEADER: &str = "origin,source,event_id,time,event_name,account,reg
 /// One CSV field, quoted when needed (RFC 4180). A cell a spreadsheet would run as a
 /// formula gets a leading `'` (names and reasons can come from an attacker).
 fn csv_field(out: &mut String, s: &str) {
+    // A newline is a cell's own (quoted below); any other control character is escaped,
+    // as in the text report.
+    let cleaned = crate::render::escape_controls_but_newlines(s);
+    let s = &*cleaned;
     let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if formula || s.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -929,6 +949,39 @@ mod tests {
         assert_eq!(
             line.matches(',').count() - 1,
             CSV_HEADER.matches(',').count()
+        );
+    }
+
+    #[test]
+    fn text_and_csv_show_control_characters_never_obey_them() {
+        let mut d = decision("e1", "violation", json!([finding("*", false)]));
+        d["resource"]["name"] = json!("b\n  2026-01-01 compliant forged line\u{1b}[2J");
+        d["reason"] = json!("why\r\u{7}");
+        let change = Change::from_decision(&d, Origin::CloudTrail, "f", None);
+        let mut r = Report::default();
+        r.add(change.clone());
+        let mut out = Vec::new();
+        write_text(&r, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("  2026-01-01 compliant")),
+            "{text}"
+        );
+        assert!(
+            text.contains("b\\u{a}  2026-01-01 compliant forged line\\u{1b}[2J"),
+            "{text}"
+        );
+        let line = csv_line(&change);
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\r') && !line.contains('\u{7}'),
+            "{line:?}"
+        );
+        assert!(
+            line.contains("\\u{1b}[2J") && line.contains("why\\u{d}\\u{7}"),
+            "{line}"
         );
     }
 
