@@ -208,9 +208,24 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 Created::AlreadyExists => Ok(Claim::InFlight),
             };
         };
-        let existing: Value = serde_json::from_slice(&existing).unwrap_or(Value::Null);
-        if existing.get("schema").and_then(Value::as_str) != Some(CLAIM_SCHEMA) {
-            return Ok(Claim::Done(existing));
+        // Only a finished record proves the event was handled. Anything else under the key
+        // (unreadable, another schema: written by hand or by someone else) proves nothing:
+        // the event is taken over and decided, never passed as done. The bucket keeps
+        // every version, so what was there is not lost.
+        let existing: Value = match serde_json::from_slice(&existing) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(event_id = %id, error = %e, "evidence key holds no JSON: taken over");
+                return Ok(Claim::Ours);
+            }
+        };
+        match existing.get("schema").and_then(Value::as_str) {
+            Some(evidence::SCHEMA) => return Ok(Claim::Done(existing)),
+            Some(CLAIM_SCHEMA) => {}
+            other => {
+                tracing::warn!(event_id = %id, schema = ?other, "evidence key holds no crossguard record: taken over");
+                return Ok(Claim::Ours);
+            }
         }
         let same_request = existing.get("request_id").and_then(Value::as_str) == Some(request_id);
         let stale = existing

@@ -9,6 +9,11 @@ pub mod config;
 pub mod handler;
 pub mod ports;
 
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod tests;
+
 pub use config::{Config, ConfigError};
 pub use handler::{Guard, GuardError, Handled};
 pub use ports::{AlertSink, AwsError, EvidenceStore, Live, PolicyStore};

@@ -1,0 +1,218 @@
+//! The guard's core without AWS: claim, lease, resend and mode capping, on the in-memory
+//! ports of [`crate::fakes`], driven by the example events.
+
+use crate::fakes::{MemAlerts, MemEvidence, MemPolicies};
+use crate::handler::{Guard, CLAIM_SCHEMA, LEASE_SECS};
+use crate::ports::Live;
+use crossguard_engine::{json, Allowlist, ResourceKind};
+use serde_json::{json as j, Value};
+
+const PUBLIC_ID: &str = "00000000-0000-4000-8000-000000000003";
+const PUBLIC_KEY: &str = "evidence/00000000-0000-4000-8000-000000000003.json";
+
+fn example(name: &str) -> String {
+    let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A bucket guard on the example allowlist, `prod-data` public as in the third example
+/// event (prod-* buckets are remediated).
+fn guard() -> Guard<MemPolicies, MemAlerts, MemEvidence> {
+    let policies = MemPolicies::new(ResourceKind::Bucket);
+    let event: Value = serde_json::from_str(&example("events/3-public-bucket.json")).unwrap();
+    let policy = event["detail"]["requestParameters"]["bucketPolicy"].to_string();
+    policies.set("prod-data", Live::Policy(policy));
+    Guard {
+        policies,
+        alerts: MemAlerts::default(),
+        evidence: MemEvidence::default(),
+        allowlist: Allowlist::from_toml(&example("allowlist.toml"), "allowlist.toml").unwrap(),
+    }
+}
+
+fn public_event() -> json::Checked {
+    json::from_str(&example("events/3-public-bucket.json")).unwrap()
+}
+
+fn claim(request_id: &str, age_secs: u64) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    j!({"schema": CLAIM_SCHEMA, "event_id": PUBLIC_ID, "request_id": request_id,
+        "claimed_at_epoch": now - age_secs})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_violation_is_fixed_once_and_a_second_delivery_does_nothing() {
+    let g = guard();
+    let first = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(first[0].outcome, "remediated");
+    assert_eq!(g.policies.writes(), vec![("prod-data".to_string(), None)]);
+    let ev = g.evidence.json(PUBLIC_KEY).unwrap();
+    assert_eq!(ev["outcome"], "remediated");
+    assert_eq!(ev["alert"]["status"], "sent");
+
+    let second = g.handle(&public_event(), "req-2").await.unwrap();
+    assert_eq!(second[0].outcome, "duplicate");
+    assert_eq!(g.policies.writes().len(), 1, "no second fix");
+    assert_eq!(g.alerts.sent().len(), 1, "no second alert");
+}
+
+#[tokio::test]
+async fn a_fresh_claim_of_another_request_is_left_alone() {
+    let g = guard();
+    g.evidence.put(PUBLIC_KEY, &claim("req-other", 10));
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "in_flight");
+    assert!(g.policies.writes().is_empty());
+    assert!(g.alerts.sent().is_empty());
+    assert_eq!(g.evidence.json(PUBLIC_KEY).unwrap()["schema"], CLAIM_SCHEMA);
+}
+
+#[tokio::test]
+async fn a_stale_claim_or_lambdas_own_retry_takes_the_event_over() {
+    for (request, age) in [("req-dead", LEASE_SECS + 60), ("req-1", 5)] {
+        let g = guard();
+        g.evidence.put(PUBLIC_KEY, &claim(request, age));
+        let out = g.handle(&public_event(), "req-1").await.unwrap();
+        assert_eq!(
+            out[0].outcome, "remediated",
+            "claim by {request}, {age} s old"
+        );
+        assert_eq!(
+            g.evidence.json(PUBLIC_KEY).unwrap()["outcome"],
+            "remediated"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_object_under_the_key_proves_nothing_and_is_taken_over() {
+    // Junk, or JSON of another schema, must never pass the event as handled.
+    for junk in [&b"not json"[..], br#"{"schema":"something/1"}"#, b"{}"] {
+        let g = guard();
+        g.evidence.put(PUBLIC_KEY, junk);
+        let out = g.handle(&public_event(), "req-1").await.unwrap();
+        assert_eq!(
+            out[0].outcome,
+            "remediated",
+            "{}",
+            String::from_utf8_lossy(junk)
+        );
+        assert_eq!(g.alerts.sent().len(), 1);
+        assert_eq!(
+            g.evidence.json(PUBLIC_KEY).unwrap()["schema"],
+            "crossguard.evidence/1"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_alert_is_kept_and_sent_by_the_next_delivery() {
+    let g = guard();
+    *g.alerts.fail_next.lock().unwrap() = 1;
+    let err = g.handle(&public_event(), "req-1").await.unwrap_err();
+    assert!(err.to_string().contains("was not sent"), "{err}");
+    let ev = g.evidence.json(PUBLIC_KEY).unwrap();
+    assert_eq!(ev["alert"]["status"], "failed");
+    assert_eq!(g.policies.writes().len(), 1, "the fix itself went through");
+
+    let again = g.handle(&public_event(), "req-2").await.unwrap();
+    assert_eq!(again[0].outcome, "duplicate");
+    assert_eq!(again[0].alert.as_deref(), Some("sent"));
+    assert_eq!(g.alerts.sent().len(), 1, "sent once, by the retry");
+    assert_eq!(g.policies.writes().len(), 1, "not fixed twice");
+    assert_eq!(
+        g.evidence.json(PUBLIC_KEY).unwrap()["alert"]["status"],
+        "sent"
+    );
+}
+
+#[tokio::test]
+async fn without_the_live_policy_nothing_is_changed_and_the_alert_says_so() {
+    let g = guard();
+    *g.policies.fail_reads.lock().unwrap() = 1;
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "alerted", "remediate mode capped to alert");
+    assert!(g.policies.writes().is_empty());
+    let reason = g.evidence.json(PUBLIC_KEY).unwrap()["decision"]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(reason.contains("could not be read"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_policy_changed_meanwhile_is_not_overwritten() {
+    let g = guard();
+    // The decision reads the public policy; the re-read right before writing finds
+    // another document (someone changed it meanwhile): nothing is written.
+    let original = g.policies.get("prod-data");
+    let changed = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"s3:*","Resource":"*"}]}"#;
+    g.policies
+        .next_reads
+        .lock()
+        .unwrap()
+        .extend([original, Live::Policy(changed.into())]);
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "remediation_failed");
+    assert!(g.policies.writes().is_empty());
+    let ev = g.evidence.json(PUBLIC_KEY).unwrap();
+    assert!(
+        ev.to_string()
+            .contains("changed while it was being decided"),
+        "{ev}"
+    );
+}
+
+#[tokio::test]
+async fn no_claim_no_action() {
+    let g = guard();
+    *g.evidence.fail_creates.lock().unwrap() = 1;
+    let err = g.handle(&public_event(), "req-1").await.unwrap_err();
+    assert!(err.to_string().contains("could not be claimed"), "{err}");
+    assert!(g.policies.writes().is_empty());
+    assert!(g.alerts.sent().is_empty());
+}
+
+#[tokio::test]
+async fn evidence_not_written_fails_the_invocation_for_a_retry() {
+    let g = guard();
+    *g.evidence.fail_replaces.lock().unwrap() = 1;
+    let err = g.handle(&public_event(), "req-1").await.unwrap_err();
+    assert!(err.to_string().contains("was not written"), "{err}");
+    // The claim stays; Lambda's retry (same request id) takes it over and records.
+    let retry = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(
+        g.evidence.json(PUBLIC_KEY).unwrap()["schema"],
+        "crossguard.evidence/1"
+    );
+    assert_eq!(retry[0].evidence, PUBLIC_KEY);
+}
+
+#[tokio::test]
+async fn a_duplicate_key_in_the_event_is_an_alert_and_nothing_else() {
+    let g = guard();
+    let text = example("events/3-public-bucket.json").replacen(
+        "\"bucketName\":",
+        "\"bucketName\": \"other\", \"bucketName\":",
+        1,
+    );
+    assert!(text.contains("\"other\""), "the event names its bucket");
+    let out = g
+        .handle(&json::from_str(&text).unwrap(), "req-1")
+        .await
+        .unwrap();
+    assert_eq!(out[0].outcome, "alerted");
+    assert!(g.policies.writes().is_empty());
+    let sent = g.alerts.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].subject.contains("could not be checked"),
+        "{}",
+        sent[0].subject
+    );
+}
