@@ -2,7 +2,11 @@
 //! (`{"Records": […]}`). Read leniently, field by field, because real records vary: a
 //! `sessionIssuer` of `{}`, `bucketPolicy` as an object but IAM/KMS policies as strings
 //! (IAM's `responseElements` URL-encoded), `requestParameters: null` on failed calls,
-//! fields missing before eventVersion 1.08.
+//! fields missing before eventVersion 1.08. That is why this is not `aws_lambda_events`'
+//! typed CloudTrail structs: they refuse some of these real shapes (see
+//! `fixtures/cloudtrail`), and a refused event would be an event the guard never sees.
+//! Lenient about *shape*, strict about *text*: every input is first read exactly
+//! ([`json::from_str`]), and a duplicate key makes the record an `error`.
 
 use crate::json;
 use crate::policy::PolicyDocument;
