@@ -83,12 +83,23 @@ struct Perimeter {
     resources: Vec<String>,
 }
 
-/// Grants of a whole document, for the given resource.
+/// Most grants (principal entries × the accounts their conditions narrow to) one policy
+/// is checked for, one by one. A policy within AWS's size limits can name thousands
+/// (`"*"` repeated, each narrowed by the same long value list); each finding carries its
+/// statement into the plan, the alert and the evidence, so past this the decision is an
+/// `error` ("could not be checked") instead of hundreds of megabytes.
+pub const MAX_GRANTS: usize = 500;
+
+/// Grants of a whole document, for the given resource: at most [`MAX_GRANTS`] + 1 (one
+/// more tells the caller the policy is over the limit), without computing the rest.
 pub fn grants(doc: &PolicyDocument, resource: &Resource) -> Vec<Grant> {
     let perimeters: Vec<Perimeter> = doc.statements.iter().filter_map(perimeter).collect();
     let mut out = Vec::new();
     for st in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
         statement_grants(st, resource, &perimeters, &mut out);
+        if out.len() > MAX_GRANTS {
+            break;
+        }
     }
     out
 }
@@ -123,16 +134,20 @@ fn perimeter(st: &Statement) -> Option<Perimeter> {
     // The negation of a narrowing operator: Deny unless the key equals one of the values.
     // In a Deny, `…IfExists` only widens it (a caller without the key is refused too), so
     // it fences as tightly as the plain form (SPEC §1).
-    let op = c.operator.strip_suffix("IfExists").unwrap_or(&c.operator);
+    let (op, if_exists) = match c.operator.strip_suffix("IfExists") {
+        Some(op) => (op, true),
+        None => (c.operator.as_str(), false),
+    };
     let positive = match op {
         "StringNotEquals" => "StringEquals",
         "StringNotEqualsIgnoreCase" => "StringEqualsIgnoreCase",
         "StringNotLike" => "StringLike",
-        "ForAnyValue:StringNotLike" | "ForAllValues:StringNotLike"
-            if k == "aws:principalorgpaths" =>
-        {
-            "StringLike"
-        }
+        // `ForAllValues:` holds for a caller without the key, so the Deny applies to
+        // them too. `ForAnyValue:` does not: an anonymous caller, or an account outside
+        // every organisation, has no aws:PrincipalOrgPaths and walks past it, unless
+        // `…IfExists` makes the missing key count.
+        "ForAllValues:StringNotLike" if k == "aws:principalorgpaths" => "StringLike",
+        "ForAnyValue:StringNotLike" if k == "aws:principalorgpaths" && if_exists => "StringLike",
         _ => return None,
     };
     let as_allow = crate::policy::Condition {
@@ -227,6 +242,9 @@ fn statement_grants(
     let is_not_principal = matches!(st.principals, Principals::AllExcept(_));
 
     for (entry, e) in entries {
+        if out.len() > MAX_GRANTS {
+            return;
+        }
         let reach = principal::resolve(e.kind, &e.value);
         let principal_text = if is_not_principal {
             "NotPrincipal (everyone but the listed)".to_string()
@@ -234,6 +252,9 @@ fn statement_grants(
             e.display()
         };
         let mut push = |who: Who, via: Via, nature: Nature, orgs: Vec<String>| {
+            if out.len() > MAX_GRANTS {
+                return;
+            }
             out.push(Grant {
                 statement: st.index,
                 sid: st.sid.clone(),

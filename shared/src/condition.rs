@@ -158,6 +158,20 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
     }
 }
 
+/// `StringLike` matches an ARN as one string: a `*` before the account field can match
+/// `:` too, so `arn:*:iam::111111111111:role/x` also matches
+/// `arn:aws:iam::999999999999:role/p:iam::111111111111:role/x` (a role path may hold
+/// `:`). Only `ArnLike`/`ArnEquals` match part by part; under `StringLike` an ARN value
+/// narrows only when everything up to its account field is literal.
+fn string_like_spans_arn_parts(operator: &str, class: KeyClass, v: &str) -> bool {
+    let base = operator.strip_prefix("ForAnyValue:").unwrap_or(operator);
+    if class != KeyClass::Arn || base != "StringLike" {
+        return false;
+    }
+    let head_end = v.match_indices(':').nth(4).map_or(v.len(), |(i, _)| i);
+    has_wildcard(&v[..head_end])
+}
+
 /// One narrowing condition key, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Narrowing {
@@ -179,7 +193,9 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, String> {
             for v in &c.values {
                 // `StringEquals` compares literally: a `*` in the value is a literal star
                 // that no account id contains, so it narrows to nothing that exists.
-                let resolved = if kind == OpKind::Exact && has_wildcard(v) {
+                let resolved = if string_like_spans_arn_parts(&c.operator, class, v) {
+                    None
+                } else if kind == OpKind::Exact && has_wildcard(v) {
                     Some(Target::Unknown(format!(
                         "{} is compared literally",
                         excerpt(v)
@@ -293,6 +309,9 @@ pub fn oidc_subject_narrowed(conds: &[Condition], provider: &str) -> bool {
     conds.iter().any(|c| {
         c.key.eq_ignore_ascii_case(&want)
             && !c.values.is_empty()
+            // A policy variable (`${…}`) is replaced by the caller's own value, so
+            // `${token.actions.githubusercontent.com:sub}` equals every subject.
+            && !c.values.iter().any(|v| v.contains("${"))
             && match operator_kind(&c.operator) {
                 OpKind::Exact => c.values.iter().all(|v| !v.is_empty()),
                 OpKind::Like if cognito => {

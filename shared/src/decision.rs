@@ -151,6 +151,15 @@ pub fn decide(
         return Decision::error(Some(resource.clone()), err.to_string());
     }
     let findings = evaluate(allowlist, resource, doc, opts.today);
+    if findings.len() > analysis::MAX_GRANTS {
+        return Decision::error(
+            Some(resource.clone()),
+            format!(
+                "the policy makes more than {} grants (principals × the accounts their conditions name): not checked one by one",
+                analysis::MAX_GRANTS
+            ),
+        );
+    }
     let mode = opts.mode.unwrap_or_else(|| allowlist.mode_for(resource));
     let n_bad = findings.iter().filter(|f| f.is_violation()).count();
     let n_warn = findings.iter().filter(|f| f.warning).count();

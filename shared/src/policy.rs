@@ -124,9 +124,9 @@ impl PolicyDocument {
         let json = decode_text(text, 0)?;
         match crate::fastparse::statements(&json) {
             Some(statements) => Ok(PolicyDocument {
+                statements: condition_keys_once(statements)?,
                 raw: OnceLock::new(),
                 text: Some(json.into_owned()),
-                statements,
             }),
             None => PolicyDocument::from_value(strict_value(&json)?),
         }
@@ -182,6 +182,7 @@ impl PolicyDocument {
                 })
             }
         };
+        let statements = condition_keys_once(statements)?;
         Ok(PolicyDocument {
             raw: OnceLock::from(Ok(raw)),
             text: None,
@@ -237,6 +238,29 @@ fn compact_len_of_text(t: &str) -> usize {
         }
     }
     n
+}
+
+/// Condition keys are case-insensitive in IAM: `aws:PrincipalAccount` and
+/// `aws:principalaccount` under one operator are the same key given twice, which no
+/// reader can be trusted to resolve (SPEC §1: a duplicate key is an error).
+fn condition_keys_once(statements: Vec<Statement>) -> Result<Vec<Statement>, PolicyError> {
+    for st in &statements {
+        let c = &st.conditions;
+        for (i, a) in c.iter().enumerate() {
+            if let Some(b) = c[..i]
+                .iter()
+                .find(|b| b.operator == a.operator && b.key.eq_ignore_ascii_case(&a.key))
+            {
+                return Err(PolicyError::Duplicate(crate::json::duplicate_message(
+                    &format!(
+                        "Statement[{}].Condition.{}.{} (as {})",
+                        st.index, a.operator, a.key, b.key
+                    ),
+                )));
+            }
+        }
+    }
+    Ok(statements)
 }
 
 /// JSON text to a value, exactly: a duplicate key anywhere is refused with its path.

@@ -821,3 +821,121 @@ fn effect_of_the_wrong_type_is_named() {
         &err[..300.min(err.len())]
     );
 }
+
+/// Bypasses found by an adversarial review, each now a test.
+#[test]
+fn a_for_any_value_org_paths_deny_does_not_fence_callers_without_the_key() {
+    let al = allowlist("[[org]]\nid = \"o-a1b2c3d4e5\"\nowners = [\"*\"]\n");
+    let perimeter = |op: &str| {
+        json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {op: {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}})
+    };
+    let public = stmt(json!("*"), json!("s3:GetObject"));
+    // Anonymous callers and accounts outside every organisation have no org paths:
+    // ForAnyValue is false for them, the Deny never applies, the bucket stays public.
+    let d = decide_doc(
+        &al,
+        "bucket/b",
+        doc(vec![public.clone(), perimeter("ForAnyValue:StringNotLike")]),
+    );
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+    assert!(d.findings.iter().any(|f| f.account.as_deref() == Some("*")));
+    // ForAllValues (and ForAnyValue…IfExists) hold for a missing key: a real perimeter.
+    for op in [
+        "ForAllValues:StringNotLike",
+        "ForAnyValue:StringNotLikeIfExists",
+    ] {
+        let d = decide_doc(&al, "bucket/b", doc(vec![public.clone(), perimeter(op)]));
+        assert_eq!(d.verdict, Verdict::Compliant, "{op}: {}", d.reason);
+    }
+}
+
+#[test]
+fn a_policy_with_too_many_grants_is_an_error_not_a_flood() {
+    let al = allowlist("");
+    // One key policy statement, * narrowed to 600 outside accounts (well within 32 KB).
+    let accounts: Vec<String> = (0..600)
+        .map(|i| format!("{:012}", 300_000_000_000u64 + i))
+        .collect();
+    let wide = json!({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:CallerAccount": accounts}}});
+    let d = decide_doc(&al, "key/k", doc(vec![wide]));
+    assert_eq!(d.verdict, Verdict::Error);
+    assert!(d.reason.contains("more than 500 grants"), "{}", d.reason);
+    assert!(d.findings.is_empty() && d.remediation.is_none());
+    // "*" listed 300 times × 300 values: stopped early, not 90,000 grants.
+    let stars: Vec<&str> = vec!["*"; 300];
+    let many: Vec<String> = (0..300)
+        .map(|i| format!("{:012}", 300_000_000_000u64 + i))
+        .collect();
+    let text = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": stars}, "Action": "s3:*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": many}}}]});
+    let d = decide_doc(&al, "bucket/b", text);
+    assert_eq!(d.verdict, Verdict::Error);
+    assert_eq!(analysis::MAX_GRANTS, 500);
+}
+
+#[test]
+fn string_like_with_a_wildcard_before_the_account_does_not_narrow() {
+    // StringLike's * matches ':' too: arn:*:iam::111111111111:role/x also matches
+    // arn:aws:iam::999999999999:role/p:iam::111111111111:role/x.
+    let al = allowlist(&pairing(""));
+    for value in [
+        "arn:*:iam::111111111111:role/x",
+        "arn:aws:*::111111111111:role/x",
+    ] {
+        let p = json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringLike": {"aws:PrincipalArn": value}}});
+        let d = decide_doc(&al, "bucket/b", doc(vec![p]));
+        assert_eq!(d.verdict, Verdict::Violation, "{value}: {}", d.reason);
+        assert!(
+            d.findings.iter().any(|f| f.account.as_deref() == Some("*")),
+            "{value}"
+        );
+    }
+    // ArnLike compares part by part: the account stays pinned.
+    let p = json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:*:iam::111111111111:role/x"}}});
+    assert_eq!(
+        decide_doc(&al, "bucket/b", doc(vec![p])).verdict,
+        Verdict::Compliant
+    );
+}
+
+#[test]
+fn a_policy_variable_never_pins_an_oidc_subject() {
+    let al = allowlist("");
+    let gh = format!("arn:aws:iam::{OWNER}:oidc-provider/token.actions.githubusercontent.com");
+    for (op, value) in [
+        ("StringEquals", "${token.actions.githubusercontent.com:sub}"),
+        (
+            "StringLike",
+            "repo:${token.actions.githubusercontent.com:repository_owner}/*",
+        ),
+    ] {
+        let trust = json!({"Effect": "Allow", "Principal": {"Federated": gh}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {op: {"token.actions.githubusercontent.com:sub": value}}});
+        let d = decide_doc(&al, "role/r", doc(vec![trust]));
+        assert_eq!(d.verdict, Verdict::Violation, "{value}: {}", d.reason);
+    }
+}
+
+#[test]
+fn a_condition_key_repeated_in_another_case_is_a_duplicate() {
+    let al = allowlist("");
+    let text = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111111111111","aws:principalaccount":"999999999999"}}}]}"#;
+    let d = check_text(&al, text);
+    assert_eq!(d.verdict, Verdict::Error);
+    assert!(
+        d.reason.contains(
+            "duplicate JSON key Statement[0].Condition.StringEquals.aws:principalaccount"
+        ),
+        "{}",
+        d.reason
+    );
+    let v: Value = serde_json::from_str(text).unwrap();
+    assert!(
+        PolicyDocument::from_value(v).is_err(),
+        "the Value path agrees"
+    );
+}
