@@ -109,7 +109,8 @@ async fn bucket_guard_runs_behind_the_lambda_runtime_api() -> Result<()> {
         .envs(std::env::vars().filter(|(k, _)| {
             matches!(
                 k.as_str(),
-                "PATH" | "HOME" | "CARGO_HOME" | "RUSTUP_HOME" | "TMPDIR"
+                // CARGO_TARGET_DIR: the build `make test` made first is found there.
+                "PATH" | "HOME" | "CARGO_HOME" | "RUSTUP_HOME" | "TMPDIR" | "CARGO_TARGET_DIR"
             )
         }))
         .stderr(std::fs::File::create(dir.join("watch.log"))?)
