@@ -11,7 +11,7 @@ use common::{json_lines, run};
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn ex(path: &str) -> String {
@@ -408,33 +408,32 @@ fn a_closed_stdout_ends_the_run_quietly() {
     let al = ex("allowlist.toml");
     // (The text summary is written at the end, small enough to fit in the pipe.)
     for format in ["json", "csv"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crossguard"))
-            .args(["replay", "--allowlist", &al, "--format", format, &s(&dir)])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // `| head -c 100`: read a little, then leave.
-        let mut out = child.stdout.take().unwrap();
-        let mut first = [0u8; 100];
-        out.read_exact(&mut first).unwrap();
-        drop(out);
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        let status = child.wait().unwrap();
+        let (err, code) =
+            read_a_little_then_close(Command::new(env!("CARGO_BIN_EXE_crossguard")).args([
+                "replay",
+                "--allowlist",
+                &al,
+                "--format",
+                format,
+                &s(&dir),
+            ]));
         assert_eq!(err, "", "{format}");
-        assert_eq!(status.code(), Some(141), "{format}");
+        assert_eq!(code, Some(141), "{format}");
     }
     // event with many decisions, the same.
-    let events: Vec<PathBuf> = e.paths.clone();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crossguard"))
-        .args(["event", "--allowlist", &al, "--format", "json"])
-        .args(&events)
+    let (err, code) = read_a_little_then_close(
+        Command::new(env!("CARGO_BIN_EXE_crossguard"))
+            .args(["event", "--allowlist", &al, "--format", "json"])
+            .args(&e.paths),
+    );
+    assert_eq!(err, "");
+    assert_eq!(code, Some(141));
+}
+
+/// `| head -c 100`: read the first 100 bytes of stdout, close it, and return stderr and
+/// the exit code.
+fn read_a_little_then_close(cmd: &mut Command) -> (String, Option<i32>) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -450,6 +449,5 @@ fn a_closed_stdout_ends_the_run_quietly() {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    assert_eq!(err, "");
-    assert_eq!(child.wait().unwrap().code(), Some(141));
+    (err, child.wait().unwrap().code())
 }
