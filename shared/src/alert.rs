@@ -4,6 +4,7 @@
 //! subscription filters (`severity`, `account`, `resource_kind`).
 
 use crate::decision::{Action, Decision, Verdict};
+use crate::finding::Scope;
 use crate::remediation::PlanKind;
 use std::fmt::Write;
 
@@ -37,13 +38,10 @@ pub struct Alert {
 /// How bad the worst violating finding is: `critical` for public or unresolvable access,
 /// `high` for an unapproved account or organisation, `medium` otherwise.
 pub fn severity(d: &Decision) -> &'static str {
-    let scopes: Vec<&str> = d.violations().map(|f| f.scope).collect();
-    if scopes
-        .iter()
-        .any(|s| *s == "public" || *s == "unresolvable")
-    {
+    let worst = |of: &[Scope]| d.violations().any(|f| of.contains(&f.scope));
+    if worst(&[Scope::Public, Scope::Unresolvable]) {
         "critical"
-    } else if scopes.iter().any(|s| *s == "account" || *s == "org") {
+    } else if worst(&[Scope::Account, Scope::Org]) {
         "high"
     } else {
         "medium"

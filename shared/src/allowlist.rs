@@ -80,13 +80,13 @@ impl fmt::Display for AllowlistError {
 
 /// Which resources an entry covers: `None` = all of the owner's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Scope {
+pub struct Coverage {
     /// Owner account, or `*` for any.
     pub owner: String,
     pub resources: Option<Vec<String>>,
 }
 
-impl Scope {
+impl Coverage {
     pub fn covers(&self, resource: &Resource) -> bool {
         (self.owner == "*" || self.owner == resource.account)
             && resources_cover(&self.resources, resource)
@@ -107,7 +107,7 @@ pub struct Pairing {
     pub number: usize,
     pub line: usize,
     #[serde(flatten)]
-    pub scope: Scope,
+    pub scope: Coverage,
     pub trusted: String,
     pub actions: Option<Vec<String>>,
     pub require_external_id: bool,
@@ -132,7 +132,7 @@ pub struct PublicEntry {
     pub number: usize,
     pub line: usize,
     #[serde(flatten)]
-    pub scope: Scope,
+    pub scope: Coverage,
     pub actions: Option<Vec<String>>,
     pub expires: Option<Date>,
     pub ticket: Option<String>,
@@ -142,7 +142,7 @@ pub struct PublicEntry {
 pub struct ModeOverride {
     pub line: usize,
     #[serde(flatten)]
-    pub scope: Scope,
+    pub scope: Coverage,
     pub mode: Mode,
 }
 
@@ -468,7 +468,7 @@ impl Allowlist {
                     format!("trusted {trusted:?} is not a 12-digit account id"),
                 );
             }
-            let scope = Scope {
+            let scope = Coverage {
                 owner,
                 resources: c.resources(&p.resources),
             };
@@ -517,7 +517,7 @@ impl Allowlist {
             public.push(PublicEntry {
                 number: i + 1,
                 line,
-                scope: Scope { owner, resources },
+                scope: Coverage { owner, resources },
                 actions: c.actions(&p.actions),
                 expires: c.date(&p.expires),
                 ticket: p.ticket.clone(),
@@ -528,7 +528,7 @@ impl Allowlist {
             let line = c.line_of(o.span().start);
             let o = o.get_ref();
             let owner = c.owner(&o.owner, "owner");
-            let scope = Scope {
+            let scope = Coverage {
                 owner,
                 resources: c.resources(&o.resources),
             };

@@ -1,16 +1,16 @@
 //! Grants against the allowlist: each finding approved or not, and why; the verdict; and
 //! what the guard should do about it.
 
-use crate::allowlist::{resources_cover, Allowlist, Mode, Scope};
+use crate::allowlist::{resources_cover, Allowlist, Coverage, Mode};
 use crate::analysis::{self, Grant, Nature, Who};
 use crate::date::Date;
 use crate::event::EventSummary;
 use crate::policy::{Actions, PolicyDocument};
+use crate::finding::{Finding, GrantedActions, Scope};
 use crate::remediation::{self, Plan};
 use crate::resource::{Resource, ResourceKind};
 use crate::wildcard;
 use serde::Serialize;
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,38 +38,6 @@ pub enum Action {
     None,
     Alert,
     Remediate,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub statement: usize,
-    pub sid: Option<String>,
-    pub principal: String,
-    /// 12 digits; `*` for public; `null` when unresolvable or org-wide (see `org`).
-    pub account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org: Option<String>,
-    /// `internal`, `account`, `org`, `public`, `unresolvable`, `service` (warning only).
-    pub scope: &'static str,
-    /// Serialized as `actions` (and `not_actions` for a `NotAction` grant).
-    #[serde(flatten)]
-    pub actions: GrantedActions,
-    pub approved: bool,
-    pub approved_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
-    pub warning: bool,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub untrusted_conditions: Vec<String>,
-    #[serde(skip)]
-    pub grant: Grant,
-}
-
-impl Finding {
-    pub fn is_violation(&self) -> bool {
-        !self.approved && !self.warning
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,7 +135,7 @@ pub fn decide(
         let reason = match (
             findings
                 .iter()
-                .filter(|f| f.approved && f.scope != "internal")
+                .filter(|f| f.approved && f.scope.is_outside())
                 .count(),
             n_warn,
         ) {
@@ -262,7 +230,7 @@ fn verify(
                 && f.grant.who == kept.grant.who
                 && f.actions == kept.actions
         });
-        if !still && kept.scope != "internal" {
+        if !still && kept.scope.is_outside() {
             return Err(format!(
                 "the planned policy would remove approved access of {}",
                 kept.principal
@@ -272,43 +240,8 @@ fn verify(
     Ok(())
 }
 
-/// The actions a grant allows, shared with its statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantedActions(pub Arc<Actions>);
-
-impl GrantedActions {
-    /// The listed actions; `["*"]` for `NotAction`, whose exceptions are in `except`.
-    pub fn listed(&self) -> &[String] {
-        match &*self.0 {
-            Actions::Listed(v) => v,
-            Actions::AllExcept(_) => std::slice::from_ref(&*STAR),
-        }
-    }
-
-    /// For `NotAction`: every action except these.
-    pub fn except(&self) -> Option<&[String]> {
-        match &*self.0 {
-            Actions::AllExcept(v) => Some(v),
-            Actions::Listed(_) => None,
-        }
-    }
-}
-
-static STAR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "*".to_string());
-
-impl Serialize for GrantedActions {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("actions", self.listed())?;
-        if let Some(n) = self.except() {
-            m.serialize_entry("not_actions", n)?;
-        }
-        m.end()
-    }
-}
-
-struct Verdictlet {
+/// What the allowlist says of one grant, before it becomes a [`Finding`].
+struct Approval {
     approved: bool,
     by: Option<String>,
     ticket: Option<String>,
@@ -316,58 +249,64 @@ struct Verdictlet {
     reason: String,
 }
 
-fn yes(by: String, ticket: Option<String>, reason: String) -> Verdictlet {
-    Verdictlet {
-        approved: true,
-        by: Some(by),
-        ticket,
-        warning: false,
-        reason,
+impl Approval {
+    /// Approved by the named owner or entry.
+    fn granted(by: String, ticket: Option<String>, reason: String) -> Approval {
+        Approval {
+            approved: true,
+            by: Some(by),
+            ticket,
+            warning: false,
+            reason,
+        }
     }
-}
 
-fn no(reason: String) -> Verdictlet {
-    Verdictlet {
-        approved: false,
-        by: None,
-        ticket: None,
-        warning: false,
-        reason,
+    /// Not approved: a violation.
+    fn denied(reason: String) -> Approval {
+        Approval {
+            approved: false,
+            by: None,
+            ticket: None,
+            warning: false,
+            reason,
+        }
+    }
+
+    /// Reported, not a violation.
+    fn warning(reason: String) -> Approval {
+        Approval {
+            warning: true,
+            ..Approval::denied(reason)
+        }
     }
 }
 
 fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
     let (account, org, scope) = match (&g.who, &g.nature) {
-        (_, Nature::Warning(_)) => (None, None, "service"),
-        (_, Nature::Internal(_)) => (Some(res.account.clone()), None, "internal"),
-        (Who::Public, _) => (Some("*".to_string()), None, "public"),
-        (Who::Account(a), _) if *a == res.account => (Some(a.clone()), None, "internal"),
-        (Who::Account(a), _) => (Some(a.clone()), None, "account"),
-        (Who::Org(o), _) => (None, Some(o.clone()), "org"),
-        (Who::Unresolvable(_), _) => (None, None, "unresolvable"),
+        (_, Nature::Warning(_)) => (None, None, Scope::Service),
+        (_, Nature::Internal(_)) => (Some(res.account.clone()), None, Scope::Internal),
+        (Who::Public, _) => (Some("*".to_string()), None, Scope::Public),
+        (Who::Account(a), _) if *a == res.account => (Some(a.clone()), None, Scope::Internal),
+        (Who::Account(a), _) => (Some(a.clone()), None, Scope::Account),
+        (Who::Org(o), _) => (None, Some(o.clone()), Scope::Org),
+        (Who::Unresolvable(_), _) => (None, None, Scope::Unresolvable),
     };
     let v = match (&g.nature, &g.who) {
-        (Nature::Internal(why), _) => yes("owner".into(), None, why.clone()),
-        (Nature::Forbidden(why), _) => no(why.clone()),
-        (Nature::Warning(why), _) => Verdictlet {
-            approved: false,
-            by: None,
-            ticket: None,
-            warning: true,
-            reason: why.clone(),
-        },
+        (Nature::Internal(why), _) => Approval::granted("owner".into(), None, why.clone()),
+        (Nature::Forbidden(why), _) => Approval::denied(why.clone()),
+        (Nature::Warning(why), _) => Approval::warning(why.clone()),
         (Nature::Plain, Who::Account(a)) if *a == res.account => {
-            yes("owner".into(), None, "the owner's own account".into())
+            Approval::granted("owner".into(), None, "the owner's own account".into())
         }
         (Nature::Plain, Who::Account(a)) => approve_account(al, res, &g, a, today),
         (Nature::Plain, Who::Org(o)) => approve_orgs(al, res, &g, std::slice::from_ref(o), today)
             .unwrap_or_else(|why| {
-                no(format!(
+                Approval::denied(format!(
                     "access for every account of organization {o}: {why}"
                 ))
             }),
         (Nature::Plain, Who::Public) => approve_public(al, res, &g, today),
-        (Nature::Plain, Who::Unresolvable(why)) => no(format!(
+        (Nature::Plain, Who::Unresolvable(why)) => Approval::denied(format!(
             "unresolvable principal ({why}): it can never be approved; remove it"
         )),
     };
@@ -432,7 +371,7 @@ fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
     }
 }
 
-fn scope_check(scope: &Scope, res: &Resource) -> Result<(), String> {
+fn scope_check(scope: &Coverage, res: &Resource) -> Result<(), String> {
     if scope.owner != "*" && scope.owner != res.account {
         Err(format!("it is for owner {}", scope.owner))
     } else {
@@ -454,7 +393,7 @@ fn approve_account(
     g: &Grant,
     account: &str,
     today: Date,
-) -> Verdictlet {
+) -> Approval {
     let mut misses = Vec::new();
     for p in al.pairings.iter().filter(|p| p.trusted == account) {
         let check = scope_check(&p.scope, res)
@@ -470,7 +409,7 @@ fn approve_account(
         let name = entry_name("pairing", p.number, &p.ticket);
         match check {
             Ok(()) => {
-                return yes(
+                return Approval::granted(
                     name.clone(),
                     p.ticket.clone(),
                     format!(
@@ -490,13 +429,13 @@ fn approve_account(
         }
     }
     if misses.is_empty() {
-        no(format!(
+        Approval::denied(format!(
             "no [[pairing]] approves account {account} for {} (owner {})",
             res.spec(),
             res.account
         ))
     } else {
-        no(format!(
+        Approval::denied(format!(
             "account {account} is not approved: {}",
             misses.join("; ")
         ))
@@ -510,7 +449,7 @@ fn approve_orgs(
     g: &Grant,
     orgs: &[String],
     today: Date,
-) -> Result<Verdictlet, String> {
+) -> Result<Approval, String> {
     let mut by = Vec::new();
     let mut ticket = None;
     for o in orgs {
@@ -549,7 +488,7 @@ fn approve_orgs(
         }
     }
     let name = by.join(", ");
-    Ok(yes(
+    Ok(Approval::granted(
         name.clone(),
         ticket,
         format!(
@@ -559,7 +498,7 @@ fn approve_orgs(
     ))
 }
 
-fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Verdictlet {
+fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Approval {
     let mut misses = Vec::new();
     for p in &al.public {
         let name = entry_name("public", p.number, &p.ticket);
@@ -568,7 +507,7 @@ fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Ver
             .and_then(|_| actions_within(&g.actions, &p.actions))
         {
             Ok(()) => {
-                return yes(
+                return Approval::granted(
                     name.clone(),
                     p.ticket.clone(),
                     format!("{name} approves public access to {}", res.spec()),
@@ -579,12 +518,12 @@ fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Ver
         }
     }
     if misses.is_empty() {
-        no(format!(
+        Approval::denied(format!(
             "public access: anyone on the internet; no [[public]] entry approves {}",
             res.spec()
         ))
     } else {
-        no(format!(
+        Approval::denied(format!(
             "public access: anyone on the internet; {}",
             misses.join("; ")
         ))

@@ -19,8 +19,7 @@ pub struct Evidence<'d> {
     /// The policy the decision was made on (the live one in the Lambda).
     pub policy_before: Option<Value>,
     pub decision: &'d Decision,
-    /// `none`, `alerted`, `remediated` or `remediation_failed`.
-    pub outcome: &'static str,
+    pub outcome: OutcomeCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_detail: Option<String>,
     /// The alert as sent (or as it failed to send), so that a later delivery of the same
@@ -29,11 +28,52 @@ pub struct Evidence<'d> {
     pub alert: Option<Delivery>,
 }
 
+/// What was done, as the record names it; the detail (why a remediation failed) is
+/// beside it in `outcome_detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeCode {
+    /// Nothing was acted on (compliant, ignored, dry run).
+    None,
+    Alerted,
+    Remediated,
+    RemediationFailed,
+}
+
+impl OutcomeCode {
+    /// As it is written in the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeCode::None => "none",
+            OutcomeCode::Alerted => "alerted",
+            OutcomeCode::Remediated => "remediated",
+            OutcomeCode::RemediationFailed => "remediation_failed",
+        }
+    }
+}
+
+/// Whether SNS took an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// As it is written in the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
 /// An alert and whether SNS took it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    /// `sent` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,16 +84,13 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub const SENT: &'static str = "sent";
-    pub const FAILED: &'static str = "failed";
-
     pub fn new(alert: &crate::alert::Alert, sent: Result<String, String>) -> Delivery {
         let (status, message_id, error) = match sent {
-            Ok(id) => (Delivery::SENT, Some(id), None),
-            Err(e) => (Delivery::FAILED, None, Some(e)),
+            Ok(id) => (DeliveryStatus::Sent, Some(id), None),
+            Err(e) => (DeliveryStatus::Failed, None, Some(e)),
         };
         Delivery {
-            status: status.to_string(),
+            status,
             message_id,
             error,
             subject: alert.subject.clone(),
@@ -106,10 +143,12 @@ pub fn record<'d>(
         .ok_or(EvidenceError::NoEventId)?;
     key(&event_id)?;
     let (outcome, outcome_detail) = match outcome {
-        None => ("none", None),
-        Some(Outcome::Alerted) => ("alerted", None),
-        Some(Outcome::Remediated) => ("remediated", None),
-        Some(Outcome::RemediationFailed(why)) => ("remediation_failed", Some(why.clone())),
+        None => (OutcomeCode::None, None),
+        Some(Outcome::Alerted) => (OutcomeCode::Alerted, None),
+        Some(Outcome::Remediated) => (OutcomeCode::Remediated, None),
+        Some(Outcome::RemediationFailed(why)) => {
+            (OutcomeCode::RemediationFailed, Some(why.clone()))
+        }
     };
     Ok(Evidence {
         schema: SCHEMA,

@@ -15,6 +15,7 @@ pub mod date;
 pub mod decision;
 pub mod event;
 pub mod evidence;
+pub mod finding;
 mod fastparse;
 pub mod json;
 pub mod policy;
@@ -27,7 +28,8 @@ pub mod wildcard;
 
 pub use allowlist::{Allowlist, AllowlistError, Mode};
 pub use date::Date;
-pub use decision::{decide, Action, Decision, Finding, Options, Verdict};
+pub use decision::{decide, Action, Decision, Options, Verdict};
+pub use finding::{Finding, Scope};
 pub use event::{CarriedPolicy, EventError, EventSummary, ParsedEvent};
 pub use policy::{PolicyDocument, PolicyError};
 pub use remediation::{Plan, PlanKind};

@@ -6,7 +6,7 @@
 
 use crate::analysis::{self, Via, Who};
 use crate::condition::{self, Target};
-use crate::decision::Finding;
+use crate::finding::Finding;
 use crate::policy::{PolicyDocument, PolicyError, Principals};
 use crate::principal::{self, Reach};
 use crate::resource::{Resource, ResourceKind};
@@ -37,11 +37,51 @@ pub struct Removed {
     pub account: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
-    /// What was cut: `principal`, `statement`, or `condition value OP KEY = VALUE`.
-    pub cut: String,
-    /// The statement as it was before the plan.
+    pub cut: Cut,
     /// The statement as it was before the plan (shared by the grants cut from it).
     pub original_statement: Arc<Value>,
+}
+
+/// What the plan cut to remove a grant. Serialized as the sentence a person reads:
+/// `principal`, `principal; its statement, left empty, goes too`, `statement`, or
+/// `condition value OP KEY = VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cut {
+    /// The principal entry, from its statement's list.
+    Principal,
+    /// The principal entry, and the statement it left empty.
+    PrincipalAndStatement,
+    /// The whole statement (`NotPrincipal` in an Allow: nothing smaller can go).
+    Statement,
+    /// One value of a narrowing condition.
+    ConditionValue {
+        operator: String,
+        key: String,
+        value: String,
+    },
+}
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cut::Principal => f.write_str("principal"),
+            Cut::PrincipalAndStatement => {
+                f.write_str("principal; its statement, left empty, goes too")
+            }
+            Cut::Statement => f.write_str("statement"),
+            Cut::ConditionValue {
+                operator,
+                key,
+                value,
+            } => write!(f, "condition value {operator} {key} = {value}"),
+        }
+    }
+}
+
+impl Serialize for Cut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,7 +177,7 @@ pub fn plan(
         }
         let st = &doc.statements[s];
         let original = Arc::new(raw[s].clone());
-        let note = |f: &Finding, cut: String| Removed {
+        let note = |f: &Finding, cut: Cut| Removed {
             statement: s,
             sid: f.sid.clone(),
             principal: f.principal.clone(),
@@ -153,7 +193,7 @@ pub fn plan(
             removed.extend(
                 fs.iter()
                     .filter(|f| f.is_violation())
-                    .map(|f| note(f, "statement".into())),
+                    .map(|f| note(f, Cut::Statement)),
             );
             continue;
         };
@@ -166,7 +206,7 @@ pub fn plan(
             }
             if of_entry.iter().all(|f| f.is_violation()) {
                 cut_entries.insert(i);
-                removed.extend(of_entry.iter().map(|f| note(f, "principal".into())));
+                removed.extend(of_entry.iter().map(|f| note(f, Cut::Principal)));
                 continue;
             }
             for f in of_entry.iter().filter(|f| f.is_violation()) {
@@ -223,8 +263,8 @@ pub fn plan(
         .iter_mut()
         .filter(|r| drop_statement.contains(&r.statement))
     {
-        if r.cut == "principal" {
-            r.cut = "principal; its statement, left empty, goes too".into();
+        if r.cut == Cut::Principal {
+            r.cut = Cut::PrincipalAndStatement;
         }
     }
 
@@ -374,7 +414,7 @@ fn rebuild_principal(
 fn cut_condition_values(
     stmt: &mut Map<String, Value>,
     targets: &[Target],
-) -> Result<Vec<(Target, String)>, String> {
+) -> Result<Vec<(Target, Cut)>, String> {
     let mut cuts = Vec::new();
     let Some(Value::Object(ops)) = stmt.get_mut("Condition") else {
         return Err("the narrowing condition to cut is missing".into());
@@ -406,7 +446,14 @@ fn cut_condition_values(
                     .iter()
                     .find(|t| condition::value_targets(key, &s, t))
                 {
-                    Some(t) => cuts.push((t.clone(), format!("condition value {op} {key} = {s}"))),
+                    Some(t) => cuts.push((
+                        t.clone(),
+                        Cut::ConditionValue {
+                            operator: op.clone(),
+                            key: key.clone(),
+                            value: s,
+                        },
+                    )),
                     None => kept.push(v),
                 }
             }

@@ -1,6 +1,7 @@
 //! Text a person reads at a glance: one block per decision.
 
-use crate::decision::{Action, Decision, Finding, Verdict};
+use crate::decision::{Action, Decision, Verdict};
+use crate::finding::{Finding, Scope};
 use crate::remediation::PlanKind;
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -56,8 +57,8 @@ fn mark(f: &Finding) -> &'static str {
 /// Who a finding lets in, for a person: the text output and the alert both say it so.
 pub fn who(f: &Finding) -> String {
     match (f.scope, &f.account, &f.org) {
-        ("public", _, _) => "everyone (public)".into(),
-        ("internal", Some(a), _) => format!("{a} (owner)"),
+        (Scope::Public, _, _) => "everyone (public)".into(),
+        (Scope::Internal, Some(a), _) => format!("{a} (owner)"),
         (_, Some(a), _) => format!("account {a}"),
         (_, None, Some(o)) => format!("organization {o}"),
         _ => "an unresolvable principal".into(),

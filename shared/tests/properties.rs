@@ -145,7 +145,7 @@ type GrantKey = (String, Option<String>, Option<String>, String);
 fn kept_keys(findings: &[Finding]) -> Vec<GrantKey> {
     let mut v: Vec<_> = findings
         .iter()
-        .filter(|f| !f.is_violation() && f.scope != "internal")
+        .filter(|f| !f.is_violation() && f.scope.is_outside())
         .map(|f| {
             (
                 f.principal.clone(),
