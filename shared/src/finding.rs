@@ -123,4 +123,3 @@ impl Serialize for GrantedActions {
         m.end()
     }
 }
-

@@ -429,7 +429,10 @@ fn plan_cuts_condition_values_of_a_narrowed_wildcard() {
         pol["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalAccount"],
         json!([TRUSTED])
     );
-    assert!(plan.removed[0].cut.to_string().contains("aws:PrincipalAccount"));
+    assert!(plan.removed[0]
+        .cut
+        .to_string()
+        .contains("aws:PrincipalAccount"));
 }
 
 #[test]

@@ -73,7 +73,11 @@ fn fixture_and_example_decisions_are_unchanged() {
     }
     for p in files("examples/policies") {
         let text = std::fs::read_to_string(&p).unwrap();
-        for spec in ["bucket/shared-data", "role/deploy", "key/1234abcd-12ab-34cd-56ef-1234567890ab"] {
+        for spec in [
+            "bucket/shared-data",
+            "role/deploy",
+            "key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ] {
             let r = Resource::from_spec(spec, "222222222222", Some("us-east-1")).unwrap();
             let d = match PolicyDocument::parse(&text) {
                 Ok(doc) => decide(&al, &r, Some(&doc), opts(Some(Mode::Remediate))),
@@ -92,5 +96,9 @@ fn fixture_and_example_decisions_are_unchanged() {
     for (i, (got, want)) in out.lines().zip(want.lines()).enumerate() {
         assert_eq!(got, want, "line {} of {} differs", i + 1, golden.display());
     }
-    assert_eq!(out.lines().count(), want.lines().count(), "number of decisions");
+    assert_eq!(
+        out.lines().count(),
+        want.lines().count(),
+        "number of decisions"
+    );
 }

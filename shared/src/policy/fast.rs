@@ -8,7 +8,7 @@
 //! path refuses, and the two must accept exactly the same documents. A property test
 //! checks that both paths agree.
 
-use crate::policy::{Actions, Condition, Effect, PrincipalEntry, Principals, Statement};
+use super::model::{Actions, Condition, Effect, PrincipalEntry, Principals, Statement};
 use crate::principal::PrincipalType;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;

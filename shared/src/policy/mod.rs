@@ -4,102 +4,17 @@
 //! of those. The typed view keeps the raw JSON beside it so a remediation can edit the
 //! document surgically and leave every field it does not understand untouched.
 
-use crate::principal::PrincipalType;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-/// Refuse anything larger before parsing: no real policy comes close (the largest AWS
-/// allows is a 32 KB key policy), and the guard must not be made to chew on megabytes.
-pub const MAX_INPUT_BYTES: usize = 1 << 20;
+mod fast;
+mod model;
+mod reference;
 
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum PolicyError {
-    #[error("policy is {0} bytes; refusing input over {MAX_INPUT_BYTES} bytes")]
-    InputTooLarge(usize),
-    #[error("policy is not valid JSON: {0}")]
-    Json(String),
-    #[error("policy is not URL-encoded JSON: {0}")]
-    UrlEncoding(String),
-    #[error("policy must be a JSON object, found {0}")]
-    NotObject(&'static str),
-    #[error("policy has no Statement")]
-    NoStatement,
-    #[error("policy has a {0}")]
-    Duplicate(String),
-    #[error("statement {index}: {reason}")]
-    Statement { index: usize, reason: String },
-    #[error("policy is {size} bytes without white space, over the {limit}-byte limit AWS sets for a {what}")]
-    OverLimit {
-        size: usize,
-        limit: usize,
-        what: &'static str,
-    },
-}
+use reference::{json_type, parse_statement};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    Allow,
-    Deny,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrincipalEntry {
-    pub kind: PrincipalType,
-    pub value: String,
-}
-
-impl PrincipalEntry {
-    /// How a person reads it in a report: `*`, an ARN, a service name.
-    pub fn display(&self) -> String {
-        match self.kind {
-            PrincipalType::Star => "*".into(),
-            PrincipalType::Aws => self.value.clone(),
-            PrincipalType::Service => format!("Service:{}", self.value),
-            PrincipalType::Federated => format!("Federated:{}", self.value),
-            PrincipalType::CanonicalUser => format!("CanonicalUser:{}", self.value),
-            PrincipalType::Other => format!("?:{}", self.value),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principals {
-    /// `Principal`: these entries.
-    Listed(Vec<PrincipalEntry>),
-    /// `NotPrincipal`: everyone except these.
-    AllExcept(Vec<PrincipalEntry>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actions {
-    Listed(Vec<String>),
-    /// `NotAction`: every action but these.
-    AllExcept(Vec<String>),
-}
-
-/// One condition: `{"StringEquals": {"aws:PrincipalAccount": ["1", "2"]}}` gives
-/// operator `StringEquals`, key `aws:PrincipalAccount`, values `["1", "2"]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    pub operator: String,
-    pub key: String,
-    pub values: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    pub index: usize,
-    pub sid: Option<String>,
-    pub effect: Effect,
-    pub principals: Principals,
-    /// Shared with every grant and finding of the statement: cloned by pointer.
-    pub actions: Arc<Actions>,
-    /// `Resource` values; empty when absent (role trust policies have none).
-    pub resources: Vec<String>,
-    pub not_resource: bool,
-    pub conditions: Vec<Condition>,
-}
+pub use model::*;
 
 #[derive(Debug, Clone)]
 pub struct PolicyDocument {
@@ -122,7 +37,7 @@ impl PolicyDocument {
     /// Parse a document from text in any of its delivered forms.
     pub fn parse(text: &str) -> Result<PolicyDocument, PolicyError> {
         let json = decode_text(text, 0)?;
-        match crate::fastparse::statements(&json) {
+        match fast::statements(&json) {
             Some(statements) => Ok(PolicyDocument {
                 statements: condition_keys_once(statements)?,
                 raw: OnceLock::new(),
@@ -272,17 +187,6 @@ fn strict_value(text: &str) -> Result<Value, PolicyError> {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Decode text to a JSON value, unwrapping JSON-string and URL-encoding layers.
 /// Unwrap JSON-string and URL-encoding layers down to the JSON object's text.
 fn decode_text(text: &str, depth: u8) -> Result<Cow<'_, str>, PolicyError> {
@@ -322,197 +226,6 @@ fn decode_text(text: &str, depth: u8) -> Result<Cow<'_, str>, PolicyError> {
         "expected a JSON object, a JSON string or URL-encoded JSON, found text starting {:?}",
         t.chars().take(20).collect::<String>()
     )))
-}
-
-fn bad(index: usize, reason: impl Into<String>) -> PolicyError {
-    PolicyError::Statement {
-        index,
-        reason: reason.into(),
-    }
-}
-
-/// A string or a list of strings (how IAM writes most of its fields).
-fn string_list(index: usize, field: &str, v: &Value) -> Result<Vec<String>, PolicyError> {
-    match v {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(bad(
-                    index,
-                    format!(
-                        "{field} entries must be strings, found {}",
-                        json_type(other)
-                    ),
-                )),
-            })
-            .collect(),
-        other => Err(bad(
-            index,
-            format!(
-                "{field} must be a string or a list of strings, found {}",
-                json_type(other)
-            ),
-        )),
-    }
-}
-
-/// Condition values may also be booleans and numbers (`"Bool": {"aws:SecureTransport": false}`).
-fn scalar_list(index: usize, key: &str, v: &Value) -> Result<Vec<String>, PolicyError> {
-    let one = |x: &Value| match x {
-        Value::String(s) => Ok(s.clone()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(bad(
-            index,
-            format!(
-                "condition {key}: values must be scalars, found {}",
-                json_type(other)
-            ),
-        )),
-    };
-    match v {
-        Value::Array(items) => items.iter().map(one).collect(),
-        x => Ok(vec![one(x)?]),
-    }
-}
-
-fn parse_principals(
-    index: usize,
-    field: &str,
-    v: &Value,
-) -> Result<Vec<PrincipalEntry>, PolicyError> {
-    match v {
-        Value::String(s) if s == "*" => Ok(vec![PrincipalEntry {
-            kind: PrincipalType::Star,
-            value: "*".into(),
-        }]),
-        Value::String(s) => Err(bad(
-            index,
-            format!(
-                "{field} must be \"*\" or an object, found {}",
-                crate::json::excerpt(s)
-            ),
-        )),
-        Value::Object(map) => {
-            let mut out = Vec::new();
-            for (key, values) in map {
-                let kind = PrincipalType::from_key(key);
-                for value in string_list(index, &format!("{field}.{key}"), values)? {
-                    out.push(PrincipalEntry { kind, value });
-                }
-            }
-            Ok(out)
-        }
-        other => Err(bad(
-            index,
-            format!(
-                "{field} must be \"*\" or an object, found {}",
-                json_type(other)
-            ),
-        )),
-    }
-}
-
-fn parse_statement(index: usize, v: &Value) -> Result<Statement, PolicyError> {
-    let Value::Object(s) = v else {
-        return Err(bad(
-            index,
-            format!("a statement must be an object, found {}", json_type(v)),
-        ));
-    };
-    let sid = match s.get("Sid") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(x)) => Some(x.clone()),
-        Some(other) => Some(other.to_string()),
-    };
-    let effect = match s.get("Effect") {
-        Some(Value::String(e)) if e == "Allow" => Effect::Allow,
-        Some(Value::String(e)) if e == "Deny" => Effect::Deny,
-        Some(Value::String(other)) => {
-            return Err(bad(
-                index,
-                format!(
-                    "Effect must be \"Allow\" or \"Deny\", found {}",
-                    crate::json::excerpt(other)
-                ),
-            ))
-        }
-        Some(other) => {
-            return Err(bad(
-                index,
-                format!(
-                    "Effect must be \"Allow\" or \"Deny\", found {}",
-                    json_type(other)
-                ),
-            ))
-        }
-        None => return Err(bad(index, "Effect is missing")),
-    };
-    let principals = match (s.get("Principal"), s.get("NotPrincipal")) {
-        (Some(p), None) => Principals::Listed(parse_principals(index, "Principal", p)?),
-        (None, Some(p)) => Principals::AllExcept(parse_principals(index, "NotPrincipal", p)?),
-        (Some(_), Some(_)) => return Err(bad(index, "has both Principal and NotPrincipal")),
-        (None, None) => {
-            return Err(bad(
-                index,
-                "has no Principal: a resource policy statement must name who it applies to",
-            ))
-        }
-    };
-    let actions = match (s.get("Action"), s.get("NotAction")) {
-        (Some(a), None) => Actions::Listed(string_list(index, "Action", a)?),
-        (None, Some(a)) => Actions::AllExcept(string_list(index, "NotAction", a)?),
-        (Some(_), Some(_)) => return Err(bad(index, "has both Action and NotAction")),
-        (None, None) => return Err(bad(index, "has no Action")),
-    };
-    let (resources, not_resource) = match (s.get("Resource"), s.get("NotResource")) {
-        (Some(r), None) => (string_list(index, "Resource", r)?, false),
-        (None, Some(r)) => (string_list(index, "NotResource", r)?, true),
-        (None, None) => (Vec::new(), false),
-        (Some(_), Some(_)) => return Err(bad(index, "has both Resource and NotResource")),
-    };
-    let mut conditions = Vec::new();
-    match s.get("Condition") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(ops)) => {
-            for (operator, keys) in ops {
-                let Value::Object(keys) = keys else {
-                    return Err(bad(
-                        index,
-                        format!(
-                            "Condition.{} must be an object of keys",
-                            crate::json::excerpt(operator)
-                        ),
-                    ));
-                };
-                for (key, values) in keys {
-                    conditions.push(Condition {
-                        operator: operator.clone(),
-                        key: key.clone(),
-                        values: scalar_list(index, key, values)?,
-                    });
-                }
-            }
-        }
-        Some(other) => {
-            return Err(bad(
-                index,
-                format!("Condition must be an object, found {}", json_type(other)),
-            ))
-        }
-    }
-    Ok(Statement {
-        index,
-        sid,
-        effect,
-        principals,
-        actions: Arc::new(actions),
-        resources,
-        not_resource,
-        conditions,
-    })
 }
 
 #[cfg(test)]
