@@ -198,7 +198,7 @@ fn statement_grants(
         .filter_map(|c| match condition::narrowing(c) {
             Ok(n) => n,
             Err(why) => {
-                untrusted.push(why);
+                untrusted.push(why.to_string());
                 None
             }
         })

@@ -179,15 +179,39 @@ pub struct Narrowing {
     pub targets: Vec<Target>,
 }
 
+/// A condition on a narrowing key that must not be trusted to limit who gets in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Untrusted {
+    /// The operator lets callers through that the values do not name.
+    #[error("{operator} on {key}: {why}")]
+    Operator {
+        operator: String,
+        key: String,
+        why: &'static str,
+    },
+    /// A value with a wildcard where it can match any account.
+    #[error("{operator} on {key}: {value} is a wildcard")]
+    Wildcard {
+        operator: String,
+        key: String,
+        /// Cut to a readable length.
+        value: String,
+    },
+}
+
 /// Resolve one condition: `Ok(Some)` if it narrows, `Ok(None)` for keys that have
-/// nothing to do with who gets in, `Err(reason)` when it looks like a restriction on
-/// the caller but must not be trusted as one.
-pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, String> {
+/// nothing to do with who gets in, `Err` when it looks like a restriction on the caller
+/// but must not be trusted as one.
+pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, Untrusted> {
     let Some(class) = key_class(&c.key) else {
         return Ok(None);
     };
     match operator_kind(&c.operator) {
-        OpKind::NotNarrowing(why) => Err(format!("{} on {}: {why}", c.operator, c.key)),
+        OpKind::NotNarrowing(why) => Err(Untrusted::Operator {
+            operator: c.operator.clone(),
+            key: c.key.clone(),
+            why,
+        }),
         kind => {
             let mut targets = Vec::with_capacity(c.values.len());
             for v in &c.values {
@@ -206,12 +230,11 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, String> {
                 match resolved {
                     Some(t) => targets.push(t),
                     None => {
-                        return Err(format!(
-                            "{} on {}: {} is a wildcard",
-                            c.operator,
-                            c.key,
-                            excerpt(v)
-                        ))
+                        return Err(Untrusted::Wildcard {
+                            operator: c.operator.clone(),
+                            key: c.key.clone(),
+                            value: excerpt(v).to_string(),
+                        })
                     }
                 }
             }

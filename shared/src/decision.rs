@@ -7,7 +7,7 @@ use crate::date::Date;
 use crate::event::EventSummary;
 use crate::finding::{Finding, GrantedActions, Scope};
 use crate::policy::{Actions, PolicyDocument};
-use crate::remediation::{self, Plan};
+use crate::remediation::{self, Plan, PlanError};
 use crate::resource::{Resource, ResourceKind};
 use crate::wildcard;
 use serde::Serialize;
@@ -150,25 +150,18 @@ pub fn decide(
             ..Decision::bare(Verdict::Compliant, Some(resource.clone()), "")
         };
     }
-    let (plan, action) = match remediation::plan(doc, resource, &findings) {
-        Ok(plan) => match verify(allowlist, resource, &findings, &plan, opts.today) {
-            Ok(()) => {
-                let action = match mode {
-                    Mode::Alert => Action::Alert,
-                    Mode::Remediate => Action::Remediate,
-                    Mode::DryRun => Action::None,
-                };
-                (plan, action)
-            }
-            Err(why) => (
-                Plan::refused(why),
-                if mode == Mode::DryRun {
-                    Action::None
-                } else {
-                    Action::Alert
-                },
-            ),
-        },
+    let checked = remediation::plan(doc, resource, &findings)
+        .and_then(|plan| verify(allowlist, resource, &findings, &plan, opts.today).map(|()| plan));
+    let (plan, action) = match checked {
+        Ok(plan) => (
+            plan,
+            match mode {
+                Mode::Alert => Action::Alert,
+                Mode::Remediate => Action::Remediate,
+                Mode::DryRun => Action::None,
+            },
+        ),
+        // No safe plan: the violation is still reported, never fixed by a guess.
         Err(why) => (
             Plan::refused(why),
             if mode == Mode::DryRun {
@@ -212,16 +205,16 @@ fn verify(
     before: &[Finding],
     plan: &Plan,
     today: Date,
-) -> Result<(), String> {
+) -> Result<(), PlanError> {
     let Some(after_doc) = plan.resulting_document() else {
         return Ok(());
     };
     let after = evaluate(allowlist, resource, after_doc, today);
     if let Some(f) = after.iter().find(|f| f.is_violation()) {
-        return Err(format!(
-            "the planned policy would still let in {} ({})",
-            f.principal, f.reason
-        ));
+        return Err(PlanError::StillLetsIn {
+            principal: f.principal.clone(),
+            reason: f.reason.clone(),
+        });
     }
     for kept in before.iter().filter(|f| !f.is_violation()) {
         let still = after.iter().any(|f| {
@@ -231,10 +224,7 @@ fn verify(
                 && f.actions == kept.actions
         });
         if !still && kept.scope.is_outside() {
-            return Err(format!(
-                "the planned policy would remove approved access of {}",
-                kept.principal
-            ));
+            return Err(PlanError::RemovesApproved(kept.principal.clone()));
         }
     }
     Ok(())
@@ -333,8 +323,30 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
     }
 }
 
+/// Why an allowlist entry does not apply to a grant; each reads after "… does not apply: ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Miss {
+    #[error("{action} is outside the approved actions [{}]", approved.join(", "))]
+    ActionOutside {
+        action: String,
+        approved: Vec<String>,
+    },
+    #[error("NotAction grants nearly every action, outside [{}]", .0.join(", "))]
+    NotActionOutside(Vec<String>),
+    #[error("it expired on {0}")]
+    Expired(Date),
+    #[error("it is for owner {0}")]
+    OtherOwner(String),
+    #[error("its owners do not include {0}")]
+    OwnersExclude(String),
+    #[error("{0} is not among its resources")]
+    NotAmongResources(String),
+    #[error("the trust does not require sts:ExternalId, which it demands")]
+    NoExternalId,
+}
+
 /// Are all granted actions inside the approved ones (IAM wildcard coverage)?
-fn actions_within(granted: &Actions, approved: &Option<Vec<String>>) -> Result<(), String> {
+fn actions_within(granted: &Actions, approved: &Option<Vec<String>>) -> Result<(), Miss> {
     let Some(approved) = approved else {
         return Ok(());
     };
@@ -344,22 +356,19 @@ fn actions_within(granted: &Actions, approved: &Option<Vec<String>>) -> Result<(
             .find(|g| !approved.iter().any(|a| wildcard::covers(a, g, true)))
         {
             None => Ok(()),
-            Some(g) => Err(format!(
-                "{g} is outside the approved actions [{}]",
-                approved.join(", ")
-            )),
+            Some(g) => Err(Miss::ActionOutside {
+                action: g.clone(),
+                approved: approved.clone(),
+            }),
         },
         Actions::AllExcept(_) if approved.iter().any(|a| a == "*") => Ok(()),
-        Actions::AllExcept(_) => Err(format!(
-            "NotAction grants nearly every action, outside [{}]",
-            approved.join(", ")
-        )),
+        Actions::AllExcept(_) => Err(Miss::NotActionOutside(approved.clone())),
     }
 }
 
-fn expired(expires: Option<Date>, today: Date) -> Result<(), String> {
+fn expired(expires: Option<Date>, today: Date) -> Result<(), Miss> {
     match expires {
-        Some(d) if today >= d => Err(format!("it expired on {d}")),
+        Some(d) if today >= d => Err(Miss::Expired(d)),
         _ => Ok(()),
     }
 }
@@ -371,19 +380,19 @@ fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
     }
 }
 
-fn scope_check(scope: &Coverage, res: &Resource) -> Result<(), String> {
+fn scope_check(scope: &Coverage, res: &Resource) -> Result<(), Miss> {
     if scope.owner != "*" && scope.owner != res.account {
-        Err(format!("it is for owner {}", scope.owner))
+        Err(Miss::OtherOwner(scope.owner.clone()))
     } else {
         resources_check(&scope.resources, res)
     }
 }
 
-fn resources_check(globs: &Option<Vec<String>>, res: &Resource) -> Result<(), String> {
+fn resources_check(globs: &Option<Vec<String>>, res: &Resource) -> Result<(), Miss> {
     if resources_cover(globs, res) {
         Ok(())
     } else {
-        Err(format!("{} is not among its resources", res.spec()))
+        Err(Miss::NotAmongResources(res.spec().to_string()))
     }
 }
 
@@ -401,7 +410,7 @@ fn approve_account(
             .and_then(|_| actions_within(&g.actions, &p.actions))
             .and_then(|_| {
                 if p.require_external_id && res.kind == ResourceKind::Role && !g.external_id {
-                    Err("the trust does not require sts:ExternalId, which it demands".to_string())
+                    Err(Miss::NoExternalId)
                 } else {
                     Ok(())
                 }
@@ -459,7 +468,7 @@ fn approve_orgs(
             let check = if owner_ok {
                 Ok(())
             } else {
-                Err(format!("its owners do not include {}", res.account))
+                Err(Miss::OwnersExclude(res.account.clone()))
             }
             .and_then(|_| resources_check(&e.resources, res))
             .and_then(|_| expired(e.expires, today))

@@ -97,13 +97,38 @@ pub struct Plan {
     document: Option<PolicyDocument>,
 }
 
+/// Why no safe plan exists: the violation is alerted instead of fixed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("the policy cannot be read exactly: {0}")]
+    Unreadable(PolicyError),
+    #[error("{principal} in statement {statement} lets in both approved and unapproved callers, and no condition value separates them")]
+    Inseparable { principal: String, statement: usize },
+    #[error("statement {0} is not an object")]
+    NotObject(usize),
+    #[error("the narrowing condition to cut is missing")]
+    NoCondition,
+    #[error("cutting every value of {operator} {key} would widen the statement")]
+    WouldWiden { operator: String, key: String },
+    #[error("no condition value names the unapproved caller")]
+    NoValueNamesCaller,
+    #[error("planned policy is invalid: {0}")]
+    Invalid(PolicyError),
+    /// Verification: applied, the plan would leave an unapproved grant.
+    #[error("the planned policy would still let in {principal} ({reason})")]
+    StillLetsIn { principal: String, reason: String },
+    /// Verification: applied, the plan would take approved access away.
+    #[error("the planned policy would remove approved access of {0}")]
+    RemovesApproved(String),
+}
+
 impl Plan {
-    pub fn refused(reason: String) -> Plan {
+    pub fn refused(why: PlanError) -> Plan {
         Plan {
             kind: PlanKind::Refused,
             policy: None,
             removed: Vec::new(),
-            reason: Some(reason),
+            reason: Some(why.to_string()),
             document: None,
         }
     }
@@ -160,9 +185,8 @@ pub fn plan(
     doc: &PolicyDocument,
     resource: &Resource,
     findings: &[Finding],
-) -> Result<Plan, String> {
-    let unreadable = |e: PolicyError| format!("the policy cannot be read exactly: {e}");
-    let mut raw = doc.raw_statements().map_err(unreadable)?;
+) -> Result<Plan, PlanError> {
+    let mut raw = doc.raw_statements().map_err(PlanError::Unreadable)?;
     let mut removed = Vec::new();
     let mut drop_statement = BTreeSet::new();
     let mut cut_by_statement: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
@@ -217,17 +241,16 @@ pub fn plan(
                         }
                     }
                     _ => {
-                        return Err(format!(
-                            "{} in statement {s} lets in both approved and unapproved callers, and no condition value \
-                             separates them",
-                            f.principal
-                        ))
+                        return Err(PlanError::Inseparable {
+                            principal: f.principal.clone(),
+                            statement: s,
+                        })
                     }
                 }
             }
         }
         let Value::Object(stmt) = &mut raw[s] else {
-            return Err(format!("statement {s} is not an object"));
+            return Err(PlanError::NotObject(s));
         };
         if !cut_targets.is_empty() {
             let cuts = cut_condition_values(stmt, &cut_targets)?;
@@ -297,11 +320,11 @@ pub fn plan(
         ResourceKind::Bucket if kept.is_empty() => (PlanKind::DeletePolicy, None),
         ResourceKind::Role if !any_allow => (
             PlanKind::DenyAllTrust,
-            Some(PolicyDocument::from_value(deny_all_trust()).map_err(|e| e.to_string())?),
+            Some(PolicyDocument::from_value(deny_all_trust()).map_err(PlanError::Invalid)?),
         ),
         _ => {
             let single = matches!(
-                doc.raw().map_err(unreadable)?.get("Statement"),
+                doc.raw().map_err(PlanError::Unreadable)?.get("Statement"),
                 Some(Value::Object(_))
             ) && kept.len() == 1;
             (PlanKind::PutPolicy, Some(document_with(doc, kept, single)?))
@@ -311,7 +334,7 @@ pub fn plan(
         .as_ref()
         .map(PolicyDocument::to_json)
         .transpose()
-        .map_err(unreadable)?;
+        .map_err(PlanError::Unreadable)?;
     Ok(Plan {
         kind,
         policy,
@@ -325,7 +348,7 @@ fn document_with(
     doc: &PolicyDocument,
     statements: Vec<Value>,
     single: bool,
-) -> Result<PolicyDocument, String> {
+) -> Result<PolicyDocument, PlanError> {
     let mut value = Some(if single {
         statements.into_iter().next().unwrap_or(Value::Null)
     } else {
@@ -334,7 +357,7 @@ fn document_with(
     // Copy every field but the old statements; the new ones take their place.
     let mut raw: Map<String, Value> = doc
         .raw()
-        .map_err(|e| format!("the policy cannot be read exactly: {e}"))?
+        .map_err(PlanError::Unreadable)?
         .iter()
         .map(|(k, v)| match k.as_str() {
             "Statement" => (k.clone(), value.take().unwrap_or(Value::Null)),
@@ -344,8 +367,7 @@ fn document_with(
     if let Some(v) = value {
         raw.insert("Statement".into(), v);
     }
-    PolicyDocument::from_value(Value::Object(raw))
-        .map_err(|e| format!("planned policy is invalid: {e}"))
+    PolicyDocument::from_value(Value::Object(raw)).map_err(PlanError::Invalid)
 }
 
 /// Remove the principal entries at `cut` (indices in parse order), keeping each type's
@@ -414,10 +436,10 @@ fn rebuild_principal(
 fn cut_condition_values(
     stmt: &mut Map<String, Value>,
     targets: &[Target],
-) -> Result<Vec<(Target, Cut)>, String> {
+) -> Result<Vec<(Target, Cut)>, PlanError> {
     let mut cuts = Vec::new();
     let Some(Value::Object(ops)) = stmt.get_mut("Condition") else {
-        return Err("the narrowing condition to cut is missing".into());
+        return Err(PlanError::NoCondition);
     };
     for (op, keys) in ops.iter_mut() {
         if matches!(
@@ -461,15 +483,16 @@ fn cut_condition_values(
                 continue;
             }
             if kept.is_empty() {
-                return Err(format!(
-                    "cutting every value of {op} {key} would widen the statement"
-                ));
+                return Err(PlanError::WouldWiden {
+                    operator: op.clone(),
+                    key: key.clone(),
+                });
             }
             *values = Value::Array(kept);
         }
     }
     if cuts.is_empty() {
-        return Err("no condition value names the unapproved caller".into());
+        return Err(PlanError::NoValueNamesCaller);
     }
     Ok(cuts)
 }

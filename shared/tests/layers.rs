@@ -90,7 +90,10 @@ fn no_crate_has_an_import_circle() {
         let g = graph(&root().join(src));
         assert!(g.len() > 2, "{src}: modules not found");
         if let Some(c) = circle(&g) {
-            panic!("{src}: modules import each other in a circle: {}", c.join(" → "));
+            panic!(
+                "{src}: modules import each other in a circle: {}",
+                c.join(" → ")
+            );
         }
     }
 }
