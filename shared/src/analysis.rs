@@ -2,34 +2,13 @@
 //! who gets in once conditions and data-perimeter `Deny`s have narrowed it. No allowlist
 //! here; approval is the decision layer's job.
 
-use crate::condition::{self, Dimension, Target};
+use crate::condition::{self, Dimension};
 use crate::policy::{Actions, Effect, PolicyDocument, PrincipalEntry, Principals, Statement};
-use crate::principal::{self, PrincipalType, Reach};
+use crate::principal::{self, PrincipalType};
 use crate::resource::{Resource, ResourceKind};
+pub use crate::who::Who;
 use crate::wildcard;
 use std::sync::Arc;
-
-/// Who one grant lets in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Who {
-    /// Everyone, anonymous callers included.
-    Public,
-    Account(String),
-    /// Any account of this AWS Organization.
-    Org(String),
-    /// Somebody whose account cannot be told.
-    Unresolvable(String),
-}
-
-impl From<Target> for Who {
-    fn from(t: Target) -> Who {
-        match t {
-            Target::Account(a) => Who::Account(a),
-            Target::Org(o) => Who::Org(o),
-            Target::Unknown(u) => Who::Unresolvable(u),
-        }
-    }
-}
 
 /// How a grant came to be limited to its `Who`, which tells remediation what to cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,8 +169,8 @@ fn statement_grants(
     out: &mut Vec<Grant>,
 ) {
     let mut untrusted = Vec::new();
-    let mut account_sets: Vec<&[Target]> = Vec::new();
-    let mut org_sets: Vec<&[Target]> = Vec::new();
+    let mut account_sets: Vec<&[Who]> = Vec::new();
+    let mut org_sets: Vec<&[Who]> = Vec::new();
     let narrowings: Vec<condition::Narrowing> = st
         .conditions
         .iter()
@@ -271,8 +250,7 @@ fn statement_grants(
             });
         };
         // Perimeters restrict callers that are AWS principals (and the anonymous public).
-        let perimeter_used =
-            !applying.is_empty() && matches!(reach, Reach::Anyone | Reach::Account(_));
+        let perimeter_used = !applying.is_empty() && matches!(reach, Who::Public | Who::Account(_));
         // Borrowed unless a perimeter adds to them: most statements have none.
         let (mut acct_sets, mut orgs_sets) = (
             std::borrow::Cow::Borrowed(&account_sets[..]),
@@ -291,7 +269,12 @@ fn statement_grants(
             condition::intersect(&orgs_sets)
                 .into_iter()
                 .map(|t| match t {
-                    Target::Org(o) | Target::Account(o) | Target::Unknown(o) => o,
+                    Who::Org(o) | Who::Account(o) | Who::Unresolvable(o) => o,
+                    // Condition values name none of these; kept as text that no
+                    // `[[org]]` entry approves, never dropped.
+                    Who::Public => "*".into(),
+                    Who::Service(s) => s,
+                    Who::Federated { provider, .. } => provider,
                 })
                 .collect()
         };
@@ -308,32 +291,32 @@ fn statement_grants(
             if !acct_sets.is_empty() {
                 let orgs = org_limit();
                 for t in condition::intersect(&acct_sets) {
-                    push(Who::from(t), via_cond, Nature::Plain, orgs.clone());
+                    push(t, via_cond, Nature::Plain, orgs.clone());
                 }
             } else if !orgs_sets.is_empty() {
                 for t in condition::intersect(&orgs_sets) {
-                    push(Who::from(t), via_cond, Nature::Plain, Vec::new());
+                    push(t, via_cond, Nature::Plain, Vec::new());
                 }
             } else {
                 push(none, Via::Principal, none_nature, Vec::new());
             }
         };
         match reach {
-            Reach::Anyone => expand_wide(&mut push, Who::Public, Nature::Plain),
-            Reach::Account(a) => {
+            Who::Public => expand_wide(&mut push, Who::Public, Nature::Plain),
+            Who::Account(a) => {
                 let allowed = acct_sets.is_empty() || {
-                    let probe = [Target::Account(a.clone())];
+                    let probe = [Who::Account(a.clone())];
                     let mut sets = acct_sets.to_vec();
                     sets.push(&probe);
                     !condition::intersect(&sets)
                         .iter()
-                        .all(|t| matches!(t, Target::Unknown(_)))
+                        .all(|t| matches!(t, Who::Unresolvable(_)))
                 };
                 if allowed {
                     push(Who::Account(a), Via::Principal, Nature::Plain, org_limit());
                 }
             }
-            Reach::Service(svc) => {
+            Who::Service(svc) => {
                 if resource.kind == ResourceKind::Role {
                     push(
                         Who::Account(resource.account.clone()),
@@ -354,7 +337,7 @@ fn statement_grants(
                     );
                 }
             }
-            Reach::Federated {
+            Who::Federated {
                 provider,
                 account,
                 saml,
@@ -379,7 +362,8 @@ fn statement_grants(
                     push(who, Via::Principal, Nature::Plain, Vec::new());
                 }
             }
-            Reach::Unresolvable(why) => push(
+            Who::Org(o) => push(Who::Org(o), Via::Principal, Nature::Plain, Vec::new()),
+            Who::Unresolvable(why) => push(
                 Who::Unresolvable(why),
                 Via::Principal,
                 Nature::Plain,

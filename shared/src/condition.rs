@@ -10,16 +10,8 @@
 use crate::json::excerpt;
 use crate::policy::Condition;
 use crate::principal::{is_account_id, is_unique_id, parse_arn};
+use crate::who::Who;
 use crate::wildcard::has_wildcard;
-
-/// What one narrowing value lets in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
-    Account(String),
-    Org(String),
-    /// A value that narrows to something whose account cannot be told.
-    Unknown(String),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dimension {
@@ -98,15 +90,15 @@ pub fn is_org_id(s: &str) -> bool {
 
 /// The target of one value, `None` when the value does not narrow (wildcards where the
 /// account or organisation would be, or an ARN without an account such as a bucket's).
-fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
+fn resolve_value(class: KeyClass, v: &str) -> Option<Who> {
     match class {
         KeyClass::AccountId => {
             if has_wildcard(v) {
                 None
             } else if is_account_id(v) {
-                Some(Target::Account(v.to_string()))
+                Some(Who::Account(v.to_string()))
             } else {
-                Some(Target::Unknown(format!(
+                Some(Who::Unresolvable(format!(
                     "{} is not an account id",
                     excerpt(v)
                 )))
@@ -114,23 +106,21 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
         }
         KeyClass::Arn => match parse_arn(v) {
             Some(arn) if arn.account.is_empty() || has_wildcard(arn.account) => None,
-            Some(arn) if is_account_id(arn.account) => {
-                Some(Target::Account(arn.account.to_string()))
-            }
-            Some(_) => Some(Target::Unknown(format!(
+            Some(arn) if is_account_id(arn.account) => Some(Who::Account(arn.account.to_string())),
+            Some(_) => Some(Who::Unresolvable(format!(
                 "{} does not name a valid account",
                 excerpt(v)
             ))),
             None if has_wildcard(v) => None,
-            None => Some(Target::Unknown(format!("{} is not an ARN", excerpt(v)))),
+            None => Some(Who::Unresolvable(format!("{} is not an ARN", excerpt(v)))),
         },
         KeyClass::OrgId => {
             if has_wildcard(v) {
                 None
             } else if is_org_id(v) {
-                Some(Target::Org(v.to_string()))
+                Some(Who::Org(v.to_string()))
             } else {
-                Some(Target::Unknown(format!(
+                Some(Who::Unresolvable(format!(
                     "{} is not an organization id",
                     excerpt(v)
                 )))
@@ -145,14 +135,17 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Target> {
             if has_wildcard(head) {
                 None
             } else if is_account_id(head) {
-                Some(Target::Account(head.to_string()))
+                Some(Who::Account(head.to_string()))
             } else if is_unique_id(head) {
-                Some(Target::Unknown(format!(
+                Some(Who::Unresolvable(format!(
                     "aws:userid {} names an identity whose account is unknown",
                     excerpt(v)
                 )))
             } else {
-                Some(Target::Unknown(format!("{} is not a user id", excerpt(v))))
+                Some(Who::Unresolvable(format!(
+                    "{} is not a user id",
+                    excerpt(v)
+                )))
             }
         }
     }
@@ -176,7 +169,7 @@ fn string_like_spans_arn_parts(operator: &str, class: KeyClass, v: &str) -> bool
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Narrowing {
     pub dimension: Dimension,
-    pub targets: Vec<Target>,
+    pub targets: Vec<Who>,
 }
 
 /// A condition on a narrowing key that must not be trusted to limit who gets in.
@@ -220,7 +213,7 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, Untrusted> {
                 let resolved = if string_like_spans_arn_parts(&c.operator, class, v) {
                     None
                 } else if kind == OpKind::Exact && has_wildcard(v) {
-                    Some(Target::Unknown(format!(
+                    Some(Who::Unresolvable(format!(
                         "{} is compared literally",
                         excerpt(v)
                     )))
@@ -248,7 +241,7 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, Untrusted> {
 }
 
 /// The value of a narrowing key resolves to `target`: used to remove it when remediating.
-pub fn value_targets(key: &str, value: &str, target: &Target) -> bool {
+pub fn value_targets(key: &str, value: &str, target: &Who) -> bool {
     key_class(key)
         .and_then(|c| resolve_value(c, value))
         .as_ref()
@@ -258,19 +251,19 @@ pub fn value_targets(key: &str, value: &str, target: &Target) -> bool {
 /// AND several narrowings of one dimension. `Unknown` targets (account not tellable)
 /// are kept and also let every account through the other sets: conservative, so that a
 /// grant is never hidden because crossguard could not resolve a value.
-pub fn intersect(sets: &[&[Target]]) -> Vec<Target> {
+pub fn intersect(sets: &[&[Who]]) -> Vec<Who> {
     let wild: Vec<bool> = sets
         .iter()
-        .map(|s| s.iter().any(|t| matches!(t, Target::Unknown(_))))
+        .map(|s| s.iter().any(|t| matches!(t, Who::Unresolvable(_))))
         .collect();
-    let mut out: Vec<Target> = Vec::new();
+    let mut out: Vec<Who> = Vec::new();
     for set in sets {
         for t in *set {
             if out.contains(t) {
                 continue;
             }
             let keep = match t {
-                Target::Unknown(_) => true,
+                Who::Unresolvable(_) => true,
                 _ => sets.iter().zip(&wild).all(|(s, w)| *w || s.contains(t)),
             };
             if keep {
@@ -358,8 +351,8 @@ mod tests {
         }
     }
 
-    fn acct(a: &str) -> Target {
-        Target::Account(a.into())
+    fn acct(a: &str) -> Who {
+        Who::Account(a.into())
     }
 
     #[test]
@@ -446,7 +439,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (n.dimension, n.targets),
-            (Dimension::Org, vec![Target::Org("o-a1b2c3d4e5".into())])
+            (Dimension::Org, vec![Who::Org("o-a1b2c3d4e5".into())])
         );
         let n = narrowing(&cond("StringEquals", "aws:SourceOrgID", &["o-a1b2c3d4e5"]))
             .unwrap()
@@ -459,7 +452,7 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        assert_eq!(n.targets, vec![Target::Org("o-a1b2c3d4e5".into())]);
+        assert_eq!(n.targets, vec![Who::Org("o-a1b2c3d4e5".into())]);
         let n = narrowing(&cond("StringLike", "aws:userid", &["111111111111:*"]))
             .unwrap()
             .unwrap();
@@ -471,7 +464,7 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        assert!(matches!(n.targets[0], Target::Unknown(_)));
+        assert!(matches!(n.targets[0], Who::Unresolvable(_)));
         assert_eq!(
             narrowing(&cond("Bool", "aws:SecureTransport", &["true"])),
             Ok(None)
@@ -509,7 +502,7 @@ mod tests {
         let n = narrowing(&cond("StringEquals", "aws:PrincipalAccount", &["*"]))
             .unwrap()
             .unwrap();
-        assert!(matches!(n.targets[0], Target::Unknown(_)));
+        assert!(matches!(n.targets[0], Who::Unresolvable(_)));
     }
 
     #[test]
@@ -517,7 +510,7 @@ mod tests {
         let a = [acct("1"), acct("2")];
         let b = [acct("2"), acct("3")];
         assert_eq!(intersect(&[&a, &b]), vec![acct("2")]);
-        let u = [Target::Unknown("x".into())];
+        let u = [Who::Unresolvable("x".into())];
         let got = intersect(&[&a, &u]);
         assert!(got.contains(&acct("1")) && got.contains(&acct("2")) && got.contains(&u[0]));
     }

@@ -279,7 +279,11 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
         (Who::Account(a), _) if *a == res.account => (Some(a.clone()), None, Scope::Internal),
         (Who::Account(a), _) => (Some(a.clone()), None, Scope::Account),
         (Who::Org(o), _) => (None, Some(o.clone()), Scope::Org),
-        (Who::Unresolvable(_), _) => (None, None, Scope::Unresolvable),
+        // Analysis resolves services and identity providers to whom they act for; were
+        // one left, it could not be told apart: unresolvable, never approved.
+        (Who::Unresolvable(_) | Who::Service(_) | Who::Federated { .. }, _) => {
+            (None, None, Scope::Unresolvable)
+        }
     };
     let v = match (&g.nature, &g.who) {
         (Nature::Internal(why), _) => Approval::granted("owner".into(), None, why.clone()),
@@ -299,6 +303,11 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
         (Nature::Plain, Who::Unresolvable(why)) => Approval::denied(format!(
             "unresolvable principal ({why}): it can never be approved; remove it"
         )),
+        (Nature::Plain, Who::Service(what) | Who::Federated { provider: what, .. }) => {
+            Approval::denied(format!(
+                "unresolvable principal ({what} acting for an unknown account): it can never be approved; remove it"
+            ))
+        }
     };
     let mut reason = v.reason;
     if matches!(*g.actions, Actions::AllExcept(_)) && !v.approved {

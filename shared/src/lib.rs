@@ -23,6 +23,7 @@ pub mod remediation;
 pub mod render;
 pub mod report;
 pub mod resource;
+pub mod who;
 pub mod wildcard;
 
 pub use allowlist::{Allowlist, AllowlistError, Mode};
@@ -33,6 +34,7 @@ pub use finding::{Finding, Scope};
 pub use policy::{PolicyDocument, PolicyError};
 pub use remediation::{Plan, PlanKind};
 pub use resource::{Resource, ResourceKind};
+pub use who::Who;
 
 /// Decide a parsed event on the policy it carries, as the guard would offline.
 /// The Lambda reads the live policy instead and calls [`decide_with_policy`].

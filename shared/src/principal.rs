@@ -1,5 +1,7 @@
 //! Principals: who a policy names, resolved to the account (or everyone) it lets in.
 
+pub use crate::who::Who;
+
 use serde::Serialize;
 
 pub const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
@@ -96,55 +98,35 @@ impl PrincipalType {
     }
 }
 
-/// What one principal value lets in, before conditions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    /// Everyone, anonymous callers included.
-    Anyone,
-    /// Principals of this account (its root, or a user/role/session in it).
-    Account(String),
-    /// An AWS service acting on someone's behalf.
-    Service(String),
-    /// Identities of an OIDC or SAML provider. `account` is the provider's account when
-    /// it is an IAM provider ARN, `None` for global web-identity providers.
-    Federated {
-        provider: String,
-        account: Option<String>,
-        saml: bool,
-    },
-    /// A principal whose account cannot be told (unique id, canonical user, malformed).
-    Unresolvable(String),
-}
-
 /// Resolve one principal value of the given type.
-pub fn resolve(kind: PrincipalType, value: &str) -> Reach {
+pub fn resolve(kind: PrincipalType, value: &str) -> Who {
     match kind {
-        PrincipalType::Star => Reach::Anyone,
+        PrincipalType::Star => Who::Public,
         PrincipalType::Aws => resolve_aws(value),
         PrincipalType::Service => {
             if value == "*" {
-                Reach::Anyone
+                Who::Public
             } else {
-                Reach::Service(value.to_string())
+                Who::Service(value.to_string())
             }
         }
         PrincipalType::Federated => resolve_federated(value),
-        PrincipalType::CanonicalUser => Reach::Unresolvable(
+        PrincipalType::CanonicalUser => Who::Unresolvable(
             "a canonical user id cannot be mapped to an account without asking S3".into(),
         ),
-        PrincipalType::Other => Reach::Unresolvable("unknown principal type".into()),
+        PrincipalType::Other => Who::Unresolvable("unknown principal type".into()),
     }
 }
 
-fn resolve_aws(value: &str) -> Reach {
+fn resolve_aws(value: &str) -> Who {
     if value == "*" {
-        return Reach::Anyone;
+        return Who::Public;
     }
     if is_account_id(value) {
-        return Reach::Account(value.to_string());
+        return Who::Account(value.to_string());
     }
     if is_unique_id(value) {
-        return Reach::Unresolvable(format!(
+        return Who::Unresolvable(format!(
             "{value} is a unique id: the identity it named was deleted, its account is unknown"
         ));
     }
@@ -155,19 +137,19 @@ fn resolve_aws(value: &str) -> Reach {
                 && arn.region.is_empty() =>
         {
             if is_account_id(arn.account) && arn_resource_ok(arn.service, arn.resource) {
-                Reach::Account(arn.account.to_string())
+                Who::Account(arn.account.to_string())
             } else if arn.account == "cloudfront" {
-                Reach::Unresolvable(
+                Who::Unresolvable(
                     "a CloudFront origin access identity is not an account principal".into(),
                 )
             } else if arn.account.contains(['*', '?']) || arn.resource.contains(['*', '?']) {
                 // IAM refuses wildcards in principal ARNs; S3 and KMS have accepted some.
-                Reach::Unresolvable(format!("wildcard in principal ARN {value}"))
+                Who::Unresolvable(format!("wildcard in principal ARN {value}"))
             } else {
-                Reach::Unresolvable(format!("{value} is not a valid IAM principal ARN"))
+                Who::Unresolvable(format!("{value} is not a valid IAM principal ARN"))
             }
         }
-        _ => Reach::Unresolvable(format!("{value} is not an account id or IAM principal ARN")),
+        _ => Who::Unresolvable(format!("{value} is not an account id or IAM principal ARN")),
     }
 }
 
@@ -185,32 +167,32 @@ fn arn_resource_ok(service: &str, resource: &str) -> bool {
     }
 }
 
-fn resolve_federated(value: &str) -> Reach {
+fn resolve_federated(value: &str) -> Who {
     if value == "*" {
-        return Reach::Anyone;
+        return Who::Public;
     }
     if let Some(arn) = parse_arn(value) {
         if arn.service == "iam" && is_account_id(arn.account) {
             if let Some(host) = arn.resource.strip_prefix("oidc-provider/") {
-                return Reach::Federated {
+                return Who::Federated {
                     provider: host.to_string(),
                     account: Some(arn.account.to_string()),
                     saml: false,
                 };
             }
             if arn.resource.starts_with("saml-provider/") {
-                return Reach::Federated {
+                return Who::Federated {
                     provider: arn.resource.to_string(),
                     account: Some(arn.account.to_string()),
                     saml: true,
                 };
             }
         }
-        return Reach::Unresolvable(format!("{value} is not an IAM identity provider ARN"));
+        return Who::Unresolvable(format!("{value} is not an IAM identity provider ARN"));
     }
     // Global web-identity providers named by host: cognito-identity.amazonaws.com,
     // accounts.google.com, graph.facebook.com, www.amazon.com.
-    Reach::Federated {
+    Who::Federated {
         provider: value.to_string(),
         account: None,
         saml: false,
@@ -221,14 +203,14 @@ fn resolve_federated(value: &str) -> Reach {
 mod tests {
     use super::*;
 
-    fn aws(v: &str) -> Reach {
+    fn aws(v: &str) -> Who {
         resolve(PrincipalType::Aws, v)
     }
 
     #[test]
     fn aws_forms() {
-        assert_eq!(aws("*"), Reach::Anyone);
-        assert_eq!(aws("111111111111"), Reach::Account("111111111111".into()));
+        assert_eq!(aws("*"), Who::Public);
+        assert_eq!(aws("111111111111"), Who::Account("111111111111".into()));
         for arn in [
             "arn:aws:iam::111111111111:root",
             "arn:aws:iam::111111111111:user/alice",
@@ -237,42 +219,39 @@ mod tests {
             "arn:aws-cn:iam::111111111111:root",
             "arn:aws-us-gov:iam::111111111111:role/R",
         ] {
-            assert_eq!(aws(arn), Reach::Account("111111111111".into()), "{arn}");
+            assert_eq!(aws(arn), Who::Account("111111111111".into()), "{arn}");
         }
         assert!(matches!(
             aws("AROAEXAMPLEEXAMPLE1234"),
-            Reach::Unresolvable(_)
+            Who::Unresolvable(_)
         ));
-        assert!(matches!(
-            aws("AIDAJQABLZS4A3QDU576Q"),
-            Reach::Unresolvable(_)
-        ));
-        assert!(matches!(aws("11111111111"), Reach::Unresolvable(_)));
-        assert!(matches!(aws("arn:aws:iam::*:root"), Reach::Unresolvable(_)));
+        assert!(matches!(aws("AIDAJQABLZS4A3QDU576Q"), Who::Unresolvable(_)));
+        assert!(matches!(aws("11111111111"), Who::Unresolvable(_)));
+        assert!(matches!(aws("arn:aws:iam::*:root"), Who::Unresolvable(_)));
         assert!(matches!(
             aws("arn:foo:iam::111111111111:root"),
-            Reach::Unresolvable(_)
+            Who::Unresolvable(_)
         ));
-        assert!(matches!(aws("arn:aws:s3:::bucket"), Reach::Unresolvable(_)));
+        assert!(matches!(aws("arn:aws:s3:::bucket"), Who::Unresolvable(_)));
         assert!(matches!(
             aws("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E1"),
-            Reach::Unresolvable(_)
+            Who::Unresolvable(_)
         ));
     }
 
     #[test]
     fn other_forms() {
-        assert_eq!(resolve(PrincipalType::Star, "*"), Reach::Anyone);
+        assert_eq!(resolve(PrincipalType::Star, "*"), Who::Public);
         assert_eq!(
             resolve(PrincipalType::Service, "cloudtrail.amazonaws.com"),
-            Reach::Service("cloudtrail.amazonaws.com".into())
+            Who::Service("cloudtrail.amazonaws.com".into())
         );
         assert_eq!(
             resolve(
                 PrincipalType::Federated,
                 "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"
             ),
-            Reach::Federated {
+            Who::Federated {
                 provider: "token.actions.githubusercontent.com".into(),
                 account: Some("222222222222".into()),
                 saml: false
@@ -283,14 +262,14 @@ mod tests {
                 PrincipalType::Federated,
                 "arn:aws:iam::222222222222:saml-provider/Okta"
             ),
-            Reach::Federated { saml: true, .. }
+            Who::Federated { saml: true, .. }
         ));
         assert!(matches!(
             resolve(
                 PrincipalType::CanonicalUser,
                 "79a59df900b949e55d96a1e698fbaced"
             ),
-            Reach::Unresolvable(_)
+            Who::Unresolvable(_)
         ));
     }
 

@@ -5,10 +5,10 @@
 //! raw JSON, so every field crossguard does not interpret stays as it was.
 
 use crate::analysis::{self, Via, Who};
-use crate::condition::{self, Target};
+use crate::condition;
 use crate::finding::Finding;
 use crate::policy::{PolicyDocument, PolicyError, Principals};
-use crate::principal::{self, Reach};
+use crate::principal;
 use crate::resource::{Resource, ResourceKind};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -171,12 +171,12 @@ fn owner_admin_statement(resource: &Resource) -> Value {
     })
 }
 
-fn target_of(who: &Who) -> Option<Target> {
+/// What a condition value must name for cutting it to remove the grant (`None` for the
+/// public: no value names everyone).
+fn target_of(who: &Who) -> Option<Who> {
     match who {
-        Who::Account(a) => Some(Target::Account(a.clone())),
-        Who::Org(o) => Some(Target::Org(o.clone())),
-        Who::Unresolvable(u) => Some(Target::Unknown(u.clone())),
         Who::Public => None,
+        other => Some(other.clone()),
     }
 }
 
@@ -222,7 +222,7 @@ pub fn plan(
             continue;
         };
         let mut cut_entries = BTreeSet::new();
-        let mut cut_targets: Vec<Target> = Vec::new();
+        let mut cut_targets: Vec<Who> = Vec::new();
         for (i, _) in entries.iter().enumerate() {
             let of_entry: Vec<&&Finding> = fs.iter().filter(|f| f.grant.entry == Some(i)).collect();
             if of_entry.is_empty() || !of_entry.iter().any(|f| f.is_violation()) {
@@ -266,7 +266,7 @@ pub fn plan(
         if !cut_entries.is_empty() {
             let add_owner = resource.kind == ResourceKind::Key
                 && cut_entries.iter().any(|&i| {
-                    principal::resolve(entries[i].kind, &entries[i].value) == Reach::Anyone
+                    principal::resolve(entries[i].kind, &entries[i].value) == Who::Public
                 });
             let left =
                 rebuild_principal(stmt, &cut_entries, add_owner.then(|| owner_root(resource)));
@@ -435,8 +435,8 @@ fn rebuild_principal(
 /// so that is refused.
 fn cut_condition_values(
     stmt: &mut Map<String, Value>,
-    targets: &[Target],
-) -> Result<Vec<(Target, Cut)>, PlanError> {
+    targets: &[Who],
+) -> Result<Vec<(Who, Cut)>, PlanError> {
     let mut cuts = Vec::new();
     let Some(Value::Object(ops)) = stmt.get_mut("Condition") else {
         return Err(PlanError::NoCondition);
