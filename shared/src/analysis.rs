@@ -162,53 +162,113 @@ fn perimeter_applies(p: &Perimeter, st: &Statement) -> bool {
     actions_covered && resources_covered
 }
 
+/// What narrows every principal of one statement alike: its own conditions, the
+/// perimeters that cover it, and what is recorded beside them.
+struct Narrowed<'p> {
+    own: Vec<condition::Narrowing>,
+    perimeters: Vec<&'p Perimeter>,
+    untrusted: Vec<String>,
+    external_id: bool,
+}
+
+impl<'p> Narrowed<'p> {
+    fn of(st: &Statement, perimeters: &'p [Perimeter]) -> Narrowed<'p> {
+        let mut untrusted = Vec::new();
+        let own: Vec<condition::Narrowing> = st
+            .conditions
+            .iter()
+            .filter_map(|c| match condition::narrowing(c) {
+                Ok(n) => n,
+                Err(why) => {
+                    untrusted.push(why.to_string());
+                    None
+                }
+            })
+            .collect();
+        for c in &st.conditions {
+            if !condition::is_narrowing_key(&c.key) && !untrusted.iter().any(|u| u.contains(&c.key))
+            {
+                let k = c.key.to_ascii_lowercase();
+                if k == "aws:sourceip"
+                    || k == "aws:securetransport"
+                    || k.starts_with("aws:multifactor")
+                    || k == "sts:externalid"
+                {
+                    untrusted.push(format!(
+                        "{} on {} does not limit which account gets in",
+                        c.operator, c.key
+                    ));
+                }
+            }
+        }
+        Narrowed {
+            own,
+            perimeters: perimeters
+                .iter()
+                .filter(|p| perimeter_applies(p, st))
+                .collect(),
+            untrusted,
+            external_id: condition::requires_external_id(&st.conditions),
+        }
+    }
+
+    /// The account and organisation value sets that limit a principal who resolves to
+    /// `reach`, and how a grant narrowed by them came to be so.
+    fn sets(&self, reach: &Who) -> (Vec<&[Who]>, Vec<&[Who]>, Via) {
+        let (mut accounts, mut orgs) = (Vec::new(), Vec::new());
+        for n in &self.own {
+            match n.dimension {
+                Dimension::Account => accounts.push(&n.targets[..]),
+                Dimension::Org => orgs.push(&n.targets[..]),
+            }
+        }
+        // Narrowing from the statement's own conditions can be cut by remediation; a
+        // narrowing that exists only through a perimeter cannot.
+        let own_narrows = !self.own.is_empty();
+        // Perimeters restrict callers that are AWS principals (and the anonymous public).
+        let perimeter_used =
+            !self.perimeters.is_empty() && matches!(reach, Who::Public | Who::Account(_));
+        if perimeter_used {
+            for p in &self.perimeters {
+                match p.narrowing.dimension {
+                    Dimension::Account => accounts.push(&p.narrowing.targets),
+                    Dimension::Org => orgs.push(&p.narrowing.targets),
+                }
+            }
+        }
+        let via = if !own_narrows && perimeter_used {
+            Via::Perimeter
+        } else {
+            Via::Condition
+        };
+        (accounts, orgs, via)
+    }
+}
+
+/// One grant before it is tied to its statement and principal entry.
+struct Letting {
+    who: Who,
+    via: Via,
+    nature: Nature,
+    orgs: Vec<String>,
+}
+
+fn letting(who: Who, via: Via, nature: Nature, orgs: Vec<String>) -> Letting {
+    Letting {
+        who,
+        via,
+        nature,
+        orgs,
+    }
+}
+
 fn statement_grants(
     st: &Statement,
     resource: &Resource,
     perimeters: &[Perimeter],
     out: &mut Vec<Grant>,
 ) {
-    let mut untrusted = Vec::new();
-    let mut account_sets: Vec<&[Who]> = Vec::new();
-    let mut org_sets: Vec<&[Who]> = Vec::new();
-    let narrowings: Vec<condition::Narrowing> = st
-        .conditions
-        .iter()
-        .filter_map(|c| match condition::narrowing(c) {
-            Ok(n) => n,
-            Err(why) => {
-                untrusted.push(why.to_string());
-                None
-            }
-        })
-        .collect();
-    for n in &narrowings {
-        match n.dimension {
-            Dimension::Account => account_sets.push(&n.targets),
-            Dimension::Org => org_sets.push(&n.targets),
-        }
-    }
-    for c in &st.conditions {
-        if !condition::is_narrowing_key(&c.key) && !untrusted.iter().any(|u| u.contains(&c.key)) {
-            let k = c.key.to_ascii_lowercase();
-            if k == "aws:sourceip"
-                || k == "aws:securetransport"
-                || k.starts_with("aws:multifactor")
-                || k == "sts:externalid"
-            {
-                untrusted.push(format!(
-                    "{} on {} does not limit which account gets in",
-                    c.operator, c.key
-                ));
-            }
-        }
-    }
-    let applying: Vec<&Perimeter> = perimeters
-        .iter()
-        .filter(|p| perimeter_applies(p, st))
-        .collect();
-    let external_id = condition::requires_external_id(&st.conditions);
-
+    let narrowed = Narrowed::of(st, perimeters);
     // `NotPrincipal` in an Allow opens the statement to everyone: one synthetic `*` entry.
     let everyone = PrincipalEntry {
         kind: PrincipalType::Star,
@@ -218,19 +278,16 @@ fn statement_grants(
         Principals::Listed(list) => list.iter().enumerate().map(|(i, e)| (Some(i), e)).collect(),
         Principals::AllExcept(_) => vec![(None, &everyone)],
     };
-    let is_not_principal = matches!(st.principals, Principals::AllExcept(_));
-
     for (entry, e) in entries {
         if out.len() > MAX_GRANTS {
             return;
         }
-        let reach = principal::resolve(e.kind, &e.value);
-        let principal_text = if is_not_principal {
-            "NotPrincipal (everyone but the listed)".to_string()
-        } else {
-            e.display()
+        let principal = match entry {
+            None => "NotPrincipal (everyone but the listed)".to_string(),
+            Some(_) => e.display(),
         };
-        let mut push = |who: Who, via: Via, nature: Nature, orgs: Vec<String>| {
+        let reach = principal::resolve(e.kind, &e.value);
+        for l in lettings(reach, st, resource, &narrowed) {
             if out.len() > MAX_GRANTS {
                 return;
             }
@@ -238,138 +295,136 @@ fn statement_grants(
                 statement: st.index,
                 sid: st.sid.clone(),
                 entry,
-                principal: principal_text.clone(),
+                principal: principal.clone(),
                 principal_type: e.kind,
-                who,
-                via,
-                nature,
-                orgs,
+                who: l.who,
+                via: l.via,
+                nature: l.nature,
+                orgs: l.orgs,
                 actions: st.actions.clone(),
-                external_id,
-                untrusted_conditions: untrusted.clone(),
+                external_id: narrowed.external_id,
+                untrusted_conditions: narrowed.untrusted.clone(),
             });
-        };
-        // Perimeters restrict callers that are AWS principals (and the anonymous public).
-        let perimeter_used = !applying.is_empty() && matches!(reach, Who::Public | Who::Account(_));
-        // Borrowed unless a perimeter adds to them: most statements have none.
-        let (mut acct_sets, mut orgs_sets) = (
-            std::borrow::Cow::Borrowed(&account_sets[..]),
-            std::borrow::Cow::Borrowed(&org_sets[..]),
-        );
-        if perimeter_used {
-            for p in &applying {
-                match p.narrowing.dimension {
-                    Dimension::Account => acct_sets.to_mut().push(&p.narrowing.targets),
-                    Dimension::Org => orgs_sets.to_mut().push(&p.narrowing.targets),
-                }
-            }
         }
-        // The organisations the caller must also be in (intersect of no sets: none).
-        let org_limit = || -> Vec<String> {
-            condition::intersect(&orgs_sets)
+    }
+}
+
+/// Whom one principal entry lets in once the statement's narrowing applies.
+fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Vec<Letting> {
+    let (accounts, orgs, via_cond) = n.sets(&reach);
+    // The organisations the caller must also be in (intersect of no sets: none).
+    let org_limit = || -> Vec<String> {
+        condition::intersect(&orgs)
+            .into_iter()
+            .map(|t| match t {
+                Who::Org(o) | Who::Account(o) | Who::Unresolvable(o) => o,
+                // Condition values name none of these; kept as text that no `[[org]]`
+                // entry approves, never dropped.
+                Who::Public => "*".into(),
+                Who::Service(s) => s,
+                Who::Federated { provider, .. } => provider,
+            })
+            .collect()
+    };
+    // A wide principal (`*`, a service): whom the value sets narrow it to, else `none`.
+    let wide = |none: Who, none_nature: Nature| -> Vec<Letting> {
+        if !accounts.is_empty() {
+            let limit = org_limit();
+            condition::intersect(&accounts)
                 .into_iter()
-                .map(|t| match t {
-                    Who::Org(o) | Who::Account(o) | Who::Unresolvable(o) => o,
-                    // Condition values name none of these; kept as text that no
-                    // `[[org]]` entry approves, never dropped.
-                    Who::Public => "*".into(),
-                    Who::Service(s) => s,
-                    Who::Federated { provider, .. } => provider,
-                })
+                .map(|t| letting(t, via_cond, Nature::Plain, limit.clone()))
                 .collect()
-        };
-        // Narrowing from the statement's own conditions can be cut by remediation; a
-        // narrowing that exists only through a perimeter cannot.
-        let via_cond = if account_sets.is_empty() && org_sets.is_empty() && perimeter_used {
-            Via::Perimeter
+        } else if !orgs.is_empty() {
+            condition::intersect(&orgs)
+                .into_iter()
+                .map(|t| letting(t, via_cond, Nature::Plain, Vec::new()))
+                .collect()
         } else {
-            Via::Condition
-        };
-        let expand_wide = |push: &mut dyn FnMut(Who, Via, Nature, Vec<String>),
-                           none: Who,
-                           none_nature: Nature| {
-            if !acct_sets.is_empty() {
-                let orgs = org_limit();
-                for t in condition::intersect(&acct_sets) {
-                    push(t, via_cond, Nature::Plain, orgs.clone());
-                }
-            } else if !orgs_sets.is_empty() {
-                for t in condition::intersect(&orgs_sets) {
-                    push(t, via_cond, Nature::Plain, Vec::new());
-                }
-            } else {
-                push(none, Via::Principal, none_nature, Vec::new());
-            }
-        };
-        match reach {
-            Who::Public => expand_wide(&mut push, Who::Public, Nature::Plain),
-            Who::Account(a) => {
-                let allowed = acct_sets.is_empty() || {
-                    let probe = [Who::Account(a.clone())];
-                    let mut sets = acct_sets.to_vec();
-                    sets.push(&probe);
-                    !condition::intersect(&sets)
-                        .iter()
-                        .all(|t| matches!(t, Who::Unresolvable(_)))
-                };
-                if allowed {
-                    push(Who::Account(a), Via::Principal, Nature::Plain, org_limit());
-                }
-            }
-            Who::Service(svc) => {
-                if resource.kind == ResourceKind::Role {
-                    push(
-                        Who::Account(resource.account.clone()),
-                        Via::Principal,
-                        Nature::Internal(format!(
-                            "{svc} acts for the owner account in a role trust"
-                        )),
-                        Vec::new(),
-                    );
-                } else {
-                    expand_wide(
-                        &mut push,
-                        Who::Unresolvable(format!("{svc} acting for any account")),
-                        Nature::Warning(format!(
-                            "service principal {svc} without aws:SourceAccount/aws:SourceArn/aws:SourceOrgID: \
-                             any account's resources could use it against this one (confused deputy)"
-                        )),
-                    );
-                }
-            }
-            Who::Federated {
-                provider,
-                account,
-                saml,
-            } => {
-                if !saml && !condition::oidc_subject_narrowed(&st.conditions, &provider) {
-                    let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
-                        "aud"
-                    } else {
-                        "sub"
-                    };
-                    push(
-                        Who::Public,
-                        Via::Principal,
-                        Nature::Forbidden(format!(
-                            "any subject of the shared identity provider {provider} can assume this role: \
-                             add a {provider}:{claim} condition naming who may"
-                        )),
-                        Vec::new(),
-                    );
-                } else {
-                    let who = Who::Account(account.unwrap_or_else(|| resource.account.clone()));
-                    push(who, Via::Principal, Nature::Plain, Vec::new());
-                }
-            }
-            Who::Org(o) => push(Who::Org(o), Via::Principal, Nature::Plain, Vec::new()),
-            Who::Unresolvable(why) => push(
-                Who::Unresolvable(why),
-                Via::Principal,
-                Nature::Plain,
-                Vec::new(),
-            ),
+            vec![letting(none, Via::Principal, none_nature, Vec::new())]
         }
+    };
+    match reach {
+        Who::Public => wide(Who::Public, Nature::Plain),
+        Who::Account(a) => {
+            let allowed = accounts.is_empty() || {
+                let probe = [Who::Account(a.clone())];
+                let mut sets = accounts.clone();
+                sets.push(&probe);
+                !condition::intersect(&sets)
+                    .iter()
+                    .all(|t| matches!(t, Who::Unresolvable(_)))
+            };
+            if allowed {
+                vec![letting(
+                    Who::Account(a),
+                    Via::Principal,
+                    Nature::Plain,
+                    org_limit(),
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+        Who::Service(svc) if resource.kind == ResourceKind::Role => vec![letting(
+            Who::Account(resource.account.clone()),
+            Via::Principal,
+            Nature::Internal(format!("{svc} acts for the owner account in a role trust")),
+            Vec::new(),
+        )],
+        Who::Service(svc) => wide(
+            Who::Unresolvable(format!("{svc} acting for any account")),
+            Nature::Warning(format!(
+                "service principal {svc} without aws:SourceAccount/aws:SourceArn/aws:SourceOrgID: \
+                 any account's resources could use it against this one (confused deputy)"
+            )),
+        ),
+        Who::Federated {
+            provider,
+            account,
+            saml,
+        } => vec![federated(st, resource, provider, account, saml)],
+        Who::Org(o) => vec![letting(
+            Who::Org(o),
+            Via::Principal,
+            Nature::Plain,
+            Vec::new(),
+        )],
+        Who::Unresolvable(why) => vec![letting(
+            Who::Unresolvable(why),
+            Via::Principal,
+            Nature::Plain,
+            Vec::new(),
+        )],
+    }
+}
+
+/// An OIDC or SAML provider's identities: an OIDC provider shared by everyone (GitHub,
+/// Google…) with no subject condition lets any of its users in.
+fn federated(
+    st: &Statement,
+    resource: &Resource,
+    provider: String,
+    account: Option<String>,
+    saml: bool,
+) -> Letting {
+    if !saml && !condition::oidc_subject_narrowed(&st.conditions, &provider) {
+        let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
+            "aud"
+        } else {
+            "sub"
+        };
+        letting(
+            Who::Public,
+            Via::Principal,
+            Nature::Forbidden(format!(
+                "any subject of the shared identity provider {provider} can assume this role: \
+                 add a {provider}:{claim} condition naming who may"
+            )),
+            Vec::new(),
+        )
+    } else {
+        let who = Who::Account(account.unwrap_or_else(|| resource.account.clone()));
+        letting(who, Via::Principal, Nature::Plain, Vec::new())
     }
 }
 
