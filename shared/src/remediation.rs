@@ -180,6 +180,16 @@ fn target_of(who: &Who) -> Option<Who> {
     }
 }
 
+/// What the plan does to one statement.
+#[derive(Default)]
+struct StatementCut {
+    /// The statement goes altogether.
+    dropped: bool,
+    /// Principal entries cut from it (indices in parse order).
+    entries: BTreeSet<usize>,
+    removed: Vec<Removed>,
+}
+
 /// Plan the removal of every violating finding. Errors say why no safe plan exists.
 pub fn plan(
     doc: &PolicyDocument,
@@ -187,132 +197,28 @@ pub fn plan(
     findings: &[Finding],
 ) -> Result<Plan, PlanError> {
     let mut raw = doc.raw_statements().map_err(PlanError::Unreadable)?;
-    let mut removed = Vec::new();
-    let mut drop_statement = BTreeSet::new();
-    let mut cut_by_statement: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
             m
         });
+    let mut cuts: BTreeMap<usize, StatementCut> = BTreeMap::new();
     for (&s, fs) in &by_statement {
-        if !fs.iter().any(|f| f.is_violation()) {
-            continue;
-        }
-        let st = &doc.statements[s];
-        let original = Arc::new(raw[s].clone());
-        let note = |f: &Finding, cut: Cut| Removed {
-            statement: s,
-            sid: f.sid.clone(),
-            principal: f.principal.clone(),
-            account: f.account.clone(),
-            org: f.org.clone(),
-            cut,
-            original_statement: original.clone(),
-        };
-        let Principals::Listed(entries) = &st.principals else {
-            // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
-            // statement can be cut.
-            drop_statement.insert(s);
-            removed.extend(
-                fs.iter()
-                    .filter(|f| f.is_violation())
-                    .map(|f| note(f, Cut::Statement)),
-            );
-            continue;
-        };
-        let mut cut_entries = BTreeSet::new();
-        let mut cut_targets: Vec<Who> = Vec::new();
-        for (i, _) in entries.iter().enumerate() {
-            let of_entry: Vec<&&Finding> = fs.iter().filter(|f| f.grant.entry == Some(i)).collect();
-            if of_entry.is_empty() || !of_entry.iter().any(|f| f.is_violation()) {
-                continue;
-            }
-            if of_entry.iter().all(|f| f.is_violation()) {
-                cut_entries.insert(i);
-                removed.extend(of_entry.iter().map(|f| note(f, Cut::Principal)));
-                continue;
-            }
-            for f in of_entry.iter().filter(|f| f.is_violation()) {
-                match (f.grant.via, target_of(&f.grant.who)) {
-                    (Via::Condition, Some(t)) => {
-                        if !cut_targets.contains(&t) {
-                            cut_targets.push(t);
-                        }
-                    }
-                    _ => {
-                        return Err(PlanError::Inseparable {
-                            principal: f.principal.clone(),
-                            statement: s,
-                        })
-                    }
-                }
-            }
-        }
-        let Value::Object(stmt) = &mut raw[s] else {
-            return Err(PlanError::NotObject(s));
-        };
-        if !cut_targets.is_empty() {
-            let cuts = cut_condition_values(stmt, &cut_targets)?;
-            for (t, what) in cuts {
-                for f in fs
-                    .iter()
-                    .filter(|f| f.is_violation() && target_of(&f.grant.who).as_ref() == Some(&t))
-                {
-                    removed.push(note(f, what.clone()));
-                }
-            }
-        }
-        if !cut_entries.is_empty() {
-            let add_owner = resource.kind == ResourceKind::Key
-                && cut_entries.iter().any(|&i| {
-                    principal::resolve(entries[i].kind, &entries[i].value) == Who::Public
-                });
-            let left =
-                rebuild_principal(stmt, &cut_entries, add_owner.then(|| owner_root(resource)));
-            if !left {
-                drop_statement.insert(s);
-            }
-            cut_by_statement.insert(s, cut_entries);
+        if fs.iter().any(|f| f.is_violation()) {
+            let cut = cut_statement(s, fs, doc, &mut raw[s], resource)?;
+            cuts.insert(s, cut);
         }
     }
     let mut kept: Vec<Value> = raw
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| !drop_statement.contains(i))
+        .filter(|(i, _)| !cuts.get(i).is_some_and(|c| c.dropped))
         .map(|(_, v)| v)
         .collect();
-    for r in removed
-        .iter_mut()
-        .filter(|r| drop_statement.contains(&r.statement))
-    {
-        if r.cut == Cut::Principal {
-            r.cut = Cut::PrincipalAndStatement;
-        }
+    if resource.kind == ResourceKind::Key && !owner_kept(doc, resource, findings, &cuts, &kept)? {
+        kept.insert(0, owner_admin_statement(resource));
     }
-
-    if resource.kind == ResourceKind::Key {
-        // Owner grants are approved, so never cut: one still standing settles it. Else
-        // (a dropped statement, a cut `*`) look at what is left, owner root added or not.
-        let owner = Who::Account(resource.account.clone());
-        let owner_kept = findings.iter().any(|f| {
-            f.grant.who == owner
-                && !drop_statement.contains(&f.statement)
-                && !f.grant.entry.is_some_and(|e| {
-                    cut_by_statement
-                        .get(&f.statement)
-                        .is_some_and(|c| c.contains(&e))
-                })
-        }) || {
-            let probe = document_with(doc, kept.clone(), false)?;
-            analysis::grants(&probe, resource)
-                .iter()
-                .any(|g| g.who == owner)
-        };
-        if !owner_kept {
-            kept.insert(0, owner_admin_statement(resource));
-        }
-    }
+    let removed = cuts.into_values().flat_map(|c| c.removed).collect();
     let any_allow = kept
         .iter()
         .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
@@ -323,6 +229,7 @@ pub fn plan(
             Some(PolicyDocument::from_value(deny_all_trust()).map_err(PlanError::Invalid)?),
         ),
         _ => {
+            // A document whose `Statement` was one object keeps that form.
             let single = matches!(
                 doc.raw().map_err(PlanError::Unreadable)?.get("Statement"),
                 Some(Value::Object(_))
@@ -342,6 +249,129 @@ pub fn plan(
         reason: None,
         document,
     })
+}
+
+/// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
+fn cut_statement(
+    s: usize,
+    fs: &[&Finding],
+    doc: &PolicyDocument,
+    raw: &mut Value,
+    resource: &Resource,
+) -> Result<StatementCut, PlanError> {
+    let original = Arc::new(raw.clone());
+    let note = |f: &Finding, cut: Cut| Removed {
+        statement: s,
+        sid: f.sid.clone(),
+        principal: f.principal.clone(),
+        account: f.account.clone(),
+        org: f.org.clone(),
+        cut,
+        original_statement: original.clone(),
+    };
+    let mut out = StatementCut::default();
+    let Principals::Listed(entries) = &doc.statements[s].principals else {
+        // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
+        // statement can be cut.
+        out.dropped = true;
+        out.removed.extend(
+            fs.iter()
+                .filter(|f| f.is_violation())
+                .map(|f| note(f, Cut::Statement)),
+        );
+        return Ok(out);
+    };
+    let mut targets: Vec<Who> = Vec::new();
+    for i in 0..entries.len() {
+        let of_entry: Vec<&Finding> = fs
+            .iter()
+            .copied()
+            .filter(|f| f.grant.entry == Some(i))
+            .collect();
+        if !of_entry.iter().any(|f| f.is_violation()) {
+            continue;
+        }
+        if of_entry.iter().all(|f| f.is_violation()) {
+            out.entries.insert(i);
+            out.removed
+                .extend(of_entry.iter().map(|f| note(f, Cut::Principal)));
+            continue;
+        }
+        // The entry lets in approved and unapproved callers: only the condition values
+        // naming the unapproved ones can go.
+        for f in of_entry.iter().filter(|f| f.is_violation()) {
+            match (f.grant.via, target_of(&f.grant.who)) {
+                (Via::Condition, Some(t)) => {
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
+                _ => {
+                    return Err(PlanError::Inseparable {
+                        principal: f.principal.clone(),
+                        statement: s,
+                    })
+                }
+            }
+        }
+    }
+    let Value::Object(stmt) = raw else {
+        return Err(PlanError::NotObject(s));
+    };
+    if !targets.is_empty() {
+        for (t, what) in cut_condition_values(stmt, &targets)? {
+            for f in fs
+                .iter()
+                .filter(|f| f.is_violation() && target_of(&f.grant.who).as_ref() == Some(&t))
+            {
+                out.removed.push(note(f, what.clone()));
+            }
+        }
+    }
+    if !out.entries.is_empty() {
+        let add_owner = resource.kind == ResourceKind::Key
+            && out
+                .entries
+                .iter()
+                .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public);
+        let left = rebuild_principal(stmt, &out.entries, add_owner.then(|| owner_root(resource)));
+        if !left {
+            out.dropped = true;
+            for r in out.removed.iter_mut().filter(|r| r.cut == Cut::Principal) {
+                r.cut = Cut::PrincipalAndStatement;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Does the key's owner keep access once the plan is applied? Owner grants are approved,
+/// so never cut: one still standing settles it. Else (a dropped statement, a cut `*`)
+/// look at what is left.
+fn owner_kept(
+    doc: &PolicyDocument,
+    resource: &Resource,
+    findings: &[Finding],
+    cuts: &BTreeMap<usize, StatementCut>,
+    kept: &[Value],
+) -> Result<bool, PlanError> {
+    let owner = Who::Account(resource.account.clone());
+    let standing = findings.iter().any(|f| {
+        let cut = cuts.get(&f.statement);
+        f.grant.who == owner
+            && !cut.is_some_and(|c| c.dropped)
+            && !f
+                .grant
+                .entry
+                .is_some_and(|e| cut.is_some_and(|c| c.entries.contains(&e)))
+    });
+    if standing {
+        return Ok(true);
+    }
+    let probe = document_with(doc, kept.to_vec(), false)?;
+    Ok(analysis::grants(&probe, resource)
+        .iter()
+        .any(|g| g.who == owner))
 }
 
 fn document_with(
