@@ -380,6 +380,144 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// Which resources an entry covers, checked.
+    fn coverage(&mut self, owner: &Spanned<String>, resources: &Globs) -> Coverage {
+        Coverage {
+            owner: self.owner(owner, "owner"),
+            resources: self.resources(resources),
+        }
+    }
+
+    fn version(&mut self, version: &Option<Spanned<toml::Value>>) {
+        match version {
+            None => self.fault(0, "version is missing: start the file with `version = 1`"),
+            Some(v) if v.get_ref().as_integer() != Some(1) => self.fault(
+                v.span().start,
+                format!(
+                    "version = {} is not supported: this crossguard reads version 1",
+                    shown(v.get_ref())
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn ignore_actor(&mut self, a: &Spanned<String>) -> String {
+        let s = a.get_ref();
+        if let Some(why) = actor_pattern_fault(s) {
+            self.fault(
+                a.span().start,
+                format!(
+                    "ignore_actors entry {} {why}: name the guard's own role, such as arn:aws:iam::222222222222:role/crossguard-*",
+                    crate::json::excerpt(s)
+                ),
+            );
+        }
+        s.clone()
+    }
+
+    fn pairing(&mut self, number: usize, spanned: &Spanned<RawPairing>) -> Pairing {
+        let line = self.line_of(spanned.span().start);
+        let p = spanned.get_ref();
+        let owner = self.owner(&p.owner, "owner");
+        let trusted = p.trusted.get_ref().clone();
+        if trusted == "*" {
+            self.fault(p.trusted.span().start, "trusted = \"*\" would approve everyone: use a [[public]] entry for resources meant to be public");
+        } else if !is_account_id(&trusted) {
+            self.fault(
+                p.trusted.span().start,
+                format!("trusted {trusted:?} is not a 12-digit account id"),
+            );
+        }
+        Pairing {
+            number,
+            line,
+            scope: Coverage {
+                owner,
+                resources: self.resources(&p.resources),
+            },
+            trusted,
+            actions: self.actions(&p.actions),
+            require_external_id: p.require_external_id,
+            expires: self.date(&p.expires),
+            ticket: p.ticket.clone(),
+        }
+    }
+
+    fn org(&mut self, number: usize, spanned: &Spanned<RawOrg>) -> OrgEntry {
+        let line = self.line_of(spanned.span().start);
+        let o = spanned.get_ref();
+        if !is_org_id(o.id.get_ref()) {
+            self.fault(o.id.span().start, format!("org id {:?} is not an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)", o.id.get_ref()));
+        }
+        if o.owners.is_empty() {
+            self.fault(
+                self.line_start(line),
+                "owners = [] approves nothing: name the owner accounts, or [\"*\"] for all",
+            );
+        }
+        OrgEntry {
+            number,
+            line,
+            id: o.id.get_ref().clone(),
+            owners: o.owners.iter().map(|w| self.owner(w, "owner")).collect(),
+            resources: self.resources(&o.resources),
+            actions: self.actions(&o.actions),
+            expires: self.date(&o.expires),
+            ticket: o.ticket.clone(),
+        }
+    }
+
+    fn public(&mut self, number: usize, spanned: &Spanned<RawPublic>) -> PublicEntry {
+        let line = self.line_of(spanned.span().start);
+        let p = spanned.get_ref();
+        PublicEntry {
+            number,
+            line,
+            // Required here: a [[public]] entry names what it makes public.
+            scope: self.coverage(&p.owner, &Some(p.resources.clone())),
+            actions: self.actions(&p.actions),
+            expires: self.date(&p.expires),
+            ticket: p.ticket.clone(),
+        }
+    }
+
+    fn mode_override(&mut self, spanned: &Spanned<RawOverride>) -> ModeOverride {
+        let line = self.line_of(spanned.span().start);
+        let o = spanned.get_ref();
+        ModeOverride {
+            line,
+            scope: self.coverage(&o.owner, &o.resources),
+            mode: self.mode(&o.mode),
+        }
+    }
+}
+
+/// The file as TOML, or the one fault that stops reading it.
+fn read_raw(text: &str, c: &mut Checker) -> Option<RawFile> {
+    match toml::from_str(text) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let at = e.span().map(|s| s.start).unwrap_or(0);
+            let mut message = e.message().trim().replace('\n', ": ");
+            // toml carries a date/time through serde as a private map: say what it is.
+            let value = e.span().and_then(|s| text.get(s)).unwrap_or("");
+            if message.starts_with("invalid type: map")
+                && value.starts_with(|c: char| c.is_ascii_digit())
+            {
+                message = message.replacen(
+                    "invalid type: map",
+                    &format!("{} is a date/time", value.trim()),
+                    1,
+                );
+            }
+            c.fault(at, message);
+            None
+        }
+    }
+}
+
 impl Allowlist {
     /// Parse and check an allowlist. `file` names it in messages. Text over
     /// [`MAX_ALLOWLIST_BYTES`] is refused whole, never read in part.
@@ -404,150 +542,39 @@ impl Allowlist {
                 .collect(),
             faults: Vec::new(),
         };
-        let raw: RawFile = match toml::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                let at = e.span().map(|s| s.start).unwrap_or(0);
-                let mut message = e.message().trim().replace('\n', ": ");
-                // toml carries a date/time through serde as a private map: say what it is.
-                let value = e.span().and_then(|s| text.get(s)).unwrap_or("");
-                if message.starts_with("invalid type: map")
-                    && value.starts_with(|c: char| c.is_ascii_digit())
-                {
-                    message = message.replacen(
-                        "invalid type: map",
-                        &format!("{} is a date/time", value.trim()),
-                        1,
-                    );
-                }
-                c.fault(at, message);
-                return Err(AllowlistError { faults: c.faults });
-            }
+        let Some(raw) = read_raw(text, &mut c) else {
+            return Err(AllowlistError { faults: c.faults });
         };
-        match &raw.version {
-            None => c.fault(0, "version is missing: start the file with `version = 1`"),
-            Some(v) if v.get_ref().as_integer() != Some(1) => c.fault(
-                v.span().start,
-                format!(
-                    "version = {} is not supported: this crossguard reads version 1",
-                    shown(v.get_ref())
-                ),
-            ),
-            Some(_) => {}
-        }
-        let mode = raw.mode.as_ref().map(|m| c.mode(m)).unwrap_or(Mode::Alert);
-        let ignore_actors = raw
-            .ignore_actors
-            .iter()
-            .map(|a| {
-                let s = a.get_ref();
-                if let Some(why) = actor_pattern_fault(s) {
-                    c.fault(
-                        a.span().start,
-                        format!(
-                            "ignore_actors entry {} {why}: name the guard's own role, such as arn:aws:iam::222222222222:role/crossguard-*",
-                            crate::json::excerpt(s)
-                        ),
-                    );
-                }
-                s.clone()
-            })
-            .collect();
-
-        let mut pairings = Vec::new();
-        for (i, p) in raw.pairing.iter().enumerate() {
-            let line = c.line_of(p.span().start);
-            let p = p.get_ref();
-            let owner = c.owner(&p.owner, "owner");
-            let trusted = p.trusted.get_ref().clone();
-            if trusted == "*" {
-                c.fault(p.trusted.span().start, "trusted = \"*\" would approve everyone: use a [[public]] entry for resources meant to be public");
-            } else if !is_account_id(&trusted) {
-                c.fault(
-                    p.trusted.span().start,
-                    format!("trusted {trusted:?} is not a 12-digit account id"),
-                );
-            }
-            let scope = Coverage {
-                owner,
-                resources: c.resources(&p.resources),
-            };
-            pairings.push(Pairing {
-                number: i + 1,
-                line,
-                scope,
-                trusted,
-                actions: c.actions(&p.actions),
-                require_external_id: p.require_external_id,
-                expires: c.date(&p.expires),
-                ticket: p.ticket.clone(),
-            });
-        }
-        let mut orgs = Vec::new();
-        for (i, o) in raw.org.iter().enumerate() {
-            let line = c.line_of(o.span().start);
-            let o = o.get_ref();
-            if !is_org_id(o.id.get_ref()) {
-                c.fault(o.id.span().start, format!("org id {:?} is not an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)", o.id.get_ref()));
-            }
-            if o.owners.is_empty() {
-                c.fault(
-                    c.line_start(line),
-                    "owners = [] approves nothing: name the owner accounts, or [\"*\"] for all",
-                );
-            }
-            let owners = o.owners.iter().map(|w| c.owner(w, "owner")).collect();
-            orgs.push(OrgEntry {
-                number: i + 1,
-                line,
-                id: o.id.get_ref().clone(),
-                owners,
-                resources: c.resources(&o.resources),
-                actions: c.actions(&o.actions),
-                expires: c.date(&o.expires),
-                ticket: o.ticket.clone(),
-            });
-        }
-        let mut public = Vec::new();
-        for (i, p) in raw.public.iter().enumerate() {
-            let line = c.line_of(p.span().start);
-            let p = p.get_ref();
-            let owner = c.owner(&p.owner, "owner");
-            let resources = c.resources(&Some(p.resources.clone()));
-            public.push(PublicEntry {
-                number: i + 1,
-                line,
-                scope: Coverage { owner, resources },
-                actions: c.actions(&p.actions),
-                expires: c.date(&p.expires),
-                ticket: p.ticket.clone(),
-            });
-        }
-        let mut mode_overrides = Vec::new();
-        for o in &raw.mode_override {
-            let line = c.line_of(o.span().start);
-            let o = o.get_ref();
-            let owner = c.owner(&o.owner, "owner");
-            let scope = Coverage {
-                owner,
-                resources: c.resources(&o.resources),
-            };
-            let mode = c.mode(&o.mode);
-            mode_overrides.push(ModeOverride { line, scope, mode });
-        }
+        c.version(&raw.version);
+        let numbered = |i: usize| i + 1;
+        let allowlist = Allowlist {
+            source: file.to_string(),
+            mode: raw.mode.as_ref().map(|m| c.mode(m)).unwrap_or(Mode::Alert),
+            ignore_actors: raw
+                .ignore_actors
+                .iter()
+                .map(|a| c.ignore_actor(a))
+                .collect(),
+            pairings: (raw.pairing.iter().enumerate())
+                .map(|(i, p)| c.pairing(numbered(i), p))
+                .collect(),
+            orgs: (raw.org.iter().enumerate())
+                .map(|(i, o)| c.org(numbered(i), o))
+                .collect(),
+            public: (raw.public.iter().enumerate())
+                .map(|(i, p)| c.public(numbered(i), p))
+                .collect(),
+            mode_overrides: raw
+                .mode_override
+                .iter()
+                .map(|o| c.mode_override(o))
+                .collect(),
+        };
         if !c.faults.is_empty() {
             c.faults.sort_by_key(|f| f.line);
             return Err(AllowlistError { faults: c.faults });
         }
-        Ok(Allowlist {
-            source: file.to_string(),
-            mode,
-            ignore_actors,
-            pairings,
-            orgs,
-            public,
-            mode_overrides,
-        })
+        Ok(allowlist)
     }
 
     /// The mode for a resource: the first matching `[[mode_override]]`, else the default.
