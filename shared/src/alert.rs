@@ -64,9 +64,6 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         return None;
     }
     let resource = d.resource.as_ref();
-    let spec = resource
-        .map(|r| r.spec().to_string())
-        .unwrap_or_else(|| "unknown resource".into());
     // SNS refuses an empty attribute value: an event crossguard could not read names no
     // resource, so the account that recorded it stands in, else "unknown".
     let account = resource
@@ -74,6 +71,44 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         .or_else(|| d.event.as_ref().and_then(|e| e.account.clone()))
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "unknown".into());
+    let subject = subject(d, outcome, &account);
+    let mut body = String::new();
+    let _ = writeln!(body, "{subject}");
+    let _ = writeln!(body);
+    facts(&mut body, d);
+    let _ = writeln!(body);
+    let _ = writeln!(body, "{}", what_was_done(d, outcome));
+    if let Some(p) = &d.remediation {
+        if !p.removed.is_empty() && matches!(outcome, Outcome::Remediated) {
+            let _ = writeln!(body, "The removed grants and their original statements are in the decision below and in the evidence record.");
+        }
+    }
+    let _ = writeln!(body);
+    decision_json(&mut body, d);
+    let attributes = vec![
+        ("severity", severity(d).to_string()),
+        ("account", account),
+        (
+            "resource_kind",
+            resource
+                .map(|r| r.kind.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ),
+    ];
+    Some(Alert {
+        subject,
+        body,
+        attributes,
+    })
+}
+
+/// `crossguard: WHAT [ACCOUNT] RESOURCE`, at most [`MAX_SUBJECT`] characters.
+fn subject(d: &Decision, outcome: &Outcome, account: &str) -> String {
+    let spec = d
+        .resource
+        .as_ref()
+        .map(|r| r.spec().to_string())
+        .unwrap_or_else(|| "unknown resource".into());
     let what = match (d.verdict, outcome) {
         (Verdict::Error, _) => "could not be checked",
         (_, Outcome::Remediated) => "unapproved access removed",
@@ -82,15 +117,15 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
     };
     // The resource name is what a reader needs: it is clipped last.
     let head = format!("crossguard: {what} [{account}] ");
-    let subject = format!(
+    format!(
         "{head}{}",
         clip(&spec, MAX_SUBJECT.saturating_sub(head.chars().count()))
-    );
+    )
+}
 
-    let mut body = String::new();
-    let _ = writeln!(body, "{}", subject);
-    let _ = writeln!(body);
-    if let Some(r) = resource {
+/// The resource, the change (who, when, from where), the verdict and each violation.
+fn facts(body: &mut String, d: &Decision) {
+    if let Some(r) = &d.resource {
         let _ = writeln!(body, "Resource:  {} ({})", r.arn, r.spec());
         let _ = writeln!(body, "Owner:     {}", r.account);
     }
@@ -116,7 +151,10 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
             f.statement, f.principal, f.reason
         );
     }
-    let done = match (d.action, outcome, d.remediation.as_ref().map(|p| p.kind)) {
+}
+
+fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
+    match (d.action, outcome, d.remediation.as_ref().map(|p| p.kind)) {
         (_, Outcome::Remediated, Some(PlanKind::DeletePolicy)) => {
             "Removed: the bucket policy was deleted (nothing approved was left in it).".to_string()
         }
@@ -137,16 +175,21 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
             "Not changed (mode alert). The decision below holds the planned fix.".to_string()
         }
         _ => "Not changed.".to_string(),
-    };
-    let _ = writeln!(body);
-    let _ = writeln!(body, "{done}");
-    if let Some(p) = &d.remediation {
-        if !p.removed.is_empty() && matches!(outcome, Outcome::Remediated) {
-            let _ = writeln!(body, "The removed grants and their original statements are in the decision below and in the evidence record.");
-        }
     }
-    let _ = writeln!(body);
-    let json = serde_json::to_string_pretty(d).unwrap_or_default();
+}
+
+/// The whole decision as JSON, when it fits in an SNS message.
+fn decision_json(body: &mut String, d: &Decision) {
+    let json = match serde_json::to_string_pretty(d) {
+        Ok(json) => json,
+        Err(e) => {
+            let _ = writeln!(
+                body,
+                "Decision (JSON): could not be encoded ({e}): see the evidence record."
+            );
+            return;
+        }
+    };
     if body.len() + json.len() + 20 <= MAX_BODY {
         let _ = writeln!(body, "Decision (JSON):");
         let _ = writeln!(body, "{json}");
@@ -158,19 +201,4 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
             json.len()
         );
     }
-    let attributes = vec![
-        ("severity", severity(d).to_string()),
-        ("account", account),
-        (
-            "resource_kind",
-            resource
-                .map(|r| r.kind.as_str().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ),
-    ];
-    Some(Alert {
-        subject,
-        body,
-        attributes,
-    })
 }
