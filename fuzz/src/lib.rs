@@ -43,7 +43,7 @@ fn resources() -> &'static [Resource; 3] {
 
 /// What every decision goes through in the CLI: its text and its JSON line.
 fn show(d: &Decision) {
-    let _ = render::text(d);
+    let _ = render::decision_text(d);
     let _ = serde_json::to_string(d);
 }
 

@@ -72,8 +72,8 @@ fn actions(f: &Finding) -> String {
     }
 }
 
-/// Render one decision as text.
-pub fn text(d: &Decision) -> String {
+/// One decision as text for a person: the CLI's `--format text`.
+pub fn decision_text(d: &Decision) -> String {
     let mut out = String::new();
     let verdict = match d.verdict {
         Verdict::Compliant => "COMPLIANT",

@@ -28,7 +28,7 @@ fn resources() -> Vec<Resource> {
 }
 
 fn show(d: &Decision) {
-    let _ = render::text(d);
+    let _ = render::decision_text(d);
     let _ = serde_json::to_string(d).unwrap();
 }
 

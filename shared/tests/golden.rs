@@ -38,7 +38,7 @@ fn line(input: &str, variant: &str, d: &Decision) -> Value {
         "input": input,
         "variant": variant,
         "decision": serde_json::to_value(d).unwrap(),
-        "text": render::text(d),
+        "text": render::decision_text(d),
         "alert": alerted.map(|a| json!({"subject": a.subject, "body": a.body,
             "attributes": a.attributes})),
         "evidence": evidence,
