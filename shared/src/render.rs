@@ -1,8 +1,9 @@
 //! Text a person reads at a glance: one block per decision.
 
 use crate::decision::{Action, Decision, Verdict};
+use crate::event::EventSummary;
 use crate::finding::{Finding, Scope};
-use crate::remediation::PlanKind;
+use crate::remediation::{Plan, PlanKind};
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -88,20 +89,7 @@ pub fn decision_text(d: &Decision) -> String {
         .unwrap_or_default();
     line(&mut out, &format!("{verdict:<9}  {res}"));
     if let Some(e) = &d.event {
-        let mut text = format!("  event    {}", e.name.as_deref().unwrap_or("?"));
-        if let Some(t) = &e.time {
-            let _ = write!(text, " at {t}");
-        }
-        if let Some(a) = &e.actor {
-            let _ = write!(text, " by {a}");
-        }
-        if let Some(ip) = &e.source_ip {
-            let _ = write!(text, " from {ip}");
-        }
-        if let Some(id) = &e.id {
-            let _ = write!(text, " [{id}]");
-        }
-        line(&mut out, &text);
+        line(&mut out, &event_line(e));
     }
     line(&mut out, &format!("  why      {}", d.reason));
     for f in &d.findings {
@@ -133,35 +121,60 @@ pub fn decision_text(d: &Decision) -> String {
         line(&mut out, &format!("  action   {act} (mode {mode})"));
     }
     if let Some(p) = &d.remediation {
-        let what = match p.kind {
-            PlanKind::PutPolicy => "put the policy below",
-            PlanKind::DeletePolicy => "delete the bucket policy (nothing approved is left in it)",
-            PlanKind::DenyAllTrust => {
-                "replace the trust with a deny-all trust (nothing approved is left in it)"
-            }
-            PlanKind::Refused => "none: no safe plan",
-        };
-        line(&mut out, &format!("  plan     {what}"));
-        if let Some(r) = &p.reason {
-            line(&mut out, &format!("           {r}"));
-        }
-        for r in &p.removed {
-            line(
-                &mut out,
-                &format!(
-                    "           - remove {} from statement {} ({})",
-                    r.principal, r.statement, r.cut
-                ),
-            );
-        }
-        if let (PlanKind::PutPolicy, Some(pol)) = (p.kind, &p.policy) {
-            let pretty = serde_json::to_string_pretty(pol).unwrap_or_default();
-            for l in pretty.lines() {
-                line(&mut out, &format!("           {l}"));
-            }
-        }
+        plan_lines(&mut out, p);
     }
     out
+}
+
+/// `  event    NAME at TIME by ACTOR from IP [ID]`, with what the event has.
+fn event_line(e: &EventSummary) -> String {
+    let mut text = format!("  event    {}", e.name.as_deref().unwrap_or("?"));
+    if let Some(t) = &e.time {
+        let _ = write!(text, " at {t}");
+    }
+    if let Some(a) = &e.actor {
+        let _ = write!(text, " by {a}");
+    }
+    if let Some(ip) = &e.source_ip {
+        let _ = write!(text, " from {ip}");
+    }
+    if let Some(id) = &e.id {
+        let _ = write!(text, " [{id}]");
+    }
+    text
+}
+
+/// The plan: what it does, why not when refused, each removed grant, the new policy.
+fn plan_lines(out: &mut String, p: &Plan) {
+    let what = match p.kind {
+        PlanKind::PutPolicy => "put the policy below",
+        PlanKind::DeletePolicy => "delete the bucket policy (nothing approved is left in it)",
+        PlanKind::DenyAllTrust => {
+            "replace the trust with a deny-all trust (nothing approved is left in it)"
+        }
+        PlanKind::Refused => "none: no safe plan",
+    };
+    line(out, &format!("  plan     {what}"));
+    if let Some(r) = &p.reason {
+        line(out, &format!("           {r}"));
+    }
+    for r in &p.removed {
+        line(
+            out,
+            &format!(
+                "           - remove {} from statement {} ({})",
+                r.principal, r.statement, r.cut
+            ),
+        );
+    }
+    if let (PlanKind::PutPolicy, Some(pol)) = (p.kind, &p.policy) {
+        // A JSON value always encodes; were it ever not to, the plan says so.
+        let pretty = serde_json::to_string_pretty(pol)
+            .unwrap_or_else(|e| format!("(the policy could not be shown: {e})"));
+        for l in pretty.lines() {
+            line(out, &format!("           {l}"));
+        }
+    }
 }
 
 #[cfg(test)]

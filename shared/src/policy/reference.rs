@@ -123,29 +123,7 @@ pub(super) fn parse_statement(index: usize, v: &Value) -> Result<Statement, Poli
         Some(Value::String(x)) => Some(x.clone()),
         Some(other) => Some(other.to_string()),
     };
-    let effect = match s.get("Effect") {
-        Some(Value::String(e)) if e == "Allow" => Effect::Allow,
-        Some(Value::String(e)) if e == "Deny" => Effect::Deny,
-        Some(Value::String(other)) => {
-            return Err(bad(
-                index,
-                format!(
-                    "Effect must be \"Allow\" or \"Deny\", found {}",
-                    crate::json::excerpt(other)
-                ),
-            ))
-        }
-        Some(other) => {
-            return Err(bad(
-                index,
-                format!(
-                    "Effect must be \"Allow\" or \"Deny\", found {}",
-                    json_type(other)
-                ),
-            ))
-        }
-        None => return Err(bad(index, "Effect is missing")),
-    };
+    let effect = parse_effect(index, s.get("Effect"))?;
     let principals = match (s.get("Principal"), s.get("NotPrincipal")) {
         (Some(p), None) => Principals::Listed(parse_principals(index, "Principal", p)?),
         (None, Some(p)) => Principals::AllExcept(parse_principals(index, "NotPrincipal", p)?),
@@ -169,8 +147,45 @@ pub(super) fn parse_statement(index: usize, v: &Value) -> Result<Statement, Poli
         (None, None) => (Vec::new(), false),
         (Some(_), Some(_)) => return Err(bad(index, "has both Resource and NotResource")),
     };
+    let conditions = parse_conditions(index, s.get("Condition"))?;
+    Ok(Statement {
+        index,
+        sid,
+        effect,
+        principals,
+        actions: Arc::new(actions),
+        resources,
+        not_resource,
+        conditions,
+    })
+}
+
+fn parse_effect(index: usize, v: Option<&Value>) -> Result<Effect, PolicyError> {
+    match v {
+        Some(Value::String(e)) if e == "Allow" => Ok(Effect::Allow),
+        Some(Value::String(e)) if e == "Deny" => Ok(Effect::Deny),
+        Some(Value::String(other)) => Err(bad(
+            index,
+            format!(
+                "Effect must be \"Allow\" or \"Deny\", found {}",
+                crate::json::excerpt(other)
+            ),
+        )),
+        Some(other) => Err(bad(
+            index,
+            format!(
+                "Effect must be \"Allow\" or \"Deny\", found {}",
+                json_type(other)
+            ),
+        )),
+        None => Err(bad(index, "Effect is missing")),
+    }
+}
+
+/// `{"OP": {"KEY": VALUES}}`, one [`Condition`] per operator and key, in order.
+fn parse_conditions(index: usize, v: Option<&Value>) -> Result<Vec<Condition>, PolicyError> {
     let mut conditions = Vec::new();
-    match s.get("Condition") {
+    match v {
         None | Some(Value::Null) => {}
         Some(Value::Object(ops)) => {
             for (operator, keys) in ops {
@@ -199,14 +214,5 @@ pub(super) fn parse_statement(index: usize, v: &Value) -> Result<Statement, Poli
             ))
         }
     }
-    Ok(Statement {
-        index,
-        sid,
-        effect,
-        principals,
-        actions: Arc::new(actions),
-        resources,
-        not_resource,
-        conditions,
-    })
+    Ok(conditions)
 }
