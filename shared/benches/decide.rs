@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let doc = PolicyDocument::parse(black_box(text)).unwrap();
                 black_box(evaluate(&allowlist, resource, &doc, opts.today))
-            })
+            });
         });
     }
     group.finish();
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let doc = PolicyDocument::parse(black_box(&text)).unwrap();
                 black_box(decide(&allowlist, &resource, Some(&doc), opts))
-            })
+            });
         });
     }
     group.finish();
@@ -83,10 +83,10 @@ fn allowlist_load(c: &mut Criterion) {
     let mut group = c.benchmark_group("allowlist-100k");
     group.sample_size(10);
     group.bench_function("toml-parse-only", |b| {
-        b.iter(|| black_box(text.parse::<toml::Table>().unwrap()))
+        b.iter(|| black_box(text.parse::<toml::Table>().unwrap()));
     });
     group.bench_function("load-and-check", |b| {
-        b.iter(|| black_box(Allowlist::from_toml(&text, "big.toml").unwrap()))
+        b.iter(|| black_box(Allowlist::from_toml(&text, "big.toml").unwrap()));
     });
     group.finish();
 }

@@ -693,7 +693,7 @@ mode = "remediate"
             .unwrap_err()
             .faults
             .iter()
-            .map(|f| f.to_string())
+            .map(ToString::to_string)
             .collect()
     }
 

@@ -312,20 +312,7 @@ fn statement_grants(
 /// Whom one principal entry lets in once the statement's narrowing applies.
 fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Vec<Letting> {
     let (accounts, orgs, via_cond) = n.sets(&reach);
-    // The organisations the caller must also be in (intersect of no sets: none).
-    let org_limit = || -> Vec<String> {
-        condition::intersect(&orgs)
-            .into_iter()
-            .map(|t| match t {
-                Who::Org(o) | Who::Account(o) | Who::Unresolvable(o) => o,
-                // Condition values name none of these; kept as text that no `[[org]]`
-                // entry approves, never dropped.
-                Who::Public => "*".into(),
-                Who::Service(s) => s,
-                Who::Federated { provider, .. } => provider,
-            })
-            .collect()
-    };
+    let org_limit = || org_names(&orgs);
     // A wide principal (`*`, a service): whom the value sets narrow it to, else `none`.
     let wide = |none: Who, none_nature: Nature| -> Vec<Letting> {
         if !accounts.is_empty() {
@@ -382,7 +369,7 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Ve
             provider,
             account,
             saml,
-        } => vec![federated(st, resource, provider, account, saml)],
+        } => vec![federated(st, resource, &provider, account, saml)],
         Who::Org(o) => vec![letting(
             Who::Org(o),
             Via::Principal,
@@ -398,16 +385,31 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Ve
     }
 }
 
+/// The organisations a caller must also be in (intersect of no sets: none).
+fn org_names(orgs: &[&[Who]]) -> Vec<String> {
+    condition::intersect(orgs)
+        .into_iter()
+        .map(|t| match t {
+            Who::Org(o) | Who::Account(o) | Who::Unresolvable(o) => o,
+            // Condition values name none of these; kept as text that no `[[org]]` entry
+            // approves, never dropped.
+            Who::Public => "*".into(),
+            Who::Service(s) => s,
+            Who::Federated { provider, .. } => provider,
+        })
+        .collect()
+}
+
 /// An OIDC or SAML provider's identities: an OIDC provider shared by everyone (GitHub,
 /// Google…) with no subject condition lets any of its users in.
 fn federated(
     st: &Statement,
     resource: &Resource,
-    provider: String,
+    provider: &str,
     account: Option<String>,
     saml: bool,
 ) -> Letting {
-    if !saml && !condition::oidc_subject_narrowed(&st.conditions, &provider) {
+    if !saml && !condition::oidc_subject_narrowed(&st.conditions, provider) {
         let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
             "aud"
         } else {

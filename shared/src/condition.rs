@@ -226,7 +226,7 @@ pub fn narrowing(c: &Condition) -> Result<Option<Narrowing>, Untrusted> {
                         return Err(Untrusted::Wildcard {
                             operator: c.operator.clone(),
                             key: c.key.clone(),
-                            value: excerpt(v).to_string(),
+                            value: excerpt(v),
                         })
                     }
                 }
@@ -347,7 +347,7 @@ mod tests {
         Condition {
             operator: op.into(),
             key: key.into(),
-            values: values.iter().map(|s| s.to_string()).collect(),
+            values: values.iter().map(|s| (*s).to_string()).collect(),
         }
     }
 

@@ -49,10 +49,13 @@ impl Date {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        Date::from_days((secs / 86_400) as i64)
+        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2))
     }
 
     /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    // Day (1..=31) and month (1..=12) are in range by construction; the year fits an i32
+    // for any day count within ±700 billion years.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn from_days(z: i64) -> Date {
         let z = z + 719_468;
         let era = z.div_euclid(146_097);

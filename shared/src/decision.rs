@@ -163,7 +163,7 @@ pub fn decide(
         ),
         // No safe plan: the violation is still reported, never fixed by a guess.
         Err(why) => (
-            Plan::refused(why),
+            Plan::refused(&why),
             if mode == Mode::DryRun {
                 Action::None
             } else {

@@ -123,7 +123,7 @@ pub enum PlanError {
 }
 
 impl Plan {
-    pub fn refused(why: PlanError) -> Plan {
+    pub fn refused(why: &PlanError) -> Plan {
         Plan {
             kind: PlanKind::Refused,
             policy: None,

@@ -1,5 +1,6 @@
 //! Text a person reads at a glance: one block per decision.
 
+use crate::allowlist::Mode;
 use crate::decision::{Action, Decision, Verdict};
 use crate::event::EventSummary;
 use crate::finding::{Finding, Scope};
@@ -112,7 +113,7 @@ pub fn decision_text(d: &Decision) -> String {
         line(&mut out, &format!("           {}", f.reason));
     }
     if d.verdict == Verdict::Violation {
-        let mode = d.mode.map(|m| m.as_str()).unwrap_or("?");
+        let mode = d.mode.map_or("?", Mode::as_str);
         let act = match d.action {
             Action::None => "none (dry run: decide and record only)",
             Action::Alert => "alert",

@@ -1,6 +1,9 @@
 //! Decisions end to end through the engine's public API: approval rules of SPEC §1–§2,
 //! remediation plans of §4, and the real CloudTrail records in fixtures/cloudtrail.
 
+// Test helpers take `json!` values as they are written at each call.
+#![allow(clippy::needless_pass_by_value)]
+
 use crossguard_engine::*;
 use serde_json::{json, Value};
 
