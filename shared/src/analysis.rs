@@ -3,9 +3,10 @@
 //! here; approval is the decision layer's job.
 
 use crate::condition::{self, Dimension};
+use crate::kinds::ServicePrincipals;
 use crate::policy::{Actions, Effect, PolicyDocument, PrincipalEntry, Principals, Statement};
 use crate::principal::{self, PrincipalType};
-use crate::resource::{Resource, ResourceKind};
+use crate::resource::Resource;
 pub use crate::who::Who;
 use crate::wildcard;
 use std::sync::Arc;
@@ -352,12 +353,16 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Ve
                 Vec::new()
             }
         }
-        Who::Service(svc) if resource.kind == ResourceKind::Role => vec![letting(
-            Who::Account(resource.account.clone()),
-            Via::Principal,
-            Nature::Internal(format!("{svc} acts for the owner account in a role trust")),
-            Vec::new(),
-        )],
+        Who::Service(svc)
+            if resource.kind.spec().service_principals == ServicePrincipals::ActForOwner =>
+        {
+            vec![letting(
+                Who::Account(resource.account.clone()),
+                Via::Principal,
+                Nature::Internal(format!("{svc} acts for the owner account in a role trust")),
+                Vec::new(),
+            )]
+        }
         Who::Service(svc) => wide(
             Who::Unresolvable(format!("{svc} acting for any account")),
             Nature::Warning(format!(

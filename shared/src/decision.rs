@@ -8,7 +8,7 @@ use crate::event::EventSummary;
 use crate::finding::{Finding, GrantedActions, Scope};
 use crate::policy::{Actions, PolicyDocument};
 use crate::remediation::{self, Plan, PlanError};
-use crate::resource::{Resource, ResourceKind};
+use crate::resource::Resource;
 use crate::wildcard;
 use serde::Serialize;
 
@@ -418,7 +418,7 @@ fn approve_account(
             .and_then(|_| expired(p.expires, today))
             .and_then(|_| actions_within(&g.actions, &p.actions))
             .and_then(|_| {
-                if p.require_external_id && res.kind == ResourceKind::Role && !g.external_id {
+                if p.require_external_id && res.kind.spec().external_id && !g.external_id {
                     Err(Miss::NoExternalId)
                 } else {
                     Ok(())

@@ -9,31 +9,20 @@
 //! ([`json::from_str`]), and a duplicate key makes the record an `error`.
 
 use crate::json;
+use crate::kinds::{self, IdFrom, KindSpec, PolicyIn};
 use crate::policy::PolicyDocument;
 use crate::principal::{is_account_id, parse_arn};
 use crate::resource::{Resource, ResourceKind};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::LazyLock;
 
 pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 
-/// The calls crossguard guards: event name, event source, resource kind.
-pub const GUARDED: [(&str, &str, ResourceKind); 6] = [
-    ("PutBucketPolicy", "s3.amazonaws.com", ResourceKind::Bucket),
-    (
-        "DeleteBucketPolicy",
-        "s3.amazonaws.com",
-        ResourceKind::Bucket,
-    ),
-    ("CreateRole", "iam.amazonaws.com", ResourceKind::Role),
-    (
-        "UpdateAssumeRolePolicy",
-        "iam.amazonaws.com",
-        ResourceKind::Role,
-    ),
-    ("CreateKey", "kms.amazonaws.com", ResourceKind::Key),
-    ("PutKeyPolicy", "kms.amazonaws.com", ResourceKind::Key),
-];
+/// The calls crossguard guards: event name, event source, resource kind (from the
+/// registry, [`crate::kinds`]).
+pub static GUARDED: LazyLock<Vec<(&'static str, &'static str, ResourceKind)>> =
+    LazyLock::new(|| kinds::guarded_events().collect());
 
 /// Who did what, when, from where: carried into decisions, alerts and evidence.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -318,29 +307,20 @@ pub fn summarize(record: &Value) -> EventSummary {
 }
 
 /// The event's `resources[]` entry for the resource of this kind, if it lists one.
-fn resource_entry(record: &Value, kind: ResourceKind) -> Option<&Value> {
-    let want = match kind {
-        ResourceKind::Bucket => "AWS::S3::Bucket",
-        ResourceKind::Role => "AWS::IAM::Role",
-        ResourceKind::Key => "AWS::KMS::Key",
-    };
+fn resource_entry<'r>(record: &'r Value, spec: &KindSpec) -> Option<&'r Value> {
     record
         .get("resources")?
         .as_array()?
         .iter()
-        .find(|r| r.get("type").and_then(Value::as_str) == Some(want))
+        .find(|r| r.get("type").and_then(Value::as_str) == Some(spec.cfn_type))
 }
 
 /// The owner account: the event's resource entry of the right type, else the account
 /// that recorded the event.
-fn owner_of(record: &Value, kind: ResourceKind, summary: &EventSummary) -> Option<String> {
-    resource_entry(record, kind)
+fn owner_of(record: &Value, spec: &KindSpec, summary: &EventSummary) -> Option<String> {
+    resource_entry(record, spec)
         .and_then(|r| str_of(r, "accountId"))
         .or_else(|| summary.account.clone())
-}
-
-fn resource_arn(record: &Value, kind: ResourceKind) -> Option<String> {
-    resource_entry(record, kind).and_then(|r| str_of(r, "ARN"))
 }
 
 fn carried(v: Option<&Value>, missing: &str) -> CarriedPolicy {
@@ -359,7 +339,7 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
     let summary = summarize(record);
     let name = summary.name.clone().unwrap_or_default();
     let source = summary.source.clone().unwrap_or_default();
-    let Some(&(_, want_source, kind)) = GUARDED.iter().find(|(n, _, _)| *n == name) else {
+    let Some((spec, event)) = kinds::event(&name) else {
         let what = if name.is_empty() {
             "a record without eventName".to_string()
         } else {
@@ -371,16 +351,17 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
             resource: None,
         };
     };
-    if source != want_source {
+    if source != spec.event_source {
         return ParsedEvent::Ignored {
             reason: format!(
-                "{name} from {source:?} is not the {want_source} call crossguard guards"
+                "{name} from {source:?} is not the {} call crossguard guards",
+                spec.event_source
             ),
             summary,
             resource: None,
         };
     }
-    let resource = resource_of(record, kind, &summary);
+    let resource = resource_of(record, spec, &summary);
     if let Some(code) = &summary.error_code {
         let msg = summary
             .error_message
@@ -397,70 +378,59 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
         Ok(r) => r,
         Err(reason) => return ParsedEvent::Invalid { summary, reason },
     };
-    let req = record.get("requestParameters").unwrap_or(&Value::Null);
-    let policy = match name.as_str() {
-        "PutBucketPolicy" => carried(
-            req.get("bucketPolicy"),
-            "PutBucketPolicy carries no requestParameters.bucketPolicy",
-        ),
-        "DeleteBucketPolicy" => CarriedPolicy::None("the bucket policy was deleted"),
-        "CreateRole" => {
-            let p = req.get("assumeRolePolicyDocument").or_else(|| {
-                path(
-                    record,
-                    &["responseElements", "role", "assumeRolePolicyDocument"],
-                )
-            });
-            carried(p, "CreateRole carries no assumeRolePolicyDocument")
-        }
-        "UpdateAssumeRolePolicy" => carried(
-            req.get("policyDocument"),
-            "UpdateAssumeRolePolicy carries no policyDocument",
-        ),
-        "CreateKey" => match req.get("policy") {
-            None | Some(Value::Null) => CarriedPolicy::None(
-                "the key was created with the default key policy: the owner account alone",
-            ),
-            p => carried(p, "CreateKey carries an empty policy"),
-        },
-        _ => carried(req.get("policy"), "PutKeyPolicy carries no policy"),
-    };
     ParsedEvent::Guarded {
         summary,
         resource,
-        policy,
+        policy: policy_in(record, event.policy),
     }
 }
 
+/// The policy a guarded call carries, where the registry says it is.
+fn policy_in(record: &Value, at: PolicyIn) -> CarriedPolicy {
+    match at {
+        PolicyIn::Field { paths, missing } => {
+            carried(paths.iter().find_map(|p| path(record, p)), missing)
+        }
+        PolicyIn::FieldOrDefault {
+            path: p,
+            default,
+            empty,
+        } => match path(record, p) {
+            None | Some(Value::Null) => CarriedPolicy::None(default),
+            v => carried(v, empty),
+        },
+        PolicyIn::Removed(why) => CarriedPolicy::None(why),
+    }
+}
+
+/// The resource a guarded call changed, where the registry says the record names it.
 fn resource_of(
     record: &Value,
-    kind: ResourceKind,
+    spec: &KindSpec,
     summary: &EventSummary,
 ) -> Result<Resource, String> {
     let name = summary.name.as_deref().unwrap_or("");
-    let req = record.get("requestParameters").unwrap_or(&Value::Null);
-    let owner = owner_of(record, kind, summary)
+    let owner = owner_of(record, spec, summary)
         .ok_or_else(|| format!("{name} names no account (recipientAccountId)"))?;
     if !is_account_id(&owner) {
         return Err(format!(
             "{name}: account {owner:?} is not a 12-digit AWS account id"
         ));
     }
-    let region = summary.region.as_deref();
-    let id = match kind {
-        ResourceKind::Bucket => str_of(req, "bucketName")
-            .or_else(|| resource_arn(record, kind))
-            .ok_or_else(|| format!("{name} has no requestParameters.bucketName"))?,
-        ResourceKind::Role => path_str(record, &["responseElements", "role", "arn"])
-            .filter(|a| parse_arn(a).is_some_and(|p| p.account == owner))
-            .or_else(|| str_of(req, "roleName"))
-            .ok_or_else(|| format!("{name} has no requestParameters.roleName"))?,
-        ResourceKind::Key => path_str(record, &["responseElements", "keyMetadata", "arn"])
-            .or_else(|| resource_arn(record, kind))
-            .or_else(|| str_of(req, "keyId"))
-            .ok_or_else(|| format!("{name} names no key (keyId / keyMetadata)"))?,
-    };
-    Resource::new(kind, &id, &owner, region).map_err(|e| format!("{name}: {e}"))
+    let id = spec
+        .id_from
+        .iter()
+        .find_map(|from| match *from {
+            IdFrom::Request(field) => path_str(record, &["requestParameters", field]),
+            IdFrom::Path(p) => path_str(record, p),
+            IdFrom::OwnersArn(p) => {
+                path_str(record, p).filter(|a| parse_arn(a).is_some_and(|p| p.account == owner))
+            }
+            IdFrom::ResourcesEntry => resource_entry(record, spec).and_then(|r| str_of(r, "ARN")),
+        })
+        .ok_or_else(|| format!("{name} {}", spec.id_missing))?;
+    Resource::new(spec.kind, &id, &owner, summary.region.as_deref())
+        .map_err(|e| format!("{name}: {e}"))
 }
 
 #[cfg(test)]

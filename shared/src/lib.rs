@@ -17,6 +17,7 @@ pub mod event;
 pub mod evidence;
 pub mod finding;
 pub mod json;
+pub mod kinds;
 pub mod policy;
 pub mod principal;
 pub mod remediation;

@@ -7,9 +7,10 @@
 use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
+use crate::kinds::Emptied;
 use crate::policy::{PolicyDocument, PolicyError, Principals};
 use crate::principal;
-use crate::resource::{Resource, ResourceKind};
+use crate::resource::Resource;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -215,16 +216,17 @@ pub fn plan(
         .filter(|(i, _)| !cuts.get(i).is_some_and(|c| c.dropped))
         .map(|(_, v)| v)
         .collect();
-    if resource.kind == ResourceKind::Key && !owner_kept(doc, resource, findings, &cuts, &kept)? {
+    let emptied = resource.kind.spec().emptied;
+    if emptied == Emptied::OwnerAdmin && !owner_kept(doc, resource, findings, &cuts, &kept)? {
         kept.insert(0, owner_admin_statement(resource));
     }
     let removed = cuts.into_values().flat_map(|c| c.removed).collect();
     let any_allow = kept
         .iter()
         .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
-    let (kind, document) = match resource.kind {
-        ResourceKind::Bucket if kept.is_empty() => (PlanKind::DeletePolicy, None),
-        ResourceKind::Role if !any_allow => (
+    let (kind, document) = match emptied {
+        Emptied::Delete if kept.is_empty() => (PlanKind::DeletePolicy, None),
+        Emptied::DenyAll if !any_allow => (
             PlanKind::DenyAllTrust,
             Some(PolicyDocument::from_value(deny_all_trust()).map_err(PlanError::Invalid)?),
         ),
@@ -329,7 +331,7 @@ fn cut_statement(
         }
     }
     if !out.entries.is_empty() {
-        let add_owner = resource.kind == ResourceKind::Key
+        let add_owner = resource.kind.spec().emptied == Emptied::OwnerAdmin
             && out
                 .entries
                 .iter()

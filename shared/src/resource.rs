@@ -1,49 +1,10 @@
-//! The guarded resources: S3 buckets, IAM roles, KMS keys.
+//! The guarded resources: S3 buckets, IAM roles, KMS keys. What differs between kinds is
+//! in the registry ([`crate::kinds`]).
 
+use crate::kinds::NameIn;
+pub use crate::kinds::ResourceKind;
 use crate::principal::{is_account_id, parse_arn, partition_of_region};
 use serde::Serialize;
-use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResourceKind {
-    Bucket,
-    Role,
-    Key,
-}
-
-impl ResourceKind {
-    pub const ALL: [ResourceKind; 3] =
-        [ResourceKind::Bucket, ResourceKind::Role, ResourceKind::Key];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::Bucket => "bucket",
-            ResourceKind::Role => "role",
-            ResourceKind::Key => "key",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ResourceKind> {
-        ResourceKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The size limit AWS sets for this kind's policy, and what to call it in errors.
-    /// Role trust policies: 2,048 characters by default, 4,096 at most on request.
-    pub fn policy_limit(self) -> (usize, &'static str) {
-        match self {
-            ResourceKind::Bucket => (20 * 1024, "bucket policy"),
-            ResourceKind::Role => (4096, "role trust policy"),
-            ResourceKind::Key => (32 * 1024, "key policy"),
-        }
-    }
-}
-
-impl fmt::Display for ResourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resource {
@@ -60,11 +21,16 @@ pub struct Resource {
     spec: String,
 }
 
+fn kind_names() -> String {
+    let names: Vec<&str> = crate::kinds::KINDS.iter().map(|k| k.name).collect();
+    names.join(", ")
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ResourceError {
     #[error("{0:?} is not a 12-digit AWS account id")]
     Account(String),
-    #[error("resource {0:?} must be KIND/NAME with KIND one of bucket, role, key")]
+    #[error("resource {0:?} must be KIND/NAME with KIND one of {names}", names = kind_names())]
     Spec(String),
     #[error("{kind} name {name:?} is not valid")]
     Name { kind: ResourceKind, name: String },
@@ -81,29 +47,33 @@ impl Resource {
         if !is_account_id(account) {
             return Err(ResourceError::Account(account.to_string()));
         }
+        let spec = kind.spec();
         let partition = partition_of_region(region.unwrap_or("us-east-1"));
         let (name, arn) = match parse_arn(name) {
             Some(arn) => {
-                let short = match kind {
-                    ResourceKind::Bucket => arn.resource,
-                    // role/path/to/Name → Name; key/ID → ID
-                    ResourceKind::Role | ResourceKind::Key => {
-                        arn.resource.rsplit('/').next().unwrap_or("")
-                    }
+                let short = match spec.name_in {
+                    // role/path/to/Name → Name
+                    NameIn::LastPart => arn.resource.rsplit('/').next().unwrap_or(""),
+                    // key/ID → ID. An ARN of another kind keeps its whole resource part,
+                    // and so names no resource of this one.
+                    NameIn::AfterPrefix => arn
+                        .resource
+                        .strip_prefix(spec.arn_prefix)
+                        .unwrap_or(arn.resource),
                 };
                 (short.to_string(), name.to_string())
             }
             None => {
-                let arn = match kind {
-                    ResourceKind::Bucket => format!("arn:{partition}:s3:::{name}"),
-                    ResourceKind::Role => format!("arn:{partition}:iam::{account}:role/{name}"),
-                    ResourceKind::Key => {
-                        format!(
-                            "arn:{partition}:kms:{}:{account}:key/{name}",
-                            region.unwrap_or("us-east-1")
-                        )
-                    }
+                let region = if spec.arn_region {
+                    region.unwrap_or("us-east-1")
+                } else {
+                    ""
                 };
+                let owner = if spec.arn_account { account } else { "" };
+                let arn = format!(
+                    "arn:{partition}:{}:{region}:{owner}:{}{name}",
+                    spec.arn_service, spec.arn_prefix
+                );
                 (name.to_string(), arn)
             }
         };
