@@ -4,6 +4,8 @@
 
 use anyhow::{bail, Context, Result};
 use crossguard_emulator_tests::{load_event, root, venv_bin, Moto};
+use crossguard_engine::kinds;
+use crossguard_engine::ResourceKind;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -253,6 +255,37 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
         ));
     }
 
+    // Every call the registry guards is named by its kind's rules, central and member.
+    for (name, source, kind) in kinds::guarded_events() {
+        let guard = match kind {
+            ResourceKind::Bucket => "BucketGuard",
+            ResourceKind::Role => "RoleGuard",
+            ResourceKind::Key => "KeyGuard",
+        };
+        let named = |p: &Value| {
+            p["detail"]["eventName"]
+                .as_array()
+                .is_some_and(|n| n.iter().any(|n| n == name))
+                && p["detail"]["eventSource"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|s| s == source))
+        };
+        let of_guard: Vec<&Value> = rules
+            .iter()
+            .filter(|(r, _)| r == guard || r.ends_with(&format!("-{guard}")))
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(
+            of_guard.len(),
+            2,
+            "{guard}: one central rule and one member rule"
+        );
+        assert!(
+            of_guard.iter().all(|p| named(p)),
+            "{name} ({source}) is guarded by the engine but missing from a {guard} rule"
+        );
+    }
+
     let moto = Moto::start()?;
     let sdk = moto.sdk().await;
     let eb = aws_sdk_eventbridge::Client::new(&sdk);
@@ -288,11 +321,17 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     // Every real fixture, then near-misses built from a guarded call.
     let mut entries = Vec::new();
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let guarded = |name: &str| match name {
-        "PutBucketPolicy" | "DeleteBucketPolicy" => Some("BucketGuard"),
-        "CreateRole" | "UpdateAssumeRolePolicy" => Some("RoleGuard"),
-        "CreateKey" | "PutKeyPolicy" => Some("KeyGuard"),
-        _ => None,
+    // Which rule takes a call, from the engine's registry of kinds: a call added there
+    // and missing from a template's rule fails here.
+    let guarded = |name: &str| {
+        kinds::event(name).map(|(k, _)| {
+            let rule = match k.kind {
+                ResourceKind::Bucket => "BucketGuard",
+                ResourceKind::Role => "RoleGuard",
+                ResourceKind::Key => "KeyGuard",
+            };
+            (rule, k.event_source)
+        })
     };
     let mut fixtures: Vec<_> = std::fs::read_dir(root().join("fixtures/cloudtrail"))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
@@ -309,13 +348,9 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
         let source = event["source"].as_str().unwrap_or("").to_string();
         let from = event["detail"]["eventSource"].as_str().unwrap_or("");
         // A guarded call is guarded only when it comes from its own service.
-        if let Some(rule) = guarded(&name).filter(|r| {
-            let svc = match *r {
-                "BucketGuard" => "s3",
-                "RoleGuard" => "iam",
-                _ => "kms",
-            };
-            source == format!("aws.{svc}") && from == format!("{svc}.amazonaws.com")
+        if let Some((rule, _)) = guarded(&name).filter(|(_, event_source)| {
+            let svc = event_source.trim_end_matches(".amazonaws.com");
+            source == format!("aws.{svc}") && from == *event_source
         }) {
             expected
                 .entry(rule.into())

@@ -8,7 +8,7 @@
 
 use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
 use crossguard_engine::alert::{self, Outcome};
-use crossguard_engine::evidence::{self, Delivery};
+use crossguard_engine::evidence::{self, Delivery, DeliveryStatus};
 use crossguard_engine::{
     decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
     CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, PolicyDocument, Resource,
@@ -162,7 +162,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             ..
         }) = &delivery
         {
-            if status == Delivery::FAILED {
+            if *status == DeliveryStatus::Failed {
                 return Err(GuardError(format!(
                     "alert for event {id} was not sent ({err}); it is kept in {key} and the next delivery sends it"
                 )));
@@ -171,8 +171,8 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         Ok(handled(
             decision.verdict,
             decision.action,
-            record.outcome,
-            delivery.map(|d| d.status),
+            record.outcome.as_str(),
+            delivery.map(|d| d.status.as_str().to_string()),
         ))
     }
 
@@ -251,7 +251,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         else {
             return Ok(None);
         };
-        if delivery.status != Delivery::FAILED {
+        if delivery.status != DeliveryStatus::Failed {
             return Ok(None);
         }
         let alert = alert::Alert {
@@ -273,7 +273,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             .publish(&alert)
             .await
             .map_err(|e| GuardError(format!("alert kept in {key} still not sent: {e}")))?;
-        delivery.status = Delivery::SENT.into();
+        delivery.status = DeliveryStatus::Sent;
         delivery.message_id = Some(id);
         delivery.error = None;
         record["alert"] = serde_json::to_value(&delivery).unwrap_or(Value::Null);
@@ -282,7 +282,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             .replace(key, body)
             .await
             .map_err(|e| GuardError(format!("alert resent but {key} not updated: {e}")))?;
-        Ok(Some(delivery.status))
+        Ok(Some(delivery.status.as_str().to_string()))
     }
 
     /// The decision on the live policy, and that policy (for the evidence).
