@@ -305,7 +305,8 @@ impl Emit {
                     let shown = engine::render::escape_controls(source);
                     writeln!(self.out, "== {shown}")?;
                 }
-                self.out.write_all(engine::render::decision_text(d).as_bytes())?;
+                self.out
+                    .write_all(engine::render::decision_text(d).as_bytes())?;
             }
         }
         if d.verdict == Verdict::Error {
