@@ -471,7 +471,7 @@ fn replay(a: ReplayArgs) -> Result<u8> {
             .unwrap_or(1)
     });
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?.for_replay();
-    sink.batch(replay::Batch {
+    sink.batch(output::Batch {
         items: Vec::new(),
         tally: output::Tally {
             skipped,

@@ -3,7 +3,6 @@
 //! gather compact rows and are written at the end.
 
 use crate::input::warn;
-use crate::replay::Batch;
 use clap::ValueEnum;
 use crossguard_engine::decision::Verdict;
 use crossguard_engine::report::{self, Origin, Report};
@@ -11,6 +10,19 @@ use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 
 pub use crossguard_engine::report::Inputs as Tally;
+
+/// One decided row, with its JSON line.
+pub struct Item {
+    pub change: report::Change,
+    pub json: serde_json::Value,
+}
+
+/// What one input gave, or a chunk of it.
+#[derive(Default)]
+pub struct Batch {
+    pub items: Vec<Item>,
+    pub tally: Tally,
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {

@@ -8,7 +8,7 @@
 //! decided, a chunk at a time through a bounded channel per file, so memory stays flat
 //! however many rows a file gives.
 
-use crate::output::{Sink, Tally};
+use crate::output::{Batch, Item, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
 use crossguard_engine::event::{self, GUARDED};
@@ -154,19 +154,6 @@ impl Context {
                 .expect("fixed patterns build"),
         }
     }
-}
-
-/// One decided row, with its JSON line.
-pub struct Item {
-    pub change: Change,
-    pub json: Value,
-}
-
-/// What one input gave, or a chunk of it.
-#[derive(Default)]
-pub struct Batch {
-    pub items: Vec<Item>,
-    pub tally: Tally,
 }
 
 /// Where an input's rows go: on to the writer every [`CHUNK`] rows, with the counts so

@@ -3,8 +3,7 @@
 //! right now". Reads only: List*, GetBucketPolicy, GetKeyPolicy (role trusts come with
 //! ListRoles), and STS GetCallerIdentity for the account.
 
-use crate::output::Sink;
-use crate::replay::{Batch, Item};
+use crate::output::{Batch, Item, Sink};
 use anyhow::{Context as _, Result};
 use crossguard_engine::report::{Change, Origin, Skipped};
 use crossguard_engine::{
