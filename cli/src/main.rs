@@ -13,6 +13,7 @@ use std::process::ExitCode;
 mod input;
 mod output;
 mod replay;
+mod report;
 mod scan;
 
 use input::{read_input, warn, MAX_READ};

@@ -3,9 +3,10 @@
 //! gather compact rows and are written at the end.
 
 use crate::input::warn;
+use crate::report;
 use clap::ValueEnum;
 use crossguard_engine::decision::Verdict;
-use crossguard_engine::report::{self, Origin, Report};
+use crossguard_engine::report::{Change, Origin, Report};
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 
@@ -13,7 +14,7 @@ pub use crossguard_engine::report::Inputs as Tally;
 
 /// One decided row, with its JSON line.
 pub struct Item {
-    pub change: report::Change,
+    pub change: Change,
     pub json: serde_json::Value,
 }
 

@@ -538,7 +538,7 @@ impl Context {
     }
 
     /// Decide every document of a text, rows sent on as they come.
-    fn text(&self, rows: &mut Rows, text: &str, source: &str) -> Result<(), String> {
+    fn decide_text(&self, rows: &mut Rows, text: &str, source: &str) -> Result<(), String> {
         for doc in self.delimit(text)? {
             match doc {
                 Doc::Log(records) => {
@@ -566,7 +566,7 @@ impl Context {
     pub fn file(&self, path: &Path, send: &mut dyn FnMut(Batch) -> bool) {
         let source = path.display().to_string();
         let mut rows = Rows::new(send);
-        match read_file(path).and_then(|text| self.text(&mut rows, &text, &source)) {
+        match read_file(path).and_then(|text| self.decide_text(&mut rows, &text, &source)) {
             Ok(()) => rows.batch.tally.files_read = 1,
             Err(reason) => rows.batch.tally.skipped.push(Skipped { source, reason }),
         }
@@ -611,7 +611,7 @@ impl Context {
                 let mut rows = Rows::new(&mut send);
                 let res = doc
                     .map_err(|e| e.to_string())
-                    .and_then(|raw| self.text(&mut rows, raw.get(), "stdin"));
+                    .and_then(|raw| self.decide_text(&mut rows, raw.get(), "stdin"));
                 if let Err(reason) = &res {
                     rows.batch.tally.skipped.push(Skipped {
                         source: format!("stdin (document {n})"),
