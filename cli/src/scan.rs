@@ -45,14 +45,16 @@ fn decided(
     }
 }
 
-fn item(d: &Decision) -> Item {
-    let mut json = serde_json::to_value(d).unwrap_or_default();
+/// A decision as a report row. A decision that cannot be encoded fails the scan: a row
+/// is never made from a guess.
+fn item(d: &Decision) -> Result<Item> {
+    let mut json = serde_json::to_value(d).context("encoding a decision")?;
     if let Some(o) = json.as_object_mut() {
         o.insert("origin".into(), Origin::Scan.as_str().into());
         o.insert("source".into(), "scan".into());
     }
     let change = Change::from_decision(&json, Origin::Scan, "scan", None);
-    Item { change, json }
+    Ok(Item { change, json })
 }
 
 fn listing_failed(what: &str, e: AwsError) -> Skipped {
@@ -93,82 +95,41 @@ impl Scan {
                 decided(&this.allowlist, this.opts, &r, live)
             });
         };
-
-        if this.kinds.contains(&ResourceKind::Bucket) {
-            match list_buckets(&sdk).await {
-                Ok(buckets) => {
-                    // A bucket's policy is read in the bucket's own region.
-                    let mut clients: HashMap<Option<String>, Arc<dyn Reader>> = HashMap::new();
-                    for (name, bucket_region) in buckets {
-                        let at = bucket_region.clone().or_else(|| region.clone());
-                        let store = clients
-                            .entry(bucket_region.clone())
-                            .or_insert_with(|| {
-                                let mut b = sdk.to_builder();
-                                if let Some(r) = &bucket_region {
-                                    b = b.region(aws_config::Region::new(r.clone()));
-                                }
-                                Arc::new(BucketPolicies(aws::s3_client(&b.build())))
-                            })
-                            .clone();
-                        match Resource::new(ResourceKind::Bucket, &name, &account, at.as_deref()) {
-                            Ok(r) => spawn(&mut reads, store, r),
-                            Err(e) => batch
-                                .items
-                                .push(item(&Decision::error(None, e.to_string()))),
-                        }
-                    }
+        for kind in ResourceKind::ALL
+            .into_iter()
+            .filter(|k| this.kinds.contains(k))
+        {
+            let found = match list(kind, &sdk, region.as_ref(), this.page_size).await {
+                Ok(found) => found,
+                Err((operation, e)) => {
+                    batch.tally.skipped.push(listing_failed(operation, e));
+                    continue;
                 }
-                Err(e) => batch.tally.skipped.push(listing_failed("ListBuckets", e)),
-            }
-        }
-        if this.kinds.contains(&ResourceKind::Role) {
-            // ListRoles carries each trust policy: no read per role.
-            match list_roles(&sdk, this.page_size).await {
-                Ok(roles) => {
-                    for (name, trust) in roles {
-                        match Resource::new(ResourceKind::Role, &name, &account, None) {
-                            Ok(r) => {
-                                let live = Ok(trust.map(Live::Policy).unwrap_or(Live::NoPolicy));
-                                batch.items.push(item(&decided(
-                                    &this.allowlist,
-                                    this.opts,
-                                    &r,
-                                    live,
-                                )));
-                            }
-                            Err(e) => batch
-                                .items
-                                .push(item(&Decision::error(None, e.to_string()))),
-                        }
+            };
+            for f in found {
+                match (
+                    Resource::new(kind, &f.name, &account, f.region.as_deref()),
+                    f.policy,
+                ) {
+                    (Ok(r), Policy::Read(store)) => spawn(&mut reads, store, r),
+                    (Ok(r), Policy::Listed(live)) => {
+                        batch
+                            .items
+                            .push(item(&decided(&this.allowlist, this.opts, &r, Ok(live)))?)
                     }
+                    (Err(e), _) => batch
+                        .items
+                        .push(item(&Decision::error(None, e.to_string()))?),
                 }
-                Err(e) => batch.tally.skipped.push(listing_failed("ListRoles", e)),
-            }
-        }
-        if this.kinds.contains(&ResourceKind::Key) {
-            let store: Arc<dyn Reader> = Arc::new(KeyPolicies(aws::kms_client(&sdk)));
-            match list_keys(&sdk, this.page_size).await {
-                Ok(keys) => {
-                    for id in keys {
-                        match Resource::new(ResourceKind::Key, &id, &account, region.as_deref()) {
-                            Ok(r) => spawn(&mut reads, store.clone(), r),
-                            Err(e) => batch
-                                .items
-                                .push(item(&Decision::error(None, e.to_string()))),
-                        }
-                    }
-                }
-                Err(e) => batch.tally.skipped.push(listing_failed("ListKeys", e)),
             }
         }
         while let Some(done) = reads.join_next().await {
             match done {
-                Ok(d) => batch.items.push(item(&d)),
+                Ok(d) => batch.items.push(item(&d)?),
                 Err(e) => batch.items.push(item(&Decision::error(
                     None,
                     format!("read task failed: {e}"),
-                ))),
+                ))?),
             }
         }
         // Stable output: by kind, then name.
@@ -195,6 +156,81 @@ impl<P: PolicyStore> Reader for P {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>
     {
         Box::pin(self.read(r))
+    }
+}
+
+/// A listed resource: its name, its region when the listing says, and its policy or
+/// how to read it.
+struct Found {
+    name: String,
+    region: Option<String>,
+    policy: Policy,
+}
+
+enum Policy {
+    /// Read it with this store.
+    Read(Arc<dyn Reader>),
+    /// The listing carried it.
+    Listed(Live),
+}
+
+/// Every resource of a kind in the account, or the listing call that failed.
+async fn list(
+    kind: ResourceKind,
+    sdk: &aws_config::SdkConfig,
+    region: Option<&String>,
+    page: Option<i32>,
+) -> Result<Vec<Found>, (&'static str, AwsError)> {
+    match kind {
+        ResourceKind::Bucket => {
+            let buckets = list_buckets(sdk).await.map_err(|e| ("ListBuckets", e))?;
+            // A bucket's policy is read in the bucket's own region.
+            let mut clients: HashMap<Option<String>, Arc<dyn Reader>> = HashMap::new();
+            Ok(buckets
+                .into_iter()
+                .map(|(name, bucket_region)| {
+                    let store = clients
+                        .entry(bucket_region.clone())
+                        .or_insert_with(|| {
+                            let mut b = sdk.to_builder();
+                            if let Some(r) = &bucket_region {
+                                b = b.region(aws_config::Region::new(r.clone()));
+                            }
+                            Arc::new(BucketPolicies(aws::s3_client(&b.build())))
+                        })
+                        .clone();
+                    Found {
+                        name,
+                        region: bucket_region.or_else(|| region.cloned()),
+                        policy: Policy::Read(store),
+                    }
+                })
+                .collect())
+        }
+        // ListRoles carries each trust policy: no read per role.
+        ResourceKind::Role => Ok(list_roles(sdk, page)
+            .await
+            .map_err(|e| ("ListRoles", e))?
+            .into_iter()
+            .map(|(name, trust)| Found {
+                name,
+                region: None,
+                policy: Policy::Listed(trust.map_or(Live::NoPolicy, Live::Policy)),
+            })
+            .collect()),
+        ResourceKind::Key => {
+            let store: Arc<dyn Reader> = Arc::new(KeyPolicies(aws::kms_client(sdk)));
+            Ok(list_keys(sdk, page)
+                .await
+                .map_err(|e| ("ListKeys", e))?
+                .into_iter()
+                .map(|id| Found {
+                    name: id,
+                    region: region.cloned(),
+                    policy: Policy::Read(store.clone()),
+                })
+                .collect())
+        }
     }
 }
 
