@@ -20,46 +20,78 @@ fn mib(limit: u64) -> u64 {
     limit >> 20
 }
 
+/// Why an input was not read whole. Each caller words it for its own messages.
+#[derive(Debug)]
+pub enum Fault {
+    /// Over the limit: as stored (its size, when known before reading) …
+    TooLarge(Option<u64>),
+    /// … or once unzipped.
+    UnzipsTooLarge,
+    /// Reading failed.
+    Io(io::Error),
+    /// The gzip stream is corrupt or cut short.
+    Gzip(io::Error),
+}
+
+/// Everything `r` holds, gunzipped when it is gzip, or nothing: past `limit` bytes (as
+/// stored or once unzipped) the input is refused whole. `size` is the stored size when
+/// known: an input over the limit is then refused without reading a byte.
+pub fn read_whole(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>, Fault> {
+    if let Some(n) = size.filter(|n| *n > limit) {
+        return Err(Fault::TooLarge(Some(n)));
+    }
+    let mut raw = Vec::new();
+    read_capped(r, limit, &mut raw).map_err(Fault::Io)?;
+    if raw.len() as u64 > limit {
+        return Err(Fault::TooLarge(None));
+    }
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
+        read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), limit, &mut out)
+            .map_err(Fault::Gzip)?;
+        if out.len() as u64 > limit {
+            return Err(Fault::UnzipsTooLarge);
+        }
+        raw = out;
+    }
+    Ok(raw)
+}
+
 /// A file or stdin (`-`), gunzipped when it is gzip, as UTF-8 text. Anything larger than
 /// `limit` bytes, as stored or once unzipped, is refused whole: a cut input would be
 /// decided (or validated) on its first part only.
 pub fn read_input(name: &str, limit: u64) -> Result<String> {
     let shown = excerpt(name);
-    let mut raw = Vec::new();
-    if name == "-" {
-        read_capped(io::stdin().lock(), limit, &mut raw).context("cannot read stdin")?;
+    let raw = if name == "-" {
+        read_whole(io::stdin().lock(), None, limit)
     } else {
         let file = std::fs::File::open(name).with_context(|| format!("cannot open {shown}"))?;
         // A regular file's size is known: refuse it without reading a byte.
-        if let Ok(meta) = file.metadata() {
-            if meta.is_file() && meta.len() > limit {
-                bail!(
-                    "{shown} is larger than {} MiB ({} bytes; the limit): refused whole",
-                    mib(limit),
-                    meta.len()
-                );
-            }
-        }
-        read_capped(file, limit, &mut raw).with_context(|| format!("cannot read {shown}"))?;
-    }
-    if raw.len() as u64 > limit {
-        bail!(
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        read_whole(file, size, limit)
+    };
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(Fault::TooLarge(Some(n))) => bail!(
+            "{shown} is larger than {} MiB ({n} bytes; the limit): refused whole",
+            mib(limit)
+        ),
+        Err(Fault::TooLarge(None)) => bail!(
             "{shown} is larger than {} MiB (the limit): refused whole",
             mib(limit)
-        );
-    }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), limit, &mut out)
-            .with_context(|| format!("{shown} is not valid gzip"))?;
-        if out.len() as u64 > limit {
-            bail!(
-                "{shown} unzips to more than {} MiB (the limit): refused whole",
-                mib(limit)
-            );
-        }
-        raw = out;
-    }
+        ),
+        Err(Fault::UnzipsTooLarge) => bail!(
+            "{shown} unzips to more than {} MiB (the limit): refused whole",
+            mib(limit)
+        ),
+        Err(Fault::Io(e)) if name == "-" => return Err(e).context("cannot read stdin"),
+        Err(Fault::Io(e)) => return Err(e).with_context(|| format!("cannot read {shown}")),
+        Err(Fault::Gzip(e)) => return Err(e).with_context(|| format!("{shown} is not valid gzip")),
+    };
     String::from_utf8(raw).with_context(|| format!("{shown} is not UTF-8 text"))
 }
 

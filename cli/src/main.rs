@@ -66,13 +66,6 @@ enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ModeArg {
-    Alert,
-    Remediate,
-    DryRun,
-}
-
 #[derive(Args)]
 struct Common {
     /// The allowlist of approved pairings (TOML).
@@ -80,7 +73,7 @@ struct Common {
     allowlist: String,
     /// Override the allowlist's mode (what a violation gets).
     #[arg(long, value_enum)]
-    mode: Option<ModeArg>,
+    mode: Option<Mode>,
     /// Judge pairing expiry as of this day (YYYY-MM-DD, default today in UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     as_of: Option<Date>,
@@ -146,13 +139,6 @@ struct ReplayArgs {
     paths: Vec<String>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum KindArg {
-    Bucket,
-    Role,
-    Key,
-}
-
 #[derive(Args)]
 struct ScanArgs {
     #[command(flatten)]
@@ -163,7 +149,7 @@ struct ScanArgs {
     /// Only these kinds (repeatable; default all three). Keys are read in the
     /// configured region only.
     #[arg(long = "kind", value_enum)]
-    kinds: Vec<KindArg>,
+    kinds: Vec<engine::ResourceKind>,
     /// Items per page of ListRoles and ListKeys (the services' defaults when unset).
     #[arg(long, value_name = "N", hide = true)]
     page_size: Option<i32>,
@@ -173,7 +159,7 @@ struct ScanArgs {
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+    if engine::principal::is_account_id(s) {
         Ok(s.to_string())
     } else {
         Err(format!(
@@ -242,11 +228,7 @@ fn load_allowlist(path: &str) -> Result<Allowlist> {
 fn options(c: &Common) -> Options {
     Options {
         today: c.as_of.unwrap_or_else(Date::today),
-        mode: c.mode.map(|m| match m {
-            ModeArg::Alert => Mode::Alert,
-            ModeArg::Remediate => Mode::Remediate,
-            ModeArg::DryRun => Mode::DryRun,
-        }),
+        mode: c.mode,
     }
 }
 
@@ -496,7 +478,7 @@ fn finish(sink: Sink) -> Result<u8> {
 fn scan(a: ScanArgs) -> Result<u8> {
     let allowlist = load_allowlist(&a.common.allowlist)?;
     let kinds = if a.kinds.is_empty() {
-        vec![KindArg::Bucket, KindArg::Role, KindArg::Key]
+        engine::ResourceKind::ALL.to_vec()
     } else {
         a.kinds
     };
@@ -504,14 +486,7 @@ fn scan(a: ScanArgs) -> Result<u8> {
         allowlist,
         opts: options(&a.common),
         page_size: a.page_size,
-        kinds: kinds
-            .into_iter()
-            .map(|k| match k {
-                KindArg::Bucket => engine::ResourceKind::Bucket,
-                KindArg::Role => engine::ResourceKind::Role,
-                KindArg::Key => engine::ResourceKind::Key,
-            })
-            .collect(),
+        kinds,
     };
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
     scan.run(&mut sink)?;

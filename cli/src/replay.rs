@@ -8,6 +8,7 @@
 //! decided, a chunk at a time through a bounded channel per file, so memory stays flat
 //! however many rows a file gives.
 
+use crate::input::{read_whole, Fault};
 use crate::output::{Batch, Item, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
@@ -305,35 +306,25 @@ fn kind(t: std::fs::FileType) -> &'static str {
 
 /// A file's text, gunzipped when it is gzip; the reason when it cannot be read.
 fn read_file(path: &Path) -> Result<String, String> {
-    let mut raw = Vec::new();
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     // A regular file's size is known: one over the limit is refused unread.
-    if let Ok(meta) = file.metadata() {
-        if meta.is_file() && meta.len() > MAX_FILE {
-            return Err(format!(
-                "larger than {} MiB ({} bytes; the limit): not read",
-                MAX_FILE >> 20,
-                meta.len()
-            ));
-        }
-    }
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_FILE + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("corrupt or truncated gzip: {e}"))?;
-        raw = out;
-    }
-    if raw.len() as u64 > MAX_FILE {
-        return Err(format!(
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let raw = read_whole(file, size, MAX_FILE).map_err(|fault| match fault {
+        Fault::TooLarge(Some(n)) => format!(
+            "larger than {} MiB ({n} bytes; the limit): not read",
+            MAX_FILE >> 20
+        ),
+        Fault::TooLarge(None) | Fault::UnzipsTooLarge => format!(
             "larger than {} MiB (the limit), as stored or unzipped: not read",
             MAX_FILE >> 20
-        ));
-    }
+        ),
+        Fault::Io(e) => format!("cannot read: {e}"),
+        Fault::Gzip(e) => format!("corrupt or truncated gzip: {e}"),
+    })?;
     String::from_utf8(raw).map_err(|e| format!("not UTF-8 text: {e}"))
 }
 
