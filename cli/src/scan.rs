@@ -6,9 +6,7 @@
 use crate::output::{Batch, Item, Sink};
 use anyhow::{Context as _, Result};
 use crossguard_engine::report::{Change, Origin, Skipped};
-use crossguard_engine::{
-    self as engine, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind,
-};
+use crossguard_engine::{self as engine, Allowlist, Decision, Options, Resource, ResourceKind};
 use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies};
 use crossguard_guard::ports::{AwsError, Live, PolicyStore};
 use std::collections::HashMap;
@@ -35,12 +33,8 @@ fn decided(
     live: Result<Live, AwsError>,
 ) -> Decision {
     match live {
-        Ok(Live::Policy(text)) => match PolicyDocument::parse(&text) {
-            Ok(doc) => engine::decide(allowlist, r, Some(&doc), opts),
-            Err(e) => Decision::error(Some(r.clone()), e.to_string()),
-        },
-        Ok(Live::NoPolicy) => engine::decide(allowlist, r, None, opts),
         Ok(Live::Gone) => Decision::ignored(Some(r.clone()), "deleted while the scan ran"),
+        Ok(live) => engine::decide_carried(allowlist, r.clone(), live.into_carried().0, opts),
         Err(e) => Decision::error(Some(r.clone()), e.to_string()),
     }
 }

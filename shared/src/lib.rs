@@ -79,16 +79,27 @@ pub fn decide_with_policy(
             )
         };
     }
-    let mut d = match policy {
+    let mut d = decide_carried(allowlist, resource, policy, opts);
+    d.event = Some(summary);
+    d
+}
+
+/// Decide a resource on its policy as carried: in an event, or read live (the guard's
+/// read, `scan`'s listing). Unreadable is an `error`, never a guess.
+pub fn decide_carried(
+    allowlist: &Allowlist,
+    resource: Resource,
+    policy: CarriedPolicy,
+    opts: Options,
+) -> Decision {
+    match policy {
         CarriedPolicy::Document(doc) => decide(allowlist, &resource, Some(&doc), opts),
         CarriedPolicy::None(why) => Decision {
             reason: why.to_string(),
             ..decide(allowlist, &resource, None, opts)
         },
         CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
-    };
-    d.event = Some(summary);
-    d
+    }
 }
 
 /// Parse one record of an input: a CloudTrail record, or an EventBridge event of another

@@ -81,7 +81,7 @@ impl PolicyStore for MemPolicies {
 
     async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
         if take(&self.fail_writes) {
-            return Err(aws_error("PutPolicy", "AccessDenied"));
+            return Err(aws_error("PutPolicy", "ThrottlingException"));
         }
         self.writes
             .lock()
@@ -93,7 +93,7 @@ impl PolicyStore for MemPolicies {
 
     async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
         if take(&self.fail_writes) {
-            return Err(aws_error("DeletePolicy", "AccessDenied"));
+            return Err(aws_error("DeletePolicy", "ThrottlingException"));
         }
         self.writes.lock().unwrap().push((r.name.clone(), None));
         self.set(&r.name, Live::NoPolicy);
@@ -126,11 +126,14 @@ impl AlertSink for MemAlerts {
 }
 
 /// Evidence objects by key; `fail_creates`/`fail_replaces` fail that many calls.
+/// `racer`: another invocation's object, written under the key just before the next
+/// conditional create (the race the conditional write is there to lose safely).
 #[derive(Default)]
 pub struct MemEvidence {
     pub objects: Mutex<HashMap<String, Vec<u8>>>,
     pub fail_creates: Mutex<u32>,
     pub fail_replaces: Mutex<u32>,
+    pub racer: Mutex<Option<Vec<u8>>>,
 }
 
 impl MemEvidence {
@@ -155,6 +158,9 @@ impl EvidenceStore for MemEvidence {
             return Err(aws_error("PutObject", "SlowDown"));
         }
         let mut objects = self.objects.lock().unwrap();
+        if let Some(body) = self.racer.lock().unwrap().take() {
+            objects.insert(key.into(), body);
+        }
         if objects.contains_key(key) {
             return Ok(Created::AlreadyExists);
         }

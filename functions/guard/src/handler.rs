@@ -6,13 +6,12 @@
 //! nothing. A claim left by an invocation that died is taken over by Lambda's retry (same
 //! request id) or, after [`LEASE_SECS`], by any delivery.
 
-use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
+use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, PolicyStore};
 use crossguard_engine::alert::{self, Outcome};
 use crossguard_engine::evidence::{self, Delivery, DeliveryStatus};
 use crossguard_engine::{
     decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
-    CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, PolicyDocument, Resource,
-    Verdict,
+    CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, Resource, Verdict,
 };
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,10 +24,56 @@ pub const CLAIM_SCHEMA: &str = "crossguard.claim/1";
 pub const LEASE_SECS: u64 = 900;
 
 /// Why an invocation fails: Lambda retries it, then hands the event to the dead-letter
-/// queue, so nothing is lost.
+/// queue, so nothing is lost. Each variant is reported to Lambda as its own `errorType`
+/// ([`GuardError::error_type`]), so alarms and retries can be routed by cause.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct GuardError(pub String);
+pub enum GuardError {
+    /// The payload is not an event crossguard can read.
+    #[error("malformed event, nothing recorded or done: {0}")]
+    MalformedEvent(String),
+    /// The event has no id safe to key its evidence by.
+    #[error("{0}; nothing recorded or done")]
+    NoEvidenceKey(evidence::EvidenceError),
+    /// The evidence record could not be built or encoded.
+    #[error("{0}")]
+    Record(String),
+    /// The event's evidence key could not be claimed.
+    #[error("event {id} could not be claimed ({source}); nothing done")]
+    Unclaimed { id: String, source: AwsError },
+    /// The evidence record could not be written (or updated after a resend).
+    #[error("{what} ({source}){then}")]
+    EvidenceStore {
+        what: String,
+        source: AwsError,
+        then: &'static str,
+    },
+    /// SNS did not take the alert; it is kept in the evidence record.
+    #[error("{0}")]
+    AlertNotSent(String),
+}
+
+impl GuardError {
+    /// The `errorType` Lambda reports for this failure.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            GuardError::MalformedEvent(_) => "crossguard.MalformedEvent",
+            GuardError::NoEvidenceKey(_) => "crossguard.NoEvidenceKey",
+            GuardError::Record(_) => "crossguard.Record",
+            GuardError::Unclaimed { .. } => "crossguard.Unclaimed",
+            GuardError::EvidenceStore { .. } => "crossguard.EvidenceStore",
+            GuardError::AlertNotSent(_) => "crossguard.AlertNotSent",
+        }
+    }
+}
+
+impl From<GuardError> for lambda_runtime::Diagnostic {
+    fn from(e: GuardError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type().to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
 
 /// What one record came to, returned by the function and logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -78,7 +123,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         request_id: &str,
     ) -> Result<Vec<Handled>, GuardError> {
         let records = event::records_checked(payload)
-            .map_err(|e| GuardError(format!("malformed event, nothing recorded or done: {e}")))?;
+            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
         let mut out = Vec::with_capacity(records.len());
         for record in records {
             let handled = self.one(parse_checked_input(record), request_id).await?;
@@ -105,7 +150,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         request_id: &str,
     ) -> Result<Vec<Handled>, GuardError> {
         let checked = json::from_str(&payload.to_string())
-            .map_err(|e| GuardError(format!("malformed event, nothing recorded or done: {e}")))?;
+            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
         self.handle(&checked, request_id).await
     }
 
@@ -113,8 +158,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         let summary = parsed.summary();
         let event_name = summary.name.clone();
         let id = summary.id.clone().unwrap_or_default();
-        let key =
-            evidence::key(&id).map_err(|e| GuardError(format!("{e}; nothing recorded or done")))?;
+        let key = evidence::key(&id).map_err(GuardError::NoEvidenceKey)?;
         let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
             event_id: id.clone(),
             event_name: event_name.clone(),
@@ -147,15 +191,19 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         };
         let (_, recorded_at) = now();
         let mut record = evidence::record(&decision, before, outcome.as_ref(), &recorded_at)
-            .map_err(|e| GuardError(e.to_string()))?;
+            .map_err(|e| GuardError::Record(e.to_string()))?;
         record.alert = delivery.clone();
-        let body = serde_json::to_vec(&record)
-            .map_err(|e| GuardError(format!("evidence for {id} could not be encoded: {e}")))?;
-        self.evidence.replace(&key, body).await.map_err(|e| {
-            GuardError(format!(
-                "evidence for event {id} was not written ({e}); the retry will take the event over"
-            ))
+        let body = serde_json::to_vec(&record).map_err(|e| {
+            GuardError::Record(format!("evidence for {id} could not be encoded: {e}"))
         })?;
+        self.evidence
+            .replace(&key, body)
+            .await
+            .map_err(|source| GuardError::EvidenceStore {
+                what: format!("evidence for event {id} was not written"),
+                source,
+                then: "; the retry will take the event over",
+            })?;
         if let Some(Delivery {
             status,
             error: Some(err),
@@ -163,7 +211,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         }) = &delivery
         {
             if *status == DeliveryStatus::Failed {
-                return Err(GuardError(format!(
+                return Err(GuardError::AlertNotSent(format!(
                     "alert for event {id} was not sent ({err}); it is kept in {key} and the next delivery sends it"
                 )));
             }
@@ -178,10 +226,9 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
 
     /// Claim the event's evidence key, or learn who has it.
     async fn claim(&self, key: &str, id: &str, request_id: &str) -> Result<Claim, GuardError> {
-        let unrecorded = |e: AwsError| {
-            GuardError(format!(
-                "event {id} could not be claimed ({e}); nothing done"
-            ))
+        let unrecorded = |source: AwsError| GuardError::Unclaimed {
+            id: id.to_string(),
+            source,
         };
         let (secs, at) = now();
         let placeholder = json!({
@@ -268,20 +315,23 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 })
                 .collect(),
         };
-        let id = self
-            .alerts
-            .publish(&alert)
-            .await
-            .map_err(|e| GuardError(format!("alert kept in {key} still not sent: {e}")))?;
+        let id = self.alerts.publish(&alert).await.map_err(|e| {
+            GuardError::AlertNotSent(format!("alert kept in {key} still not sent: {e}"))
+        })?;
         delivery.status = DeliveryStatus::Sent;
         delivery.message_id = Some(id);
         delivery.error = None;
-        record["alert"] = serde_json::to_value(&delivery).unwrap_or(Value::Null);
-        let body = serde_json::to_vec(&record).map_err(|e| GuardError(e.to_string()))?;
+        record["alert"] =
+            serde_json::to_value(&delivery).map_err(|e| GuardError::Record(e.to_string()))?;
+        let body = serde_json::to_vec(&record).map_err(|e| GuardError::Record(e.to_string()))?;
         self.evidence
             .replace(key, body)
             .await
-            .map_err(|e| GuardError(format!("alert resent but {key} not updated: {e}")))?;
+            .map_err(|source| GuardError::EvidenceStore {
+                what: format!("alert resent but {key} not updated"),
+                source,
+                then: "",
+            })?;
         Ok(Some(delivery.status.as_str().to_string()))
     }
 
@@ -318,7 +368,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         }
         match self.policies.read(&resource).await {
             Ok(live) => {
-                let (carried, before) = carried_live(live);
+                let (carried, before) = live.into_carried();
                 (
                     decide_with_policy(al, summary, resource, carried, opts),
                     before,
@@ -403,7 +453,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             .read(resource)
             .await
             .map_err(|e| e.to_string())?;
-        let (carried, _) = carried_live(now);
+        let (carried, _) = now.into_carried();
         let again = decide_with_policy(
             &self.allowlist,
             d.event.clone().unwrap_or_default(),
@@ -416,28 +466,5 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         } else {
             Err("the policy changed while it was being decided: not touched; the change's own event will be decided".into())
         }
-    }
-}
-
-/// The live policy as the engine takes it, and as the evidence keeps it.
-fn carried_live(live: Live) -> (CarriedPolicy, Option<Value>) {
-    match live {
-        Live::Policy(text) => match PolicyDocument::parse(&text)
-            .and_then(|doc| doc.to_json().map(|before| (doc, before)))
-        {
-            Ok((doc, before)) => (CarriedPolicy::Document(doc), Some(before)),
-            Err(e) => (
-                CarriedPolicy::Unreadable(format!("the live policy: {e}")),
-                Some(Value::String(text)),
-            ),
-        },
-        Live::NoPolicy => (
-            CarriedPolicy::None("no policy now: nothing is shared"),
-            None,
-        ),
-        Live::Gone => (
-            CarriedPolicy::None("the resource no longer exists: nothing is shared"),
-            None,
-        ),
     }
 }

@@ -19,7 +19,7 @@ pub use handler::{Guard, GuardError, Handled};
 pub use ports::{AlertSink, AwsError, EvidenceStore, Live, PolicyStore};
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use std::sync::Arc;
 
 /// The SDK configuration from the environment: region, credentials, and
@@ -115,10 +115,13 @@ where
                 .handle(&event.payload, &event.context.request_id)
                 .await
             {
-                Ok(handled) => Ok(serde_json::to_value(handled)?),
+                Ok(handled) => serde_json::to_value(handled).map_err(|e| Diagnostic {
+                    error_type: "crossguard.Record".into(),
+                    error_message: format!("the result could not be encoded: {e}"),
+                }),
                 Err(e) => {
-                    tracing::error!(error = %e, request_id = %event.context.request_id, "failed");
-                    Err(lambda_runtime::Error::from(e))
+                    tracing::error!(error = %e, error_type = e.error_type(), request_id = %event.context.request_id, "failed");
+                    Err(Diagnostic::from(e))
                 }
             }
         }

@@ -2,7 +2,8 @@
 //! these, the SDK-backed implementations are in [`crate::aws`].
 
 use crossguard_engine::alert::Alert;
-use crossguard_engine::{Resource, ResourceKind};
+use crossguard_engine::{CarriedPolicy, PolicyDocument, Resource, ResourceKind};
+use serde_json::Value;
 use std::fmt;
 use std::future::Future;
 
@@ -33,6 +34,33 @@ pub enum Live {
     NoPolicy,
     /// The resource no longer exists.
     Gone,
+}
+
+impl Live {
+    /// The policy as the engine takes it, and as the evidence keeps it (the document's
+    /// JSON, or the text as read when it cannot be parsed). The guard and `scan` both
+    /// decide a live policy through this.
+    pub fn into_carried(self) -> (CarriedPolicy, Option<Value>) {
+        match self {
+            Live::Policy(text) => match PolicyDocument::parse(&text)
+                .and_then(|doc| doc.to_json().map(|before| (doc, before)))
+            {
+                Ok((doc, before)) => (CarriedPolicy::Document(doc), Some(before)),
+                Err(e) => (
+                    CarriedPolicy::Unreadable(format!("the live policy: {e}")),
+                    Some(Value::String(text)),
+                ),
+            },
+            Live::NoPolicy => (
+                CarriedPolicy::None("no policy now: nothing is shared"),
+                None,
+            ),
+            Live::Gone => (
+                CarriedPolicy::None("the resource no longer exists: nothing is shared"),
+                None,
+            ),
+        }
+    }
 }
 
 /// Reads and writes one kind of resource policy.

@@ -174,6 +174,7 @@ async fn no_claim_no_action() {
     *g.evidence.fail_creates.lock().unwrap() = 1;
     let err = g.handle(&public_event(), "req-1").await.unwrap_err();
     assert!(err.to_string().contains("could not be claimed"), "{err}");
+    assert_eq!(err.error_type(), "crossguard.Unclaimed");
     assert!(g.policies.writes().is_empty());
     assert!(g.alerts.sent().is_empty());
 }
@@ -184,6 +185,7 @@ async fn evidence_not_written_fails_the_invocation_for_a_retry() {
     *g.evidence.fail_replaces.lock().unwrap() = 1;
     let err = g.handle(&public_event(), "req-1").await.unwrap_err();
     assert!(err.to_string().contains("was not written"), "{err}");
+    assert_eq!(err.error_type(), "crossguard.EvidenceStore");
     // The claim stays; Lambda's retry (same request id) takes it over and records.
     let retry = g.handle(&public_event(), "req-1").await.unwrap();
     assert_eq!(
@@ -215,4 +217,97 @@ async fn a_duplicate_key_in_the_event_is_an_alert_and_nothing_else() {
         "{}",
         sent[0].subject
     );
+}
+
+#[tokio::test]
+async fn every_failure_has_its_own_error_type_for_lambda() {
+    let g = guard();
+    let err = g
+        .handle(&json::from_str("{\"Records\": 3}").unwrap(), "req-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "crossguard.MalformedEvent");
+    let d = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(d.error_type, "crossguard.MalformedEvent");
+    assert!(
+        d.error_message.starts_with("malformed event"),
+        "{}",
+        d.error_message
+    );
+
+    *g.alerts.fail_next.lock().unwrap() = 1;
+    let err = g.handle(&public_event(), "req-1").await.unwrap_err();
+    assert_eq!(err.error_type(), "crossguard.AlertNotSent");
+    assert!(g.alerts.sent().is_empty());
+}
+
+#[tokio::test]
+async fn losing_the_claim_race_to_a_live_invocation_does_nothing() {
+    let g = guard();
+    *g.evidence.racer.lock().unwrap() = Some(claim("req-other", 1));
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "in_flight");
+    assert!(g.policies.writes().is_empty());
+    assert!(g.alerts.sent().is_empty());
+    assert_eq!(
+        g.evidence.json(PUBLIC_KEY).unwrap()["request_id"],
+        "req-other"
+    );
+}
+
+#[tokio::test]
+async fn losing_the_claim_race_to_a_finished_record_is_a_duplicate() {
+    let g = guard();
+    let done =
+        j!({"schema": "crossguard.evidence/1", "event_id": PUBLIC_ID, "outcome": "remediated"});
+    *g.evidence.racer.lock().unwrap() = Some(done.to_string().into_bytes());
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "duplicate");
+    assert!(g.policies.writes().is_empty());
+    assert!(g.alerts.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_throttled_fix_is_reported_failed_and_the_grant_is_still_there() {
+    let g = guard();
+    let before = g.policies.get("prod-data");
+    *g.policies.fail_writes.lock().unwrap() = 1;
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "remediation_failed");
+    assert_eq!(
+        g.policies.get("prod-data"),
+        before,
+        "the policy is as it was"
+    );
+    let ev = g.evidence.json(PUBLIC_KEY).unwrap();
+    assert_eq!(ev["outcome"], "remediation_failed");
+    assert!(
+        ev["outcome_detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ThrottlingException"),
+        "{ev}"
+    );
+    let sent = g.alerts.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].subject.contains("removal FAILED"),
+        "{}",
+        sent[0].subject
+    );
+}
+
+#[tokio::test]
+async fn dry_run_stays_dry_run_when_the_live_policy_cannot_be_read() {
+    let mut g = guard();
+    let text = example("allowlist.toml").replace("mode = \"remediate\"", "mode = \"dry-run\"");
+    g.allowlist = Allowlist::from_toml(&text, "allowlist.toml").unwrap();
+    *g.policies.fail_reads.lock().unwrap() = 1;
+    let out = g.handle(&public_event(), "req-1").await.unwrap();
+    assert_eq!(out[0].outcome, "none");
+    assert!(g.policies.writes().is_empty());
+    assert!(g.alerts.sent().is_empty(), "dry run: recorded, not alerted");
+    let ev = g.evidence.json(PUBLIC_KEY).unwrap();
+    assert_eq!(ev["decision"]["verdict"], "violation");
+    assert_eq!(ev["decision"]["mode"], "dry-run");
 }
