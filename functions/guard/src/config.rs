@@ -1,4 +1,6 @@
-//! The Lambda's configuration (SPEC §6), read once per container.
+//! The Lambda's configuration (SPEC §6), read once per container from the environment.
+//! Pure: where the allowlist is and how it is checked are decided here; reading it (the
+//! package, S3) is [`crate::load_allowlist`]'s.
 
 use crossguard_engine::{Allowlist, Mode};
 
@@ -52,36 +54,48 @@ impl Config {
     }
 }
 
-/// Read and check the allowlist from a file or S3, then apply `MODE`.
-pub async fn load_allowlist(
-    config: &Config,
-    s3: &aws_sdk_s3::Client,
-) -> Result<Allowlist, ConfigError> {
-    let location = config.allowlist.clone();
-    let fail = |reason: String| ConfigError::Allowlist {
-        location: location.clone(),
-        reason,
-    };
-    let text = match location.strip_prefix("s3://") {
-        Some(rest) => {
-            let (bucket, key) = rest
+/// Where the allowlist is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowlistAt {
+    /// A path in the function's package.
+    File(String),
+    /// An S3 object.
+    S3 { bucket: String, key: String },
+}
+
+impl Config {
+    /// Where `ALLOWLIST` says the allowlist is.
+    pub fn allowlist_at(&self) -> Result<AllowlistAt, ConfigError> {
+        match self.allowlist.strip_prefix("s3://") {
+            Some(rest) => rest
                 .split_once('/')
                 .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-                .ok_or_else(|| fail("an S3 location is s3://bucket/key".into()))?;
-            let bytes = crate::aws::get_object(s3, bucket, key)
-                .await
-                .map_err(|e| fail(e.to_string()))?
-                .ok_or_else(|| fail(format!("no object {key} in bucket {bucket}")))?;
-            String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?
+                .map(|(bucket, key)| AllowlistAt::S3 {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+                .ok_or_else(|| self.allowlist_fault("an S3 location is s3://bucket/key".into())),
+            None => Ok(AllowlistAt::File(self.allowlist.clone())),
         }
-        None => std::fs::read_to_string(&location).map_err(|e| fail(e.to_string()))?,
-    };
-    let mut allowlist =
-        Allowlist::from_toml(&text, &location).map_err(|e| fail(format!("\n{e}")))?;
-    if let Some(mode) = config.mode {
-        allowlist.mode = mode;
     }
-    Ok(allowlist)
+
+    /// A fault of the allowlist, naming where it is.
+    pub fn allowlist_fault(&self, reason: String) -> ConfigError {
+        ConfigError::Allowlist {
+            location: self.allowlist.clone(),
+            reason,
+        }
+    }
+
+    /// Check the allowlist's text and apply `MODE`.
+    pub fn allowlist_from(&self, text: &str) -> Result<Allowlist, ConfigError> {
+        let mut allowlist = Allowlist::from_toml(text, &self.allowlist)
+            .map_err(|e| self.allowlist_fault(format!("\n{e}")))?;
+        if let Some(mode) = self.mode {
+            allowlist.mode = mode;
+        }
+        Ok(allowlist)
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +136,38 @@ mod tests {
 
         let e = Config::from_env(env(&base[..2])).unwrap_err().to_string();
         assert!(e.contains("EVIDENCE_BUCKET is not set"), "{e}");
+    }
+
+    #[test]
+    fn says_where_the_allowlist_is_and_applies_mode() {
+        let mut c = Config::from_env(env(&[
+            ("ALLOWLIST", "s3://cfg/allow/list.toml"),
+            ("ALERT_TOPIC_ARN", "t"),
+            ("EVIDENCE_BUCKET", "ev"),
+            ("MODE", "remediate"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.allowlist_at().unwrap(),
+            AllowlistAt::S3 {
+                bucket: "cfg".into(),
+                key: "allow/list.toml".into()
+            }
+        );
+        let al = c.allowlist_from("version = 1\nmode = \"alert\"\n").unwrap();
+        assert_eq!(
+            al.mode,
+            Mode::Remediate,
+            "MODE wins over the file's default"
+        );
+        let e = c.allowlist_from("version = 2\n").unwrap_err().to_string();
+        assert!(e.starts_with("allowlist s3://cfg/allow/list.toml:"), "{e}");
+        c.allowlist = "s3://only-bucket".into();
+        assert!(c.allowlist_at().is_err());
+        c.allowlist = "allowlist.toml".into();
+        assert_eq!(
+            c.allowlist_at().unwrap(),
+            AllowlistAt::File("allowlist.toml".into())
+        );
     }
 }

@@ -36,7 +36,7 @@ pub async fn connect<P: PolicyStore>(
     policies: P,
 ) -> Result<Guard<P, aws::SnsTopic, aws::S3Evidence>, ConfigError> {
     let s3 = aws::s3_client(sdk);
-    let allowlist = config::load_allowlist(config, &s3).await?;
+    let allowlist = load_allowlist(config, &s3).await?;
     Ok(Guard {
         policies,
         alerts: aws::SnsTopic {
@@ -127,4 +127,26 @@ where
         }
     }))
     .await
+}
+
+/// Read the allowlist where the configuration says (the package or S3) and check it.
+pub async fn load_allowlist(
+    config: &Config,
+    s3: &aws_sdk_s3::Client,
+) -> Result<crossguard_engine::Allowlist, ConfigError> {
+    let text = match config.allowlist_at()? {
+        config::AllowlistAt::S3 { bucket, key } => {
+            let bytes = aws::get_object(s3, &bucket, &key)
+                .await
+                .map_err(|e| config.allowlist_fault(e.to_string()))?
+                .ok_or_else(|| {
+                    config.allowlist_fault(format!("no object {key} in bucket {bucket}"))
+                })?;
+            String::from_utf8(bytes).map_err(|_| config.allowlist_fault("not UTF-8 text".into()))?
+        }
+        config::AllowlistAt::File(path) => {
+            std::fs::read_to_string(&path).map_err(|e| config.allowlist_fault(e.to_string()))?
+        }
+    };
+    config.allowlist_from(&text)
 }
