@@ -5,6 +5,15 @@
 //! Beside it a dense archive (one file, every record a guarded call: 400,000 decisions)
 //! and each run's peak RSS, which must stay flat however dense a file is.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 #[path = "../tests/common/archive.rs"]
 mod archive;
 
@@ -134,11 +143,11 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("zcat", |b| {
-        b.iter(|| run(Command::new("zcat").args(&files)))
+        b.iter(|| run(Command::new("zcat").args(&files)));
     });
     for jobs in [1, 2] {
         g.bench_function(format!("replay-json-jobs{jobs}"), |b| {
-            b.iter(|| run(&mut replay_cmd(bin, &allowlist, jobs, &dir)))
+            b.iter(|| run(&mut replay_cmd(bin, &allowlist, jobs, &dir)));
         });
     }
     g.finish();
@@ -149,10 +158,10 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("zcat", |b| {
-        b.iter(|| run(Command::new("zcat").args(&dense_files)))
+        b.iter(|| run(Command::new("zcat").args(&dense_files)));
     });
     g.bench_function("replay-json-jobs1", |b| {
-        b.iter(|| run(&mut replay_cmd(bin, &allowlist, 1, &dense_dir)))
+        b.iter(|| run(&mut replay_cmd(bin, &allowlist, 1, &dense_dir)));
     });
     g.finish();
 

@@ -70,7 +70,7 @@ pub fn read_input(name: &str, limit: u64) -> Result<String> {
         let size = file
             .metadata()
             .ok()
-            .filter(|m| m.is_file())
+            .filter(std::fs::Metadata::is_file)
             .map(|m| m.len());
         read_whole(file, size, limit)
     };

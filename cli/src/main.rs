@@ -178,8 +178,8 @@ fn parse_date(s: &str) -> Result<Date, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(a) => check(a),
-        Command::Event(a) => event(a),
+        Command::Check(a) => check(&a),
+        Command::Event(a) => event(&a),
         Command::Replay(a) => replay(a),
         Command::Scan(a) => scan(a),
         Command::Allowlist(AllowlistCommand::Validate { file }) => validate(&file),
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
             // One line: the chain of causes, outermost first.
             let msg = e
                 .chain()
-                .map(|c| c.to_string())
+                .map(std::string::ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(": ");
             warn(&format!("crossguard: error: {msg}"));
@@ -295,7 +295,7 @@ impl Emit {
         if d.verdict == Verdict::Error {
             warn(&format!("crossguard: error: {source}: {}", d.reason));
         }
-        self.code = self.code.max(d.verdict.exit_code() as u8);
+        self.code = self.code.max(d.verdict.exit_code());
         Ok(())
     }
 
@@ -308,7 +308,7 @@ impl Emit {
     }
 }
 
-fn check(a: CheckArgs) -> Result<u8> {
+fn check(a: &CheckArgs) -> Result<u8> {
     stdin_once(&a.policies)?;
     let allowlist = load_allowlist(&a.common.allowlist)?;
     let resource = Resource::from_spec(&a.resource, &a.owner, a.region.as_deref())
@@ -328,7 +328,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     emit.finish()
 }
 
-fn event(a: EventArgs) -> Result<u8> {
+fn event(a: &EventArgs) -> Result<u8> {
     stdin_once(&a.events)?;
     let allowlist = load_allowlist(&a.common.allowlist)?;
     let opts = options(&a.common);

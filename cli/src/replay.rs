@@ -311,7 +311,7 @@ fn read_file(path: &Path) -> Result<String, String> {
     let size = file
         .metadata()
         .ok()
-        .filter(|m| m.is_file())
+        .filter(std::fs::Metadata::is_file)
         .map(|m| m.len());
     let raw = read_whole(file, size, MAX_FILE).map_err(|fault| match fault {
         Fault::TooLarge(Some(n)) => format!(
@@ -378,8 +378,19 @@ impl Context {
         }
     }
 
-    fn decided(&self, rows: &mut Rows, d: engine::Decision, source: &str) {
-        let mut json = serde_json::to_value(&d).unwrap_or(Value::Null);
+    fn decided(&self, rows: &mut Rows, d: &engine::Decision, source: &str) {
+        // A decision always encodes; were one not to, the input is reported skipped (and
+        // the run fails), never passed as a row of nothing.
+        let mut json = match serde_json::to_value(d) {
+            Ok(json) => json,
+            Err(e) => {
+                rows.batch.tally.skipped.push(Skipped {
+                    source: source.to_string(),
+                    reason: format!("a decision could not be encoded: {e}"),
+                });
+                return;
+            }
+        };
         if let Some(o) = json.as_object_mut() {
             o.insert("origin".into(), Origin::CloudTrail.as_str().into());
             o.insert("source".into(), source.into());
@@ -424,7 +435,7 @@ impl Context {
             return;
         }
         let d = engine::decide_parsed(&self.allowlist, parsed, self.opts);
-        self.decided(rows, d, source);
+        self.decided(rows, &d, source);
     }
 
     /// A document that is not a log file: an evidence record, a guard's claim, an
@@ -486,7 +497,7 @@ impl Context {
                         continue;
                     }
                     let d = engine::decide_parsed(&self.allowlist, parsed, self.opts);
-                    self.decided(rows, d, source);
+                    self.decided(rows, &d, source);
                 }
                 Ok(())
             }
@@ -544,7 +555,7 @@ impl Context {
                     // Checked when delimited: a fault here cannot be, but would be
                     // an error row, never a silent gap.
                     if let Err(why) = self.other(Some(rows), text, schema.as_deref(), source) {
-                        self.decided(rows, engine::Decision::error(None, why), source);
+                        self.decided(rows, &engine::Decision::error(None, why), source);
                     }
                 }
             }
@@ -683,7 +694,9 @@ impl Order {
     fn lock(&self) -> std::sync::MutexGuard<'_, OrderState> {
         // A worker that panicked holding the lock has ended the run anyway (the scope
         // re-raises its panic); the state itself is always consistent.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Worker: file `i` may start (within the window), its chunks arriving on `rx`.
@@ -691,7 +704,10 @@ impl Order {
     fn start(&self, i: usize, window: usize, rx: mpsc::Receiver<Batch>) -> bool {
         let mut st = self.lock();
         while !st.stop && i >= st.due + window {
-            st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         if st.stop {
             return false;
@@ -708,7 +724,10 @@ impl Order {
             if let Some(rx) = st.started.remove(&i) {
                 return rx;
             }
-            st = self.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 

@@ -51,7 +51,7 @@ fn item(d: &Decision) -> Result<Item> {
     Ok(Item { change, json })
 }
 
-fn listing_failed(what: &str, e: AwsError) -> Skipped {
+fn listing_failed(what: &str, e: &AwsError) -> Skipped {
     Skipped {
         source: format!("scan: {what}"),
         reason: e.to_string(),
@@ -74,7 +74,7 @@ impl Scan {
         let account = crossguard_guard::own_account(&sdk)
             .await
             .context("finding the account to scan (check the AWS credentials)")?;
-        let region = sdk.region().map(|r| r.to_string());
+        let region = sdk.region().map(std::string::ToString::to_string);
         let this = Arc::new(self);
         let limit = Arc::new(Semaphore::new(CONCURRENT_READS));
         let mut reads: JoinSet<Decision> = JoinSet::new();
@@ -96,7 +96,7 @@ impl Scan {
             let found = match list(kind, &sdk, region.as_ref(), this.page_size).await {
                 Ok(found) => found,
                 Err((operation, e)) => {
-                    batch.tally.skipped.push(listing_failed(operation, e));
+                    batch.tally.skipped.push(listing_failed(operation, &e));
                     continue;
                 }
             };
@@ -109,7 +109,7 @@ impl Scan {
                     (Ok(r), Policy::Listed(live)) => {
                         batch
                             .items
-                            .push(item(&decided(&this.allowlist, this.opts, &r, Ok(live)))?)
+                            .push(item(&decided(&this.allowlist, this.opts, &r, Ok(live)))?);
                     }
                     (Err(e), _) => batch
                         .items

@@ -2,6 +2,15 @@
 //! `replay --format html` wrote; its DOM holds the expected tables and rows (unapproved
 //! first), and a screenshot shows a rendered page, not a blank one.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 mod common;
 
 use common::archive::{generate, scratch, Spec};

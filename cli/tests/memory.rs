@@ -3,6 +3,15 @@
 //! to the output in bounded chunks. Each run's peak resident memory is held to a bound
 //! well under what keeping every decision (about 10 KB each here) would take.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 mod common;
 
 use common::archive::{self, generate, scratch, Spec};

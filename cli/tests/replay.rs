@@ -2,6 +2,15 @@
 //! skipped, filters, stdin, evidence records merged with the events they record, and the
 //! same output whatever the number of workers.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 mod common;
 
 use common::archive::{self, generate, scratch, Spec, OTHER, OWNER};

@@ -1,6 +1,15 @@
 //! `crossguard scan` against moto server: every bucket, role and key (roles and keys
 //! listed two a page), each decided against the example allowlist.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 use crossguard_emulator_tests::{free_port, Estate, Moto, ACCOUNT};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

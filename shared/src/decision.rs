@@ -23,7 +23,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The CLI's exit status for this verdict (SPEC §5).
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Verdict::Compliant | Verdict::Ignored => 0,
             Verdict::Violation => 1,

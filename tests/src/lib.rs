@@ -477,7 +477,13 @@ impl Estate {
                 let bytes = out.body.collect().await?.to_vec();
                 Ok(Some(serde_json::from_slice(&bytes)?))
             }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         }
     }

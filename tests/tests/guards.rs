@@ -2,12 +2,21 @@
 //! emulator's state out (the policy, the messages on the queue subscribed to the alert
 //! topic, the evidence object).
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 use anyhow::Result;
 use crossguard_emulator_tests::{load_event, params, retarget, Estate, Moto, ACCOUNT};
 use crossguard_engine::alert::Alert;
 use crossguard_engine::Mode;
 use crossguard_guard::aws::{s3_client, BucketPolicies, S3Evidence, SnsTopic};
-use crossguard_guard::config::load_allowlist;
+use crossguard_guard::load_allowlist;
 use crossguard_guard::{AlertSink, AwsError, Guard};
 
 /// Publishes through the real topic after turning moto's authorization off.

@@ -2,6 +2,15 @@
 //! (dogfood), and every EventBridge rule's pattern, run by EventBridge on moto server,
 //! matches exactly the guarded calls among real fixtures and near-misses.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 use anyhow::{bail, Context, Result};
 use crossguard_emulator_tests::{load_event, root, venv_bin, Moto};
 use crossguard_engine::kinds;

@@ -62,6 +62,7 @@ pub(crate) fn or_dash(s: &Option<String>) -> &str {
 pub(crate) mod testing {
     use serde_json::{json, Value};
 
+    #[allow(clippy::needless_pass_by_value)] // written with json! at each call
     pub fn decision(id: &str, verdict: &str, findings: Value) -> Value {
         json!({
             "verdict": verdict, "action": "alert", "reason": "r",

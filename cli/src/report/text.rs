@@ -5,8 +5,6 @@ use crossguard_engine::decision::Verdict;
 use crossguard_engine::report::{verdict_str, Change, Report, Standing};
 use std::io::{self, Write};
 
-/// The text summary: what was read, verdict counts, who trusts whom, actors, and every
-/// violation and error.
 /// One line of the text report, with every control character escaped: a value (an
 /// actor, a bucket name, a reason quoting the policy) that holds a newline or an escape
 /// sequence is shown, and can neither forge a line nor drive the terminal.
@@ -16,6 +14,8 @@ macro_rules! line {
     };
 }
 
+/// The text summary: what was read, verdict counts, who trusts whom, actors, every
+/// violation and error, and what was skipped.
 pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.inputs;
     if i.scanned > 0 && i.files_read == 0 {
@@ -66,6 +66,27 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             line!(w, "  {a}: {n}, {x}")?;
         }
     }
+    violations(r, w)?;
+    if i.unfinished_claims > 0 {
+        writeln!(w)?;
+        line!(
+            w,
+            "{} guard claim record(s) without a finished decision (handler still running or died)",
+            i.unfinished_claims
+        )?;
+    }
+    if !i.skipped.is_empty() {
+        writeln!(w)?;
+        line!(w, "skipped ({}):", i.skipped.len())?;
+        for s in &i.skipped {
+            line!(w, "  {}: {}", s.source, s.reason)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every violation and error, one line each, unapproved first.
+fn violations(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let bad: Vec<&Change> = r
         .ordered()
         .into_iter()
@@ -93,21 +114,6 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                     .map(|o| format!(" [{o}]"))
                     .unwrap_or_default()
             )?;
-        }
-    }
-    if i.unfinished_claims > 0 {
-        writeln!(w)?;
-        line!(
-            w,
-            "{} guard claim record(s) without a finished decision (handler still running or died)",
-            i.unfinished_claims
-        )?;
-    }
-    if !i.skipped.is_empty() {
-        writeln!(w)?;
-        line!(w, "skipped ({}):", i.skipped.len())?;
-        for s in &i.skipped {
-            line!(w, "  {}: {}", s.source, s.reason)?;
         }
     }
     Ok(())

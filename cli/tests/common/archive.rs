@@ -3,6 +3,14 @@
 //! example events' real shapes (examples/events), among other calls padded to real
 //! record sizes. Deterministic, with the exact counts a replay must find.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
 #![allow(dead_code)]
 
 use flate2::write::GzEncoder;

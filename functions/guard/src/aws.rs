@@ -52,7 +52,12 @@ pub async fn get_object(
             })?;
             Ok(Some(bytes.to_vec()))
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(aws_error("GetObject", &e)),
     }
 }
@@ -117,8 +122,9 @@ impl PolicyStore for RoleTrusts {
                 .map(Live::Policy)
                 .unwrap_or(Live::NoPolicy)),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                if e.as_service_error().is_some_and(
+                    aws_sdk_iam::operation::get_role::GetRoleError::is_no_such_entity_exception,
+                ) =>
             {
                 Ok(Live::Gone)
             }
@@ -167,7 +173,7 @@ impl PolicyStore for KeyPolicies {
             Ok(out) => Ok(out.policy.map(Live::Policy).unwrap_or(Live::NoPolicy)),
             Err(e)
                 if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
+                    .is_some_and(aws_sdk_kms::operation::get_key_policy::GetKeyPolicyError::is_not_found_exception) =>
             {
                 Ok(Live::Gone)
             }

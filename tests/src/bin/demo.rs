@@ -3,6 +3,15 @@
 //! (333333333333). People change policies; each change's CloudTrail event reaches the
 //! guard, which reads the live policy, decides, alerts or fixes, and keeps evidence.
 
+// Scenarios read top to bottom, helpers take values as written, sizes are small: the
+// workspace's length and cast lints are for the product code.
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap
+)]
+
 use anyhow::{Context, Result};
 use crossguard_emulator_tests::{load_event, params, parse, Estate, Moto, EVIDENCE_BUCKET};
 use serde_json::{json, Value};
@@ -108,7 +117,7 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
             "PutBucketPolicy" => {
                 estate
                     .put_bucket_policy(&resource, &p["bucketPolicy"])
-                    .await?
+                    .await?;
             }
             "UpdateAssumeRolePolicy" => {
                 estate
@@ -116,12 +125,12 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
                         &resource,
                         &parse(p["policyDocument"].as_str().unwrap_or(""))?,
                     )
-                    .await?
+                    .await?;
             }
             "PutKeyPolicy" => {
                 estate
                     .put_key_policy(&resource, &parse(p["policy"].as_str().unwrap_or(""))?)
-                    .await?
+                    .await?;
             }
             _ => {}
         }
