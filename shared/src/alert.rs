@@ -26,9 +26,12 @@ pub enum Outcome {
     RemediationFailed(String),
 }
 
+/// An alert as SNS takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
+    /// At most [`MAX_SUBJECT`] characters, naming the resource.
     pub subject: String,
+    /// What a person reads, then the decision as JSON (within [`MAX_BODY`]).
     pub body: String,
     /// Message attributes: `severity` (`critical` | `high` | `medium`), `account`,
     /// `resource_kind`.

@@ -11,16 +11,21 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use toml::Spanned;
 
+/// What a violation gets (SPEC §2): an alert, a surgical fix, or only a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
+    /// Alert; nothing is changed.
     Alert,
+    /// Remove the unapproved grants, then alert.
     Remediate,
+    /// Decide and record only: no alert, no change.
     DryRun,
 }
 
 impl Mode {
+    /// `alert`, `remediate` or `dry-run`, as the allowlist and `MODE` write it.
     pub fn parse(s: &str) -> Option<Mode> {
         match s {
             "alert" => Some(Mode::Alert),
@@ -30,6 +35,7 @@ impl Mode {
         }
     }
 
+    /// As the allowlist writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Alert => "alert",
@@ -48,8 +54,11 @@ impl fmt::Display for Mode {
 /// One fault in an allowlist file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
+    /// The allowlist's file name (or S3 location).
     pub file: String,
+    /// 1-based line of the entry or value at fault.
     pub line: usize,
+    /// What is wrong, and what to write instead where that can be said.
     pub message: String,
 }
 
@@ -62,6 +71,7 @@ impl fmt::Display for Fault {
 /// Every fault found in an allowlist file; never empty.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct AllowlistError {
+    /// Every fault found, by line.
     pub faults: Vec<Fault>,
 }
 
@@ -84,10 +94,12 @@ impl fmt::Display for AllowlistError {
 pub struct Coverage {
     /// Owner account, or `*` for any.
     pub owner: String,
+    /// Resource globs (`bucket/prod-*`, `role/Deploy`); `None`: every resource of the owner.
     pub resources: Option<Vec<String>>,
 }
 
 impl Coverage {
+    /// Does this cover the resource (its owner and one of the globs)?
     pub fn covers(&self, resource: &Resource) -> bool {
         (self.owner == "*" || self.owner == resource.account)
             && resources_cover(&self.resources, resource)
@@ -102,60 +114,95 @@ pub fn resources_cover(globs: &Option<Vec<String>>, resource: &Resource) -> bool
     })
 }
 
+/// A `[[pairing]]`: an outside account approved on an owner's resources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pairing {
     /// 1-based position among the `[[pairing]]` entries, and the line it starts on.
     pub number: usize,
+    /// Line the entry starts on.
     pub line: usize,
+    /// The owner and resources it approves access to.
     #[serde(flatten)]
     pub scope: Coverage,
+    /// The outside account let in (12 digits).
     pub trusted: String,
+    /// The actions approved (IAM wildcards); `None`: any.
     pub actions: Option<Vec<String>>,
+    /// A role trust must also require `sts:ExternalId`.
     pub require_external_id: bool,
+    /// The day it stops approving (exclusive).
     pub expires: Option<Date>,
+    /// The change ticket, shown with every approval it makes.
     pub ticket: Option<String>,
 }
 
+/// An `[[org]]` entry: every account of an AWS Organization approved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrgEntry {
+    /// 1-based position among the `[[org]]` entries.
     pub number: usize,
+    /// Line the entry starts on.
     pub line: usize,
+    /// The organization id (`o-…`).
     pub id: String,
+    /// Owner accounts whose resources it covers; `*` for all.
     pub owners: Vec<String>,
+    /// Resource globs; `None`: every resource of those owners.
     pub resources: Option<Vec<String>>,
+    /// The actions approved; `None`: any.
     pub actions: Option<Vec<String>>,
+    /// The day it stops approving (exclusive).
     pub expires: Option<Date>,
+    /// The change ticket.
     pub ticket: Option<String>,
 }
 
+/// A `[[public]]` entry: resources meant to be open to anyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicEntry {
+    /// 1-based position among the `[[public]]` entries.
     pub number: usize,
+    /// Line the entry starts on.
     pub line: usize,
+    /// The owner and the resources it makes public (always named).
     #[serde(flatten)]
     pub scope: Coverage,
+    /// The actions approved; `None`: any.
     pub actions: Option<Vec<String>>,
+    /// The day it stops approving (exclusive).
     pub expires: Option<Date>,
+    /// The change ticket.
     pub ticket: Option<String>,
 }
 
+/// A `[[mode_override]]`: another mode for some resources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModeOverride {
+    /// Line the entry starts on.
     pub line: usize,
+    /// The resources it applies to.
     #[serde(flatten)]
     pub scope: Coverage,
+    /// Their mode.
     pub mode: Mode,
 }
 
+/// A checked allowlist (SPEC §2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Allowlist {
     /// Where it was read from, for messages.
     pub source: String,
+    /// The default mode (`alert` when the file names none).
     pub mode: Mode,
+    /// ARN patterns of actors whose changes are recorded, never acted on (the guard's own role).
     pub ignore_actors: Vec<String>,
+    /// The `[[pairing]]` entries, in file order.
     pub pairings: Vec<Pairing>,
+    /// The `[[org]]` entries, in file order.
     pub orgs: Vec<OrgEntry>,
+    /// The `[[public]]` entries, in file order.
     pub public: Vec<PublicEntry>,
+    /// The `[[mode_override]]` entries; the first that covers a resource wins.
     pub mode_overrides: Vec<ModeOverride>,
 }
 

@@ -36,20 +36,30 @@ pub enum Nature {
     Forbidden(String),
 }
 
+/// One principal of one `Allow` statement, and who it lets in once narrowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// Index of the statement in the policy.
     pub statement: usize,
+    /// The statement's `Sid`.
     pub sid: Option<String>,
     /// Index of the principal entry in the statement (`None` for `NotPrincipal`).
     pub entry: Option<usize>,
+    /// The principal as a person reads it (`*`, an ARN, `Service:…`).
     pub principal: String,
+    /// Which `Principal` key named it.
     pub principal_type: PrincipalType,
+    /// Who gets in.
     pub who: Who,
+    /// How it came to be limited to `who`.
     pub via: Via,
+    /// Plain, internal, a warning, or forbidden.
     pub nature: Nature,
     /// Organisations the caller must also belong to (recorded, and approvable by `[[org]]`).
     pub orgs: Vec<String>,
+    /// The statement's actions, shared by pointer.
     pub actions: Arc<Actions>,
+    /// Whether the statement requires `sts:ExternalId`.
     pub external_id: bool,
     /// Conditions that look like restrictions but are not trusted as one.
     pub untrusted_conditions: Vec<String>,

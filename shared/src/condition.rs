@@ -13,9 +13,12 @@ use crate::principal::{is_account_id, is_unique_id, parse_arn};
 use crate::who::Who;
 use crate::wildcard::has_wildcard;
 
+/// What a narrowing condition key limits: the caller's account or organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dimension {
+    /// `aws:PrincipalAccount`, `aws:SourceAccount`, ARN and user-id keys.
     Account,
+    /// `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:SourceOrgID`.
     Org,
 }
 
@@ -53,11 +56,15 @@ pub fn is_narrowing_key(key: &str) -> bool {
 /// How an operator treats a value: `Exact` equality, `Like` with wildcards, or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
+    /// Equality: a wildcard in the value is literal.
     Exact,
+    /// Wildcard match.
     Like,
+    /// Does not limit the caller; the text says why.
     NotNarrowing(&'static str),
 }
 
+/// How an operator (with its `ForAnyValue:`/`IfExists` parts) treats values.
 pub fn operator_kind(op: &str) -> OpKind {
     let base = if let Some(rest) = op.strip_prefix("ForAnyValue:") {
         rest
@@ -80,6 +87,7 @@ pub fn operator_kind(op: &str) -> OpKind {
     }
 }
 
+/// An AWS Organizations id: `o-` and 10 to 32 lowercase letters or digits.
 pub fn is_org_id(s: &str) -> bool {
     s.strip_prefix("o-").is_some_and(|r| {
         (10..=32).contains(&r.len())
@@ -168,7 +176,9 @@ fn string_like_spans_arn_parts(operator: &str, class: KeyClass, v: &str) -> bool
 /// One narrowing condition key, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Narrowing {
+    /// What the key limits.
     pub dimension: Dimension,
+    /// Who its values name, any one of which gets in.
     pub targets: Vec<Who>,
 }
 
@@ -178,14 +188,19 @@ pub enum Untrusted {
     /// The operator lets callers through that the values do not name.
     #[error("{operator} on {key}: {why}")]
     Operator {
+        /// The condition operator.
         operator: String,
+        /// The condition key.
         key: String,
+        /// Why it is not trusted.
         why: &'static str,
     },
     /// A value with a wildcard where it can match any account.
     #[error("{operator} on {key}: {value} is a wildcard")]
     Wildcard {
+        /// The condition operator.
         operator: String,
+        /// The condition key.
         key: String,
         /// Cut to a readable length.
         value: String,

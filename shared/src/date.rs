@@ -3,6 +3,7 @@
 use serde::{Serialize, Serializer};
 use std::fmt;
 
+/// A calendar day (UTC), as pairing expiry compares them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     year: i32,
@@ -11,6 +12,7 @@ pub struct Date {
 }
 
 impl Date {
+    /// The day, if it exists (leap years checked).
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let days = match month {

@@ -12,12 +12,17 @@ use crate::resource::Resource;
 use crate::wildcard;
 use serde::Serialize;
 
+/// What a decision says of a change (SPEC §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// Nothing unapproved lets anyone in.
     Compliant,
+    /// At least one grant no allowlist entry approves.
     Violation,
+    /// Not a change crossguard guards (or one it only records).
     Ignored,
+    /// Could not be checked: an alert says so, nothing is changed.
     Error,
 }
 
@@ -32,24 +37,36 @@ impl Verdict {
     }
 }
 
+/// What the guard does about a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// Nothing (compliant, ignored, or dry run).
     None,
+    /// Send an alert.
     Alert,
+    /// Apply the plan, then alert.
     Remediate,
 }
 
+/// One decision: the verdict on a resource's policy, every finding, and what to do.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
+    /// The verdict.
     pub verdict: Verdict,
+    /// The resource decided; `None` when the event names none readable.
     pub resource: Option<Resource>,
+    /// Every grant, approved or not.
     pub findings: Vec<Finding>,
+    /// What the guard does.
     pub action: Action,
+    /// The mode that applied; `None` for ignored and failed decisions.
     pub mode: Option<Mode>,
+    /// The plan that removes the unapproved grants, or why there is none.
     pub remediation: Option<Plan>,
     /// Why: for `ignored` and `error` verdicts, and a one-line summary otherwise.
     pub reason: String,
+    /// The event decided, when it came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<EventSummary>,
 }
@@ -73,10 +90,12 @@ impl Default for Options {
 }
 
 impl Decision {
+    /// An `ignored` decision, with why.
     pub fn ignored(resource: Option<Resource>, reason: impl Into<String>) -> Decision {
         Decision::bare(Verdict::Ignored, resource, reason)
     }
 
+    /// An `error` decision ("could not be checked"), with why.
     pub fn error(resource: Option<Resource>, reason: impl Into<String>) -> Decision {
         Decision::bare(Verdict::Error, resource, reason)
     }
@@ -94,6 +113,7 @@ impl Decision {
         }
     }
 
+    /// The findings that make it a violation.
     pub fn violations(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.is_violation())
     }

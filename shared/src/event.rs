@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::LazyLock;
 
+/// The EventBridge `detail-type` of CloudTrail API calls.
 pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 
 /// The calls crossguard guards: event name, event source, resource kind (from the
@@ -27,22 +28,33 @@ pub static GUARDED: LazyLock<Vec<(&'static str, &'static str, ResourceKind)>> =
 /// Who did what, when, from where: carried into decisions, alerts and evidence.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EventSummary {
+    /// `eventID`: what evidence is keyed by.
     pub id: Option<String>,
+    /// `eventName`.
     pub name: Option<String>,
+    /// `eventSource`.
     pub source: Option<String>,
+    /// `eventTime` (RFC 3339).
     pub time: Option<String>,
+    /// `awsRegion`.
     pub region: Option<String>,
     /// The account the event was recorded in.
     pub account: Option<String>,
+    /// The caller's ARN (`userIdentity.arn`).
     pub actor: Option<String>,
     /// For an assumed role, the role's ARN.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_role: Option<String>,
+    /// `userIdentity.type` (`AssumedRole`, `IAMUser`, `Root`, …).
     pub actor_type: Option<String>,
+    /// `sourceIPAddress`.
     pub source_ip: Option<String>,
+    /// `userAgent`.
     pub user_agent: Option<String>,
+    /// `errorCode` of a failed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// `errorMessage` of a failed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
@@ -61,6 +73,7 @@ impl EventSummary {
 /// The policy an event carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarriedPolicy {
+    /// The policy, read.
     Document(PolicyDocument),
     /// The call leaves no policy of its own (DeleteBucketPolicy; CreateKey with the
     /// default key policy, which lets in the owner alone).
@@ -69,28 +82,38 @@ pub enum CarriedPolicy {
     Unreadable(String),
 }
 
+/// One CloudTrail record, read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParsedEvent {
     /// A guarded call that succeeded.
     Guarded {
+        /// Who, what, when.
         summary: EventSummary,
+        /// The resource changed.
         resource: Resource,
+        /// The policy the call set, as the event carries it.
         policy: CarriedPolicy,
     },
     /// Recorded, not acted on.
     Ignored {
+        /// Who, what, when.
         summary: EventSummary,
+        /// The resource, when the record names one.
         resource: Option<Resource>,
+        /// Why it is ignored.
         reason: String,
     },
     /// A guarded call crossguard cannot make sense of.
     Invalid {
+        /// Who, what, when, as far as it can be read.
         summary: EventSummary,
+        /// Why it cannot be checked.
         reason: String,
     },
 }
 
 impl ParsedEvent {
+    /// Who, what, when: whichever the record is.
     pub fn summary(&self) -> &EventSummary {
         match self {
             ParsedEvent::Guarded { summary, .. }
@@ -100,26 +123,34 @@ impl ParsedEvent {
     }
 }
 
+/// Why an input holds no CloudTrail record to decide.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
+    /// The text is not JSON.
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// JSON, but no shape crossguard reads.
     #[error("not a CloudTrail event: expected an EventBridge event, a CloudTrail record or a log file with \"Records\"")]
     Shape,
+    /// A duplicate key outside every record.
     #[error("could not be checked: {0}")]
     Duplicate(String),
 }
 
 /// The CloudTrail records inside any accepted input, with what each envelope said.
 pub enum Record<'a> {
+    /// A CloudTrail record.
     CloudTrail(&'a Value),
     /// An EventBridge event of another detail-type.
     OtherDetailType {
+        /// The EventBridge event's id.
         id: Option<String>,
+        /// Its `detail-type`.
         detail_type: String,
     },
 }
 
+/// The records of an input: an EventBridge event, a bare record, or a log file.
 pub fn records(input: &Value) -> Result<Vec<Record<'_>>, EventError> {
     let Value::Object(map) = input else {
         return Err(EventError::Shape);
@@ -153,13 +184,16 @@ pub fn records(input: &Value) -> Result<Vec<Record<'_>>, EventError> {
 /// A record of an input read with [`json::from_str`], with the duplicate key that makes
 /// it unreadable, if any.
 pub struct CheckedRecord<'a> {
+    /// The record.
     pub record: Record<'a>,
+    /// The duplicate key that makes it unreadable, if any.
     pub duplicate: Option<Duplicate>,
 }
 
 /// A duplicate JSON key in or around a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
+    /// The duplicate's path, as a message.
     pub reason: String,
     /// On `eventName` / `eventSource`, or on the envelope: which call this is, or whether
     /// it is one at all, cannot be told.
@@ -278,6 +312,7 @@ fn role_of_session(arn: &str) -> Option<String> {
     ))
 }
 
+/// Who, what, when, from where: read from any record, guarded or not.
 pub fn summarize(record: &Value) -> EventSummary {
     let ui = record.get("userIdentity").cloned().unwrap_or(Value::Null);
     let actor = path_str(&ui, &["arn"]);

@@ -8,18 +8,25 @@ use crate::decision::Decision;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The record's schema, so readers know its shape.
 pub const SCHEMA: &str = "crossguard.evidence/1";
 
+/// The evidence record of one event (SPEC §4).
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence<'d> {
+    /// [`SCHEMA`].
     pub schema: &'static str,
+    /// The CloudTrail event id.
     pub event_id: String,
     /// When the guard recorded it (RFC 3339), given by the caller: the engine reads no clock.
     pub recorded_at: String,
     /// The policy the decision was made on (the live one in the Lambda).
     pub policy_before: Option<Value>,
+    /// The whole decision.
     pub decision: &'d Decision,
+    /// What was done.
     pub outcome: OutcomeCode,
+    /// Why a remediation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_detail: Option<String>,
     /// The alert as sent (or as it failed to send), so that a later delivery of the same
@@ -35,8 +42,11 @@ pub struct Evidence<'d> {
 pub enum OutcomeCode {
     /// Nothing was acted on (compliant, ignored, dry run).
     None,
+    /// An alert was sent (or is kept to be sent).
     Alerted,
+    /// The plan was applied.
     Remediated,
+    /// The plan could not be applied.
     RemediationFailed,
 }
 
@@ -56,7 +66,9 @@ impl OutcomeCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
+    /// SNS took it.
     Sent,
+    /// SNS refused it or could not be reached: a later delivery sends it.
     Failed,
 }
 
@@ -73,17 +85,24 @@ impl DeliveryStatus {
 /// An alert and whether SNS took it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
+    /// Whether SNS took it.
     pub status: DeliveryStatus,
+    /// SNS's message id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// Why it was not sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The alert's subject.
     pub subject: String,
+    /// The alert's body.
     pub body: String,
+    /// Its message attributes.
     pub attributes: Vec<(String, String)>,
 }
 
 impl Delivery {
+    /// The alert and how sending it went (SNS's message id, or the error).
     pub fn new(alert: &crate::alert::Alert, sent: Result<String, String>) -> Delivery {
         let (status, message_id, error) = match sent {
             Ok(id) => (DeliveryStatus::Sent, Some(id), None),
@@ -104,10 +123,13 @@ impl Delivery {
     }
 }
 
+/// Why an event cannot have an evidence record.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EvidenceError {
+    /// The event has no id.
     #[error("the event has no eventID: evidence is keyed by it")]
     NoEventId,
+    /// The id has characters unsafe in an S3 key.
     #[error("event id {0:?} has characters that are not safe in an S3 key")]
     UnsafeId(String),
 }

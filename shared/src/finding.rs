@@ -57,32 +57,46 @@ impl Scope {
     }
 }
 
+/// One grant, judged: who it lets in, with what, and whether the allowlist approves it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// Index of the statement in the policy.
     pub statement: usize,
+    /// The statement's `Sid`.
     pub sid: Option<String>,
+    /// The principal as a person reads it.
     pub principal: String,
     /// 12 digits; `*` for public; `null` when unresolvable or org-wide (see `org`).
     pub account: Option<String>,
+    /// The organization, for an org-wide grant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// Whom it reaches, relative to the owner.
     pub scope: Scope,
     /// Serialized as `actions` (and `not_actions` for a `NotAction` grant).
     #[serde(flatten)]
     pub actions: GrantedActions,
+    /// An allowlist entry (or ownership) approves it.
     pub approved: bool,
+    /// Which: `owner`, `pairing #N (TICKET)`, `org #N`, `public #N`.
     pub approved_by: Option<String>,
+    /// The approving entry's ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
+    /// Reported, not a violation on its own.
     pub warning: bool,
+    /// Why it is approved or not, naming the entries that came close.
     pub reason: String,
+    /// Conditions that look like restrictions but are not trusted as one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub untrusted_conditions: Vec<String>,
+    /// The grant it judges (not serialized).
     #[serde(skip)]
     pub grant: Grant,
 }
 
 impl Finding {
+    /// Neither approved nor a warning.
     pub fn is_violation(&self) -> bool {
         !self.approved && !self.warning
     }

@@ -8,23 +8,30 @@
 use serde::Serialize;
 use std::fmt;
 
+/// A kind of resource crossguard guards; what differs between kinds is in [`KINDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceKind {
+    /// An S3 bucket (its bucket policy).
     Bucket,
+    /// An IAM role (its trust policy).
     Role,
+    /// A KMS key (its key policy).
     Key,
 }
 
 impl ResourceKind {
+    /// Every kind, in the order reports list them.
     pub const ALL: [ResourceKind; 3] =
         [ResourceKind::Bucket, ResourceKind::Role, ResourceKind::Key];
 
+    /// As the allowlist and the CLI write it.
     pub fn as_str(self) -> &'static str {
         self.spec().name
     }
 
+    /// The kind an allowlist or CLI name stands for.
     pub fn parse(s: &str) -> Option<ResourceKind> {
         ResourceKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -94,14 +101,19 @@ pub enum IdFrom {
 pub enum PolicyIn {
     /// At the first of these paths that is present; the message when none is.
     Field {
+        /// Paths tried in order.
         paths: &'static [&'static [&'static str]],
+        /// The reason when none is present.
         missing: &'static str,
     },
     /// At this path; when absent, the kind's default policy applies (`default` says
     /// what it lets in); an empty value is unreadable (`empty`).
     FieldOrDefault {
+        /// The path.
         path: &'static [&'static str],
+        /// What the default lets in, when the path is absent.
         default: &'static str,
+        /// The reason when the value is empty.
         empty: &'static str,
     },
     /// The call removed the policy; the text says so.
@@ -120,6 +132,7 @@ pub struct EventSpec {
 /// Everything the engine knows about one kind of resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindSpec {
+    /// The kind.
     pub kind: ResourceKind,
     /// As the allowlist, the CLI and the JSON output write it: `bucket`.
     pub name: &'static str,
@@ -145,6 +158,7 @@ pub struct KindSpec {
     pub events: &'static [EventSpec],
     /// Where those calls name the resource, tried in order; the message when none does.
     pub id_from: &'static [IdFrom],
+    /// The reason when none of `id_from` is present (after the event name).
     pub id_missing: &'static str,
     /// What a service principal in its policy lets in.
     pub service_principals: ServicePrincipals,

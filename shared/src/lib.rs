@@ -7,6 +7,8 @@
 //! [`analysis`] (grants) → [`decision`] (approval, verdict, action) → [`remediation`]
 //! (the plan), with [`allowlist`] and [`event`] (CloudTrail) beside them.
 
+#![warn(missing_docs)]
+
 pub mod alert;
 pub mod allowlist;
 pub mod analysis;

@@ -4,6 +4,7 @@ pub use crate::who::Who;
 
 use serde::Serialize;
 
+/// The AWS partitions an ARN may name.
 pub const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
 
 /// A 12-digit AWS account id.
@@ -17,6 +18,7 @@ const UNIQUE_ID_PREFIXES: [&str; 8] = [
     "AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "ASIA", "AKIA",
 ];
 
+/// An IAM unique id (`AROA…`, `AIDA…`): it names an identity, not its account.
 pub fn is_unique_id(s: &str) -> bool {
     s.len() >= 16
         && UNIQUE_ID_PREFIXES.iter().any(|p| s.starts_with(p))
@@ -27,13 +29,19 @@ pub fn is_unique_id(s: &str) -> bool {
 /// The parts of an ARN crossguard reads: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
     pub partition: &'a str,
+    /// The service (`iam`, `s3`, …).
     pub service: &'a str,
+    /// The region; empty for global services.
     pub region: &'a str,
+    /// The account; empty where the ARN names none (S3).
     pub account: &'a str,
+    /// Everything after the account.
     pub resource: &'a str,
 }
 
+/// The parts of an ARN, if it is one.
 pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     // A byte scan for the first four colons: this runs for every principal and
     // condition value, and `splitn` costs several times more.
@@ -77,16 +85,21 @@ pub fn partition_of_region(region: &str) -> &'static str {
 pub enum PrincipalType {
     /// `"Principal": "*"`, written as a bare string.
     Star,
+    /// `"AWS"`: accounts, users, roles.
     #[serde(rename = "AWS")]
     Aws,
+    /// `"Service"`: an AWS service.
     Service,
+    /// `"Federated"`: an OIDC or SAML identity provider.
     Federated,
+    /// `"CanonicalUser"`: an S3 canonical user id.
     CanonicalUser,
     /// Any other key: IAM would reject it, crossguard reports it and cannot approve it.
     Other,
 }
 
 impl PrincipalType {
+    /// The type a `Principal` key names.
     pub fn from_key(key: &str) -> PrincipalType {
         match key {
             "AWS" => PrincipalType::Aws,

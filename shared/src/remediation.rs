@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// What the plan does to the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanKind {
@@ -32,12 +33,18 @@ pub enum PlanKind {
 /// A grant the plan takes away, with what it was, so that a person can restore it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Removed {
+    /// Index of the statement in the policy before the plan.
     pub statement: usize,
+    /// The statement's `Sid`.
     pub sid: Option<String>,
+    /// The principal as a person reads it.
     pub principal: String,
+    /// The account it let in (`*` for public).
     pub account: Option<String>,
+    /// The organization it let in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// What was cut.
     pub cut: Cut,
     /// The statement as it was before the plan (shared by the grants cut from it).
     pub original_statement: Arc<Value>,
@@ -56,8 +63,11 @@ pub enum Cut {
     Statement,
     /// One value of a narrowing condition.
     ConditionValue {
+        /// The condition operator.
         operator: String,
+        /// The condition key.
         key: String,
+        /// The value cut.
         value: String,
     },
 }
@@ -85,12 +95,17 @@ impl Serialize for Cut {
     }
 }
 
+/// The remediation plan (SPEC §4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// What it does.
     pub kind: PlanKind,
+    /// The policy after the plan, for `put_policy` and `deny_all_trust`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Value>,
+    /// Every grant it removes, with its original statement.
     pub removed: Vec<Removed>,
+    /// Why there is no plan, for `refused`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `policy`, parsed once: what verification and the next decision read.
@@ -101,29 +116,53 @@ pub struct Plan {
 /// Why no safe plan exists: the violation is alerted instead of fixed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
+    /// The policy's JSON cannot be read back exactly.
     #[error("the policy cannot be read exactly: {0}")]
     Unreadable(PolicyError),
+    /// A principal lets in approved and unapproved callers alike, and no condition value
+    /// tells them apart.
     #[error("{principal} in statement {statement} lets in both approved and unapproved callers, and no condition value separates them")]
-    Inseparable { principal: String, statement: usize },
+    Inseparable {
+        /// The principal.
+        principal: String,
+        /// Its statement's index.
+        statement: usize,
+    },
+    /// A statement is not a JSON object.
     #[error("statement {0} is not an object")]
     NotObject(usize),
+    /// The narrowing condition to cut is not there.
     #[error("the narrowing condition to cut is missing")]
     NoCondition,
+    /// Cutting the unapproved values would leave a key with none, which widens.
     #[error("cutting every value of {operator} {key} would widen the statement")]
-    WouldWiden { operator: String, key: String },
+    WouldWiden {
+        /// The condition operator.
+        operator: String,
+        /// The condition key.
+        key: String,
+    },
+    /// No condition value names the unapproved caller.
     #[error("no condition value names the unapproved caller")]
     NoValueNamesCaller,
+    /// The planned policy would not be valid.
     #[error("planned policy is invalid: {0}")]
     Invalid(PolicyError),
     /// Verification: applied, the plan would leave an unapproved grant.
     #[error("the planned policy would still let in {principal} ({reason})")]
-    StillLetsIn { principal: String, reason: String },
+    StillLetsIn {
+        /// The principal still let in.
+        principal: String,
+        /// Why it is not approved.
+        reason: String,
+    },
     /// Verification: applied, the plan would take approved access away.
     #[error("the planned policy would remove approved access of {0}")]
     RemovesApproved(String),
 }
 
 impl Plan {
+    /// A refused plan: the violation is alerted, nothing is changed.
     pub fn refused(why: &PlanError) -> Plan {
         Plan {
             kind: PlanKind::Refused,

@@ -24,6 +24,7 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// As reports write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::CloudTrail => "cloudtrail",
@@ -36,13 +37,16 @@ impl Origin {
 /// How a grant to an outside party was judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Standing {
+    /// Not approved: a violation.
     Unapproved,
+    /// Approved by an entry or ownership.
     Approved,
     /// Reported, not a violation (e.g. a grant the allowlist cannot judge).
     Warning,
 }
 
 impl Standing {
+    /// As reports write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Standing::Unapproved => "unapproved",
@@ -57,34 +61,47 @@ impl Standing {
 pub struct Grantee {
     /// 12 digits, `*` for everyone, an organization id, or `unresolvable`.
     pub party: String,
+    /// The principal as the policy names it.
     pub principal: String,
+    /// Approved, unapproved or warning.
     pub standing: Standing,
     /// The allowlist entry that approved it.
     pub approved_by: Option<String>,
+    /// The approving entry's ticket.
     pub ticket: Option<String>,
 }
 
 /// One grant change (or, for a scan, one resource).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// Where the row came from.
     pub origin: Origin,
     /// The file (or `scan`) it was read from; several when the same event was found in
     /// more than one place.
     pub sources: Vec<String>,
+    /// The CloudTrail event id.
     pub event_id: Option<String>,
+    /// When the change was made.
     pub time: Option<String>,
+    /// The call.
     pub event_name: Option<String>,
+    /// Who made it.
     pub actor: Option<String>,
     /// The account that owns the resource.
     pub account: Option<String>,
+    /// The region.
     pub region: Option<String>,
+    /// The resource kind (`bucket`, …).
     pub kind: Option<String>,
+    /// The resource name.
     pub resource: Option<String>,
+    /// The verdict.
     pub verdict: Verdict,
     /// `none`, `alert` or `remediate`: what the decision calls for.
     pub action: String,
     /// What the guard did (evidence records only): `alerted`, `remediated`, …
     pub outcome: Option<String>,
+    /// Why (the decision's reason).
     pub reason: String,
     /// Outside parties only: grants within the owner's account are not listed.
     pub grantees: Vec<Grantee>,
@@ -108,6 +125,7 @@ fn verdict_of(s: &str) -> Verdict {
     }
 }
 
+/// A verdict as reports write it.
 pub fn verdict_str(v: Verdict) -> &'static str {
     match v {
         Verdict::Compliant => "compliant",
@@ -168,6 +186,7 @@ impl Change {
         ))
     }
 
+    /// The outside parties no entry approves.
     pub fn unapproved(&self) -> impl Iterator<Item = &Grantee> {
         self.grantees
             .iter()
@@ -222,7 +241,9 @@ fn grantee(f: &Value) -> Option<Grantee> {
 /// A file or document that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The file (or listing) passed over.
     pub source: String,
+    /// Why.
     pub reason: String,
 }
 
@@ -231,6 +252,7 @@ pub struct Skipped {
 pub struct Inputs {
     /// Resources read by a scan.
     pub scanned: u64,
+    /// Files read whole.
     pub files_read: u64,
     /// Files left unread: their archive path (`AWSLogs/ACCT/CloudTrail/REGION/Y/M/D/`)
     /// is outside the account or time filters.
@@ -252,7 +274,9 @@ pub struct Inputs {
 /// Every change, merged by event id, with what was read.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Every row, in the order added (merged by event).
     pub changes: Vec<Change>,
+    /// What was read, and what was not.
     pub inputs: Inputs,
     by_event: HashMap<(String, String, String), Vec<usize>>,
 }
@@ -260,22 +284,28 @@ pub struct Report {
 /// What [`Report::add`] did with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Added {
+    /// A row not seen before.
     New,
     /// The same event from another origin: the guard's evidence replaces the replayed
     /// decision (it was made on the live policy and says what was done).
     Merged,
+    /// A row already held from the same origin: dropped.
     Duplicate,
 }
 
 /// Counts per owner → outside party.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Edge {
+    /// Grants an entry approves.
     pub approved: u64,
+    /// Grants no entry approves.
     pub unapproved: u64,
+    /// Grants reported only (service principals).
     pub warning: u64,
 }
 
 impl Report {
+    /// Add a row, merging it with one of the same event.
     pub fn add(&mut self, change: Change) -> Added {
         let Some(key) = change.event_key() else {
             self.changes.push(change);
@@ -310,6 +340,7 @@ impl Report {
         Added::Merged
     }
 
+    /// The rows with this verdict.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.changes.iter().filter(|c| c.verdict == verdict).count()
     }

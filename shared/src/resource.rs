@@ -6,14 +6,18 @@ pub use crate::kinds::ResourceKind;
 use crate::principal::{is_account_id, parse_arn, partition_of_region};
 use serde::Serialize;
 
+/// One guarded resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resource {
+    /// Its kind.
     pub kind: ResourceKind,
     /// Bucket name, role name (without path) or key id.
     pub name: String,
+    /// Its ARN.
     pub arn: String,
     /// The account that owns the resource (12 digits).
     pub account: String,
+    /// Its region, when known (buckets and roles are global by ARN).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// `KIND/NAME`, made once: allowlist globs match it for every grant.
@@ -26,14 +30,23 @@ fn kind_names() -> String {
     names.join(", ")
 }
 
+/// Why a resource cannot be named.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ResourceError {
+    /// Not a 12-digit account.
     #[error("{0:?} is not a 12-digit AWS account id")]
     Account(String),
+    /// Not `KIND/NAME` with a known kind.
     #[error("resource {0:?} must be KIND/NAME with KIND one of {names}", names = kind_names())]
     Spec(String),
+    /// A name that is empty, too long, or holds a control character or `*`.
     #[error("{kind} name {name:?} is not valid")]
-    Name { kind: ResourceKind, name: String },
+    Name {
+        /// The kind.
+        kind: ResourceKind,
+        /// The name refused.
+        name: String,
+    },
 }
 
 impl Resource {
@@ -110,6 +123,7 @@ impl Resource {
         &self.spec
     }
 
+    /// The partition of its ARN (`aws` when it cannot be told).
     pub fn partition(&self) -> &str {
         parse_arn(&self.arn).map(|a| a.partition).unwrap_or("aws")
     }

@@ -19,8 +19,11 @@ pub enum Who {
     /// `account` is the provider's account when it is an IAM provider ARN, `None` for
     /// global web-identity providers.
     Federated {
+        /// The provider (`token.actions.githubusercontent.com`, a provider ARN).
         provider: String,
+        /// The provider's account, for an IAM provider ARN.
         account: Option<String>,
+        /// SAML rather than OIDC.
         saml: bool,
     },
     /// Somebody whose account cannot be told (unique id, canonical user, malformed, a

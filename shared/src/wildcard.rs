@@ -31,6 +31,7 @@ pub fn matches_within_parts(pattern: &str, text: &str, sep: char) -> bool {
     }
 }
 
+/// Whether `s` holds an IAM wildcard (`*` or `?`).
 pub fn has_wildcard(s: &str) -> bool {
     s.bytes().any(|b| b == b'*' || b == b'?')
 }

@@ -16,6 +16,7 @@ use reference::{json_type, parse_statement};
 
 pub use model::*;
 
+/// A resource policy: its statements as the analysis reads them, and its JSON as given.
 #[derive(Debug, Clone)]
 pub struct PolicyDocument {
     /// The document as given, decoded to a JSON object; read from `text` on first use
@@ -24,6 +25,7 @@ pub struct PolicyDocument {
     raw: OnceLock<Result<Map<String, Value>, PolicyError>>,
     /// The document's JSON text, when it was parsed from text.
     text: Option<String>,
+    /// The statements, in document order.
     pub statements: Vec<Statement>,
 }
 
@@ -75,6 +77,7 @@ impl PolicyDocument {
         }
     }
 
+    /// A document from a JSON value (an object, or a string holding one).
     pub fn from_value(value: Value) -> Result<PolicyDocument, PolicyError> {
         let Value::Object(raw) = value else {
             return Err(PolicyError::NotObject(json_type(&value)));
@@ -127,6 +130,7 @@ impl PolicyDocument {
         }
     }
 
+    /// The document's JSON object, exactly as given.
     pub fn to_json(&self) -> Result<Value, PolicyError> {
         Ok(Value::Object(self.raw()?.clone()))
     }

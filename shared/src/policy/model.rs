@@ -8,39 +8,62 @@ use std::sync::Arc;
 /// allows is a 32 KB key policy), and the guard must not be made to chew on megabytes.
 pub const MAX_INPUT_BYTES: usize = 1 << 20;
 
+/// Why a policy cannot be read: always an `error` decision, never a guess.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
+    /// Over [`MAX_INPUT_BYTES`].
     #[error("policy is {0} bytes; refusing input over {MAX_INPUT_BYTES} bytes")]
     InputTooLarge(usize),
+    /// Not JSON, or JSON the strict reader refuses.
     #[error("policy is not valid JSON: {0}")]
     Json(String),
+    /// A URL-encoded form that does not decode.
     #[error("policy is not URL-encoded JSON: {0}")]
     UrlEncoding(String),
+    /// JSON of another type than an object.
     #[error("policy must be a JSON object, found {0}")]
     NotObject(&'static str),
+    /// No `Statement`.
     #[error("policy has no Statement")]
     NoStatement,
+    /// A key given twice: which one IAM reads cannot be told.
     #[error("policy has a {0}")]
     Duplicate(String),
+    /// One statement breaks a rule.
     #[error("statement {index}: {reason}")]
-    Statement { index: usize, reason: String },
+    Statement {
+        /// The statement's index.
+        index: usize,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// Over the size AWS allows for this kind of policy.
     #[error("policy is {size} bytes without white space, over the {limit}-byte limit AWS sets for a {what}")]
     OverLimit {
+        /// Its size without white space.
         size: usize,
+        /// AWS's limit.
         limit: usize,
+        /// The policy's name (`bucket policy`).
         what: &'static str,
     },
 }
 
+/// A statement's `Effect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// `Allow`.
     Allow,
+    /// `Deny`.
     Deny,
 }
 
+/// One principal value, with the key it was given under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalEntry {
+    /// The key (`AWS`, `Service`, …).
     pub kind: PrincipalType,
+    /// The value as written.
     pub value: String,
 }
 
@@ -58,6 +81,7 @@ impl PrincipalEntry {
     }
 }
 
+/// A statement's `Principal` or `NotPrincipal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principals {
     /// `Principal`: these entries.
@@ -66,8 +90,10 @@ pub enum Principals {
     AllExcept(Vec<PrincipalEntry>),
 }
 
+/// A statement's `Action` or `NotAction`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actions {
+    /// `Action`: these actions (IAM wildcards).
     Listed(Vec<String>),
     /// `NotAction`: every action but these.
     AllExcept(Vec<String>),
@@ -77,21 +103,31 @@ pub enum Actions {
 /// operator `StringEquals`, key `aws:PrincipalAccount`, values `["1", "2"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
+    /// The operator, with any `ForAnyValue:`/`IfExists` part.
     pub operator: String,
+    /// The condition key as written.
     pub key: String,
+    /// Its values (alternatives), numbers and booleans as text.
     pub values: Vec<String>,
 }
 
+/// One statement, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
+    /// Its index in the policy.
     pub index: usize,
+    /// Its `Sid`.
     pub sid: Option<String>,
+    /// Its `Effect`.
     pub effect: Effect,
+    /// Whom it names.
     pub principals: Principals,
     /// Shared with every grant and finding of the statement: cloned by pointer.
     pub actions: Arc<Actions>,
     /// `Resource` values; empty when absent (role trust policies have none).
     pub resources: Vec<String>,
+    /// The values are `NotResource`.
     pub not_resource: bool,
+    /// Its conditions, one per operator and key.
     pub conditions: Vec<Condition>,
 }
