@@ -160,6 +160,8 @@ impl Moto {
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             ("ALERT_TOPIC_ARN", topic_arn),
             ("EVIDENCE_BUCKET", EVIDENCE_BUCKET),
+            // As the template sets it: no STS call at start.
+            ("ACCOUNT_ID", ACCOUNT),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -287,6 +289,7 @@ impl Estate {
             evidence_bucket: EVIDENCE_BUCKET.into(),
             mode: None,
             member: None,
+            account: None,
         }
     }
 

@@ -15,6 +15,10 @@ pub struct Config {
     /// How to act on resources of other accounts (`MEMBER_ROLE_NAME`,
     /// `MEMBER_EXTERNAL_ID`); `None`: only the function's own account.
     pub member: Option<crate::accounts::MemberAccess>,
+    /// The function's own account (`ACCOUNT_ID`, set by the template): known, it saves
+    /// the STS call at start, so a cold start makes no network call before the first
+    /// event. `None`: asked of STS.
+    pub account: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +27,8 @@ pub enum ConfigError {
     Missing(&'static str, &'static str),
     #[error("MODE={0:?} must be alert, remediate or dry-run")]
     Mode(String),
+    #[error("ACCOUNT_ID={0:?} is not a 12-digit account id")]
+    Account(String),
     #[error("allowlist {location}: {reason}")]
     Allowlist { location: String, reason: String },
 }
@@ -39,7 +45,15 @@ impl Config {
             None => None,
             Some(m) => Some(Mode::parse(m.trim()).ok_or(ConfigError::Mode(m))?),
         };
+        let account = match var("ACCOUNT_ID").filter(|a| !a.trim().is_empty()) {
+            None => None,
+            Some(a) if crossguard_engine::principal::is_account_id(a.trim()) => {
+                Some(a.trim().to_string())
+            }
+            Some(a) => return Err(ConfigError::Account(a)),
+        };
         Ok(Config {
+            account,
             allowlist: need("ALLOWLIST", "a path in the package or s3://bucket/key")?,
             alert_topic_arn: need("ALERT_TOPIC_ARN", "the SNS topic alerts go to")?,
             evidence_bucket: need("EVIDENCE_BUCKET", "the S3 bucket evidence goes to")?,
@@ -136,6 +150,23 @@ mod tests {
 
         let e = Config::from_env(env(&base[..2])).unwrap_err().to_string();
         assert!(e.contains("EVIDENCE_BUCKET is not set"), "{e}");
+
+        assert_eq!(c.account, None, "asked of STS when not configured");
+        let mut with_account = base.to_vec();
+        with_account.push(("ACCOUNT_ID", "222222222222"));
+        assert_eq!(
+            Config::from_env(env(&with_account))
+                .unwrap()
+                .account
+                .as_deref(),
+            Some("222222222222")
+        );
+        with_account.pop();
+        with_account.push(("ACCOUNT_ID", "2222"));
+        let e = Config::from_env(env(&with_account))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ACCOUNT_ID=\"2222\""), "{e}");
     }
 
     #[test]

@@ -94,9 +94,12 @@ where
         tracing::error!(error = %e, "configuration");
     })?;
     let sdk = sdk_config().await;
-    let home = own_account(&sdk)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let home = match &config.account {
+        Some(account) => account.clone(),
+        None => own_account(&sdk)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "configuration"))?,
+    };
     let router = accounts::AccountRouter::new(sdk.clone(), home, config.member.clone(), policies);
     let guard = connect(&sdk, &config, router)
         .await
