@@ -146,11 +146,11 @@ struct ScanArgs {
     /// Output: a text summary, JSON lines, CSV, or one self-contained HTML report.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
-    /// Only these kinds (repeatable; default all three). Keys are read in the
-    /// configured region only.
+    /// Only these kinds (repeatable; default every kind). Everything but buckets and
+    /// roles is listed in the configured region only.
     #[arg(long = "kind", value_enum)]
     kinds: Vec<engine::ResourceKind>,
-    /// Items per page of ListRoles and ListKeys (the services' defaults when unset).
+    /// Items per page of the paged listings (the services' defaults when unset).
     #[arg(long, value_name = "N", hide = true)]
     page_size: Option<i32>,
     /// The HTML report's title.

@@ -1,7 +1,8 @@
-//! `crossguard scan`: the live account's bucket policies, role trust policies and key
-//! policies, every page of each listing, decided against the allowlist — "what is shared
-//! right now". Reads only: List*, GetBucketPolicy, GetKeyPolicy (role trusts come with
-//! ListRoles), and STS GetCallerIdentity for the account.
+//! `crossguard scan`: the live account's resource policies of every kind (buckets, role
+//! trusts, keys, queues, topics, functions, secrets, repositories, event buses), every
+//! page of each listing, decided against the allowlist — "what is shared right now".
+//! Reads only: each kind's listing and policy read (role trusts come with ListRoles), and
+//! STS GetCallerIdentity for the account.
 
 use crate::output::{Batch, Item, Sink};
 use anyhow::{Context as _, Result};
@@ -9,6 +10,7 @@ use crossguard_engine::report::{Change, Origin, Skipped};
 use crossguard_engine::{self as engine, Allowlist, Decision, Options, Resource, ResourceKind};
 use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies};
 use crossguard_guard::ports::{AwsError, Live, PolicyStore};
+use crossguard_guard::stores;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -213,19 +215,60 @@ async fn list(
             })
             .collect()),
         ResourceKind::Key => {
-            let store: Arc<dyn Reader> = Arc::new(KeyPolicies(aws::kms_client(sdk)));
-            Ok(list_keys(sdk, page)
+            let names = list_keys(sdk, page).await.map_err(|e| ("ListKeys", e))?;
+            Ok(read_each(names, KeyPolicies(aws::kms_client(sdk)), region))
+        }
+        ResourceKind::Queue => {
+            let store = stores::QueuePolicies::new(sdk);
+            let names = store.list(page).await.map_err(|e| ("ListQueues", e))?;
+            Ok(read_each(names, store, region))
+        }
+        ResourceKind::Topic => {
+            let store = stores::TopicPolicies::new(sdk);
+            let arns = store.list().await.map_err(|e| ("ListTopics", e))?;
+            Ok(read_each(arns, store, region))
+        }
+        ResourceKind::Function => {
+            let store = stores::FunctionPolicies::new(sdk);
+            let names = store.list(page).await.map_err(|e| ("ListFunctions", e))?;
+            Ok(read_each(names, store, region))
+        }
+        ResourceKind::Secret => {
+            let store = stores::SecretPolicies::new(sdk);
+            let names = store.list(page).await.map_err(|e| ("ListSecrets", e))?;
+            Ok(read_each(names, store, region))
+        }
+        ResourceKind::Repository => {
+            let store = stores::RepositoryPolicies::new(sdk);
+            let names = store
+                .list(page)
                 .await
-                .map_err(|e| ("ListKeys", e))?
-                .into_iter()
-                .map(|id| Found {
-                    name: id,
-                    region: region.cloned(),
-                    policy: Policy::Read(store.clone()),
-                })
-                .collect())
+                .map_err(|e| ("DescribeRepositories", e))?;
+            Ok(read_each(names, store, region))
+        }
+        ResourceKind::Bus => {
+            let store = stores::BusPolicies::new(sdk);
+            let names = store.list(page).await.map_err(|e| ("ListEventBuses", e))?;
+            Ok(read_each(names, store, region))
         }
     }
+}
+
+/// Listed names (or ARNs), each read with `store` in the scan's region.
+fn read_each<P: PolicyStore + 'static>(
+    names: Vec<String>,
+    store: P,
+    region: Option<&String>,
+) -> Vec<Found> {
+    let store: Arc<dyn Reader> = Arc::new(store);
+    names
+        .into_iter()
+        .map(|name| Found {
+            name,
+            region: region.cloned(),
+            policy: Policy::Read(store.clone()),
+        })
+        .collect()
 }
 
 /// Every bucket (name, region when S3 says), following continuation tokens. No page

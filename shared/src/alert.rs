@@ -159,7 +159,11 @@ fn facts(body: &mut String, d: &Decision) {
 fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
     match (d.action, outcome, d.remediation.as_ref().map(|p| p.kind)) {
         (_, Outcome::Remediated, Some(PlanKind::DeletePolicy)) => {
-            "Removed: the bucket policy was deleted (nothing approved was left in it).".to_string()
+            let name = d
+                .resource
+                .as_ref()
+                .map_or("policy", |r| r.kind.spec().policy_name);
+            format!("Removed: the {name} was deleted (nothing approved was left in it).")
         }
         (_, Outcome::Remediated, Some(PlanKind::DenyAllTrust)) => {
             "Removed: the trust now denies everyone (nothing approved was left in it).".to_string()

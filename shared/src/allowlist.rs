@@ -753,7 +753,7 @@ mode = "remediate"
             ("version = 1\n[[pairing]]\nowner = \"22222222222\"\ntrusted = \"111111111111\"\n", "a.toml:3: owner \"22222222222\" is not a 12-digit"),
             ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"abc\"\n", "a.toml:4: trusted \"abc\" is not a 12-digit"),
             ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"*\"\n", "a.toml:4: trusted = \"*\" would approve everyone"),
-            ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\nresources = [\"queue/x\"]\n", "a.toml:5: resource glob \"queue/x\""),
+            ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\nresources = [\"table/x\"]\n", "a.toml:5: resource glob \"table/x\""),
             ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\nresources = [\"bucket/[ab]\"]\n", "only * and ? are wildcards"),
             ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\nexpires = 2027-13-01\n", "a.toml:5"),
             ("version = 1\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\nexpires = \"someday\"\n", "a.toml:5: expires = \"someday\" must be a date"),

@@ -10,6 +10,8 @@
 
 use crate::json;
 use crate::kinds::{self, IdFrom, KindSpec, PolicyIn};
+
+mod grant;
 use crate::policy::PolicyDocument;
 use crate::principal::{is_account_id, parse_arn};
 use crate::resource::{Resource, ResourceKind};
@@ -78,6 +80,10 @@ pub enum CarriedPolicy {
     /// The call leaves no policy of its own (DeleteBucketPolicy; CreateKey with the
     /// default key policy, which lets in the owner alone).
     None(&'static str),
+    /// The call added one grant and carries that alone (AddPermission, PutPermission):
+    /// the statement, as a policy of its own. Whether the grant is approved can be
+    /// decided on it; a fix only on the whole live policy.
+    Added(PolicyDocument),
     /// The event's copy could not be read; the live policy can still be.
     Unreadable(String),
 }
@@ -265,7 +271,7 @@ pub fn parse_checked_record(record: &Value, duplicate: Option<&Duplicate>) -> Pa
         .summary()
         .name
         .as_deref()
-        .is_some_and(|n| GUARDED.iter().any(|(g, _, _)| *g == n));
+        .is_some_and(kinds::is_guarded_name);
     if !guarded && !dup.identity {
         return parsed;
     }
@@ -374,28 +380,20 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
     let summary = summarize(record);
     let name = summary.name.clone().unwrap_or_default();
     let source = summary.source.clone().unwrap_or_default();
-    let Some((spec, event)) = kinds::event(&name) else {
-        let what = if name.is_empty() {
-            "a record without eventName".to_string()
+    let Some((spec, event)) = kinds::event(&source, &name) else {
+        let reason = if name.is_empty() {
+            "a record without eventName is not a policy change crossguard guards".to_string()
+        } else if kinds::is_guarded_name(&name) {
+            format!("{name} from {source:?} is not a call crossguard guards")
         } else {
-            format!("{name} ({source})")
+            format!("{name} ({source}) is not a policy change crossguard guards")
         };
         return ParsedEvent::Ignored {
-            reason: format!("{what} is not a policy change crossguard guards"),
+            reason,
             summary,
             resource: None,
         };
     };
-    if source != spec.event_source {
-        return ParsedEvent::Ignored {
-            reason: format!(
-                "{name} from {source:?} is not the {} call crossguard guards",
-                spec.event_source
-            ),
-            summary,
-            resource: None,
-        };
-    }
     let resource = resource_of(record, spec, &summary);
     if let Some(code) = &summary.error_code {
         let msg = summary
@@ -413,16 +411,28 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
         Ok(r) => r,
         Err(reason) => return ParsedEvent::Invalid { summary, reason },
     };
-    ParsedEvent::Guarded {
-        summary,
-        resource,
-        policy: policy_in(record, event.policy),
+    match policy_in(record, event.policy, &resource) {
+        Ok(policy) => ParsedEvent::Guarded {
+            summary,
+            resource,
+            policy,
+        },
+        Err(reason) => ParsedEvent::Ignored {
+            summary,
+            resource: Some(resource),
+            reason: reason.to_string(),
+        },
     }
 }
 
-/// The policy a guarded call carries, where the registry says it is.
-fn policy_in(record: &Value, at: PolicyIn) -> CarriedPolicy {
-    match at {
+/// The policy a guarded call carries, where the registry says it is; `Err` when the
+/// call did not change the policy after all (another attribute, an IAM-auth URL).
+fn policy_in(
+    record: &Value,
+    at: PolicyIn,
+    resource: &Resource,
+) -> Result<CarriedPolicy, &'static str> {
+    Ok(match at {
         PolicyIn::Field { paths, missing } => {
             carried(paths.iter().find_map(|p| path(record, p)), missing)
         }
@@ -434,22 +444,73 @@ fn policy_in(record: &Value, at: PolicyIn) -> CarriedPolicy {
             None | Some(Value::Null) => CarriedPolicy::None(default),
             v => carried(v, empty),
         },
-        PolicyIn::Removed(why) => CarriedPolicy::None(why),
-    }
+        PolicyIn::Absent(why) => CarriedPolicy::None(why),
+        PolicyIn::Attribute {
+            path: p,
+            absent,
+            emptied,
+        } => match path(record, p) {
+            None | Some(Value::Null) => CarriedPolicy::None(absent?),
+            Some(Value::String(s)) if s.is_empty() => CarriedPolicy::None(emptied),
+            v => carried(v, emptied),
+        },
+        PolicyIn::Named {
+            name_path,
+            name,
+            value_path,
+            other,
+        } => {
+            if path(record, name_path).and_then(Value::as_str) != Some(name) {
+                return Err(other);
+            }
+            carried(path(record, value_path), "the call carries an empty policy")
+        }
+        PolicyIn::Grant(kinds::GrantShape::EventsPutPermission)
+            if grant::events_policy(record).is_some() =>
+        {
+            carried(
+                grant::events_policy(record),
+                "PutPermission carries an empty policy",
+            )
+        }
+        PolicyIn::Grant(shape) => match grant::statement(record, shape, resource) {
+            Ok(statement) => match carried(
+                Some(&serde_json::json!({"Version": "2012-10-17", "Statement": [statement]})),
+                "",
+            ) {
+                CarriedPolicy::Document(doc) => CarriedPolicy::Added(doc),
+                other => other,
+            },
+            Err(why) => CarriedPolicy::Unreadable(why),
+        },
+        PolicyIn::Live {
+            path: p,
+            equals,
+            why,
+            otherwise,
+        } => {
+            if path(record, p).and_then(Value::as_str) != Some(equals) {
+                return Err(otherwise);
+            }
+            CarriedPolicy::Unreadable(why.to_string())
+        }
+    })
 }
 
 /// The resource a guarded call changed, where the registry says the record names it.
+/// An ARN or queue URL that names an account names the owner: the copy of a cross-account
+/// call recorded in the caller's account still names the resource's own account.
 fn resource_of(
     record: &Value,
     spec: &KindSpec,
     summary: &EventSummary,
 ) -> Result<Resource, String> {
     let name = summary.name.as_deref().unwrap_or("");
-    let owner = owner_of(record, spec, summary)
+    let recorded = owner_of(record, spec, summary)
         .ok_or_else(|| format!("{name} names no account (recipientAccountId)"))?;
-    if !is_account_id(&owner) {
+    if !is_account_id(&recorded) {
         return Err(format!(
-            "{name}: account {owner:?} is not a 12-digit AWS account id"
+            "{name}: account {recorded:?} is not a 12-digit AWS account id"
         ));
     }
     let id = spec
@@ -459,13 +520,71 @@ fn resource_of(
             IdFrom::Request(field) => path_str(record, &["requestParameters", field]),
             IdFrom::Path(p) => path_str(record, p),
             IdFrom::OwnersArn(p) => {
-                path_str(record, p).filter(|a| parse_arn(a).is_some_and(|p| p.account == owner))
+                path_str(record, p).filter(|a| parse_arn(a).is_some_and(|p| p.account == recorded))
             }
             IdFrom::ResourcesEntry => resource_entry(record, spec).and_then(|r| str_of(r, "ARN")),
+            IdFrom::QueueUrl(p) => path_str(record, p).map(|url| queue_arn(&url, summary)),
+            IdFrom::LambdaFunction => lambda_function(record, summary),
+            IdFrom::Default(name) => Some(name.to_string()),
         })
         .ok_or_else(|| format!("{name} {}", spec.id_missing))?;
+    let owner = match parse_arn(&id) {
+        Some(arn) if !arn.account.is_empty() => {
+            if !is_account_id(arn.account) {
+                return Err(format!("{name}: {id:?} names no 12-digit AWS account"));
+            }
+            arn.account.to_string()
+        }
+        _ => recorded,
+    };
     Resource::new(spec.kind, &id, &owner, summary.region.as_deref())
         .map_err(|e| format!("{name}: {e}"))
+}
+
+/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` → the queue's ARN; anything else is
+/// kept as written (a name, or a URL the resource check refuses).
+fn queue_arn(url: &str, summary: &EventSummary) -> String {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let mut parts = rest.split('/');
+    let (Some(host), Some(account), Some(queue), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return url.to_string();
+    };
+    // sqs.REGION.amazonaws.com, or the legacy REGION.queue.amazonaws.com.
+    let region = host
+        .strip_prefix("sqs.")
+        .and_then(|h| h.split('.').next())
+        .or_else(|| host.split(".queue.").next().filter(|r| *r != host))
+        .or(summary.region.as_deref())
+        .unwrap_or("us-east-1");
+    let partition = crate::principal::partition_of_region(region);
+    format!("arn:{partition}:sqs:{region}:{account}:{queue}")
+}
+
+/// Lambda's `functionName` (name, `ACCOUNT:function:NAME`, or ARN; any of them with
+/// `:QUALIFIER`) and `qualifier`, as the function's (qualified) ARN or name.
+fn lambda_function(record: &Value, summary: &EventSummary) -> Option<String> {
+    let given = path_str(record, &["requestParameters", "functionName"])?;
+    let qualifier = path_str(record, &["requestParameters", "qualifier"]);
+    let with_qualifier = |s: String| match &qualifier {
+        Some(q) if !s.ends_with(&format!(":{q}")) => format!("{s}:{q}"),
+        _ => s,
+    };
+    if given.starts_with("arn:") {
+        return Some(with_qualifier(given));
+    }
+    if let Some((account, name)) = given.split_once(":function:") {
+        let region = summary.region.as_deref().unwrap_or("us-east-1");
+        let partition = crate::principal::partition_of_region(region);
+        return Some(with_qualifier(format!(
+            "arn:{partition}:lambda:{region}:{account}:function:{name}"
+        )));
+    }
+    Some(with_qualifier(given))
 }
 
 #[cfg(test)]

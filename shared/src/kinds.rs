@@ -19,12 +19,33 @@ pub enum ResourceKind {
     Role,
     /// A KMS key (its key policy).
     Key,
+    /// An SQS queue (its queue policy).
+    Queue,
+    /// An SNS topic (its topic policy).
+    Topic,
+    /// A Lambda function (its resource-based policy).
+    Function,
+    /// A Secrets Manager secret (its resource policy).
+    Secret,
+    /// An ECR repository (its repository policy).
+    Repository,
+    /// An EventBridge event bus (its resource-based policy).
+    Bus,
 }
 
 impl ResourceKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [ResourceKind; 3] =
-        [ResourceKind::Bucket, ResourceKind::Role, ResourceKind::Key];
+    pub const ALL: [ResourceKind; 9] = [
+        ResourceKind::Bucket,
+        ResourceKind::Role,
+        ResourceKind::Key,
+        ResourceKind::Queue,
+        ResourceKind::Topic,
+        ResourceKind::Function,
+        ResourceKind::Secret,
+        ResourceKind::Repository,
+        ResourceKind::Bus,
+    ];
 
     /// As the allowlist and the CLI write it.
     pub fn as_str(self) -> &'static str {
@@ -61,6 +82,20 @@ pub enum Emptied {
     /// The owner's administration statement is kept or put back (a key without it can
     /// no longer be managed by its account).
     OwnerAdmin,
+    /// No statement left: the topic gets SNS's default policy back, which lets in the
+    /// owner account alone (a topic always has a policy).
+    TopicDefault,
+}
+
+/// How the service writes this kind's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// The whole document at once (PutBucketPolicy, SetQueueAttributes, …).
+    Whole,
+    /// One statement at a time, by its `Sid` (Lambda's and EventBridge's
+    /// AddPermission/RemovePermission): a plan may only drop whole statements that have
+    /// a `Sid`; one that would narrow a statement is refused (alert only).
+    BySid,
 }
 
 /// What a service principal (`"Service": "…amazonaws.com"`) in this kind's policy lets
@@ -81,6 +116,9 @@ pub enum NameIn {
     AfterPrefix,
     /// The last `/`-part (`role/path/to/Name`: IAM names carry no path).
     LastPart,
+    /// After the prefix, without the `-` and six characters Secrets Manager appends to
+    /// a secret's name in its ARN (`secret:db-AbCdEf` → `db`).
+    SecretName,
 }
 
 /// Where an event says which resource it changed, tried in order.
@@ -94,6 +132,29 @@ pub enum IdFrom {
     OwnersArn(&'static [&'static str]),
     /// The `ARN` of the record's `resources[]` entry of the kind's CloudFormation type.
     ResourcesEntry,
+    /// An SQS queue URL at this path (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`).
+    QueueUrl(&'static [&'static str]),
+    /// Lambda's `functionName` (a name, a full or partial ARN, possibly qualified) and
+    /// `qualifier`, in `requestParameters`.
+    LambdaFunction,
+    /// This name when the call names none (EventBridge's `default` bus).
+    Default(&'static str),
+}
+
+/// A call that adds one grant and carries that grant's parts, not the whole policy: the
+/// engine builds the statement the service adds (the guard decides on the live policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantShape {
+    /// SQS `AddPermission`: `aWSAccountIds`, `actions`, `label`.
+    SqsAddPermission,
+    /// SNS `AddPermission`: `aWSAccountId`, `actionName`, `label`.
+    SnsAddPermission,
+    /// Lambda `AddPermission`: `responseElements.statement`, else `principal`, `action`,
+    /// `sourceArn`, `sourceAccount`, `principalOrgID`, `functionUrlAuthType`.
+    LambdaAddPermission,
+    /// EventBridge `PutPermission`: a whole `policy`, else `principal`, `action`,
+    /// `statementId`, `condition`.
+    EventsPutPermission,
 }
 
 /// Where an event carries the policy it set.
@@ -116,8 +177,49 @@ pub enum PolicyIn {
         /// The reason when the value is empty.
         empty: &'static str,
     },
-    /// The call removed the policy; the text says so.
-    Removed(&'static str),
+    /// The call leaves no policy (deleted, or a new resource without one); the text says
+    /// so.
+    Absent(&'static str),
+    /// A policy attribute among others (SQS `attributes.Policy`, a JSON string): absent,
+    /// the call did not touch the policy (`absent`: ignored, or `None` for a create that
+    /// sets none); `""` removes it (`emptied`).
+    Attribute {
+        /// The path of the attribute.
+        path: &'static [&'static str],
+        /// When the attribute is absent: `Ok(why)` the resource has no policy (a
+        /// create), `Err(why)` the call is not a policy change (ignored).
+        absent: Result<&'static str, &'static str>,
+        /// What an empty value means.
+        emptied: &'static str,
+    },
+    /// An attribute set by name (SNS `SetTopicAttributes`): a policy change only when
+    /// the name at `name_path` is `name`; the value at `value_path`.
+    Named {
+        /// Where the attribute's name is.
+        name_path: &'static [&'static str],
+        /// The name that makes it a policy change.
+        name: &'static str,
+        /// Where its value is.
+        value_path: &'static [&'static str],
+        /// Why another attribute is ignored.
+        other: &'static str,
+    },
+    /// The call adds one grant, described by its parameters.
+    Grant(GrantShape),
+    /// The call carries no policy but may open the resource as it stands (a Lambda
+    /// function URL with `AuthType` `NONE`): decided on the live policy; from the record
+    /// alone it cannot be checked. Applies only when the value at `path` is `equals`;
+    /// otherwise the call is ignored with `otherwise`.
+    Live {
+        /// Where the deciding value is.
+        path: &'static [&'static str],
+        /// The value that makes the call matter.
+        equals: &'static str,
+        /// Why the call matters, and what the record lacks.
+        why: &'static str,
+        /// Why the call is ignored otherwise.
+        otherwise: &'static str,
+    },
 }
 
 /// One CloudTrail call that changes a kind's policy.
@@ -167,10 +269,20 @@ pub struct KindSpec {
     pub external_id: bool,
     /// What the policy becomes when nothing approved is left in it.
     pub emptied: Emptied,
+    /// How the service writes it.
+    pub edited: Edited,
 }
 
+/// Lambda function URLs: public when `AuthType` is `NONE` and the policy lets `*` in.
+const FUNCTION_URL: PolicyIn = PolicyIn::Live {
+    path: &["requestParameters", "authType"],
+    equals: "NONE",
+    why: "the function URL takes unsigned calls (AuthType NONE): it is public if the function policy lets everyone invoke it; the record carries no policy, the live one decides",
+    otherwise: "a function URL with AWS_IAM auth admits only signed callers the function policy lets in; the policy did not change",
+};
+
 /// Every kind crossguard guards, in the order reports list them.
-pub static KINDS: [KindSpec; 3] = [
+pub static KINDS: [KindSpec; 9] = [
     KindSpec {
         kind: ResourceKind::Bucket,
         name: "bucket",
@@ -193,7 +305,7 @@ pub static KINDS: [KindSpec; 3] = [
             },
             EventSpec {
                 name: "DeleteBucketPolicy",
-                policy: PolicyIn::Removed("the bucket policy was deleted"),
+                policy: PolicyIn::Absent("the bucket policy was deleted"),
             },
         ],
         id_from: &[IdFrom::Request("bucketName"), IdFrom::ResourcesEntry],
@@ -201,6 +313,7 @@ pub static KINDS: [KindSpec; 3] = [
         service_principals: ServicePrincipals::AnyAccount,
         external_id: false,
         emptied: Emptied::Delete,
+        edited: Edited::Whole,
     },
     KindSpec {
         kind: ResourceKind::Role,
@@ -242,6 +355,7 @@ pub static KINDS: [KindSpec; 3] = [
         service_principals: ServicePrincipals::ActForOwner,
         external_id: true,
         emptied: Emptied::DenyAll,
+        edited: Edited::Whole,
     },
     KindSpec {
         kind: ResourceKind::Key,
@@ -282,6 +396,239 @@ pub static KINDS: [KindSpec; 3] = [
         service_principals: ServicePrincipals::AnyAccount,
         external_id: false,
         emptied: Emptied::OwnerAdmin,
+        edited: Edited::Whole,
+    },
+    KindSpec {
+        kind: ResourceKind::Queue,
+        name: "queue",
+        policy_name: "queue policy",
+        policy_limit: 8192,
+        cfn_type: "AWS::SQS::Queue",
+        arn_service: "sqs",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "",
+        name_in: NameIn::AfterPrefix,
+        event_source: "sqs.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "CreateQueue",
+                policy: PolicyIn::Attribute {
+                    path: &["requestParameters", "attributes", "Policy"],
+                    absent: Ok("the queue was created without a policy: nothing is shared"),
+                    emptied: "the queue was created without a policy: nothing is shared",
+                },
+            },
+            EventSpec {
+                name: "SetQueueAttributes",
+                policy: PolicyIn::Attribute {
+                    path: &["requestParameters", "attributes", "Policy"],
+                    absent: Err(
+                        "SetQueueAttributes changed other attributes, not the queue policy",
+                    ),
+                    emptied: "the queue policy was removed",
+                },
+            },
+            EventSpec {
+                name: "AddPermission",
+                policy: PolicyIn::Grant(GrantShape::SqsAddPermission),
+            },
+        ],
+        id_from: &[
+            IdFrom::QueueUrl(&["requestParameters", "queueUrl"]),
+            IdFrom::QueueUrl(&["responseElements", "queueUrl"]),
+            IdFrom::Request("queueName"),
+        ],
+        id_missing: "names no queue (queueUrl / queueName)",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::Whole,
+    },
+    KindSpec {
+        kind: ResourceKind::Topic,
+        name: "topic",
+        policy_name: "topic policy",
+        policy_limit: 30 * 1024,
+        cfn_type: "AWS::SNS::Topic",
+        arn_service: "sns",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "",
+        name_in: NameIn::AfterPrefix,
+        event_source: "sns.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "CreateTopic",
+                policy: PolicyIn::FieldOrDefault {
+                    path: &["requestParameters", "attributes", "Policy"],
+                    default:
+                        "the topic was created with SNS's default policy: the owner account alone",
+                    empty: "CreateTopic carries an empty Policy",
+                },
+            },
+            EventSpec {
+                name: "SetTopicAttributes",
+                policy: PolicyIn::Named {
+                    name_path: &["requestParameters", "attributeName"],
+                    name: "Policy",
+                    value_path: &["requestParameters", "attributeValue"],
+                    other: "SetTopicAttributes changed another attribute, not the topic policy",
+                },
+            },
+            EventSpec {
+                name: "AddPermission",
+                policy: PolicyIn::Grant(GrantShape::SnsAddPermission),
+            },
+        ],
+        id_from: &[
+            IdFrom::Request("topicArn"),
+            IdFrom::Path(&["responseElements", "topicArn"]),
+            IdFrom::Request("name"),
+        ],
+        id_missing: "names no topic (topicArn / name)",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::TopicDefault,
+        edited: Edited::Whole,
+    },
+    KindSpec {
+        kind: ResourceKind::Function,
+        name: "function",
+        policy_name: "function policy",
+        policy_limit: 20 * 1024,
+        cfn_type: "AWS::Lambda::Function",
+        arn_service: "lambda",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "function:",
+        name_in: NameIn::AfterPrefix,
+        event_source: "lambda.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "AddPermission20150331v2",
+                policy: PolicyIn::Grant(GrantShape::LambdaAddPermission),
+            },
+            EventSpec {
+                name: "AddPermission20150331",
+                policy: PolicyIn::Grant(GrantShape::LambdaAddPermission),
+            },
+            EventSpec {
+                name: "CreateFunctionUrlConfig20211031",
+                policy: FUNCTION_URL,
+            },
+            EventSpec {
+                name: "UpdateFunctionUrlConfig20211031",
+                policy: FUNCTION_URL,
+            },
+        ],
+        id_from: &[IdFrom::LambdaFunction],
+        id_missing: "has no requestParameters.functionName",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::BySid,
+    },
+    KindSpec {
+        kind: ResourceKind::Secret,
+        name: "secret",
+        policy_name: "secret resource policy",
+        policy_limit: 20 * 1024,
+        cfn_type: "AWS::SecretsManager::Secret",
+        arn_service: "secretsmanager",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "secret:",
+        name_in: NameIn::SecretName,
+        event_source: "secretsmanager.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "PutResourcePolicy",
+                policy: PolicyIn::Field {
+                    paths: &[&["requestParameters", "resourcePolicy"]],
+                    missing: "PutResourcePolicy carries no resourcePolicy",
+                },
+            },
+            EventSpec {
+                name: "DeleteResourcePolicy",
+                policy: PolicyIn::Absent("the secret's resource policy was deleted"),
+            },
+        ],
+        id_from: &[
+            IdFrom::Request("secretId"),
+            IdFrom::Path(&["responseElements", "aRN"]),
+        ],
+        id_missing: "has no requestParameters.secretId",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::Whole,
+    },
+    KindSpec {
+        kind: ResourceKind::Repository,
+        name: "repository",
+        policy_name: "repository policy",
+        policy_limit: 10 * 1024,
+        cfn_type: "AWS::ECR::Repository",
+        arn_service: "ecr",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "repository/",
+        name_in: NameIn::AfterPrefix,
+        event_source: "ecr.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "SetRepositoryPolicy",
+                policy: PolicyIn::Field {
+                    paths: &[&["requestParameters", "policyText"]],
+                    missing: "SetRepositoryPolicy carries no policyText",
+                },
+            },
+            EventSpec {
+                name: "DeleteRepositoryPolicy",
+                policy: PolicyIn::Absent("the repository policy was deleted"),
+            },
+        ],
+        id_from: &[IdFrom::Request("repositoryName")],
+        id_missing: "has no requestParameters.repositoryName",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::Whole,
+    },
+    KindSpec {
+        kind: ResourceKind::Bus,
+        name: "bus",
+        policy_name: "event bus policy",
+        // AWS documents no figure for the bus policy; ECR's 10 KB is the closest peer.
+        policy_limit: 10 * 1024,
+        cfn_type: "AWS::Events::EventBus",
+        arn_service: "events",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "event-bus/",
+        name_in: NameIn::AfterPrefix,
+        event_source: "events.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "PutPermission",
+                policy: PolicyIn::Grant(GrantShape::EventsPutPermission),
+            },
+            EventSpec {
+                name: "CreateEventBus",
+                policy: PolicyIn::Absent("a new event bus has no policy: nothing is shared"),
+            },
+        ],
+        id_from: &[
+            IdFrom::Request("eventBusName"),
+            IdFrom::Request("name"),
+            IdFrom::Default("default"),
+        ],
+        id_missing: "names no event bus",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::BySid,
     },
 ];
 
@@ -305,11 +652,18 @@ pub fn guarded_events() -> impl Iterator<Item = (&'static str, &'static str, Res
     })
 }
 
-/// The guarded call named `name`, with its kind.
-pub fn event(name: &str) -> Option<(&'static KindSpec, &'static EventSpec)> {
+/// The guarded call `name` from `source`, with its kind. Names alone are not unique
+/// (SQS and SNS both have `AddPermission`).
+pub fn event(source: &str, name: &str) -> Option<(&'static KindSpec, &'static EventSpec)> {
     KINDS
         .iter()
+        .filter(|k| k.event_source == source)
         .find_map(|k| k.events.iter().find(|e| e.name == name).map(|e| (k, e)))
+}
+
+/// Whether any kind guards a call of this name (from whichever source).
+pub fn is_guarded_name(name: &str) -> bool {
+    guarded_events().any(|(n, _, _)| n == name)
 }
 
 #[cfg(test)]
@@ -323,9 +677,9 @@ mod tests {
             assert_eq!(kind.spec().kind, kind);
         }
         assert_eq!(KINDS.len(), ResourceKind::ALL.len());
-        let names: Vec<&str> = guarded_events().map(|(n, _, _)| n).collect();
-        for n in &names {
-            assert_eq!(names.iter().filter(|m| *m == n).count(), 1, "{n}");
+        let calls: Vec<(&str, &str)> = guarded_events().map(|(n, s, _)| (n, s)).collect();
+        for c in &calls {
+            assert_eq!(calls.iter().filter(|m| *m == c).count(), 1, "{c:?}");
         }
     }
 }

@@ -100,6 +100,16 @@ pub fn decide_carried(
             reason: why.to_string(),
             ..decide(allowlist, &resource, None, opts)
         },
+        CarriedPolicy::Added(doc) => {
+            let mut d = decide(allowlist, &resource, Some(&doc), opts);
+            if d.remediation.take().is_some() {
+                d.reason = format!(
+                    "{} (decided on the grant the call added; a fix is planned on the live policy, which the guard reads)",
+                    d.reason
+                );
+            }
+            d
+        }
         CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
     }
 }

@@ -7,7 +7,7 @@
 use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
-use crate::kinds::Emptied;
+use crate::kinds::{Edited, Emptied};
 use crate::policy::{PolicyDocument, PolicyError, Principals};
 use crate::principal;
 use crate::resource::Resource;
@@ -145,6 +145,12 @@ pub enum PlanError {
     /// No condition value names the unapproved caller.
     #[error("no condition value names the unapproved caller")]
     NoValueNamesCaller,
+    /// The policy is written a statement at a time and the plan would change one.
+    #[error("the plan would change statement {0}, and this policy can only lose whole statements (by Sid)")]
+    WithinStatement(usize),
+    /// The policy is written a statement at a time and the statement to drop has no Sid.
+    #[error("statement {0} has no Sid, and this policy loses statements only by Sid")]
+    NoSid(usize),
     /// The planned policy would not be valid.
     #[error("planned policy is invalid: {0}")]
     Invalid(PolicyError),
@@ -198,6 +204,51 @@ fn owner_root(resource: &Resource) -> String {
         resource.partition(),
         resource.account
     )
+}
+
+/// A policy written a statement at a time (Lambda, EventBridge) can lose whole
+/// statements, each named by its `Sid`, and nothing else: a cut inside a statement could
+/// only be written by removing the statement and adding a narrower one, which these APIs
+/// cannot express exactly.
+fn statementwise(
+    doc: &PolicyDocument,
+    cuts: &BTreeMap<usize, StatementCut>,
+) -> Result<(), PlanError> {
+    for (&s, cut) in cuts {
+        if !cut.dropped {
+            return Err(PlanError::WithinStatement(s));
+        }
+        if doc.statements[s].sid.as_deref().is_none_or(str::is_empty) {
+            return Err(PlanError::NoSid(s));
+        }
+    }
+    Ok(())
+}
+
+/// The policy SNS gives a new topic: the owner account alone, for the topic's
+/// administration and publishing.
+pub fn default_topic_policy(resource: &Resource) -> Value {
+    json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": [
+                "SNS:GetTopicAttributes",
+                "SNS:SetTopicAttributes",
+                "SNS:AddPermission",
+                "SNS:RemovePermission",
+                "SNS:DeleteTopic",
+                "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic",
+                "SNS:Publish"
+            ],
+            "Resource": resource.arn,
+            "Condition": {"StringEquals": {"AWS:SourceOwner": resource.account}}
+        }]
+    })
 }
 
 /// The default key policy statement that keeps a key administrable by its owner.
@@ -259,12 +310,22 @@ pub fn plan(
     if emptied == Emptied::OwnerAdmin && !owner_kept(doc, resource, findings, &cuts, &kept)? {
         kept.insert(0, owner_admin_statement(resource));
     }
+    if resource.kind.spec().edited == Edited::BySid {
+        statementwise(doc, &cuts)?;
+    }
     let removed = cuts.into_values().flat_map(|c| c.removed).collect();
     let any_allow = kept
         .iter()
         .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
     let (kind, document) = match emptied {
         Emptied::Delete if kept.is_empty() => (PlanKind::DeletePolicy, None),
+        Emptied::TopicDefault if kept.is_empty() => (
+            PlanKind::PutPolicy,
+            Some(
+                PolicyDocument::from_value(default_topic_policy(resource))
+                    .map_err(PlanError::Invalid)?,
+            ),
+        ),
         Emptied::DenyAll if !any_allow => (
             PlanKind::DenyAllTrust,
             Some(PolicyDocument::from_value(deny_all_trust()).map_err(PlanError::Invalid)?),

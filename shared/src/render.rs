@@ -5,6 +5,7 @@ use crate::decision::{Action, Decision, Verdict};
 use crate::event::EventSummary;
 use crate::finding::{Finding, Scope};
 use crate::remediation::{Plan, PlanKind};
+use crate::resource::Resource;
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -122,7 +123,7 @@ pub fn decision_text(d: &Decision) -> String {
         line(&mut out, &format!("  action   {act} (mode {mode})"));
     }
     if let Some(p) = &d.remediation {
-        plan_lines(&mut out, p);
+        plan_lines(&mut out, p, d.resource.as_ref());
     }
     out
 }
@@ -146,10 +147,15 @@ fn event_line(e: &EventSummary) -> String {
 }
 
 /// The plan: what it does, why not when refused, each removed grant, the new policy.
-fn plan_lines(out: &mut String, p: &Plan) {
+fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
+    let delete;
     let what = match p.kind {
         PlanKind::PutPolicy => "put the policy below",
-        PlanKind::DeletePolicy => "delete the bucket policy (nothing approved is left in it)",
+        PlanKind::DeletePolicy => {
+            let name = resource.map_or("policy", |r| r.kind.spec().policy_name);
+            delete = format!("delete the {name} (nothing approved is left in it)");
+            delete.as_str()
+        }
         PlanKind::DenyAllTrust => {
             "replace the trust with a deny-all trust (nothing approved is left in it)"
         }

@@ -1,5 +1,6 @@
-//! The guarded resources: S3 buckets, IAM roles, KMS keys. What differs between kinds is
-//! in the registry ([`crate::kinds`]).
+//! The guarded resources: buckets, roles, keys, queues, topics, functions, secrets,
+//! repositories and event buses. What differs between kinds is in the registry
+//! ([`crate::kinds`]).
 
 use crate::kinds::NameIn;
 pub use crate::kinds::ResourceKind;
@@ -11,7 +12,9 @@ use serde::Serialize;
 pub struct Resource {
     /// Its kind.
     pub kind: ResourceKind,
-    /// Bucket name, role name (without path) or key id.
+    /// Bucket name, role name (without path), key id, queue or topic name, function
+    /// name (with `:QUALIFIER` for an alias's or version's policy), secret name (without
+    /// the ARN's random suffix), repository name, bus name.
     pub name: String,
     /// Its ARN.
     pub arn: String,
@@ -73,6 +76,22 @@ impl Resource {
                         .resource
                         .strip_prefix(spec.arn_prefix)
                         .unwrap_or(arn.resource),
+                    // secret:db-AbCdEf → db: allowlists name secrets as they were named.
+                    NameIn::SecretName => {
+                        let full = arn
+                            .resource
+                            .strip_prefix(spec.arn_prefix)
+                            .unwrap_or(arn.resource);
+                        match full.rsplit_once('-') {
+                            Some((name, suffix))
+                                if suffix.len() == 6
+                                    && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+                            {
+                                name
+                            }
+                            _ => full,
+                        }
+                    }
                 };
                 (short.to_string(), name.to_string())
             }
@@ -162,7 +181,7 @@ mod tests {
     #[test]
     fn refuses_bad_input() {
         assert!(Resource::from_spec("bucket/x", "000000000", None).is_err());
-        assert!(Resource::from_spec("queue/x", "222222222222", None).is_err());
+        assert!(Resource::from_spec("table/x", "222222222222", None).is_err());
         assert!(Resource::from_spec("bucketx", "222222222222", None).is_err());
         assert!(Resource::from_spec("bucket/", "222222222222", None).is_err());
     }

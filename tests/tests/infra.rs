@@ -123,6 +123,16 @@ fn policies(t: &Value, vars: &BTreeMap<&str, String>) -> Result<Vec<(String, Val
                 "key/1234abcd-12ab-34cd-56ef-1234567890ab".to_string(),
                 &p["KeyPolicy"],
             )),
+            "AWS::SQS::QueuePolicy" => Some((
+                "queue/crossguard-dead-letters".to_string(),
+                &p["PolicyDocument"],
+            )),
+            // One statement per resource; checked as the bus's policy.
+            "AWS::Events::EventBusPolicy" => {
+                let doc = json!({"Version": "2012-10-17", "Statement": [p["Statement"].clone()]});
+                out.push(("bus/default".to_string(), resolve(&doc, vars)?));
+                None
+            }
             _ => None,
         };
         if let Some((spec, doc)) = found {
@@ -147,6 +157,11 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
             ("CentralAccountId", CENTRAL.to_string()),
             ("ExternalId", "example-external-id".to_string()),
             ("RemediationRoleName", "crossguard-remediation".to_string()),
+            ("OrganizationId", "o-a1b2c3d4e5".to_string()),
+            (
+                "DeadLetterQueue.Arn",
+                format!("arn:aws:sqs:us-east-1:{owner}:crossguard-dead-letters"),
+            ),
             (
                 "EvidenceBucket.Arn",
                 "arn:aws:s3:::crossguard-evidence".to_string(),
@@ -173,13 +188,20 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
         }
     }
     // The roles that matter are all there: a template change cannot drop one silently.
+    for kind in ResourceKind::ALL
+        .into_iter()
+        .filter(|k| *k != ResourceKind::Role)
+    {
+        let spec = format!("role/crossguard-{kind}-guard-us-east-1");
+        assert!(checked.contains(&spec), "{spec} not found in {checked:?}");
+    }
     for spec in [
-        "role/crossguard-bucket-guard-us-east-1",
         "role/crossguard-role-guard",
-        "role/crossguard-key-guard-us-east-1",
         "role/crossguard-remediation",
         "role/crossguard-forwarding",
         "bucket/crossguard-evidence",
+        "queue/crossguard-dead-letters",
+        "bus/default",
     ] {
         assert!(checked.contains(spec), "{spec} not found in {checked:?}");
     }
@@ -224,6 +246,19 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
     Ok(())
 }
 
+/// `queue` → `Queue`.
+fn title(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The central template's function for a kind: `BucketGuard`, `QueueGuard`, …
+fn guard_of(kind: ResourceKind) -> String {
+    format!("{}Guard", title(kind.as_str()))
+}
+
 /// An EventBridge entry for a CloudTrail event, tagged with a case name in its eventID.
 fn entry(
     source: &str,
@@ -244,33 +279,28 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     let central = template("template.yaml")?;
     let member = template("member-account.yaml")?;
     let mut rules: Vec<(String, Value)> = Vec::new();
-    for f in ["BucketGuard", "RoleGuard", "KeyGuard"] {
-        let events = central["Resources"][f]["Properties"]["Events"]
+    for kind in ResourceKind::ALL {
+        let f = guard_of(kind);
+        let events = central["Resources"][&f]["Properties"]["Events"]
             .as_object()
-            .context("Events")?;
+            .with_context(|| format!("{f}: no function with Events in template.yaml"))?;
         for (_, e) in events {
-            rules.push((f.to_string(), e["Properties"]["Pattern"].clone()));
+            rules.push((f.clone(), e["Properties"]["Pattern"].clone()));
         }
-    }
-    for (f, guard) in [
-        ("ForwardBucketPolicyChanges", "BucketGuard"),
-        ("ForwardRoleTrustChanges", "RoleGuard"),
-        ("ForwardKeyPolicyChanges", "KeyGuard"),
-    ] {
         // A member's forwarding rule sends on exactly what the central guard takes.
-        rules.push((
-            format!("{f}-{guard}"),
-            member["Resources"][f]["Properties"]["EventPattern"].clone(),
-        ));
+        let forward = match kind {
+            ResourceKind::Role => "ForwardRoleTrustChanges".to_string(),
+            other => format!("Forward{}PolicyChanges", title(other.as_str())),
+        };
+        let pattern = &member["Resources"][&forward]["Properties"]["EventPattern"];
+        assert!(pattern.is_object(), "member-account.yaml has no {forward}");
+        rules.push((format!("{forward}-{f}"), pattern.clone()));
     }
 
     // Every call the registry guards is named by its kind's rules, central and member.
     for (name, source, kind) in kinds::guarded_events() {
-        let guard = match kind {
-            ResourceKind::Bucket => "BucketGuard",
-            ResourceKind::Role => "RoleGuard",
-            ResourceKind::Key => "KeyGuard",
-        };
+        let guard = guard_of(kind);
+        let guard = guard.as_str();
         let named = |p: &Value| {
             p["detail"]["eventName"]
                 .as_array()
@@ -332,15 +362,8 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     // Which rule takes a call, from the engine's registry of kinds: a call added there
     // and missing from a template's rule fails here.
-    let guarded = |name: &str| {
-        kinds::event(name).map(|(k, _)| {
-            let rule = match k.kind {
-                ResourceKind::Bucket => "BucketGuard",
-                ResourceKind::Role => "RoleGuard",
-                ResourceKind::Key => "KeyGuard",
-            };
-            (rule, k.event_source)
-        })
+    let guarded = |source: &str, name: &str| {
+        kinds::event(source, name).map(|(k, _)| (guard_of(k.kind), k.event_source))
     };
     let mut fixtures: Vec<_> = std::fs::read_dir(root().join("fixtures/cloudtrail"))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
@@ -357,14 +380,11 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
         let source = event["source"].as_str().unwrap_or("").to_string();
         let from = event["detail"]["eventSource"].as_str().unwrap_or("");
         // A guarded call is guarded only when it comes from its own service.
-        if let Some((rule, _)) = guarded(&name).filter(|(_, event_source)| {
+        if let Some((rule, _)) = guarded(from, &name).filter(|(_, event_source)| {
             let svc = event_source.trim_end_matches(".amazonaws.com");
             source == format!("aws.{svc}") && from == *event_source
         }) {
-            expected
-                .entry(rule.into())
-                .or_default()
-                .insert(case.clone());
+            expected.entry(rule).or_default().insert(case.clone());
             expected
                 .entry("Forward".into())
                 .or_default()

@@ -382,7 +382,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                     _ => Mode::Alert,
                 };
                 let before = match &policy {
-                    CarriedPolicy::Document(doc) => doc.to_json().ok(),
+                    CarriedPolicy::Document(doc) | CarriedPolicy::Added(doc) => doc.to_json().ok(),
                     _ => None,
                 };
                 let mut d = decide_with_policy(

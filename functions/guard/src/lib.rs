@@ -8,6 +8,7 @@ pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod ports;
+pub mod stores;
 
 #[cfg(test)]
 mod fakes;
