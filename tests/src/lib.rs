@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod kinds;
+
 /// The account moto plays: the example allowlist's owner.
 pub const ACCOUNT: &str = "222222222222";
 pub const REGION: &str = "eu-west-1";

@@ -1,0 +1,235 @@
+//! The queue, topic, function, secret, repository and event bus guards end to end on moto
+//! server, each through its own store and SDK client: an approved share is left alone,
+//! an unapproved account is alerted once and nothing changes in alert mode, a public
+//! grant is cut exactly as planned in remediate mode (whole statements by Sid for Lambda
+//! and EventBridge), a policy left with nothing approved becomes what the kind's
+//! registry entry says (none, or SNS's default), every decision leaves evidence, and a
+//! second delivery changes nothing.
+
+// Scenarios read top to bottom, helpers take values as written.
+#![allow(clippy::too_many_lines, clippy::needless_pass_by_value)]
+
+use anyhow::Result;
+use crossguard_emulator_tests::kinds::{event_for, Door};
+use crossguard_emulator_tests::{Estate, Moto, ACCOUNT, REGION};
+use crossguard_engine::{Mode, ResourceKind};
+use serde_json::{json, Value};
+
+const NEW_KINDS: [ResourceKind; 6] = [
+    ResourceKind::Queue,
+    ResourceKind::Topic,
+    ResourceKind::Function,
+    ResourceKind::Secret,
+    ResourceKind::Repository,
+    ResourceKind::Bus,
+];
+
+/// The action the example allowlist approves for the build account on `kind`.
+fn approved_action(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Queue => "sqs:SendMessage",
+        ResourceKind::Topic => "sns:Publish",
+        ResourceKind::Function => "lambda:InvokeFunction",
+        ResourceKind::Secret => "secretsmanager:GetSecretValue",
+        ResourceKind::Repository => "ecr:BatchGetImage",
+        _ => "events:PutEvents",
+    }
+}
+
+fn statement(door: &Door, sid: &str, principal: Value) -> Value {
+    let mut st = json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": approved_action(door.kind),
+    });
+    // Resource-less statements are refused by SQS and SNS; the others take "*" too.
+    st["Resource"] = json!(door.arn);
+    st
+}
+
+fn build(door: &Door) -> Value {
+    statement(
+        door,
+        "Build",
+        json!({"AWS": "arn:aws:iam::111111111111:root"}),
+    )
+}
+
+fn outsider(door: &Door) -> Value {
+    statement(
+        door,
+        "Partner",
+        json!({"AWS": "arn:aws:iam::444444444444:root"}),
+    )
+}
+
+fn public(door: &Door) -> Value {
+    statement(door, "Anyone", json!("*"))
+}
+
+fn policy(statements: Vec<Value>) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The statements' Sids in force: what a per-statement policy is compared by (Lambda and
+/// EventBridge write their own Resource and Principal forms).
+fn sids(p: &Option<Value>) -> Vec<String> {
+    p.as_ref()
+        .and_then(|p| p["Statement"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn remediate(estate: &Estate) -> crossguard_guard::Config {
+    crossguard_guard::Config {
+        mode: Some(Mode::Remediate),
+        ..estate.config()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_new_kind_is_guarded_end_to_end() -> Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    for (k, kind) in NEW_KINDS.into_iter().enumerate() {
+        let id = |n: usize| format!("7{k}000000-0000-4000-8000-00000000000{n}");
+        let name = |n: usize| format!("build-{kind}-{n}");
+
+        // 1. An approved share: nothing changes, the decision is recorded.
+        let door = estate.create(kind, &name(1)).await?;
+        let ok = policy(vec![build(&door)]);
+        estate.set_policy(&door, &ok).await?;
+        let before = estate.policy_of(&door).await?;
+        let out = estate
+            .handle(
+                kind,
+                &remediate(&estate),
+                &event_for(&door, &id(1), &ok)?,
+                "r1",
+            )
+            .await?;
+        assert_eq!(
+            (out[0].verdict, out[0].outcome.as_str()),
+            (crossguard_engine::Verdict::Compliant, "none"),
+            "{kind}: {out:?}"
+        );
+        assert_eq!(
+            estate.policy_of(&door).await?,
+            before,
+            "{kind}: approved share untouched"
+        );
+        let ev = estate.evidence(&id(1)).await?.expect("evidence");
+        assert_eq!(ev["decision"]["resource"]["kind"], kind.as_str());
+        assert!(
+            estate.alerts().await?.is_empty(),
+            "{kind}: no alert for an approved share"
+        );
+
+        // 2. An unapproved account in alert mode: one alert, nothing changed.
+        let door = estate.create(kind, &name(2)).await?;
+        let bad = policy(vec![build(&door), outsider(&door)]);
+        estate.set_policy(&door, &bad).await?;
+        let before = estate.policy_of(&door).await?;
+        let out = estate
+            .handle(
+                kind,
+                &estate.config(),
+                &event_for(&door, &id(2), &bad)?,
+                "r2",
+            )
+            .await?;
+        assert_eq!(out[0].outcome, "alerted", "{kind}: {out:?}");
+        assert_eq!(
+            estate.policy_of(&door).await?,
+            before,
+            "{kind}: alert mode changes nothing"
+        );
+        let alerts = estate.alerts().await?;
+        assert_eq!(alerts.len(), 1, "{kind}");
+        assert_eq!(alerts[0].attributes["resource_kind"], kind.as_str());
+        assert!(
+            alerts[0].message.contains("444444444444"),
+            "{kind}: {}",
+            alerts[0].message
+        );
+        let ev = estate.evidence(&id(2)).await?.expect("evidence");
+        assert_eq!(ev["decision"]["verdict"], "violation");
+
+        // 3. A public grant in remediate mode: cut, the approved share kept.
+        let door = estate.create(kind, &name(3)).await?;
+        let open = policy(vec![build(&door), public(&door)]);
+        estate.set_policy(&door, &open).await?;
+        let event = event_for(&door, &id(3), &open)?;
+        let out = estate
+            .handle(kind, &remediate(&estate), &event, "r3")
+            .await?;
+        assert_eq!(out[0].outcome, "remediated", "{kind}: {out:?}");
+        let after = estate.policy_of(&door).await?;
+        assert_eq!(sids(&after), ["Build"], "{kind}: {after:?}");
+        if matches!(kind, ResourceKind::Function | ResourceKind::Bus) {
+            // Edited by RemovePermission: the approved statement is Lambda's/EventBridge's own.
+        } else {
+            assert_eq!(
+                after,
+                Some(policy(vec![build(&door)])),
+                "{kind}: exactly the plan"
+            );
+        }
+        let ev = estate.evidence(&id(3)).await?.expect("evidence");
+        assert_eq!(ev["outcome"], "remediated");
+        // moto's EventBridge writes PutPermission's "*" as arn:aws:iam::*:root (AWS writes
+        // "*"): unresolvable, cut all the same. The removed grant is the public statement.
+        let removed = &ev["decision"]["remediation"]["removed"];
+        assert_eq!(
+            removed.as_array().map(Vec::len),
+            Some(1),
+            "{kind}: {removed}"
+        );
+        assert_eq!(removed[0]["sid"], "Anyone", "{kind}: {removed}");
+        assert_eq!(
+            estate.alerts().await?.len(),
+            1,
+            "{kind}: the fix is reported"
+        );
+
+        // 4. The same event delivered again: handled once.
+        let out = estate
+            .handle(kind, &remediate(&estate), &event, "r3-again")
+            .await?;
+        assert_eq!(out[0].outcome, "duplicate", "{kind}: {out:?}");
+        assert!(estate.alerts().await?.is_empty(), "{kind}: no second alert");
+        assert_eq!(estate.policy_of(&door).await?, after);
+
+        // 5. Nothing approved left: the kind's emptied form.
+        let door = estate.create(kind, &name(4)).await?;
+        let only_public = policy(vec![public(&door)]);
+        estate.set_policy(&door, &only_public).await?;
+        let out = estate
+            .handle(
+                kind,
+                &remediate(&estate),
+                &event_for(&door, &id(4), &only_public)?,
+                "r4",
+            )
+            .await?;
+        assert_eq!(out[0].outcome, "remediated", "{kind}: {out:?}");
+        let after = estate.policy_of(&door).await?;
+        if kind == ResourceKind::Topic {
+            let default = crossguard_engine::remediation::default_topic_policy(
+                &crossguard_engine::Resource::new(kind, &door.arn, ACCOUNT, Some(REGION))?,
+            );
+            assert_eq!(
+                after,
+                Some(default),
+                "an emptied topic gets SNS's default back"
+            );
+        } else {
+            assert!(sids(&after).is_empty(), "{kind}: nothing left: {after:?}");
+        }
+        estate.alerts().await?;
+    }
+    Ok(())
+}
