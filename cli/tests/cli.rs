@@ -163,7 +163,7 @@ fn bad_input_is_exit_2_with_one_line_reason() {
     let cases: Vec<Vec<String>> = vec![
         check_args("/nope.toml".into(), "222222222222", "bucket/b"),
         check_args(ex("allowlist.toml"), "2222", "bucket/b"),
-        check_args(ex("allowlist.toml"), "222222222222", "queue/q"),
+        check_args(ex("allowlist.toml"), "222222222222", "table/q"),
         vec![
             "event".into(),
             "--allowlist".into(),
@@ -302,7 +302,7 @@ fn mode_flag_overrides_the_allowlist() {
 fn allowlist_validate() {
     let o = run(&["allowlist", "validate", &ex("allowlist.toml")], None);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("3 pairing(s)"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("4 pairing(s)"));
     let dir = std::env::temp_dir().join(format!("crossguard-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");

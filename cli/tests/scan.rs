@@ -1,5 +1,5 @@
-//! `crossguard scan` against moto server: every bucket, role and key (roles and keys
-//! listed two a page), each decided against the example allowlist.
+//! `crossguard scan` against moto server: every resource of every kind (paged listings
+//! two a page), each decided against the example allowlist.
 
 // Scenarios read top to bottom, helpers take values as written, sizes are small: the
 // workspace's length and cast lints are for the product code.
@@ -136,7 +136,8 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
     }
 
     let env = aws_env(&moto);
-    let out = scan(&env, &["--format", "json", "--page-size", "2"]);
+    let three = ["--kind", "bucket", "--kind", "role", "--kind", "key"];
+    let out = scan(&env, &[&["--format", "json", "--page-size", "2"][..], &three].concat());
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -164,7 +165,7 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
     assert_eq!(got, want);
 
     // The same estate as a text summary and an HTML report.
-    let text = scan(&env, &["--page-size", "2"]);
+    let text = scan(&env, &[&["--page-size", "2"][..], &three].concat());
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.starts_with(&format!("scanned {} resource(s)\n", got.len())),
@@ -182,6 +183,82 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
             .count(),
         1
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() -> anyhow::Result<()> {
+    use crossguard_engine::ResourceKind;
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    // The estate's own alert topic (SNS's default policy) and alerts queue (none).
+    let mut want: BTreeMap<String, String> = [
+        ("topic/crossguard-alerts", "compliant"),
+        ("queue/alerts", "compliant"),
+        ("bus/default", "compliant"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for kind in [
+        ResourceKind::Queue,
+        ResourceKind::Topic,
+        ResourceKind::Function,
+        ResourceKind::Secret,
+        ResourceKind::Repository,
+        ResourceKind::Bus,
+    ] {
+        let action = match kind {
+            ResourceKind::Queue => "sqs:SendMessage",
+            ResourceKind::Topic => "sns:Publish",
+            ResourceKind::Function => "lambda:InvokeFunction",
+            ResourceKind::Secret => "secretsmanager:GetSecretValue",
+            ResourceKind::Repository => "ecr:BatchGetImage",
+            _ => "events:PutEvents",
+        };
+        // Three of each, listed two a page: approved, outside, none.
+        for (n, trusted, verdict) in [
+            (1, Some("111111111111"), "compliant"),
+            (2, Some("999999999999"), "violation"),
+            (3, None, "compliant"),
+        ] {
+            let door = estate.create(kind, &format!("build-{kind}-{n}")).await?;
+            if let Some(t) = trusted {
+                let p = json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "Share", "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{t}:root")},
+                    "Action": action, "Resource": door.arn}]});
+                estate.set_policy(&door, &p).await?;
+            }
+            // A topic without a policy of its own keeps SNS's default.
+            want.insert(format!("{kind}/{}", door.name), verdict.to_string());
+        }
+    }
+    let env = aws_env(&moto);
+    let mut args = vec!["--format", "json", "--page-size", "2"];
+    for k in ["queue", "topic", "function", "secret", "repository", "bus"] {
+        args.extend(["--kind", k]);
+    }
+    let out = scan(&env, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                format!("{}/{}", v["resource"]["kind"].as_str().unwrap(), v["resource"]["name"].as_str().unwrap()),
+                v["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The HTML report shows every kind's rows.
+    let html = scan(&env, &[&["--format", "html"][..], &args[2..]].concat());
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert_eq!(html.matches("<tr class=\"violation\" data-event-id").count(), 6, "one per kind");
+    for kind in ["queue", "topic", "function", "secret", "repository", "bus"] {
+        assert!(html.contains(&format!("{kind}/build-{kind}-2")), "{kind} missing from the HTML");
+    }
     Ok(())
 }
 
