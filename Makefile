@@ -116,7 +116,7 @@ demo: $(TOOLS)
 	@$(CARGO) build --quiet --profile $(PROFILE) -p crossguard-emulator-tests -p crossguard-cli \
 		--bin crossguard-demo --bin crossguard
 	@$(OUT)/$(PROFILE)/crossguard-demo
-	@printf '\n== 8. The auditor'"'"'s view\n   crossguard replay over the evidence records the guards wrote:\n\n'
+	@printf '\n== 9. The auditor'"'"'s view\n   crossguard replay over the evidence records the guards wrote:\n\n'
 	@$(OUT)/$(PROFILE)/crossguard replay --allowlist $(ALLOWLIST) target/demo/evidence || [ $$? -eq 1 ]
 	@$(OUT)/$(PROFILE)/crossguard replay --format html --allowlist $(ALLOWLIST) target/demo/evidence \
 		> target/demo/report.html || [ $$? -eq 1 ]

@@ -422,7 +422,10 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
         .unwrap()
         .to_string();
     assert!(
-        first.contains(&format!("{} CloudTrail record(s)", e.records + FIXTURES as u64)),
+        first.contains(&format!(
+            "{} CloudTrail record(s)",
+            e.records + FIXTURES as u64
+        )),
         "{first}"
     );
 }

@@ -137,7 +137,10 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
 
     let env = aws_env(&moto);
     let three = ["--kind", "bucket", "--kind", "role", "--kind", "key"];
-    let out = scan(&env, &[&["--format", "json", "--page-size", "2"][..], &three].concat());
+    let out = scan(
+        &env,
+        &[&["--format", "json", "--page-size", "2"][..], &three].concat(),
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -187,7 +190,8 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() -> anyhow::Result<()> {
+async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() -> anyhow::Result<()>
+{
     use crossguard_engine::ResourceKind;
     let moto = Moto::start()?;
     let estate = Estate::new(moto.sdk().await).await?;
@@ -240,13 +244,22 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
         args.extend(["--kind", k]);
     }
     let out = scan(&env, &args);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
             (
-                format!("{}/{}", v["resource"]["kind"].as_str().unwrap(), v["resource"]["name"].as_str().unwrap()),
+                format!(
+                    "{}/{}",
+                    v["resource"]["kind"].as_str().unwrap(),
+                    v["resource"]["name"].as_str().unwrap()
+                ),
                 v["verdict"].as_str().unwrap().to_string(),
             )
         })
@@ -255,9 +268,17 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
     // The HTML report shows every kind's rows.
     let html = scan(&env, &[&["--format", "html"][..], &args[2..]].concat());
     let html = String::from_utf8_lossy(&html.stdout);
-    assert_eq!(html.matches("<tr class=\"violation\" data-event-id").count(), 6, "one per kind");
+    assert_eq!(
+        html.matches("<tr class=\"violation\" data-event-id")
+            .count(),
+        6,
+        "one per kind"
+    );
     for kind in ["queue", "topic", "function", "secret", "repository", "bus"] {
-        assert!(html.contains(&format!("{kind}/build-{kind}-2")), "{kind} missing from the HTML");
+        assert!(
+            html.contains(&format!("{kind}/build-{kind}-2")),
+            "{kind} missing from the HTML"
+        );
     }
     Ok(())
 }

@@ -233,3 +233,117 @@ async fn every_new_kind_is_guarded_end_to_end() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_calls_and_function_urls_are_decided_on_the_live_policy() -> Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+
+    // SQS AddPermission carries one grant; the live policy holds the approved share too.
+    let queue = estate.create(ResourceKind::Queue, "build-feed").await?;
+    estate
+        .set_policy(&queue, &policy(vec![build(&queue)]))
+        .await?;
+    let url = estate
+        .sqs
+        .get_queue_url()
+        .queue_name("build-feed")
+        .send()
+        .await?
+        .queue_url
+        .unwrap_or_default();
+    estate
+        .sqs
+        .add_permission()
+        .queue_url(&url)
+        .label("partner")
+        .aws_account_ids("444444444444")
+        .actions("SendMessage")
+        .send()
+        .await?;
+    let mut e = crossguard_emulator_tests::retarget(
+        crossguard_emulator_tests::load_event(
+            "fixtures/cloudtrail/AddPermission__sqs-reconstructed__1.json",
+        )?,
+        "75000000-0000-4000-8000-000000000001",
+        "PlatformAdmin",
+    );
+    crossguard_emulator_tests::params(&mut e)["queueUrl"] = json!(format!(
+        "https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/build-feed"
+    ));
+    let out = estate
+        .handle(ResourceKind::Queue, &remediate(&estate), &e, "q")
+        .await?;
+    assert_eq!(out[0].outcome, "remediated", "{out:?}");
+    assert_eq!(sids(&estate.policy_of(&queue).await?), ["Build"]);
+    let ev = estate
+        .evidence("75000000-0000-4000-8000-000000000001")
+        .await?
+        .expect("evidence");
+    // Decided on the live policy: both statements were read, the outsider's cut.
+    assert_eq!(ev["decision"]["findings"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        ev["decision"]["remediation"]["removed"][0]["account"],
+        "444444444444"
+    );
+    estate.alerts().await?;
+
+    // A function URL without auth: public only if the policy lets * invoke it.
+    let f = estate.create(ResourceKind::Function, "build-hook").await?;
+    let lambda = aws_sdk_lambda::Client::new(&estate.sdk);
+    let url_event = |id: &str| -> Result<Value> {
+        let mut e = crossguard_emulator_tests::retarget(
+            crossguard_emulator_tests::load_event(
+                "fixtures/cloudtrail/CreateFunctionUrlConfig20211031__lambda-reconstructed__1.json",
+            )?,
+            id,
+            "PlatformAdmin",
+        );
+        crossguard_emulator_tests::params(&mut e)["functionName"] = json!("build-hook");
+        Ok(e)
+    };
+    let out = estate
+        .handle(
+            ResourceKind::Function,
+            &remediate(&estate),
+            &url_event("75000000-0000-4000-8000-000000000002")?,
+            "u1",
+        )
+        .await?;
+    assert_eq!(
+        (out[0].verdict, out[0].outcome.as_str()),
+        (crossguard_engine::Verdict::Compliant, "none"),
+        "no policy: the URL lets nobody in: {out:?}"
+    );
+    lambda
+        .add_permission()
+        .function_name("build-hook")
+        .statement_id("FunctionURLAllowPublicAccess")
+        .action("lambda:InvokeFunctionUrl")
+        .principal("*")
+        .function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await?;
+    estate.set_policy(&f, &policy(vec![build(&f)])).await?;
+    let out = estate
+        .handle(
+            ResourceKind::Function,
+            &remediate(&estate),
+            &url_event("75000000-0000-4000-8000-000000000003")?,
+            "u2",
+        )
+        .await?;
+    assert_eq!(out[0].outcome, "remediated", "{out:?}");
+    assert_eq!(sids(&estate.policy_of(&f).await?), ["Build"]);
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    let ev = estate
+        .evidence("75000000-0000-4000-8000-000000000003")
+        .await?
+        .expect("evidence");
+    let removed = &ev["decision"]["remediation"]["removed"];
+    assert_eq!(removed.as_array().map(Vec::len), Some(1), "{removed}");
+    assert_eq!(removed[0]["sid"], "FunctionURLAllowPublicAccess");
+    assert_eq!(removed[0]["account"], "*");
+    Ok(())
+}

@@ -13,7 +13,9 @@
 )]
 
 use anyhow::{Context, Result};
+use crossguard_emulator_tests::kinds::Door;
 use crossguard_emulator_tests::{load_event, params, parse, Estate, Moto, EVIDENCE_BUCKET};
+use crossguard_engine::ResourceKind;
 use serde_json::{json, Value};
 
 const BOLD: &str = "\x1b[1m";
@@ -74,8 +76,17 @@ async fn live(estate: &Estate, kind: &str, name: &str) -> Result<Option<Value>> 
     Ok(match kind {
         "bucket" => estate.bucket_policy(name).await?,
         "role" => Some(estate.role_trust(name).await?),
+        "queue" => estate.policy_of(&queue(name)).await?,
         _ => Some(estate.key_policy(name).await?),
     })
+}
+
+fn queue(name: &str) -> Door {
+    Door {
+        kind: ResourceKind::Queue,
+        name: name.to_string(),
+        arn: format!("arn:aws:sqs:eu-west-1:222222222222:{name}"),
+    }
 }
 
 async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
@@ -96,6 +107,14 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
             "role",
             d["requestParameters"]["roleName"]
                 .as_str()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        "AddPermission" => (
+            "queue",
+            d["requestParameters"]["queueUrl"]
+                .as_str()
+                .and_then(|u| u.rsplit('/').next())
                 .unwrap_or("")
                 .to_string(),
         ),
@@ -132,6 +151,34 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
                     .put_key_policy(&resource, &parse(p["policy"].as_str().unwrap_or(""))?)
                     .await?;
             }
+            "AddPermission" => {
+                let url = estate
+                    .sqs
+                    .get_queue_url()
+                    .queue_name(&resource)
+                    .send()
+                    .await?
+                    .queue_url
+                    .context("queue url")?;
+                let strings = |v: &Value| -> Vec<String> {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                estate
+                    .sqs
+                    .add_permission()
+                    .queue_url(url)
+                    .label(p["label"].as_str().unwrap_or("grant"))
+                    .set_aws_account_ids(Some(strings(&p["aWSAccountIds"])))
+                    .set_actions(Some(strings(&p["actions"])))
+                    .send()
+                    .await?;
+            }
             _ => {}
         }
     }
@@ -165,6 +212,11 @@ async fn play(estate: &Estate, file: &str, key_id: &str) -> Result<()> {
                 .role_guard(&config)
                 .await?
                 .handle_value(&event, file)
+                .await?
+        }
+        "queue" => {
+            estate
+                .handle(ResourceKind::Queue, &config, &event, file)
                 .await?
         }
         _ => {
@@ -225,7 +277,8 @@ async fn main() -> Result<()> {
     );
     let estate = Estate::new(moto.sdk().await).await?;
 
-    // The estate: two buckets, the vendor's role (ExternalId required) and a KMS key.
+    // The estate: two buckets, the vendor's role (ExternalId required), a KMS key and the
+    // build pipeline's queue, which the build account may send to.
     for b in ["build-artifacts", "prod-data"] {
         estate.create_bucket(b).await?;
     }
@@ -245,9 +298,19 @@ async fn main() -> Result<()> {
         )
         .await?;
 
+    let build_events = estate.create(ResourceKind::Queue, "build-events").await?;
+    estate
+        .set_policy(
+            &build_events,
+            &json!({"Version": "2012-10-17", "Statement": [{"Sid": "BuildSends", "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sqs:SendMessage",
+                "Resource": build_events.arn}]}),
+        )
+        .await?;
     say(
         "The allowlist (examples/allowlist.toml)",
         "build account 111111111111 may read bucket/build-artifacts and decrypt with keys (SEC-1234);\n\
+         it may also send to its build-* queues, publish to its topics, pull its images (SEC-1250);\n\
          vendor 333333333333 may assume role/VendorAudit with an ExternalId (SEC-2001);\n\
          prod-* buckets are fixed automatically (remediate), everything else alerts;\n\
          the guard's own roles (crossguard-*) are ignored.",
@@ -260,6 +323,7 @@ async fn main() -> Result<()> {
         ("5. A KMS key shared with an outside account", "An outsider gets kms:Decrypt on a key.", "5-key-policy-outside.json"),
         ("6. The guard's own fix comes back as an event", "The guard's role applies step 2's planned fix (999999999999 out). Its own event matches\nignore_actors: recorded, never acted on again.", "6-guard-own-fix.json"),
         ("7. A call that failed", "AccessDenied: nothing changed, nothing to do, but it is on record.", "7-failed-call.json"),
+        ("8. A queue opened to an outside account", "AddPermission lets 444444444444 send to queue/build-events. The call carries only the grant:\nthe queue guard reads the whole live policy, keeps the build account's approved share, reports the outsider.", "8-queue-outside-account.json"),
     ];
     for (title, text, file) in story {
         say(title, text);
