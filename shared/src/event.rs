@@ -449,10 +449,11 @@ fn policy_in(
             path: p,
             absent,
             emptied,
-        } => match path(record, p) {
-            None | Some(Value::Null) => CarriedPolicy::None(absent?),
-            Some(Value::String(s)) if s.is_empty() => CarriedPolicy::None(emptied),
-            v => carried(v, emptied),
+        } => match attribute(record, p) {
+            Err(why) => CarriedPolicy::Unreadable(why),
+            Ok(None | Some(Value::Null)) => CarriedPolicy::None(absent?),
+            Ok(Some(Value::String(s))) if s.is_empty() => CarriedPolicy::None(emptied),
+            Ok(v) => carried(v, emptied),
         },
         PolicyIn::Named {
             name_path,
@@ -460,7 +461,12 @@ fn policy_in(
             value_path,
             other,
         } => {
-            if path(record, name_path).and_then(Value::as_str) != Some(name) {
+            // Compared without case: a spelling the service might accept is never
+            // waved through as "another attribute".
+            if !path(record, name_path)
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            {
                 return Err(other);
             }
             carried(path(record, value_path), "the call carries an empty policy")
@@ -495,6 +501,25 @@ fn policy_in(
             CarriedPolicy::Unreadable(why.to_string())
         }
     })
+}
+
+/// An attribute in a map of attributes (the last key of `keys`), its name matched without
+/// case: two spellings of it make the record unreadable.
+fn attribute<'a>(record: &'a Value, keys: &[&str]) -> Result<Option<&'a Value>, String> {
+    let Some((last, parents)) = keys.split_last() else {
+        return Ok(None);
+    };
+    let Some(Value::Object(map)) = path(record, parents) else {
+        return Ok(None);
+    };
+    let mut found = map.iter().filter(|(k, _)| k.eq_ignore_ascii_case(last));
+    match (found.next(), found.next()) {
+        (Some((_, v)), None) => Ok(Some(v)),
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(format!(
+            "the record sets {last} twice, in different cases: could not be checked"
+        )),
+    }
 }
 
 /// The resource a guarded call changed, where the registry says the record names it.

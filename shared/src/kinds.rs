@@ -554,9 +554,11 @@ pub static KINDS: [KindSpec; 9] = [
                 policy: PolicyIn::Absent("the secret's resource policy was deleted"),
             },
         ],
+        // The response's ARN first: it is always the full one. A partial ARN in the
+        // request cannot be told from a full one whose name ends like a suffix.
         id_from: &[
-            IdFrom::Request("secretId"),
             IdFrom::Path(&["responseElements", "aRN"]),
+            IdFrom::Request("secretId"),
         ],
         id_missing: "has no requestParameters.secretId",
         service_principals: ServicePrincipals::AnyAccount,

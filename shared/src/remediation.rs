@@ -151,6 +151,11 @@ pub enum PlanError {
     /// The policy is written a statement at a time and the statement to drop has no Sid.
     #[error("statement {0} has no Sid, and this policy loses statements only by Sid")]
     NoSid(usize),
+    /// The statement to drop shares its Sid with another statement.
+    #[error(
+        "statement {0} shares its Sid with another statement: removing it by Sid is ambiguous"
+    )]
+    SharedSid(usize),
     /// The planned policy would not be valid.
     #[error("planned policy is invalid: {0}")]
     Invalid(PolicyError),
@@ -214,12 +219,22 @@ fn statementwise(
     doc: &PolicyDocument,
     cuts: &BTreeMap<usize, StatementCut>,
 ) -> Result<(), PlanError> {
+    let sid_of = |i: usize| {
+        doc.statements
+            .get(i)
+            .and_then(|st| st.sid.as_deref())
+            .filter(|sid| !sid.is_empty())
+    };
     for (&s, cut) in cuts {
         if !cut.dropped {
             return Err(PlanError::WithinStatement(s));
         }
-        if doc.statements[s].sid.as_deref().is_none_or(str::is_empty) {
-            return Err(PlanError::NoSid(s));
+        let sid = sid_of(s).ok_or(PlanError::NoSid(s))?;
+        // Removing by a Sid another statement shares would take that one too, or leave
+        // this one: the services refuse duplicate ids, a policy that has them is not
+        // what it seems.
+        if (0..doc.statements.len()).any(|i| i != s && sid_of(i) == Some(sid)) {
+            return Err(PlanError::SharedSid(s));
         }
     }
     Ok(())

@@ -481,3 +481,74 @@ fn policy_limits_are_the_kinds_own() {
         assert!(d.reason.contains(r.kind.spec().policy_name), "{}", d.reason);
     }
 }
+
+#[test]
+fn hostile_shapes_are_never_a_quiet_pass() {
+    let url = format!("https://sqs.eu-west-1.amazonaws.com/{OWNER}/jobs");
+    let open = policy(vec![grant("p", json!("*"), "sqs:SendMessage")]);
+    // The policy attribute spelled another way is still the policy.
+    let d = one(
+        &allowlist(""),
+        record(
+            "sqs.amazonaws.com",
+            "SetQueueAttributes",
+            json!({"queueUrl": url, "attributes": {"policy": open}}),
+            Value::Null,
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    // Two spellings at once: which one SQS took cannot be told.
+    let d = one(
+        &allowlist(""),
+        record(
+            "sqs.amazonaws.com",
+            "SetQueueAttributes",
+            json!({"queueUrl": url, "attributes": {"Policy": "", "POLICY": open}}),
+            Value::Null,
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    let d = one(
+        &allowlist(""),
+        record(
+            "sns.amazonaws.com",
+            "SetTopicAttributes",
+            json!({"topicArn": format!("arn:aws:sns:eu-west-1:{OWNER}:t"), "attributeName": "policy", "attributeValue": open}),
+            Value::Null,
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+
+    // A secret named like an ARN suffix, changed through a partial ARN: the response's
+    // full ARN names it exactly.
+    let d = one(
+        &allowlist(""),
+        record(
+            "secretsmanager.amazonaws.com",
+            "PutResourcePolicy",
+            json!({"secretId": format!("arn:aws:secretsmanager:eu-west-1:{OWNER}:secret:app-config-prod01"), "resourcePolicy": open}),
+            json!({"aRN": format!("arn:aws:secretsmanager:eu-west-1:{OWNER}:secret:app-config-prod01-AbCdEf"), "name": "app-config-prod01"}),
+        ),
+    );
+    assert_eq!(d.resource.unwrap().spec(), "secret/app-config-prod01");
+
+    // Two statements sharing a Sid: removing one by Sid is ambiguous, so nothing is.
+    let f = Resource::from_spec("function/f", OWNER, Some("eu-west-1")).unwrap();
+    let doc = PolicyDocument::from_value(
+        serde_json::from_str(&policy(vec![
+            grant(
+                "same",
+                json!({"AWS": format!("arn:aws:iam::{OWNER}:root")}),
+                "lambda:InvokeFunction",
+            ),
+            grant("same", json!("*"), "lambda:InvokeFunction"),
+        ]))
+        .unwrap(),
+    )
+    .unwrap();
+    let plan = decide(&allowlist(""), &f, Some(&doc), opts())
+        .remediation
+        .unwrap();
+    assert_eq!(plan.kind, PlanKind::Refused);
+    assert!(plan.reason.unwrap().contains("shares its Sid"));
+}

@@ -346,6 +346,16 @@ impl PolicyStore for FunctionPolicies {
 
 // --- Secrets Manager secrets ------------------------------------------------------
 
+/// How to name a secret to its API: the full ARN when the event or listing gave one
+/// (exact), else the name (a partial ARN could match another secret).
+fn secret_id(r: &Resource) -> &str {
+    if r.arn.ends_with(&format!(":secret:{}", r.name)) {
+        &r.name
+    } else {
+        &r.arn
+    }
+}
+
 /// Secrets Manager resource policies.
 #[derive(Clone)]
 pub struct SecretPolicies(pub aws_sdk_secretsmanager::Client);
@@ -356,7 +366,7 @@ impl SecretPolicies {
         Self(aws_sdk_secretsmanager::Client::new(sdk))
     }
 
-    /// Every secret name, page by page.
+    /// Every secret's ARN (the full one, exact), page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
@@ -372,7 +382,7 @@ impl SecretPolicies {
             out.extend(
                 resp.secret_list()
                     .iter()
-                    .filter_map(|s| s.name().map(str::to_string)),
+                    .filter_map(|s| s.arn().map(str::to_string)),
             );
             match resp.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -388,7 +398,7 @@ impl PolicyStore for SecretPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
-        match self.0.get_resource_policy().secret_id(&r.name).send().await {
+        match self.0.get_resource_policy().secret_id(secret_id(r)).send().await {
             Ok(out) => Ok(out
                 .resource_policy
                 .filter(|p| !p.is_empty())
@@ -407,7 +417,7 @@ impl PolicyStore for SecretPolicies {
     async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
         self.0
             .put_resource_policy()
-            .secret_id(&r.name)
+            .secret_id(secret_id(r))
             .resource_policy(policy)
             .send()
             .await
@@ -418,7 +428,7 @@ impl PolicyStore for SecretPolicies {
     async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
         self.0
             .delete_resource_policy()
-            .secret_id(&r.name)
+            .secret_id(secret_id(r))
             .send()
             .await
             .map(|_| ())
