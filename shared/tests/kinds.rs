@@ -552,3 +552,40 @@ fn hostile_shapes_are_never_a_quiet_pass() {
     assert_eq!(plan.kind, PlanKind::Refused);
     assert!(plan.reason.unwrap().contains("shares its Sid"));
 }
+
+#[test]
+fn the_readme_and_the_makefile_cover_every_kind_of_the_registry() {
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let makefile = std::fs::read_to_string(format!("{root}/Makefile")).unwrap();
+    let functions = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("FUNCTIONS := "))
+        .unwrap();
+    for spec in &kinds::KINDS {
+        let function = format!("{}-guard", spec.name);
+        assert!(
+            readme.contains(&format!("| `{function}` | `{}/", spec.name)),
+            "README's table of functions has no row for {function}"
+        );
+        assert!(
+            functions.split_whitespace().any(|f| f == function),
+            "Makefile FUNCTIONS lacks {function}"
+        );
+        assert!(
+            std::path::Path::new(&format!("{root}/functions/{function}/src/main.rs")).exists(),
+            "no crate functions/{function}"
+        );
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{function}` |")))
+            .unwrap();
+        for event in spec.events {
+            assert!(
+                row.contains(&format!("`{}`", event.name)),
+                "README's row for {function} does not name {}",
+                event.name
+            );
+        }
+    }
+}
