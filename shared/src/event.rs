@@ -451,9 +451,15 @@ fn policy_in(
             emptied,
         } => match attribute(record, p) {
             Err(why) => CarriedPolicy::Unreadable(why),
-            Ok(None | Some(Value::Null)) => CarriedPolicy::None(absent?),
-            Ok(Some(Value::String(s))) if s.is_empty() => CarriedPolicy::None(emptied),
-            Ok(v) => carried(v, emptied),
+            // No attribute map at all: a create without attributes has no policy; a
+            // call that sets attributes without any cannot be read.
+            Ok(Attribute::NoMap) => match absent {
+                Ok(none) => CarriedPolicy::None(none),
+                Err(_) => CarriedPolicy::Unreadable("the call carries no attributes".into()),
+            },
+            Ok(Attribute::Absent | Attribute::Found(Value::Null)) => CarriedPolicy::None(absent?),
+            Ok(Attribute::Found(Value::String(s))) if s.is_empty() => CarriedPolicy::None(emptied),
+            Ok(Attribute::Found(v)) => carried(Some(v), emptied),
         },
         PolicyIn::Named {
             name_path,
@@ -462,12 +468,15 @@ fn policy_in(
             other,
         } => {
             // Compared without case: a spelling the service might accept is never
-            // waved through as "another attribute".
-            if !path(record, name_path)
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            {
-                return Err(other);
+            // waved through as "another attribute". No name: unreadable, not another.
+            match path(record, name_path).and_then(Value::as_str) {
+                Some(n) if n.eq_ignore_ascii_case(name) => {}
+                Some(_) => return Err(other),
+                None => {
+                    return Ok(CarriedPolicy::Unreadable(
+                        "the call names no attribute".into(),
+                    ))
+                }
             }
             carried(path(record, value_path), "the call carries an empty policy")
         }
@@ -503,19 +512,31 @@ fn policy_in(
     })
 }
 
+/// What a map of attributes says about one attribute.
+enum Attribute<'a> {
+    /// The map is absent (or null).
+    NoMap,
+    /// The map is there, without the attribute.
+    Absent,
+    /// The attribute's value.
+    Found(&'a Value),
+}
+
 /// An attribute in a map of attributes (the last key of `keys`), its name matched without
-/// case: two spellings of it make the record unreadable.
-fn attribute<'a>(record: &'a Value, keys: &[&str]) -> Result<Option<&'a Value>, String> {
+/// case: two spellings of it, or a map that is not an object, make the record unreadable.
+fn attribute<'a>(record: &'a Value, keys: &[&str]) -> Result<Attribute<'a>, String> {
     let Some((last, parents)) = keys.split_last() else {
-        return Ok(None);
+        return Ok(Attribute::NoMap);
     };
-    let Some(Value::Object(map)) = path(record, parents) else {
-        return Ok(None);
+    let map = match path(record, parents) {
+        None | Some(Value::Null) => return Ok(Attribute::NoMap),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err("the call's attributes are not a map".into()),
     };
     let mut found = map.iter().filter(|(k, _)| k.eq_ignore_ascii_case(last));
     match (found.next(), found.next()) {
-        (Some((_, v)), None) => Ok(Some(v)),
-        (None, _) => Ok(None),
+        (Some((_, v)), None) => Ok(Attribute::Found(v)),
+        (None, _) => Ok(Attribute::Absent),
         (Some(_), Some(_)) => Err(format!(
             "the record sets {last} twice, in different cases: could not be checked"
         )),
@@ -538,10 +559,9 @@ fn resource_of(
             "{name}: account {recorded:?} is not a 12-digit AWS account id"
         ));
     }
-    let id = spec
-        .id_from
-        .iter()
-        .find_map(|from| match *from {
+    let mut id = None;
+    for from in spec.id_from {
+        id = match *from {
             IdFrom::Request(field) => path_str(record, &["requestParameters", field]),
             IdFrom::Path(p) => path_str(record, p),
             IdFrom::OwnersArn(p) => {
@@ -551,8 +571,21 @@ fn resource_of(
             IdFrom::QueueUrl(p) => path_str(record, p).map(|url| queue_arn(&url, summary)),
             IdFrom::LambdaFunction => lambda_function(record, summary),
             IdFrom::Default(name) => Some(name.to_string()),
-        })
-        .ok_or_else(|| format!("{name} {}", spec.id_missing))?;
+            IdFrom::NamedIn { name, account } => named_in(record, spec, summary, name, account),
+            IdFrom::UnsuffixedArn(field) => match path_str(record, &["requestParameters", field]) {
+                Some(arn) if parse_arn(&arn).is_some_and(|a| ends_like_suffix(a.resource)) => {
+                    return Err(format!(
+                            "{name}: {field} {arn:?} may be a partial ARN of a secret whose name ends like ARN's random suffix, or a full ARN: which secret cannot be told"
+                        ));
+                }
+                other => other,
+            },
+        };
+        if id.is_some() {
+            break;
+        }
+    }
+    let id = id.ok_or_else(|| format!("{name} {}", spec.id_missing))?;
     let owner = match parse_arn(&id) {
         Some(arn) if !arn.account.is_empty() => {
             if !is_account_id(arn.account) {
@@ -564,6 +597,35 @@ fn resource_of(
     };
     Resource::new(spec.kind, &id, &owner, summary.region.as_deref())
         .map_err(|e| format!("{name}: {e}"))
+}
+
+/// `requestParameters.NAME` in the account `requestParameters.ACCOUNT` names (ECR's
+/// `registryId`), as an ARN; the name alone when no account is given.
+fn named_in(
+    record: &Value,
+    spec: &KindSpec,
+    summary: &EventSummary,
+    name: &str,
+    account: &str,
+) -> Option<String> {
+    let n = path_str(record, &["requestParameters", name])?;
+    let Some(a) = path_str(record, &["requestParameters", account]) else {
+        return Some(n);
+    };
+    let region = summary.region.as_deref().unwrap_or("us-east-1");
+    let partition = crate::principal::partition_of_region(region);
+    Some(format!(
+        "arn:{partition}:{}:{region}:{a}:{}{n}",
+        spec.arn_service, spec.arn_prefix
+    ))
+}
+
+/// A secret ARN's last part ends in `-` and six letters or digits, as Secrets Manager's
+/// random suffix does.
+fn ends_like_suffix(resource: &str) -> bool {
+    resource
+        .rsplit_once('-')
+        .is_some_and(|(_, s)| s.len() == 6 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` → the queue's ARN; anything else is
@@ -595,21 +657,27 @@ fn queue_arn(url: &str, summary: &EventSummary) -> String {
 fn lambda_function(record: &Value, summary: &EventSummary) -> Option<String> {
     let given = path_str(record, &["requestParameters", "functionName"])?;
     let qualifier = path_str(record, &["requestParameters", "qualifier"]);
-    let with_qualifier = |s: String| match &qualifier {
-        Some(q) if !s.ends_with(&format!(":{q}")) => format!("{s}:{q}"),
-        _ => s,
+    // NAME, ACCOUNT:function:NAME or an ARN, each maybe NAME:QUALIFIER already: the
+    // qualifier parameter counts only when the name carries none (a function may be
+    // named like its alias).
+    let (prefix, rest) = match given.split_once(":function:") {
+        Some((head, rest)) if head.starts_with("arn:") => (head.to_string(), rest),
+        Some((account, rest)) => {
+            let region = summary.region.as_deref().unwrap_or("us-east-1");
+            let partition = crate::principal::partition_of_region(region);
+            (format!("arn:{partition}:lambda:{region}:{account}"), rest)
+        }
+        None => (String::new(), given.as_str()),
     };
-    if given.starts_with("arn:") {
-        return Some(with_qualifier(given));
-    }
-    if let Some((account, name)) = given.split_once(":function:") {
-        let region = summary.region.as_deref().unwrap_or("us-east-1");
-        let partition = crate::principal::partition_of_region(region);
-        return Some(with_qualifier(format!(
-            "arn:{partition}:lambda:{region}:{account}:function:{name}"
-        )));
-    }
-    Some(with_qualifier(given))
+    let rest = match &qualifier {
+        Some(q) if !rest.contains(':') => format!("{rest}:{q}"),
+        _ => rest.to_string(),
+    };
+    Some(if prefix.is_empty() {
+        rest
+    } else {
+        format!("{prefix}:function:{rest}")
+    })
 }
 
 #[cfg(test)]

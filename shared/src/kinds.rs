@@ -139,6 +139,18 @@ pub enum IdFrom {
     LambdaFunction,
     /// This name when the call names none (EventBridge's `default` bus).
     Default(&'static str),
+    /// `requestParameters.name` in the account `requestParameters.account` names, when it
+    /// names one (ECR's `repositoryName` in `registryId`: another account's registry).
+    NamedIn {
+        /// The field with the name.
+        name: &'static str,
+        /// The field with the owning account.
+        account: &'static str,
+    },
+    /// `requestParameters.FIELD`, refused (the record is invalid) when it is an ARN whose
+    /// name ends like Secrets Manager's random suffix: a partial ARN of such a name and
+    /// a full ARN cannot be told apart.
+    UnsuffixedArn(&'static str),
 }
 
 /// A call that adds one grant and carries that grant's parts, not the whole policy: the
@@ -558,7 +570,7 @@ pub static KINDS: [KindSpec; 9] = [
         // request cannot be told from a full one whose name ends like a suffix.
         id_from: &[
             IdFrom::Path(&["responseElements", "aRN"]),
-            IdFrom::Request("secretId"),
+            IdFrom::UnsuffixedArn("secretId"),
         ],
         id_missing: "has no requestParameters.secretId",
         service_principals: ServicePrincipals::AnyAccount,
@@ -591,7 +603,10 @@ pub static KINDS: [KindSpec; 9] = [
                 policy: PolicyIn::Absent("the repository policy was deleted"),
             },
         ],
-        id_from: &[IdFrom::Request("repositoryName")],
+        id_from: &[IdFrom::NamedIn {
+            name: "repositoryName",
+            account: "registryId",
+        }],
         id_missing: "has no requestParameters.repositoryName",
         service_principals: ServicePrincipals::AnyAccount,
         external_id: false,

@@ -414,8 +414,8 @@ fn secrets_repositories_and_buses() {
         record(
             "secretsmanager.amazonaws.com",
             "DeleteResourcePolicy",
-            json!({"secretId": format!("arn:aws:secretsmanager:eu-west-1:{OWNER}:secret:db-AbCdEf")}),
-            Value::Null,
+            json!({"secretId": "db"}),
+            json!({"aRN": format!("arn:aws:secretsmanager:eu-west-1:{OWNER}:secret:db-AbCdEf"), "name": "db"}),
         ),
     );
     assert_eq!(
@@ -588,4 +588,73 @@ fn the_readme_and_the_makefile_cover_every_kind_of_the_registry() {
             );
         }
     }
+}
+
+#[test]
+fn reviewers_bypasses_stay_closed() {
+    // A function named like its alias: the qualifier parameter still names the alias.
+    for given in [
+        format!("arn:aws:lambda:eu-west-1:{OWNER}:function:prod"),
+        format!("{OWNER}:function:prod"),
+        "prod".to_string(),
+    ] {
+        let d = one(
+            &allowlist(""),
+            record(
+                "lambda.amazonaws.com",
+                "AddPermission20150331v2",
+                json!({"functionName": given, "qualifier": "prod", "statementId": "s", "action": "lambda:InvokeFunction", "principal": "*"}),
+                Value::Null,
+            ),
+        );
+        assert_eq!(d.resource.unwrap().spec(), "function/prod:prod", "{given}");
+    }
+    // ECR's registryId names the owner, whoever's trail recorded the call.
+    let mut rec = record(
+        "ecr.amazonaws.com",
+        "SetRepositoryPolicy",
+        json!({"repositoryName": "app", "registryId": OWNER, "policyText": policy(vec![])}),
+        Value::Null,
+    );
+    rec["recipientAccountId"] = json!(TRUSTED);
+    let r = one(&allowlist(""), rec).resource.unwrap();
+    assert_eq!((r.account.as_str(), r.spec()), (OWNER, "repository/app"));
+    // A secret ARN that may be partial, with no response to settle it: error.
+    let d = one(
+        &allowlist(""),
+        record(
+            "secretsmanager.amazonaws.com",
+            "DeleteResourcePolicy",
+            json!({"secretId": format!("arn:aws:secretsmanager:eu-west-1:{OWNER}:secret:app-config-prod01")}),
+            Value::Null,
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    // Malformed attribute shapes are unreadable, not "another attribute".
+    let url = format!("https://sqs.eu-west-1.amazonaws.com/{OWNER}/jobs");
+    for params in [
+        json!({"queueUrl": url}),
+        json!({"queueUrl": url, "attributes": "Policy"}),
+    ] {
+        let d = one(
+            &allowlist(""),
+            record(
+                "sqs.amazonaws.com",
+                "SetQueueAttributes",
+                params,
+                Value::Null,
+            ),
+        );
+        assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    }
+    let d = one(
+        &allowlist(""),
+        record(
+            "sns.amazonaws.com",
+            "SetTopicAttributes",
+            json!({"topicArn": format!("arn:aws:sns:eu-west-1:{OWNER}:t"), "attributeValue": "{}"}),
+            Value::Null,
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
 }

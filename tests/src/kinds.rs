@@ -324,8 +324,9 @@ pub fn event_for(door: &Door, event_id: &str, policy: &Value) -> Result<Value> {
             p["attributeValue"] = json!(text);
         }
         ResourceKind::Secret => {
-            p["secretId"] = json!(door.arn);
+            p["secretId"] = json!(door.name);
             p["resourcePolicy"] = json!(text);
+            e["detail"]["responseElements"] = json!({"aRN": door.arn, "name": door.name});
         }
         ResourceKind::Repository => {
             p["repositoryName"] = json!(door.name);

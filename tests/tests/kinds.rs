@@ -347,3 +347,34 @@ async fn permission_calls_and_function_urls_are_decided_on_the_live_policy() -> 
     assert_eq!(removed[0]["account"], "*");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_in_another_region_is_not_read_as_nothing_shared() -> Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let queue = estate.create(ResourceKind::Queue, "build-west").await?;
+    let open = policy(vec![public(&queue)]);
+    estate.set_policy(&queue, &open).await?;
+    // The same name in another region: this function's client cannot see it, and must
+    // not take "not found" for "no policy".
+    let mut e = event_for(&queue, "76000000-0000-4000-8000-000000000001", &open)?;
+    crossguard_emulator_tests::params(&mut e)["queueUrl"] = json!(format!(
+        "https://sqs.us-west-2.amazonaws.com/{ACCOUNT}/build-west"
+    ));
+    let out = estate
+        .handle(ResourceKind::Queue, &remediate(&estate), &e, "w")
+        .await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    let ev = estate
+        .evidence("76000000-0000-4000-8000-000000000001")
+        .await?
+        .expect("evidence");
+    let reason = ev["decision"]["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("is in us-west-2"), "{reason}");
+    assert_eq!(
+        estate.policy_of(&queue).await?,
+        Some(open),
+        "nothing touched"
+    );
+    Ok(())
+}

@@ -121,4 +121,8 @@ where
     async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
         self.store(r).await?.delete(r).await
     }
+
+    async fn remove_statements(&self, r: &Resource, sids: &[String]) -> Result<(), AwsError> {
+        self.store(r).await?.remove_statements(r, sids).await
+    }
 }

@@ -9,11 +9,13 @@
 use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, PolicyStore};
 use crossguard_engine::alert::{self, Outcome};
 use crossguard_engine::evidence::{self, Delivery, DeliveryStatus};
+use crossguard_engine::kinds::Edited;
 use crossguard_engine::{
     decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
     CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, Resource, Verdict,
 };
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Schema of the placeholder written when an event is claimed.
@@ -431,6 +433,16 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             return Outcome::RemediationFailed(why);
         }
         let result = match (plan.kind, &plan.policy) {
+            // Written a statement at a time: exactly the statements the verified plan
+            // drops go, by Sid (the engine refuses any other plan for these kinds).
+            (PlanKind::PutPolicy | PlanKind::DeletePolicy, _)
+                if resource.kind.spec().edited == Edited::BySid =>
+            {
+                let sids: BTreeSet<String> =
+                    plan.removed.iter().filter_map(|r| r.sid.clone()).collect();
+                let sids: Vec<String> = sids.into_iter().collect();
+                self.policies.remove_statements(resource, &sids).await
+            }
             (PlanKind::PutPolicy | PlanKind::DenyAllTrust, Some(policy)) => {
                 self.policies.write(resource, &policy.to_string()).await
             }

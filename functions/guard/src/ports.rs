@@ -74,6 +74,22 @@ pub trait PolicyStore: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// Remove the policy altogether (S3 only: roles and keys always have one).
     fn delete(&self, resource: &Resource) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Remove exactly these statements, by `Sid` (the kinds whose policy is edited a
+    /// statement at a time: Lambda, EventBridge). Whole-document kinds refuse.
+    fn remove_statements(
+        &self,
+        resource: &Resource,
+        sids: &[String],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        let _ = (resource, sids);
+        async {
+            Err(AwsError {
+                operation: "RemovePermission",
+                code: None,
+                message: "this kind's policy is written whole, not a statement at a time".into(),
+            })
+        }
+    }
 }
 
 /// Publishes alerts; returns the message id.

@@ -6,7 +6,6 @@
 use crate::aws::aws_error;
 use crate::ports::{AwsError, Live, PolicyStore};
 use crossguard_engine::{Resource, ResourceKind};
-use serde_json::Value;
 
 fn refused(operation: &'static str, message: &str) -> AwsError {
     AwsError {
@@ -16,38 +15,24 @@ fn refused(operation: &'static str, message: &str) -> AwsError {
     }
 }
 
-/// The `Sid`s of a policy's statements, in order (a statement without one is `None`).
-fn sids(policy: &str) -> Result<Vec<Option<String>>, String> {
-    let v: Value = serde_json::from_str(policy).map_err(|e| e.to_string())?;
-    let statements = match v.get("Statement") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        None => Vec::new(),
-        Some(_) => return Err("Statement is neither a list nor an object".into()),
-    };
-    Ok(statements
-        .iter()
-        .map(|s| s.get("Sid").and_then(Value::as_str).map(str::to_string))
-        .collect())
-}
-
-/// The statements a per-statement policy must lose to become `planned`: every `Sid` now
-/// in force that the plan does not keep. A statement without a `Sid` cannot be removed
-/// by these APIs: the engine never plans that, and this refuses it again.
-fn sids_to_remove(live: &str, planned: Option<&str>) -> Result<Vec<String>, String> {
-    let kept: Vec<Option<String>> = match planned {
-        Some(p) => sids(p)?,
-        None => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for sid in sids(live)? {
-        match sid {
-            Some(s) if !kept.contains(&Some(s.clone())) => out.push(s),
-            Some(_) => {}
-            None => return Err("a statement without a Sid cannot be removed by Sid".into()),
-        }
+/// The resource must be in the client's region: a lookup by name elsewhere would find
+/// nothing (read as "nothing shared") or a namesake.
+fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
+    let theirs = crossguard_engine::principal::parse_arn(&r.arn)
+        .map(|a| a.region)
+        .filter(|reg| !reg.is_empty());
+    match (client, theirs) {
+        (Some(ours), Some(theirs)) if ours.as_ref() != theirs => Err(AwsError {
+            operation: "read",
+            code: None,
+            message: format!(
+                "{} is in {theirs}; this function reads {}: not read, decide it there",
+                r.arn,
+                ours.as_ref()
+            ),
+        }),
+        _ => Ok(()),
     }
-    Ok(out)
 }
 
 /// `NAME:QUALIFIER` → (`NAME`, `QUALIFIER`): an alias's or version's own policy.
@@ -138,6 +123,7 @@ impl PolicyStore for QueuePolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         let Some(url) = self.url(r).await? else {
             return Ok(Live::Gone);
         };
@@ -211,6 +197,7 @@ impl PolicyStore for TopicPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self.0.get_topic_attributes().topic_arn(&r.arn).send().await {
             Ok(out) => Ok(out
                 .attributes
@@ -260,26 +247,6 @@ impl FunctionPolicies {
         Self(aws_sdk_lambda::Client::new(sdk))
     }
 
-    async fn remove_all_but(&self, r: &Resource, planned: Option<&str>) -> Result<(), AwsError> {
-        let live = match self.read(r).await? {
-            Live::Policy(p) => p,
-            Live::NoPolicy | Live::Gone => return Ok(()),
-        };
-        let drop = sids_to_remove(&live, planned).map_err(|m| refused("RemovePermission", &m))?;
-        let (function, qualifier) = function_and_qualifier(&r.name);
-        for sid in drop {
-            self.0
-                .remove_permission()
-                .function_name(function)
-                .set_qualifier(qualifier.map(str::to_string))
-                .statement_id(&sid)
-                .send()
-                .await
-                .map_err(|e| aws_error("RemovePermission", &e))?;
-        }
-        Ok(())
-    }
-
     /// Every function name, page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
@@ -312,6 +279,7 @@ impl PolicyStore for FunctionPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         let (function, qualifier) = function_and_qualifier(&r.name);
         match self
             .0
@@ -335,12 +303,42 @@ impl PolicyStore for FunctionPolicies {
         }
     }
 
-    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
-        self.remove_all_but(r, Some(policy)).await
+    async fn write(&self, _: &Resource, _: &str) -> Result<(), AwsError> {
+        Err(refused(
+            "RemovePermission",
+            "a function policy is edited a statement at a time: the plan's statements are removed by Sid",
+        ))
     }
 
-    async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
-        self.remove_all_but(r, None).await
+    async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
+        Err(refused(
+            "RemovePermission",
+            "a function policy is edited a statement at a time: the plan's statements are removed by Sid",
+        ))
+    }
+
+    async fn remove_statements(&self, r: &Resource, sids: &[String]) -> Result<(), AwsError> {
+        let (function, qualifier) = function_and_qualifier(&r.name);
+        for sid in sids {
+            match self
+                .0
+                .remove_permission()
+                .function_name(function)
+                .set_qualifier(qualifier.map(str::to_string))
+                .statement_id(sid)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                // Already gone: what the plan wanted.
+                Err(e)
+                    if e.as_service_error().is_some_and(
+                        aws_sdk_lambda::operation::remove_permission::RemovePermissionError::is_resource_not_found_exception,
+                    ) => {}
+                Err(e) => return Err(aws_error("RemovePermission", &e)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -398,6 +396,7 @@ impl PolicyStore for SecretPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self.0.get_resource_policy().secret_id(secret_id(r)).send().await {
             Ok(out) => Ok(out
                 .resource_policy
@@ -480,6 +479,7 @@ impl PolicyStore for RepositoryPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self
             .0
             .get_repository_policy()
@@ -566,6 +566,7 @@ impl PolicyStore for BusPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self.0.describe_event_bus().name(&r.name).send().await {
             Ok(out) => Ok(out
                 .policy
@@ -582,34 +583,39 @@ impl PolicyStore for BusPolicies {
         }
     }
 
-    async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
-        let live = match self.read(r).await? {
-            Live::Policy(p) => p,
-            Live::NoPolicy | Live::Gone => return Ok(()),
-        };
-        let drop =
-            sids_to_remove(&live, Some(policy)).map_err(|m| refused("RemovePermission", &m))?;
-        for sid in drop {
-            self.0
-                .remove_permission()
-                .event_bus_name(&r.name)
-                .statement_id(&sid)
-                .send()
-                .await
-                .map_err(|e| aws_error("RemovePermission", &e))?;
-        }
-        Ok(())
+    async fn write(&self, _: &Resource, _: &str) -> Result<(), AwsError> {
+        Err(refused(
+            "RemovePermission",
+            "an event bus policy is edited a statement at a time: the plan's statements are removed by Sid",
+        ))
     }
 
-    async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
-        self.0
-            .remove_permission()
-            .event_bus_name(&r.name)
-            .remove_all_permissions(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| aws_error("RemovePermission", &e))
+    async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
+        Err(refused(
+            "RemovePermission",
+            "an event bus policy is edited a statement at a time: the plan's statements are removed by Sid",
+        ))
+    }
+
+    async fn remove_statements(&self, r: &Resource, sids: &[String]) -> Result<(), AwsError> {
+        for sid in sids {
+            match self
+                .0
+                .remove_permission()
+                .event_bus_name(&r.name)
+                .statement_id(sid)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error().is_some_and(
+                        aws_sdk_eventbridge::operation::remove_permission::RemovePermissionError::is_resource_not_found_exception,
+                    ) => {}
+                Err(e) => return Err(aws_error("RemovePermission", &e)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -618,13 +624,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sids_to_remove_keeps_what_the_plan_keeps() {
-        let live = r#"{"Statement":[{"Sid":"a"},{"Sid":"b"},{"Sid":"c"}]}"#;
-        let planned = r#"{"Statement":[{"Sid":"a"},{"Sid":"c"}]}"#;
-        assert_eq!(sids_to_remove(live, Some(planned)).unwrap(), ["b"]);
-        assert_eq!(sids_to_remove(live, None).unwrap(), ["a", "b", "c"]);
-        assert!(sids_to_remove(r#"{"Statement":[{"Effect":"Allow"}]}"#, None).is_err());
-        assert!(sids_to_remove("not json", None).is_err());
+    fn qualified_names_split_once() {
         assert_eq!(function_and_qualifier("f:live"), ("f", Some("live")));
+        assert_eq!(function_and_qualifier("f"), ("f", None));
     }
 }
