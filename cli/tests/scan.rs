@@ -192,7 +192,7 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() -> anyhow::Result<()>
 {
-    use crossguard_engine::ResourceKind;
+    use crossguard_emulator_tests::kinds::{approved_action, NEW_KINDS};
     let moto = Moto::start()?;
     let estate = Estate::new(moto.sdk().await).await?;
     // The estate's own alert topic (SNS's default policy) and alerts queue (none).
@@ -204,22 +204,8 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    for kind in [
-        ResourceKind::Queue,
-        ResourceKind::Topic,
-        ResourceKind::Function,
-        ResourceKind::Secret,
-        ResourceKind::Repository,
-        ResourceKind::Bus,
-    ] {
-        let action = match kind {
-            ResourceKind::Queue => "sqs:SendMessage",
-            ResourceKind::Topic => "sns:Publish",
-            ResourceKind::Function => "lambda:InvokeFunction",
-            ResourceKind::Secret => "secretsmanager:GetSecretValue",
-            ResourceKind::Repository => "ecr:BatchGetImage",
-            _ => "events:PutEvents",
-        };
+    for kind in NEW_KINDS {
+        let action = approved_action(kind);
         // Three of each, listed two a page: approved, outside, none.
         for (n, trusted, verdict) in [
             (1, Some("111111111111"), "compliant"),
@@ -240,8 +226,8 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
     }
     let env = aws_env(&moto);
     let mut args = vec!["--format", "json", "--page-size", "2"];
-    for k in ["queue", "topic", "function", "secret", "repository", "bus"] {
-        args.extend(["--kind", k]);
+    for k in NEW_KINDS {
+        args.extend(["--kind", k.as_str()]);
     }
     let out = scan(&env, &args);
     assert_eq!(
@@ -274,7 +260,7 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
         6,
         "one per kind"
     );
-    for kind in ["queue", "topic", "function", "secret", "repository", "bus"] {
+    for kind in NEW_KINDS {
         assert!(
             html.contains(&format!("{kind}/build-{kind}-2")),
             "{kind} missing from the HTML"

@@ -12,6 +12,29 @@ use crossguard_guard::stores::{
 use crossguard_guard::{Config, Handled, PolicyStore};
 use serde_json::{json, Value};
 
+/// The kinds this module builds, in the registry's order.
+pub const NEW_KINDS: [ResourceKind; 6] = [
+    ResourceKind::Queue,
+    ResourceKind::Topic,
+    ResourceKind::Function,
+    ResourceKind::Secret,
+    ResourceKind::Repository,
+    ResourceKind::Bus,
+];
+
+/// The action the example allowlist approves for the build account on `kind`
+/// (`[[pairing]]` SEC-1250).
+pub fn approved_action(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Queue => "sqs:SendMessage",
+        ResourceKind::Topic => "sns:Publish",
+        ResourceKind::Function => "lambda:InvokeFunction",
+        ResourceKind::Secret => "secretsmanager:GetSecretValue",
+        ResourceKind::Repository => "ecr:BatchGetImage",
+        _ => "events:PutEvents",
+    }
+}
+
 /// One resource of a new kind in the estate.
 #[derive(Debug, Clone)]
 pub struct Door {

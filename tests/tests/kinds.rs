@@ -10,31 +10,10 @@
 #![allow(clippy::too_many_lines, clippy::needless_pass_by_value)]
 
 use anyhow::Result;
-use crossguard_emulator_tests::kinds::{event_for, Door};
+use crossguard_emulator_tests::kinds::{approved_action, event_for, Door, NEW_KINDS};
 use crossguard_emulator_tests::{Estate, Moto, ACCOUNT, REGION};
 use crossguard_engine::{Mode, ResourceKind};
 use serde_json::{json, Value};
-
-const NEW_KINDS: [ResourceKind; 6] = [
-    ResourceKind::Queue,
-    ResourceKind::Topic,
-    ResourceKind::Function,
-    ResourceKind::Secret,
-    ResourceKind::Repository,
-    ResourceKind::Bus,
-];
-
-/// The action the example allowlist approves for the build account on `kind`.
-fn approved_action(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Queue => "sqs:SendMessage",
-        ResourceKind::Topic => "sns:Publish",
-        ResourceKind::Function => "lambda:InvokeFunction",
-        ResourceKind::Secret => "secretsmanager:GetSecretValue",
-        ResourceKind::Repository => "ecr:BatchGetImage",
-        _ => "events:PutEvents",
-    }
-}
 
 fn statement(door: &Door, sid: &str, principal: Value) -> Value {
     let mut st = json!({

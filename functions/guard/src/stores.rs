@@ -93,27 +93,20 @@ impl QueuePolicies {
 
     /// Every queue name, page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let resp = self
-                .0
-                .list_queues()
-                .set_max_results(page)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("ListQueues", &e))?;
-            out.extend(
-                resp.queue_urls()
-                    .iter()
-                    .filter_map(|u| u.rsplit('/').next().map(str::to_string)),
-            );
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
+        let mut p = self.0.list_queues().into_paginator();
+        if let Some(n) = page {
+            p = p.page_size(n);
         }
+        let urls: Vec<String> = p
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListQueues", &e))?;
+        Ok(urls
+            .iter()
+            .filter_map(|u| u.rsplit('/').next().map(str::to_string))
+            .collect())
     }
 }
 
@@ -168,26 +161,16 @@ impl TopicPolicies {
 
     /// Every topic ARN, page by page (SNS sets the page size).
     pub async fn list(&self) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let resp = self
-                .0
-                .list_topics()
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("ListTopics", &e))?;
-            out.extend(
-                resp.topics()
-                    .iter()
-                    .filter_map(|t| t.topic_arn().map(str::to_string)),
-            );
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let topics = self
+            .0
+            .list_topics()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListTopics", &e))?;
+        Ok(topics.into_iter().filter_map(|t| t.topic_arn).collect())
     }
 }
 
@@ -249,27 +232,20 @@ impl FunctionPolicies {
 
     /// Every function name, page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut marker = None;
-        loop {
-            let resp = self
-                .0
-                .list_functions()
-                .set_max_items(page)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("ListFunctions", &e))?;
-            out.extend(
-                resp.functions()
-                    .iter()
-                    .filter_map(|f| f.function_name().map(str::to_string)),
-            );
-            match resp.next_marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(out),
-            }
+        let mut p = self.0.list_functions().into_paginator();
+        if let Some(n) = page {
+            p = p.page_size(n);
         }
+        let functions = p
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListFunctions", &e))?;
+        Ok(functions
+            .into_iter()
+            .filter_map(|f| f.function_name)
+            .collect())
     }
 }
 
@@ -366,27 +342,21 @@ impl SecretPolicies {
 
     /// Every secret's ARN (the full one, exact), page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let resp = self
-                .0
-                .list_secrets()
-                .set_max_results(page)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("ListSecrets", &e))?;
-            out.extend(
-                resp.secret_list()
-                    .iter()
-                    .filter_map(|s| s.arn().map(str::to_string)),
-            );
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
+        let mut p = self.0.list_secrets().into_paginator();
+        if let Some(n) = page {
+            p = p.page_size(n);
         }
+        // The model gives ListSecrets pages, not items.
+        let pages = p
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListSecrets", &e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.secret_list.unwrap_or_default())
+            .filter_map(|s| s.arn)
+            .collect())
     }
 }
 
@@ -449,27 +419,20 @@ impl RepositoryPolicies {
 
     /// Every repository name, page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let resp = self
-                .0
-                .describe_repositories()
-                .set_max_results(page)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("DescribeRepositories", &e))?;
-            out.extend(
-                resp.repositories()
-                    .iter()
-                    .filter_map(|r| r.repository_name().map(str::to_string)),
-            );
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
+        let mut p = self.0.describe_repositories().into_paginator();
+        if let Some(n) = page {
+            p = p.page_size(n);
         }
+        let repositories = p
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("DescribeRepositories", &e))?;
+        Ok(repositories
+            .into_iter()
+            .filter_map(|r| r.repository_name)
+            .collect())
     }
 }
 
@@ -534,7 +497,7 @@ impl BusPolicies {
         Self(aws_sdk_eventbridge::Client::new(sdk))
     }
 
-    /// Every event bus name, page by page.
+    /// Every event bus name, page by page (EventBridge's model has no paginator for it).
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
