@@ -165,6 +165,9 @@ fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
                 .map_or("policy", |r| r.kind.spec().policy_name);
             format!("Removed: the {name} was deleted (nothing approved was left in it).")
         }
+        (_, Outcome::Remediated, Some(PlanKind::RevokeGrant)) => {
+            "Removed: the KMS grant was revoked.".to_string()
+        }
         (_, Outcome::Remediated, Some(PlanKind::DenyAllTrust)) => {
             "Removed: the trust now denies everyone (nothing approved was left in it).".to_string()
         }

@@ -84,6 +84,14 @@ pub enum CarriedPolicy {
     /// the statement, as a policy of its own. Whether the grant is approved can be
     /// decided on it; a fix only on the whole live policy.
     Added(PolicyDocument),
+    /// A KMS grant: its grantee and retiring principal as statements, decided on their
+    /// own (the key policy is another door); fixed by revoking the grant.
+    KeyGrant {
+        /// The grant as statements.
+        doc: PolicyDocument,
+        /// `responseElements.grantId`, what RevokeGrant takes (`None`: not in the record).
+        grant_id: Option<String>,
+    },
     /// The event's copy could not be read; the live policy can still be.
     Unreadable(String),
 }
@@ -480,24 +488,7 @@ fn policy_in(
             }
             carried(path(record, value_path), "the call carries an empty policy")
         }
-        PolicyIn::Grant(kinds::GrantShape::EventsPutPermission)
-            if grant::events_policy(record).is_some() =>
-        {
-            carried(
-                grant::events_policy(record),
-                "PutPermission carries an empty policy",
-            )
-        }
-        PolicyIn::Grant(shape) => match grant::statement(record, shape, resource) {
-            Ok(statement) => match carried(
-                Some(&serde_json::json!({"Version": "2012-10-17", "Statement": [statement]})),
-                "",
-            ) {
-                CarriedPolicy::Document(doc) => CarriedPolicy::Added(doc),
-                other => other,
-            },
-            Err(why) => CarriedPolicy::Unreadable(why),
-        },
+        PolicyIn::Grant(_) | PolicyIn::KmsGrant => granted(record, at, resource),
         PolicyIn::Live {
             path: p,
             equals,
@@ -510,6 +501,41 @@ fn policy_in(
             CarriedPolicy::Unreadable(why.to_string())
         }
     })
+}
+
+/// The grant a permission call or a KMS grant carries, as statements.
+fn granted(record: &Value, at: PolicyIn, resource: &Resource) -> CarriedPolicy {
+    let statements = |statements: Vec<Value>| {
+        carried(
+            Some(&serde_json::json!({"Version": "2012-10-17", "Statement": statements})),
+            "",
+        )
+    };
+    match at {
+        PolicyIn::Grant(kinds::GrantShape::EventsPutPermission)
+            if grant::events_policy(record).is_some() =>
+        {
+            carried(
+                grant::events_policy(record),
+                "PutPermission carries an empty policy",
+            )
+        }
+        PolicyIn::Grant(shape) => match grant::statement(record, shape, resource) {
+            Ok(st) => match statements(vec![st]) {
+                CarriedPolicy::Document(doc) => CarriedPolicy::Added(doc),
+                other => other,
+            },
+            Err(why) => CarriedPolicy::Unreadable(why),
+        },
+        PolicyIn::KmsGrant => match grant::kms_grant(record, resource) {
+            Ok((sts, grant_id)) => match statements(sts) {
+                CarriedPolicy::Document(doc) => CarriedPolicy::KeyGrant { doc, grant_id },
+                other => other,
+            },
+            Err(why) => CarriedPolicy::Unreadable(why),
+        },
+        _ => CarriedPolicy::Unreadable("not a grant".into()),
+    }
 }
 
 /// What a map of attributes says about one attribute.

@@ -218,6 +218,11 @@ pub enum PolicyIn {
     },
     /// The call adds one grant, described by its parameters.
     Grant(GrantShape),
+    /// KMS `CreateGrant`: a grant on the key beside its policy, a door of its own. The
+    /// grantee (`granteePrincipal`, `operations`) and the retiring principal are decided
+    /// as statements; `constraints` are recorded as conditions; the fix revokes the grant
+    /// (`responseElements.grantId`) rather than editing the key policy.
+    KmsGrant,
     /// The call carries no policy but may open the resource as it stands (a Lambda
     /// function URL with `AuthType` `NONE`): decided on the live policy; from the record
     /// alone it cannot be checked. Applies only when the value at `path` is `equals`;
@@ -397,6 +402,10 @@ pub static KINDS: [KindSpec; 9] = [
                     paths: &[&["requestParameters", "policy"]],
                     missing: "PutKeyPolicy carries no policy",
                 },
+            },
+            EventSpec {
+                name: "CreateGrant",
+                policy: PolicyIn::KmsGrant,
             },
         ],
         id_from: &[

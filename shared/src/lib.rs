@@ -110,6 +110,17 @@ pub fn decide_carried(
             }
             d
         }
+        CarriedPolicy::KeyGrant { doc, grant_id } => {
+            let mut d = decide(allowlist, &resource, Some(&doc), opts);
+            if let Some(plan) = d.remediation.take() {
+                d.remediation = Some(remediation::Plan::for_grant(
+                    &d.findings,
+                    grant_id,
+                    plan.removed,
+                ));
+            }
+            d
+        }
         CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
     }
 }

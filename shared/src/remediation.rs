@@ -26,6 +26,8 @@ pub enum PlanKind {
     DeletePolicy,
     /// Nothing is left of a role trust: replace it with `policy`, which denies everyone.
     DenyAllTrust,
+    /// Revoke the KMS grant `grant_id` (a grant is one unit: all of it goes).
+    RevokeGrant,
     /// No safe plan: alert only (`reason` says why).
     Refused,
 }
@@ -108,6 +110,9 @@ pub struct Plan {
     /// Why there is no plan, for `refused`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The KMS grant to revoke, for `revoke_grant`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
     /// `policy`, parsed once: what verification and the next decision read.
     #[serde(skip)]
     document: Option<PolicyDocument>,
@@ -180,7 +185,41 @@ impl Plan {
             policy: None,
             removed: Vec::new(),
             reason: Some(why.to_string()),
+            grant_id: None,
             document: None,
+        }
+    }
+
+    /// The plan for a KMS grant with unapproved principals: revoke it whole when its
+    /// grantee is unapproved (`removed`: what the grant's statements let in). When only the
+    /// retiring principal is, revoking would take the approved grantee's access: refused.
+    pub fn for_grant(
+        findings: &[Finding],
+        grant_id: Option<String>,
+        removed: Vec<Removed>,
+    ) -> Plan {
+        let grantee_unapproved = findings
+            .iter()
+            .any(|f| f.statement == 0 && f.is_violation());
+        let refuse = |reason: &str| Plan {
+            kind: PlanKind::Refused,
+            policy: None,
+            removed: Vec::new(),
+            reason: Some(reason.to_string()),
+            grant_id: None,
+            document: None,
+        };
+        match (grantee_unapproved, grant_id) {
+            (false, _) => refuse("the grantee is approved: revoking the grant would take its access too (the retiring principal can only retire the grant)"),
+            (true, None) => refuse("the record carries no grantId to revoke"),
+            (true, Some(id)) => Plan {
+                kind: PlanKind::RevokeGrant,
+                policy: None,
+                removed,
+                reason: None,
+                grant_id: Some(id),
+                document: None,
+            },
         }
     }
 
@@ -364,6 +403,7 @@ pub fn plan(
         policy,
         removed,
         reason: None,
+        grant_id: None,
         document,
     })
 }

@@ -159,6 +159,10 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         PlanKind::DenyAllTrust => {
             "replace the trust with a deny-all trust (nothing approved is left in it)"
         }
+        PlanKind::RevokeGrant => {
+            delete = format!("revoke KMS grant {}", p.grant_id.as_deref().unwrap_or("?"));
+            delete.as_str()
+        }
         PlanKind::Refused => "none: no safe plan",
     };
     line(out, &format!("  plan     {what}"));

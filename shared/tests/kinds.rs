@@ -658,3 +658,88 @@ fn reviewers_bypasses_stay_closed() {
     );
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
 }
+
+#[test]
+fn kms_grants_are_a_door_of_their_own() {
+    let key = format!("arn:aws:kms:eu-west-1:{OWNER}:key/k1");
+    let grant = |grantee: &str, retiring: Option<&str>, response: Value| {
+        let mut p = json!({"keyId": key, "granteePrincipal": grantee, "operations": ["Decrypt", "GenerateDataKey"],
+            "constraints": {"encryptionContextSubset": {"app": "billing"}}});
+        if let Some(r) = retiring {
+            p["retiringPrincipal"] = json!(r);
+        }
+        record("kms.amazonaws.com", "CreateGrant", p, response)
+    };
+    let approved = allowlist(&format!(
+        "[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{TRUSTED}\"\nresources = [\"key/*\"]\nactions = [\"kms:Decrypt\", \"kms:GenerateDataKey\"]\n"
+    ));
+    // An outside grantee: revoke the grant, by its id.
+    let d = one(
+        &approved,
+        grant(
+            "arn:aws:iam::444444444444:role/x",
+            None,
+            json!({"grantId": "g-1"}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    let plan = d.remediation.unwrap();
+    assert_eq!(
+        (plan.kind, plan.grant_id.as_deref()),
+        (PlanKind::RevokeGrant, Some("g-1"))
+    );
+    // The constraints are recorded with the grant, not taken for a narrowing of who.
+    assert!(plan.removed[0]
+        .original_statement
+        .to_string()
+        .contains("kms:EncryptionContext:app"));
+    // An approved grantee: compliant, nothing to do.
+    let d = one(
+        &approved,
+        grant(
+            &format!("arn:aws:iam::{TRUSTED}:role/ci"),
+            None,
+            json!({"grantId": "g-2"}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    // Approved grantee, outside retiring principal: reported, but revoking would take
+    // approved access: refused.
+    let d = one(
+        &approved,
+        grant(
+            &format!("arn:aws:iam::{TRUSTED}:role/ci"),
+            Some("arn:aws:iam::444444444444:root"),
+            json!({"grantId": "g-3"}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(d.remediation.unwrap().kind, PlanKind::Refused);
+    // No grantId in the record: alerted, not revocable.
+    let d = one(
+        &approved,
+        grant("arn:aws:iam::444444444444:role/x", None, Value::Null),
+    );
+    assert_eq!(d.remediation.unwrap().kind, PlanKind::Refused);
+    // AWS infrastructure in the owner's account (EBS) is the owner.
+    let d = one(
+        &approved,
+        grant(
+            &format!("{OWNER}:aws:ec2-infrastructure:i-81e2f56c"),
+            None,
+            json!({"grantId": "g-4"}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    // Operations missing: could not be checked.
+    let d = one(
+        &approved,
+        record(
+            "kms.amazonaws.com",
+            "CreateGrant",
+            json!({"keyId": key, "granteePrincipal": "arn:aws:iam::444444444444:root"}),
+            json!({"grantId": "g-5"}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Error);
+}

@@ -886,3 +886,106 @@ async fn duplicate_json_keys_alert_as_unreadable_and_change_nothing() -> Result<
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_kms_grant_is_revoked_and_an_approved_one_kept() -> Result<()> {
+    let (_moto, estate) = estate().await?;
+    let key_id = estate.create_key(&policy(vec![key_admin()])).await?;
+    let grant = |grantee: &str, ops: &[&str]| {
+        let kms = estate.kms.clone();
+        let key_id = key_id.clone();
+        let grantee = grantee.to_string();
+        let ops: Vec<aws_sdk_kms::types::GrantOperation> =
+            ops.iter().map(|o| (*o).into()).collect();
+        async move {
+            kms.create_grant()
+                .key_id(key_id)
+                .grantee_principal(grantee)
+                .set_operations(Some(ops))
+                .send()
+                .await
+                .map(|o| o.grant_id.unwrap_or_default())
+        }
+    };
+    let event = |id: &str, grant_id: &str, grantee: &str, ops: &[&str]| {
+        let mut e = retarget(
+            load_event("fixtures/cloudtrail/CreateGrant__awsdocs-kms__1.json").unwrap(),
+            id,
+            ADMIN,
+        );
+        let p = params(&mut e);
+        p["keyId"] = json!(key_id);
+        p["granteePrincipal"] = json!(grantee);
+        p["operations"] = json!(ops);
+        p.as_object_mut().unwrap().remove("constraints");
+        e["detail"]["responseElements"] = json!({"grantId": grant_id});
+        e
+    };
+    let live_grants = || {
+        let kms = estate.kms.clone();
+        let key_id = key_id.clone();
+        async move {
+            kms.list_grants().key_id(key_id).send().await.map(|o| {
+                o.grants()
+                    .iter()
+                    .filter_map(|g| g.grant_id().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    let guard = estate.key_guard(&remediate(&estate)).await?;
+
+    // The build account may decrypt with any key (pairing SEC-1234): kept.
+    let build = "arn:aws:iam::111111111111:role/ci-runner";
+    let kept = grant(build, &["Decrypt"]).await?;
+    let id = "88888888-0000-4000-8000-000000000001";
+    let out = guard
+        .handle_value(&event(id, &kept, build, &["Decrypt"]), "g1")
+        .await?;
+    assert_eq!(out[0].outcome, "none", "{out:?}");
+    assert_eq!(live_grants().await?, vec![kept.clone()]);
+
+    // An outsider's grant: revoked, with evidence and one alert.
+    let outsider = "arn:aws:iam::999999999999:role/thief";
+    let bad = grant(outsider, &["Decrypt", "GenerateDataKey"]).await?;
+    let id = "88888888-0000-4000-8000-000000000002";
+    let out = guard
+        .handle_value(
+            &event(id, &bad, outsider, &["Decrypt", "GenerateDataKey"]),
+            "g2",
+        )
+        .await?;
+    assert_eq!(out[0].outcome, "remediated", "{out:?}");
+    assert_eq!(
+        live_grants().await?,
+        vec![kept.clone()],
+        "only the outsider's grant went"
+    );
+    let ev = estate.evidence(id).await?.unwrap();
+    assert_eq!(ev["decision"]["remediation"]["kind"], "revoke_grant");
+    assert_eq!(ev["decision"]["remediation"]["grant_id"], bad.as_str());
+    assert_eq!(
+        ev["decision"]["remediation"]["removed"][0]["account"],
+        "999999999999"
+    );
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert!(
+        alerts[0].message.contains("KMS grant was revoked"),
+        "{}",
+        alerts[0].message
+    );
+
+    // Delivered again once revoked: the grant is gone, nothing is shared.
+    let again = "88888888-0000-4000-8000-000000000003";
+    let out = guard
+        .handle_value(&event(again, &bad, outsider, &["Decrypt"]), "g3")
+        .await?;
+    assert_eq!(
+        out[0].verdict,
+        crossguard_engine::Verdict::Compliant,
+        "{out:?}"
+    );
+    assert!(estate.alerts().await?.is_empty());
+    Ok(())
+}

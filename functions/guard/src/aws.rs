@@ -203,6 +203,49 @@ impl PolicyStore for KeyPolicies {
             message: "a key always has a key policy: the plan must replace it".into(),
         })
     }
+
+    async fn grant_exists(&self, r: &Resource, grant_id: &str) -> Result<bool, AwsError> {
+        match self
+            .0
+            .list_grants()
+            .key_id(&r.name)
+            .grant_id(grant_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.grants().iter().any(|g| g.grant_id() == Some(grant_id))),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_kms::operation::list_grants::ListGrantsError::is_not_found_exception,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(aws_error("ListGrants", &e)),
+        }
+    }
+
+    async fn revoke_grant(&self, r: &Resource, grant_id: &str) -> Result<(), AwsError> {
+        match self
+            .0
+            .revoke_grant()
+            .key_id(&r.name)
+            .grant_id(grant_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Already revoked or retired: what the plan wanted.
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_kms::operation::revoke_grant::RevokeGrantError::is_not_found_exception,
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(aws_error("RevokeGrant", &e)),
+        }
+    }
 }
 
 /// The SNS alert topic.

@@ -368,6 +368,18 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 None,
             );
         }
+        // A KMS grant is its own door, not the key policy: decided as granted while it
+        // still exists. Without its id (not in the record) it is decided as granted, and
+        // its plan says it cannot be revoked.
+        if let CarriedPolicy::KeyGrant { grant_id, .. } = &policy {
+            return match grant_id.clone() {
+                Some(id) => self.decide_grant(summary, resource, policy, &id).await,
+                None => (
+                    decide_with_policy(al, summary, resource, policy, opts),
+                    None,
+                ),
+            };
+        }
         match self.policies.read(&resource).await {
             Ok(live) => {
                 let (carried, before) = live.into_carried();
@@ -406,6 +418,62 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         }
     }
 
+    /// A KMS grant while it exists; gone (revoked, retired), it shares nothing. When its
+    /// existence cannot be read, decided as granted and only alerted.
+    async fn decide_grant(
+        &self,
+        summary: event::EventSummary,
+        resource: Resource,
+        policy: CarriedPolicy,
+        grant_id: &str,
+    ) -> (Decision, Option<Value>) {
+        let al = &self.allowlist;
+        let opts = Options::default();
+        let before = match &policy {
+            CarriedPolicy::KeyGrant { doc, .. } => doc.to_json().ok(),
+            _ => None,
+        };
+        match self.policies.grant_exists(&resource, grant_id).await {
+            Ok(true) => (
+                decide_with_policy(al, summary, resource, policy, opts),
+                before,
+            ),
+            Ok(false) => (
+                decide_with_policy(
+                    al,
+                    summary,
+                    resource,
+                    CarriedPolicy::None(
+                        "the grant no longer exists (revoked or retired): nothing is shared",
+                    ),
+                    opts,
+                ),
+                before,
+            ),
+            Err(e) => {
+                let capped = match al.mode_for(&resource) {
+                    Mode::DryRun => Mode::DryRun,
+                    _ => Mode::Alert,
+                };
+                let mut d = decide_with_policy(
+                    al,
+                    summary,
+                    resource,
+                    policy,
+                    Options {
+                        mode: Some(capped),
+                        ..opts
+                    },
+                );
+                d.reason = format!(
+                    "{} (whether the grant still exists could not be read: {e}; nothing changed)",
+                    d.reason
+                );
+                (d, before)
+            }
+        }
+    }
+
     /// Carry out the decision's action; `None` when nothing is to be reported.
     async fn act(&self, d: &Decision) -> Option<Outcome> {
         match d.action {
@@ -427,6 +495,13 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         let (Some(resource), Some(plan)) = (d.resource.as_ref(), d.remediation.as_ref()) else {
             return Outcome::Alerted;
         };
+        // A grant never changes: it is revoked as decided (one already gone, too).
+        if let (PlanKind::RevokeGrant, Some(id)) = (plan.kind, &plan.grant_id) {
+            return match self.policies.revoke_grant(resource, id).await {
+                Ok(()) => Outcome::Remediated,
+                Err(e) => Outcome::RemediationFailed(e.to_string()),
+            };
+        }
         // The policy may have changed since it was read; writing the plan then would undo
         // someone else's change. Check again right before writing.
         if let Err(why) = self.unchanged_since_decided(resource, d).await {

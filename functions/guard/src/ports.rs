@@ -83,12 +83,37 @@ pub trait PolicyStore: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send {
         let _ = (resource, sids);
         async {
-            Err(AwsError {
-                operation: "RemovePermission",
-                code: None,
-                message: "this kind's policy is written whole, not a statement at a time".into(),
-            })
+            Err(unsupported(
+                "RemovePermission",
+                "this kind's policy is written whole, not a statement at a time",
+            ))
         }
+    }
+    /// Whether the KMS grant `grant_id` on the key still exists (keys only).
+    fn grant_exists(
+        &self,
+        resource: &Resource,
+        grant_id: &str,
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send {
+        let _ = (resource, grant_id);
+        async { Err(unsupported("ListGrants", "only keys have grants")) }
+    }
+    /// Revoke the KMS grant `grant_id` (keys only); one already gone is revoked.
+    fn revoke_grant(
+        &self,
+        resource: &Resource,
+        grant_id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        let _ = (resource, grant_id);
+        async { Err(unsupported("RevokeGrant", "only keys have grants")) }
+    }
+}
+
+fn unsupported(operation: &'static str, message: &str) -> AwsError {
+    AwsError {
+        operation,
+        code: None,
+        message: message.to_string(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! key-guard: guards KMS key policies (CreateKey, PutKeyPolicy).
+//! key-guard: guards KMS key policies (CreateKey, PutKeyPolicy) and grants (CreateGrant).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

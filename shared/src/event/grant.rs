@@ -99,6 +99,78 @@ fn listed(
     Ok(st)
 }
 
+/// KMS `CreateGrant`: the grantee's statement (its operations, the constraints as
+/// encryption-context conditions, which narrow what, not who) and the retiring
+/// principal's (`kms:RetireGrant`), with the grant's id from the response.
+pub(super) fn kms_grant(
+    record: &Value,
+    resource: &Resource,
+) -> Result<(Vec<Value>, Option<String>), String> {
+    let params = record
+        .get("requestParameters")
+        .filter(|p| p.is_object())
+        .ok_or("the call carries no requestParameters")?;
+    let grantee = text(params, "granteePrincipal")?
+        .ok_or("the call carries no requestParameters.granteePrincipal")?;
+    // AWS infrastructure acting in an account (EBS: `ACCOUNT:aws:ec2-infrastructure:…`)
+    // is that account.
+    let infrastructure = grantee
+        .split_once(":aws:")
+        .map(|(account, _)| account)
+        .filter(|a| is_account_id(a));
+    let grantee = match infrastructure {
+        Some(account) => account,
+        None => grantee,
+    };
+    let actions: Vec<String> = strings(params, "operations")?
+        .iter()
+        .map(|o| format!("kms:{o}"))
+        .collect();
+    let mut st = json!({
+        "Sid": "Grantee",
+        "Effect": "Allow",
+        "Principal": lambda_principal(resource, grantee),
+        "Action": actions,
+        "Resource": resource.arn,
+    });
+    match params.get("constraints") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(c)) => {
+            let mut equals = Map::new();
+            for field in ["encryptionContextEquals", "encryptionContextSubset"] {
+                match c.get(field) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Object(ctx)) => {
+                        for (k, v) in ctx {
+                            equals.insert(format!("kms:EncryptionContext:{k}"), v.clone());
+                        }
+                    }
+                    Some(_) => return Err(format!("constraints.{field} is not a map")),
+                }
+            }
+            if !equals.is_empty() {
+                st["Condition"] = json!({"StringEquals": equals});
+            }
+        }
+        Some(_) => return Err("requestParameters.constraints is not a map".into()),
+    }
+    let mut statements = vec![st];
+    if let Some(retiring) = text(params, "retiringPrincipal")? {
+        statements.push(json!({
+            "Sid": "RetiringPrincipal",
+            "Effect": "Allow",
+            "Principal": lambda_principal(resource, retiring),
+            "Action": "kms:RetireGrant",
+            "Resource": resource.arn,
+        }));
+    }
+    let grant_id = match record.pointer("/responseElements/grantId") {
+        Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    };
+    Ok((statements, grant_id))
+}
+
 /// Lambda's principal parameter: `*`, an account, an ARN, or a service.
 fn lambda_principal(resource: &Resource, p: &str) -> Value {
     if p == "*" {
