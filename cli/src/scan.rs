@@ -113,6 +113,11 @@ impl Scan {
                             .items
                             .push(item(&decided(&this.allowlist, this.opts, &r, Ok(live)))?);
                     }
+                    (Ok(r), Policy::Grant(g)) => {
+                        let carried = engine::event::kms_grant_listed(&g, &r);
+                        let d = engine::decide_carried(&this.allowlist, r, carried, this.opts);
+                        batch.items.push(item(&d)?);
+                    }
                     (Err(e), _) => batch
                         .items
                         .push(item(&Decision::error(None, e.to_string()))?),
@@ -168,6 +173,8 @@ enum Policy {
     Read(Arc<dyn Reader>),
     /// The listing carried it.
     Listed(Live),
+    /// A KMS grant on the key, as ListGrants gave it.
+    Grant(serde_json::Value),
 }
 
 /// Every resource of a kind in the account, or the listing call that failed.
@@ -216,7 +223,21 @@ async fn list(
             .collect()),
         ResourceKind::Key => {
             let names = list_keys(sdk, page).await.map_err(|e| ("ListKeys", e))?;
-            Ok(read_each(names, KeyPolicies(aws::kms_client(sdk)), region))
+            // Each key's grants are doors of their own, one row each.
+            let keys = KeyPolicies(aws::kms_client(sdk));
+            let mut grants = Vec::new();
+            for id in &names {
+                for g in keys.list_grants(id).await.map_err(|e| ("ListGrants", e))? {
+                    grants.push(Found {
+                        name: id.clone(),
+                        region: region.cloned(),
+                        policy: Policy::Grant(g),
+                    });
+                }
+            }
+            let mut found = read_each(names, keys, region);
+            found.extend(grants);
+            Ok(found)
         }
         ResourceKind::Queue => {
             let store = stores::QueuePolicies::new(sdk);

@@ -269,6 +269,59 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_reports_each_kms_grant_as_its_own_row() -> anyhow::Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let id = estate.create_key(&key_policy(None)).await?;
+    for grantee in [
+        "arn:aws:iam::111111111111:role/ci-runner",
+        "arn:aws:iam::999999999999:role/thief",
+    ] {
+        estate
+            .kms
+            .create_grant()
+            .key_id(&id)
+            .grantee_principal(grantee)
+            .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+            .send()
+            .await?;
+    }
+    let out = scan(&aws_env(&moto), &["--format", "json", "--kind", "key"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let grants: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r["reason"].as_str().unwrap_or("").starts_with("KMS grant "))
+        .map(|r| {
+            let account = r["findings"][0]["account"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            (account, r["verdict"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        grants.into_iter().collect::<BTreeMap<_, _>>(),
+        [
+            ("111111111111".to_string(), "compliant".to_string()),
+            ("999999999999".to_string(), "violation".to_string()),
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(rows.len(), 3, "the key policy and two grants");
+    Ok(())
+}
+
 #[test]
 fn scan_without_a_reachable_aws_says_so() {
     let port = free_port().unwrap();

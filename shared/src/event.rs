@@ -503,6 +503,17 @@ fn policy_in(
     })
 }
 
+/// A KMS grant as `ListGrants` shows it (`granteePrincipal`, `operations`,
+/// `retiringPrincipal`, `constraints`, `grantId`, named as `CreateGrant` names them), as
+/// `CreateGrant`'s record would carry it: what `scan` decides for each grant.
+pub fn kms_grant_listed(grant: &Value, resource: &Resource) -> CarriedPolicy {
+    let record = serde_json::json!({
+        "requestParameters": grant,
+        "responseElements": {"grantId": grant.get("grantId")},
+    });
+    granted(&record, PolicyIn::KmsGrant, resource)
+}
+
 /// The grant a permission call or a KMS grant carries, as statements.
 fn granted(record: &Value, at: PolicyIn, resource: &Resource) -> CarriedPolicy {
     let statements = |statements: Vec<Value>| {

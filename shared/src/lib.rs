@@ -112,6 +112,11 @@ pub fn decide_carried(
         }
         CarriedPolicy::KeyGrant { doc, grant_id } => {
             let mut d = decide(allowlist, &resource, Some(&doc), opts);
+            d.reason = format!(
+                "KMS grant {}: {}",
+                grant_id.as_deref().unwrap_or("(id not recorded)"),
+                d.reason
+            );
             if let Some(plan) = d.remediation.take() {
                 d.remediation = Some(remediation::Plan::for_grant(
                     &d.findings,

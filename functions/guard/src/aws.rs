@@ -248,6 +248,41 @@ impl PolicyStore for KeyPolicies {
     }
 }
 
+impl KeyPolicies {
+    /// A key's grants, page by page, each as `CreateGrant` names its parameters (what
+    /// `crossguard_engine::event::kms_grant_listed` reads).
+    pub async fn list_grants(&self, key_id: &str) -> Result<Vec<serde_json::Value>, AwsError> {
+        let grants = self
+            .0
+            .list_grants()
+            .key_id(key_id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListGrants", &e))?;
+        Ok(grants
+            .iter()
+            .map(|g| {
+                let constraints = g.constraints().map(|c| {
+                    serde_json::json!({
+                        "encryptionContextSubset": c.encryption_context_subset(),
+                        "encryptionContextEquals": c.encryption_context_equals(),
+                    })
+                });
+                serde_json::json!({
+                    "grantId": g.grant_id(),
+                    "granteePrincipal": g.grantee_principal().or(g.grantee_service_principal()),
+                    "retiringPrincipal": g.retiring_principal().or(g.retiring_service_principal()),
+                    "operations": g.operations().iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+                    "constraints": constraints,
+                })
+            })
+            .collect())
+    }
+}
+
 /// The SNS alert topic.
 #[derive(Clone)]
 pub struct SnsTopic {

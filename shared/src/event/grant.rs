@@ -110,8 +110,11 @@ pub(super) fn kms_grant(
         .get("requestParameters")
         .filter(|p| p.is_object())
         .ok_or("the call carries no requestParameters")?;
-    let grantee = text(params, "granteePrincipal")?
-        .ok_or("the call carries no requestParameters.granteePrincipal")?;
+    let grantee = match text(params, "granteePrincipal")? {
+        Some(g) => g,
+        None => text(params, "granteeServicePrincipal")?
+            .ok_or("the call carries no requestParameters.granteePrincipal")?,
+    };
     // AWS infrastructure acting in an account (EBS: `ACCOUNT:aws:ec2-infrastructure:…`)
     // is that account.
     let infrastructure = grantee
