@@ -275,7 +275,7 @@ impl KeyPolicies {
                     "grantId": g.grant_id(),
                     "granteePrincipal": g.grantee_principal().or(g.grantee_service_principal()),
                     "retiringPrincipal": g.retiring_principal().or(g.retiring_service_principal()),
-                    "operations": g.operations().iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+                    "operations": g.operations().iter().map(aws_sdk_kms::types::GrantOperation::as_str).collect::<Vec<_>>(),
                     "constraints": constraints,
                 })
             })
