@@ -221,24 +221,7 @@ async fn list(
                 policy: Policy::Listed(trust.map_or(Live::NoPolicy, Live::Policy)),
             })
             .collect()),
-        ResourceKind::Key => {
-            let names = list_keys(sdk, page).await.map_err(|e| ("ListKeys", e))?;
-            // Each key's grants are doors of their own, one row each.
-            let keys = KeyPolicies(aws::kms_client(sdk));
-            let mut grants = Vec::new();
-            for id in &names {
-                for g in keys.list_grants(id).await.map_err(|e| ("ListGrants", e))? {
-                    grants.push(Found {
-                        name: id.clone(),
-                        region: region.cloned(),
-                        policy: Policy::Grant(g),
-                    });
-                }
-            }
-            let mut found = read_each(names, keys, region);
-            found.extend(grants);
-            Ok(found)
-        }
+        ResourceKind::Key => keys_and_grants(sdk, region, page).await,
         ResourceKind::Queue => {
             let store = stores::QueuePolicies::new(sdk);
             let names = store.list(page).await.map_err(|e| ("ListQueues", e))?;
@@ -273,6 +256,29 @@ async fn list(
             Ok(read_each(names, store, region))
         }
     }
+}
+
+/// Every key, its policy read later, and each of its grants as its own row.
+async fn keys_and_grants(
+    sdk: &aws_config::SdkConfig,
+    region: Option<&String>,
+    page: Option<i32>,
+) -> Result<Vec<Found>, (&'static str, AwsError)> {
+    let names = list_keys(sdk, page).await.map_err(|e| ("ListKeys", e))?;
+    let keys = KeyPolicies(aws::kms_client(sdk));
+    let mut grants = Vec::new();
+    for id in &names {
+        for g in keys.list_grants(id).await.map_err(|e| ("ListGrants", e))? {
+            grants.push(Found {
+                name: id.clone(),
+                region: region.cloned(),
+                policy: Policy::Grant(g),
+            });
+        }
+    }
+    let mut found = read_each(names, keys, region);
+    found.extend(grants);
+    Ok(found)
 }
 
 /// Listed names (or ARNs), each read with `store` in the scan's region.
