@@ -113,6 +113,9 @@ impl Scan {
                             .items
                             .push(item(&decided(&this.allowlist, this.opts, &r, Ok(live)))?);
                     }
+                    (Ok(r), Policy::Unlisted(why)) => {
+                        batch.items.push(item(&Decision::error(Some(r), why))?);
+                    }
                     (Ok(r), Policy::Grant(g)) => {
                         let carried = engine::event::kms_grant_listed(&g, &r);
                         let d = engine::decide_carried(&this.allowlist, r, carried, this.opts);
@@ -175,6 +178,8 @@ enum Policy {
     Listed(Live),
     /// A KMS grant on the key, as ListGrants gave it.
     Grant(serde_json::Value),
+    /// What could not be listed: an error row.
+    Unlisted(String),
 }
 
 /// Every resource of a kind in the account, or the listing call that failed.
@@ -268,13 +273,18 @@ async fn keys_and_grants(
     let keys = KeyPolicies(aws::kms_client(sdk));
     let mut grants = Vec::new();
     for id in &names {
-        for g in keys.list_grants(id).await.map_err(|e| ("ListGrants", e))? {
-            grants.push(Found {
-                name: id.clone(),
-                region: region.cloned(),
-                policy: Policy::Grant(g),
-            });
-        }
+        // One key's grants unreadable is that key's error row, not the whole kind's.
+        let listed = match keys.list_grants(id).await {
+            Ok(gs) => gs.into_iter().map(Policy::Grant).collect(),
+            Err(e) => vec![Policy::Unlisted(format!(
+                "its grants could not be listed: {e}"
+            ))],
+        };
+        grants.extend(listed.into_iter().map(|policy| Found {
+            name: id.clone(),
+            region: region.cloned(),
+            policy,
+        }));
     }
     let mut found = read_each(names, keys, region);
     found.extend(grants);

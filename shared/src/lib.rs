@@ -117,12 +117,17 @@ pub fn decide_carried(
                 grant_id.as_deref().unwrap_or("(id not recorded)"),
                 d.reason
             );
-            if let Some(plan) = d.remediation.take() {
-                d.remediation = Some(remediation::Plan::for_grant(
-                    &d.findings,
-                    grant_id,
-                    plan.removed,
-                ));
+            // A grant is fixed by revoking it, whatever a policy plan would have said.
+            if d.remediation.take().is_some() {
+                let plan = remediation::Plan::for_grant(&doc, &d.findings, grant_id);
+                d.action = match (d.mode, plan.kind) {
+                    (Some(Mode::DryRun), _) => Action::None,
+                    (Some(Mode::Remediate), remediation::PlanKind::RevokeGrant) => {
+                        Action::Remediate
+                    }
+                    _ => Action::Alert,
+                };
+                d.remediation = Some(plan);
             }
             d
         }

@@ -190,36 +190,53 @@ impl Plan {
         }
     }
 
-    /// The plan for a KMS grant with unapproved principals: revoke it whole when its
-    /// grantee is unapproved (`removed`: what the grant's statements let in). When only the
-    /// retiring principal is, revoking would take the approved grantee's access: refused.
-    pub fn for_grant(
-        findings: &[Finding],
-        grant_id: Option<String>,
-        removed: Vec<Removed>,
-    ) -> Plan {
-        let grantee_unapproved = findings
-            .iter()
-            .any(|f| f.statement == 0 && f.is_violation());
-        let refuse = |reason: &str| Plan {
+    /// The plan for a KMS grant (`doc`: its statements) with unapproved principals:
+    /// revoke it whole when its grantee is unapproved; `removed` lists every unapproved
+    /// principal with its statement. When only the retiring principal is unapproved,
+    /// revoking would take the approved grantee's access: refused.
+    pub fn for_grant(doc: &PolicyDocument, findings: &[Finding], grant_id: Option<String>) -> Plan {
+        let refuse = |reason: String| Plan {
             kind: PlanKind::Refused,
             policy: None,
             removed: Vec::new(),
-            reason: Some(reason.to_string()),
+            reason: Some(reason),
             grant_id: None,
             document: None,
         };
-        match (grantee_unapproved, grant_id) {
-            (false, _) => refuse("the grantee is approved: revoking the grant would take its access too (the retiring principal can only retire the grant)"),
-            (true, None) => refuse("the record carries no grantId to revoke"),
-            (true, Some(id)) => Plan {
-                kind: PlanKind::RevokeGrant,
-                policy: None,
-                removed,
-                reason: None,
-                grant_id: Some(id),
-                document: None,
-            },
+        let raw = match doc.raw_statements() {
+            Ok(raw) => raw,
+            Err(e) => return refuse(PlanError::Unreadable(e).to_string()),
+        };
+        let grantee_unapproved = findings
+            .iter()
+            .any(|f| f.statement == 0 && f.is_violation());
+        let Some(id) = grant_id.filter(|_| grantee_unapproved) else {
+            return refuse(if grantee_unapproved {
+                "the record carries no grantId to revoke".into()
+            } else {
+                "the grantee is approved: revoking the grant would take its access too (the retiring principal can only retire the grant)".into()
+            });
+        };
+        let removed = findings
+            .iter()
+            .filter(|f| f.is_violation())
+            .map(|f| Removed {
+                statement: f.statement,
+                sid: f.sid.clone(),
+                principal: f.principal.clone(),
+                account: f.account.clone(),
+                org: f.org.clone(),
+                cut: Cut::Statement,
+                original_statement: Arc::new(raw.get(f.statement).cloned().unwrap_or(Value::Null)),
+            })
+            .collect();
+        Plan {
+            kind: PlanKind::RevokeGrant,
+            policy: None,
+            removed,
+            reason: None,
+            grant_id: Some(id),
+            document: None,
         }
     }
 

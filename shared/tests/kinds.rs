@@ -731,6 +731,51 @@ fn kms_grants_are_a_door_of_their_own() {
         ),
     );
     assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    // A refused grant plan alerts, even in remediate mode.
+    let remediating = Options {
+        mode: Some(Mode::Remediate),
+        ..opts()
+    };
+    let rec = grant(
+        &format!("arn:aws:iam::{TRUSTED}:role/ci"),
+        Some("arn:aws:iam::444444444444:root"),
+        json!({"grantId": "g-3"}),
+    );
+    let d = decide_event_text(&approved, &rec.to_string(), remediating)
+        .unwrap()
+        .remove(0);
+    assert_eq!(d.action, Action::Alert);
+    let rec = grant(
+        "arn:aws:iam::444444444444:role/x",
+        None,
+        json!({"grantId": "g-6"}),
+    );
+    let d = decide_event_text(&approved, &rec.to_string(), remediating)
+        .unwrap()
+        .remove(0);
+    assert_eq!(d.action, Action::Remediate);
+    assert_eq!(
+        d.remediation.unwrap().removed[0].account.as_deref(),
+        Some("444444444444")
+    );
+    // A service grantee acting for an outside account's resource (constraints.sourceArn).
+    let service = record(
+        "kms.amazonaws.com",
+        "CreateGrant",
+        json!({"keyId": key, "granteePrincipal": "logs.eu-west-1.amazonaws.com", "operations": ["Decrypt"],
+            "constraints": {"sourceArn": "arn:aws:logs:eu-west-1:444444444444:log-group:x"}}),
+        json!({"grantId": "g-7"}),
+    );
+    assert_eq!(one(&approved, service).verdict, Verdict::Violation);
+    // A constraint crossguard does not know: could not be checked.
+    let unknown = record(
+        "kms.amazonaws.com",
+        "CreateGrant",
+        json!({"keyId": key, "granteePrincipal": "arn:aws:iam::444444444444:root", "operations": ["Decrypt"],
+            "constraints": {"somethingNew": {"a": "b"}}}),
+        json!({"grantId": "g-8"}),
+    );
+    assert_eq!(one(&approved, unknown).verdict, Verdict::Error);
     // Operations missing: could not be checked.
     let d = one(
         &approved,

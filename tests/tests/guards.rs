@@ -976,16 +976,21 @@ async fn an_outside_kms_grant_is_revoked_and_an_approved_one_kept() -> Result<()
         alerts[0].message
     );
 
-    // Delivered again once revoked: the grant is gone, nothing is shared.
+    // Another event naming the revoked grant: decided as the record grants it (a new grant
+    // may not show in ListGrants yet); "not found" on revoking is a failure, alerted,
+    // never "nothing shared".
     let again = "88888888-0000-4000-8000-000000000003";
     let out = guard
         .handle_value(&event(again, &bad, outsider, &["Decrypt"]), "g3")
         .await?;
-    assert_eq!(
-        out[0].verdict,
-        crossguard_engine::Verdict::Compliant,
-        "{out:?}"
+    assert_eq!(out[0].outcome, "remediation_failed", "{out:?}");
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert!(
+        alerts[0].message.contains("RevokeGrant"),
+        "{}",
+        alerts[0].message
     );
-    assert!(estate.alerts().await?.is_empty());
+    assert_eq!(live_grants().await?, vec![kept.clone()]);
     Ok(())
 }

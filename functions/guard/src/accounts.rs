@@ -126,10 +126,6 @@ where
         self.store(r).await?.remove_statements(r, sids).await
     }
 
-    async fn grant_exists(&self, r: &Resource, grant_id: &str) -> Result<bool, AwsError> {
-        self.store(r).await?.grant_exists(r, grant_id).await
-    }
-
     async fn revoke_grant(&self, r: &Resource, grant_id: &str) -> Result<(), AwsError> {
         self.store(r).await?.revoke_grant(r, grant_id).await
     }

@@ -26,6 +26,26 @@ where
     }
 }
 
+/// The resource must be in the client's region: a lookup by name elsewhere would find
+/// nothing (read as "nothing shared") or a namesake.
+pub fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
+    let theirs = crossguard_engine::principal::parse_arn(&r.arn)
+        .map(|a| a.region)
+        .filter(|reg| !reg.is_empty());
+    match (client, theirs) {
+        (Some(ours), Some(theirs)) if ours.as_ref() != theirs => Err(AwsError {
+            operation: "read",
+            code: None,
+            message: format!(
+                "{} is in {theirs}; this function reads {}: not read, decide it there",
+                r.arn,
+                ours.as_ref()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// An S3 client for this configuration. Path-style addressing when an endpoint is set
 /// (a local emulator has no per-bucket DNS names).
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
@@ -162,6 +182,7 @@ impl PolicyStore for KeyPolicies {
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self
             .0
             .get_key_policy()
@@ -204,28 +225,8 @@ impl PolicyStore for KeyPolicies {
         })
     }
 
-    async fn grant_exists(&self, r: &Resource, grant_id: &str) -> Result<bool, AwsError> {
-        match self
-            .0
-            .list_grants()
-            .key_id(&r.name)
-            .grant_id(grant_id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.grants().iter().any(|g| g.grant_id() == Some(grant_id))),
-            Err(e)
-                if e.as_service_error().is_some_and(
-                    aws_sdk_kms::operation::list_grants::ListGrantsError::is_not_found_exception,
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(aws_error("ListGrants", &e)),
-        }
-    }
-
     async fn revoke_grant(&self, r: &Resource, grant_id: &str) -> Result<(), AwsError> {
+        same_region(self.0.config().region(), r)?;
         match self
             .0
             .revoke_grant()
@@ -235,14 +236,8 @@ impl PolicyStore for KeyPolicies {
             .await
         {
             Ok(_) => Ok(()),
-            // Already revoked or retired: what the plan wanted.
-            Err(e)
-                if e.as_service_error().is_some_and(
-                    aws_sdk_kms::operation::revoke_grant::RevokeGrantError::is_not_found_exception,
-                ) =>
-            {
-                Ok(())
-            }
+            // Not found is not "revoked": a new grant may not have reached every KMS host
+            // yet, or the key is another. A failure, so it is alerted as one.
             Err(e) => Err(aws_error("RevokeGrant", &e)),
         }
     }
@@ -269,6 +264,7 @@ impl KeyPolicies {
                     serde_json::json!({
                         "encryptionContextSubset": c.encryption_context_subset(),
                         "encryptionContextEquals": c.encryption_context_equals(),
+                        "sourceArn": c.source_arn(),
                     })
                 });
                 serde_json::json!({

@@ -368,17 +368,15 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 None,
             );
         }
-        // A KMS grant is its own door, not the key policy: decided as granted while it
-        // still exists. Without its id (not in the record) it is decided as granted, and
-        // its plan says it cannot be revoked.
-        if let CarriedPolicy::KeyGrant { grant_id, .. } = &policy {
-            return match grant_id.clone() {
-                Some(id) => self.decide_grant(summary, resource, policy, &id).await,
-                None => (
-                    decide_with_policy(al, summary, resource, policy, opts),
-                    None,
-                ),
-            };
+        // A KMS grant is its own door, not the key policy: decided as the record grants
+        // it. Whether it still exists is not asked: a new grant can take minutes to show
+        // in ListGrants, and "not found" must never read as "nothing shared".
+        if let CarriedPolicy::KeyGrant { doc, .. } = &policy {
+            let before = doc.to_json().ok();
+            return (
+                decide_with_policy(al, summary, resource, policy, opts),
+                before,
+            );
         }
         match self.policies.read(&resource).await {
             Ok(live) => {
@@ -411,62 +409,6 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 );
                 d.reason = format!(
                     "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
-                    d.reason
-                );
-                (d, before)
-            }
-        }
-    }
-
-    /// A KMS grant while it exists; gone (revoked, retired), it shares nothing. When its
-    /// existence cannot be read, decided as granted and only alerted.
-    async fn decide_grant(
-        &self,
-        summary: event::EventSummary,
-        resource: Resource,
-        policy: CarriedPolicy,
-        grant_id: &str,
-    ) -> (Decision, Option<Value>) {
-        let al = &self.allowlist;
-        let opts = Options::default();
-        let before = match &policy {
-            CarriedPolicy::KeyGrant { doc, .. } => doc.to_json().ok(),
-            _ => None,
-        };
-        match self.policies.grant_exists(&resource, grant_id).await {
-            Ok(true) => (
-                decide_with_policy(al, summary, resource, policy, opts),
-                before,
-            ),
-            Ok(false) => (
-                decide_with_policy(
-                    al,
-                    summary,
-                    resource,
-                    CarriedPolicy::None(
-                        "the grant no longer exists (revoked or retired): nothing is shared",
-                    ),
-                    opts,
-                ),
-                before,
-            ),
-            Err(e) => {
-                let capped = match al.mode_for(&resource) {
-                    Mode::DryRun => Mode::DryRun,
-                    _ => Mode::Alert,
-                };
-                let mut d = decide_with_policy(
-                    al,
-                    summary,
-                    resource,
-                    policy,
-                    Options {
-                        mode: Some(capped),
-                        ..opts
-                    },
-                );
-                d.reason = format!(
-                    "{} (whether the grant still exists could not be read: {e}; nothing changed)",
                     d.reason
                 );
                 (d, before)

@@ -89,16 +89,7 @@ pub trait PolicyStore: Send + Sync {
             ))
         }
     }
-    /// Whether the KMS grant `grant_id` on the key still exists (keys only).
-    fn grant_exists(
-        &self,
-        resource: &Resource,
-        grant_id: &str,
-    ) -> impl Future<Output = Result<bool, AwsError>> + Send {
-        let _ = (resource, grant_id);
-        async { Err(unsupported("ListGrants", "only keys have grants")) }
-    }
-    /// Revoke the KMS grant `grant_id` (keys only); one already gone is revoked.
+    /// Revoke the KMS grant `grant_id` (keys only); not found is an error, not done.
     fn revoke_grant(
         &self,
         resource: &Resource,

@@ -3,7 +3,7 @@
 //! them (every page). One small adapter per kind; the engine's registry
 //! (`crossguard_engine::kinds`) holds everything else about the kind.
 
-use crate::aws::aws_error;
+use crate::aws::{aws_error, same_region};
 use crate::ports::{AwsError, Live, PolicyStore};
 use crossguard_engine::{Resource, ResourceKind};
 
@@ -12,26 +12,6 @@ fn refused(operation: &'static str, message: &str) -> AwsError {
         operation,
         code: None,
         message: message.to_string(),
-    }
-}
-
-/// The resource must be in the client's region: a lookup by name elsewhere would find
-/// nothing (read as "nothing shared") or a namesake.
-fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
-    let theirs = crossguard_engine::principal::parse_arn(&r.arn)
-        .map(|a| a.region)
-        .filter(|reg| !reg.is_empty());
-    match (client, theirs) {
-        (Some(ours), Some(theirs)) if ours.as_ref() != theirs => Err(AwsError {
-            operation: "read",
-            code: None,
-            message: format!(
-                "{} is in {theirs}; this function reads {}: not read, decide it there",
-                r.arn,
-                ours.as_ref()
-            ),
-        }),
-        _ => Ok(()),
     }
 }
 
@@ -93,10 +73,12 @@ impl QueuePolicies {
 
     /// Every queue name, page by page.
     pub async fn list(&self, page: Option<i32>) -> Result<Vec<String>, AwsError> {
-        let mut p = self.0.list_queues().into_paginator();
-        if let Some(n) = page {
-            p = p.page_size(n);
-        }
+        // Without MaxResults, SQS answers up to 1,000 queues and no token for the rest.
+        let p = self
+            .0
+            .list_queues()
+            .into_paginator()
+            .page_size(page.unwrap_or(1000));
         let urls: Vec<String> = p
             .items()
             .send()

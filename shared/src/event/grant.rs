@@ -136,29 +136,18 @@ pub(super) fn kms_grant(
         "Action": actions,
         "Resource": resource.arn,
     });
-    match params.get("constraints") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(c)) => {
-            let mut equals = Map::new();
-            for field in ["encryptionContextEquals", "encryptionContextSubset"] {
-                match c.get(field) {
-                    None | Some(Value::Null) => {}
-                    Some(Value::Object(ctx)) => {
-                        for (k, v) in ctx {
-                            equals.insert(format!("kms:EncryptionContext:{k}"), v.clone());
-                        }
-                    }
-                    Some(_) => return Err(format!("constraints.{field} is not a map")),
-                }
-            }
-            if !equals.is_empty() {
-                st["Condition"] = json!({"StringEquals": equals});
-            }
+    st["Condition"] = grant_constraints(params.get("constraints"))?;
+    if st["Condition"].is_null() {
+        if let Some(o) = st.as_object_mut() {
+            o.remove("Condition");
         }
-        Some(_) => return Err("requestParameters.constraints is not a map".into()),
     }
     let mut statements = vec![st];
-    if let Some(retiring) = text(params, "retiringPrincipal")? {
+    let retiring = match text(params, "retiringPrincipal")? {
+        Some(r) => Some(r),
+        None => text(params, "retiringServicePrincipal")?,
+    };
+    if let Some(retiring) = retiring {
         statements.push(json!({
             "Sid": "RetiringPrincipal",
             "Effect": "Allow",
@@ -172,6 +161,41 @@ pub(super) fn kms_grant(
         _ => None,
     };
     Ok((statements, grant_id))
+}
+
+/// A grant's `constraints` as conditions: the encryption context (what may be done, not
+/// who: recorded) and `sourceArn` (the resource a service grantee acts for: it narrows
+/// who, as `aws:SourceArn` does). A constraint crossguard does not know is unreadable.
+fn grant_constraints(constraints: Option<&Value>) -> Result<Value, String> {
+    let c = match constraints {
+        None | Some(Value::Null) => return Ok(Value::Null),
+        Some(Value::Object(c)) => c,
+        Some(_) => return Err("requestParameters.constraints is not a map".into()),
+    };
+    let mut equals = Map::new();
+    let mut cond = Map::new();
+    for (field, v) in c {
+        match (field.as_str(), v) {
+            (_, Value::Null) => {}
+            ("encryptionContextEquals" | "encryptionContextSubset", Value::Object(ctx)) => {
+                for (k, v) in ctx {
+                    equals.insert(format!("kms:EncryptionContext:{k}"), v.clone());
+                }
+            }
+            ("sourceArn", Value::String(arn)) if !arn.is_empty() => {
+                cond.insert("ArnEquals".into(), json!({"aws:SourceArn": arn}));
+            }
+            _ => return Err(format!("constraints.{field} is not understood")),
+        }
+    }
+    if !equals.is_empty() {
+        cond.insert("StringEquals".into(), Value::Object(equals));
+    }
+    Ok(if cond.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(cond)
+    })
 }
 
 /// Lambda's principal parameter: `*`, an account, an ARN, or a service.
