@@ -73,11 +73,15 @@ lint-infra: $(TOOLS)
 	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		-f infra/template.yaml -f infra/member-account.yaml
 
-# One bootstrap.zip per function (provided.al2023), in target/lambda/NAME/.
+# One bootstrap.zip per function (provided.al2023), in target/lambda/NAME/. One build per
+# function: built together, cargo would unify the guard core's features and every
+# function would link every service's SDK client.
 package: $(TOOLS)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release \
-		--output-format zip $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) \
-		$(foreach f,$(FUNCTIONS),--bin $(f))
+	for f in $(FUNCTIONS); do \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release \
+			--output-format zip $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) \
+			-p $$f --bin $$f || exit 1; \
+	done
 
 # Deploy the central stack with AWS SAM (needs credentials and `sam`; not run in CI):
 #   make deploy ALLOWLIST_BUCKET=my-bucket EXTERNAL_ID=... [MODE=remediate] [ORG_ID=o-...]

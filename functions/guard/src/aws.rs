@@ -28,6 +28,18 @@ where
 
 /// The resource must be in the client's region: a lookup by name elsewhere would find
 /// nothing (read as "nothing shared") or a namesake.
+#[cfg_attr(
+    not(any(
+        feature = "key",
+        feature = "queue",
+        feature = "topic",
+        feature = "function",
+        feature = "secret",
+        feature = "repository",
+        feature = "bus"
+    )),
+    allow(dead_code)
+)]
 pub fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
     let theirs = crossguard_engine::principal::parse_arn(&r.arn)
         .map(|a| a.region)
@@ -125,9 +137,11 @@ impl PolicyStore for BucketPolicies {
 }
 
 /// IAM role trust policies.
+#[cfg(feature = "role")]
 #[derive(Clone)]
 pub struct RoleTrusts(pub aws_sdk_iam::Client);
 
+#[cfg(feature = "role")]
 impl PolicyStore for RoleTrusts {
     fn kind(&self) -> ResourceKind {
         ResourceKind::Role
@@ -173,9 +187,11 @@ impl PolicyStore for RoleTrusts {
 }
 
 /// KMS key policies (the key's only policy, named `default`).
+#[cfg(feature = "key")]
 #[derive(Clone)]
 pub struct KeyPolicies(pub aws_sdk_kms::Client);
 
+#[cfg(feature = "key")]
 impl PolicyStore for KeyPolicies {
     fn kind(&self) -> ResourceKind {
         ResourceKind::Key
@@ -243,6 +259,7 @@ impl PolicyStore for KeyPolicies {
     }
 }
 
+#[cfg(feature = "key")]
 impl KeyPolicies {
     /// A key's grants, page by page, each as `CreateGrant` names its parameters (what
     /// `crossguard_engine::event::kms_grant_listed` reads).
@@ -365,10 +382,12 @@ impl EvidenceStore for S3Evidence {
     }
 }
 
+#[cfg(feature = "role")]
 pub fn iam_client(config: &SdkConfig) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(config)
 }
 
+#[cfg(feature = "key")]
 pub fn kms_client(config: &SdkConfig) -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::new(config)
 }

@@ -8,6 +8,14 @@ pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod ports;
+#[cfg(any(
+    feature = "queue",
+    feature = "topic",
+    feature = "function",
+    feature = "secret",
+    feature = "repository",
+    feature = "bus"
+))]
 pub mod stores;
 
 #[cfg(test)]
