@@ -55,11 +55,7 @@ where
         if r.account == self.home_account {
             return Ok(self.home.clone());
         }
-        let refused = |message: String| AwsError {
-            operation: "AssumeRole",
-            code: None,
-            message,
-        };
+        let refused = |message: String| AwsError::local("AssumeRole", message);
         let Some(member) = &self.member else {
             return Err(refused(format!(
                 "{} is in account {}, not this function's {}, and no MEMBER_ROLE_NAME is set to act there",

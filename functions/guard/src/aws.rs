@@ -18,42 +18,26 @@ where
             code: Some(code.to_string()),
             message: err.message().unwrap_or("").to_string(),
         },
-        None => AwsError {
-            operation,
-            code: None,
-            message: DisplayErrorContext(err).to_string(),
-        },
+        None => AwsError::local(operation, DisplayErrorContext(err).to_string()),
     }
 }
 
 /// The resource must be in the client's region: a lookup by name elsewhere would find
 /// nothing (read as "nothing shared") or a namesake.
-#[cfg_attr(
-    not(any(
-        feature = "key",
-        feature = "queue",
-        feature = "topic",
-        feature = "function",
-        feature = "secret",
-        feature = "repository",
-        feature = "bus"
-    )),
-    allow(dead_code)
-)]
+#[cfg_attr(not(any(feature = "key", feature = "stores")), allow(dead_code))]
 pub fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
     let theirs = crossguard_engine::principal::parse_arn(&r.arn)
         .map(|a| a.region)
         .filter(|reg| !reg.is_empty());
     match (client, theirs) {
-        (Some(ours), Some(theirs)) if ours.as_ref() != theirs => Err(AwsError {
-            operation: "read",
-            code: None,
-            message: format!(
+        (Some(ours), Some(theirs)) if ours.as_ref() != theirs => Err(AwsError::local(
+            "read",
+            format!(
                 "{} is in {theirs}; this function reads {}: not read, decide it there",
                 r.arn,
                 ours.as_ref()
             ),
-        }),
+        )),
         _ => Ok(()),
     }
 }
@@ -77,11 +61,11 @@ pub async fn get_object(
 ) -> Result<Option<Vec<u8>>, AwsError> {
     match client.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
-            let bytes = out.body.collect().await.map_err(|e| AwsError {
-                operation: "GetObject",
-                code: None,
-                message: e.to_string(),
-            })?;
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| AwsError::local("GetObject", e.to_string()))?;
             Ok(Some(bytes.to_vec()))
         }
         Err(e)
@@ -178,11 +162,10 @@ impl PolicyStore for RoleTrusts {
     }
 
     async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
-        Err(AwsError {
-            operation: "UpdateAssumeRolePolicy",
-            code: None,
-            message: "a role always has a trust policy: the plan must replace it".into(),
-        })
+        Err(AwsError::local(
+            "UpdateAssumeRolePolicy",
+            "a role always has a trust policy: the plan must replace it",
+        ))
     }
 }
 
@@ -234,11 +217,10 @@ impl PolicyStore for KeyPolicies {
     }
 
     async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
-        Err(AwsError {
-            operation: "PutKeyPolicy",
-            code: None,
-            message: "a key always has a key policy: the plan must replace it".into(),
-        })
+        Err(AwsError::local(
+            "PutKeyPolicy",
+            "a key always has a key policy: the plan must replace it",
+        ))
     }
 
     async fn revoke_grant(&self, r: &Resource, grant_id: &str) -> Result<(), AwsError> {
@@ -316,10 +298,8 @@ impl AlertSink for SnsTopic {
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|e| AwsError {
-                    operation: "Publish",
-                    code: None,
-                    message: format!("message attribute {name}: {e}"),
+                .map_err(|e| {
+                    AwsError::local("Publish", format!("message attribute {name}: {e}"))
                 })?;
             req = req.message_attributes(*name, attr);
         }

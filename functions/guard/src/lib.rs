@@ -8,14 +8,7 @@ pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod ports;
-#[cfg(any(
-    feature = "queue",
-    feature = "topic",
-    feature = "function",
-    feature = "secret",
-    feature = "repository",
-    feature = "bus"
-))]
+#[cfg(feature = "stores")]
 pub mod stores;
 
 #[cfg(test)]
@@ -83,11 +76,7 @@ pub async fn own_account(sdk: &SdkConfig) -> Result<String, AwsError> {
         .await
         .map_err(|e| aws::aws_error("GetCallerIdentity", &e))?
         .account
-        .ok_or_else(|| AwsError {
-            operation: "GetCallerIdentity",
-            code: None,
-            message: "no account in the answer".into(),
-        })
+        .ok_or_else(|| AwsError::local("GetCallerIdentity", "no account in the answer"))
 }
 
 /// The Lambda entry point: configuration and clients once, then one call of the

@@ -16,6 +16,17 @@ pub struct AwsError {
     pub message: String,
 }
 
+impl AwsError {
+    /// An error raised here rather than by AWS: no service code.
+    pub fn local(operation: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            operation,
+            code: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.code {
@@ -83,7 +94,7 @@ pub trait PolicyStore: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send {
         let _ = (resource, sids);
         async {
-            Err(unsupported(
+            Err(AwsError::local(
                 "RemovePermission",
                 "this kind's policy is written whole, not a statement at a time",
             ))
@@ -96,15 +107,7 @@ pub trait PolicyStore: Send + Sync {
         grant_id: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send {
         let _ = (resource, grant_id);
-        async { Err(unsupported("RevokeGrant", "only keys have grants")) }
-    }
-}
-
-fn unsupported(operation: &'static str, message: &str) -> AwsError {
-    AwsError {
-        operation,
-        code: None,
-        message: message.to_string(),
+        async { Err(AwsError::local("RevokeGrant", "only keys have grants")) }
     }
 }
 

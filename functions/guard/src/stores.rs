@@ -7,16 +7,17 @@ use crate::aws::{aws_error, same_region};
 use crate::ports::{AwsError, Live, PolicyStore};
 use crossguard_engine::{Resource, ResourceKind};
 
-#[cfg_attr(
-    not(any(feature = "topic", feature = "function", feature = "bus")),
-    allow(dead_code)
-)]
-fn refused(operation: &'static str, message: &str) -> AwsError {
-    AwsError {
-        operation,
-        code: None,
-        message: message.to_string(),
-    }
+/// Why a per-statement policy (Lambda, EventBridge) is never written whole: the verified
+/// plan's statements are removed by Sid (`remove_statements`).
+#[cfg(any(feature = "function", feature = "bus"))]
+fn by_sid_only(r: &Resource) -> AwsError {
+    AwsError::local(
+        "RemovePermission",
+        format!(
+            "the {} is edited a statement at a time: the plan's statements are removed by Sid",
+            r.kind.spec().policy_name
+        ),
+    )
 }
 
 #[cfg(feature = "queue")]

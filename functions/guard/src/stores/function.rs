@@ -70,18 +70,12 @@ impl PolicyStore for FunctionPolicies {
         }
     }
 
-    async fn write(&self, _: &Resource, _: &str) -> Result<(), AwsError> {
-        Err(refused(
-            "RemovePermission",
-            "a function policy is edited a statement at a time: the plan's statements are removed by Sid",
-        ))
+    async fn write(&self, r: &Resource, _: &str) -> Result<(), AwsError> {
+        Err(by_sid_only(r))
     }
 
-    async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
-        Err(refused(
-            "RemovePermission",
-            "a function policy is edited a statement at a time: the plan's statements are removed by Sid",
-        ))
+    async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
+        Err(by_sid_only(r))
     }
 
     async fn remove_statements(&self, r: &Resource, sids: &[String]) -> Result<(), AwsError> {

@@ -37,7 +37,7 @@ impl QueuePolicies {
         let url = self
             .url(r)
             .await?
-            .ok_or_else(|| refused("SetQueueAttributes", "the queue no longer exists"))?;
+            .ok_or_else(|| AwsError::local("SetQueueAttributes", "the queue no longer exists"))?;
         self.0
             .set_queue_attributes()
             .queue_url(url)

@@ -63,7 +63,7 @@ impl PolicyStore for TopicPolicies {
     }
 
     async fn delete(&self, _: &Resource) -> Result<(), AwsError> {
-        Err(refused(
+        Err(AwsError::local(
             "SetTopicAttributes",
             "a topic always has a policy: the plan must put SNS's default back",
         ))
