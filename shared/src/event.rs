@@ -488,7 +488,8 @@ fn policy_in(
             }
             carried(path(record, value_path), "the call carries an empty policy")
         }
-        PolicyIn::Grant(_) | PolicyIn::KmsGrant => granted(record, at, resource),
+        PolicyIn::Grant(shape) => added_grant(record, shape, resource),
+        PolicyIn::KmsGrant => kms_grant_policy(record, resource),
         PolicyIn::Live {
             path: p,
             equals,
@@ -511,41 +512,42 @@ pub fn kms_grant_listed(grant: &Value, resource: &Resource) -> CarriedPolicy {
         "requestParameters": grant,
         "responseElements": {"grantId": grant.get("grantId")},
     });
-    granted(&record, PolicyIn::KmsGrant, resource)
+    kms_grant_policy(&record, resource)
 }
 
-/// The grant a permission call or a KMS grant carries, as statements.
-fn granted(record: &Value, at: PolicyIn, resource: &Resource) -> CarriedPolicy {
-    let statements = |statements: Vec<Value>| {
-        carried(
-            Some(&serde_json::json!({"Version": "2012-10-17", "Statement": statements})),
-            "",
-        )
-    };
-    match at {
-        PolicyIn::Grant(kinds::GrantShape::EventsPutPermission)
-            if grant::events_policy(record).is_some() =>
-        {
-            carried(
-                grant::events_policy(record),
-                "PutPermission carries an empty policy",
-            )
+/// Statements as a policy document of their own.
+fn as_policy(statements: &[Value]) -> CarriedPolicy {
+    carried(
+        Some(&serde_json::json!({"Version": "2012-10-17", "Statement": statements})),
+        "",
+    )
+}
+
+/// The one grant a permission call carries (EventBridge's `PutPermission` with a whole
+/// `policy`: that policy).
+fn added_grant(record: &Value, shape: kinds::GrantShape, resource: &Resource) -> CarriedPolicy {
+    if shape == kinds::GrantShape::EventsPutPermission {
+        if let Some(policy) = grant::events_policy(record) {
+            return carried(Some(policy), "PutPermission carries an empty policy");
         }
-        PolicyIn::Grant(shape) => match grant::statement(record, shape, resource) {
-            Ok(st) => match statements(vec![st]) {
-                CarriedPolicy::Document(doc) => CarriedPolicy::Added(doc),
-                other => other,
-            },
-            Err(why) => CarriedPolicy::Unreadable(why),
+    }
+    match grant::statement(record, shape, resource) {
+        Ok(st) => match as_policy(&[st]) {
+            CarriedPolicy::Document(doc) => CarriedPolicy::Added(doc),
+            other => other,
         },
-        PolicyIn::KmsGrant => match grant::kms_grant(record, resource) {
-            Ok((sts, grant_id)) => match statements(sts) {
-                CarriedPolicy::Document(doc) => CarriedPolicy::KeyGrant { doc, grant_id },
-                other => other,
-            },
-            Err(why) => CarriedPolicy::Unreadable(why),
+        Err(why) => CarriedPolicy::Unreadable(why),
+    }
+}
+
+/// A KMS grant as statements, with its id.
+fn kms_grant_policy(record: &Value, resource: &Resource) -> CarriedPolicy {
+    match grant::kms_grant(record, resource) {
+        Ok((statements, grant_id)) => match as_policy(&statements) {
+            CarriedPolicy::Document(doc) => CarriedPolicy::KeyGrant { doc, grant_id },
+            other => other,
         },
-        _ => CarriedPolicy::Unreadable("not a grant".into()),
+        Err(why) => CarriedPolicy::Unreadable(why),
     }
 }
 
@@ -649,12 +651,19 @@ fn named_in(
     let Some(a) = path_str(record, &["requestParameters", account]) else {
         return Some(n);
     };
-    let region = summary.region.as_deref().unwrap_or("us-east-1");
-    let partition = crate::principal::partition_of_region(region);
+    let (region, partition) = arn_region(summary.region.as_deref());
     Some(format!(
         "arn:{partition}:{}:{region}:{a}:{}{n}",
         spec.arn_service, spec.arn_prefix
     ))
+}
+
+/// The region an ARN built from a record names, and its partition: as
+/// [`Resource::new`] does, `us-east-1` when the record names none (a resource there is
+/// then not read by a guard of another region, never taken for "nothing shared").
+fn arn_region(region: Option<&str>) -> (&str, &'static str) {
+    let region = region.unwrap_or("us-east-1");
+    (region, crate::principal::partition_of_region(region))
 }
 
 /// A secret ARN's last part ends in `-` and six letters or digits, as Secrets Manager's
@@ -683,9 +692,8 @@ fn queue_arn(url: &str, summary: &EventSummary) -> String {
         .strip_prefix("sqs.")
         .and_then(|h| h.split('.').next())
         .or_else(|| host.split(".queue.").next().filter(|r| *r != host))
-        .or(summary.region.as_deref())
-        .unwrap_or("us-east-1");
-    let partition = crate::principal::partition_of_region(region);
+        .or(summary.region.as_deref());
+    let (region, partition) = arn_region(region);
     format!("arn:{partition}:sqs:{region}:{account}:{queue}")
 }
 
@@ -700,8 +708,7 @@ fn lambda_function(record: &Value, summary: &EventSummary) -> Option<String> {
     let (prefix, rest) = match given.split_once(":function:") {
         Some((head, rest)) if head.starts_with("arn:") => (head.to_string(), rest),
         Some((account, rest)) => {
-            let region = summary.region.as_deref().unwrap_or("us-east-1");
-            let partition = crate::principal::partition_of_region(region);
+            let (region, partition) = arn_region(summary.region.as_deref());
             (format!("arn:{partition}:lambda:{region}:{account}"), rest)
         }
         None => (String::new(), given.as_str()),
