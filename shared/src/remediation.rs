@@ -118,6 +118,21 @@ pub struct Plan {
     document: Option<PolicyDocument>,
 }
 
+impl Removed {
+    /// The grant `f` judged, cut as `cut` from its statement `original`.
+    fn of(f: &Finding, cut: Cut, original: Arc<Value>) -> Removed {
+        Removed {
+            statement: f.statement,
+            sid: f.sid.clone(),
+            principal: f.principal.clone(),
+            account: f.account.clone(),
+            org: f.org.clone(),
+            cut,
+            original_statement: original,
+        }
+    }
+}
+
 /// Why no safe plan exists: the violation is alerted instead of fixed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -217,19 +232,19 @@ impl Plan {
                 "the grantee is approved: revoking the grant would take its access too (the retiring principal can only retire the grant)".into()
             });
         };
-        let removed = findings
+        // Every finding's statement is one of the document's: were one not, the grant
+        // is not what was decided, and nothing is revoked.
+        let removed: Option<Vec<Removed>> = findings
             .iter()
             .filter(|f| f.is_violation())
-            .map(|f| Removed {
-                statement: f.statement,
-                sid: f.sid.clone(),
-                principal: f.principal.clone(),
-                account: f.account.clone(),
-                org: f.org.clone(),
-                cut: Cut::Statement,
-                original_statement: Arc::new(raw.get(f.statement).cloned().unwrap_or(Value::Null)),
+            .map(|f| {
+                let original = raw.get(f.statement)?.clone();
+                Some(Removed::of(f, Cut::Statement, Arc::new(original)))
             })
             .collect();
+        let Some(removed) = removed else {
+            return refuse("a finding names a statement the grant does not have".into());
+        };
         Plan {
             kind: PlanKind::RevokeGrant,
             policy: None,
@@ -434,15 +449,7 @@ fn cut_statement(
     resource: &Resource,
 ) -> Result<StatementCut, PlanError> {
     let original = Arc::new(raw.clone());
-    let note = |f: &Finding, cut: Cut| Removed {
-        statement: s,
-        sid: f.sid.clone(),
-        principal: f.principal.clone(),
-        account: f.account.clone(),
-        org: f.org.clone(),
-        cut,
-        original_statement: original.clone(),
-    };
+    let note = |f: &Finding, cut: Cut| Removed::of(f, cut, original.clone());
     let mut out = StatementCut::default();
     let Principals::Listed(entries) = &doc.statements[s].principals else {
         // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
