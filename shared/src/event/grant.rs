@@ -275,6 +275,7 @@ fn events(params: &Value, resource: &Resource) -> Result<Value, String> {
     }
     let principal =
         text(params, "principal")?.ok_or("the call carries no requestParameters.principal")?;
+    // Not a default guessed: events:PutEvents is the only action PutPermission grants.
     let action = text(params, "action")?.unwrap_or("events:PutEvents");
     let mut st = json!({
         "Effect": "Allow",

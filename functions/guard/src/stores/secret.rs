@@ -34,10 +34,11 @@ impl SecretPolicies {
             .try_collect()
             .await
             .map_err(|e| aws_error("ListSecrets", &e))?;
+        // A page without SecretList has no secrets (AWS leaves empty lists out).
         Ok(pages
-            .into_iter()
-            .flat_map(|page| page.secret_list.unwrap_or_default())
-            .filter_map(|s| s.arn)
+            .iter()
+            .flat_map(|page| page.secret_list())
+            .filter_map(|s| s.arn().map(str::to_string))
             .collect())
     }
 }
