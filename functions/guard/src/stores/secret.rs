@@ -37,7 +37,9 @@ impl SecretPolicies {
         // A page without SecretList has no secrets (AWS leaves empty lists out).
         Ok(pages
             .iter()
-            .flat_map(|page| page.secret_list())
+            .flat_map(
+                aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput::secret_list,
+            )
             .filter_map(|s| s.arn().map(str::to_string))
             .collect())
     }
