@@ -168,6 +168,10 @@ fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
         (_, Outcome::Remediated, Some(PlanKind::RevokeGrant)) => {
             "Removed: the KMS grant was revoked.".to_string()
         }
+        (_, Outcome::Remediated, Some(PlanKind::PutAcl)) => {
+            "Removed: the unapproved ACL grants above; the bucket ACL keeps every other grant."
+                .to_string()
+        }
         (_, Outcome::Remediated, Some(PlanKind::DenyAllTrust)) => {
             "Removed: the trust now denies everyone (nothing approved was left in it).".to_string()
         }

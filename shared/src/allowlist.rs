@@ -134,6 +134,10 @@ pub struct Pairing {
     pub expires: Option<Date>,
     /// The change ticket, shown with every approval it makes.
     pub ticket: Option<String>,
+    /// The trusted account's S3 canonical user ids (64 hex digits): an ACL grant to one
+    /// of them is a grant to `trusted`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub canonical_ids: Vec<String>,
 }
 
 /// An `[[org]]` entry: every account of an AWS Organization approved.
@@ -238,6 +242,8 @@ struct RawPairing {
     require_external_id: bool,
     expires: Option<Spanned<toml::Value>>,
     ticket: Option<String>,
+    #[serde(default)]
+    canonical_ids: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +292,11 @@ fn shown(v: &toml::Value) -> String {
     } else {
         text
     }
+}
+
+/// An S3 canonical user id: 64 lowercase hex digits.
+pub fn is_canonical_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Largest allowlist read: 100,000 pairings take about 12 MB; a guard Lambda (256 MB)
@@ -490,6 +501,20 @@ impl Checker<'_> {
             require_external_id: p.require_external_id,
             expires: self.date(&p.expires),
             ticket: p.ticket.clone(),
+            canonical_ids: p
+                .canonical_ids
+                .iter()
+                .map(|c| {
+                    let id = c.get_ref();
+                    if !is_canonical_id(id) {
+                        self.fault(
+                            c.span().start,
+                            format!("canonical id {id:?} is not an S3 canonical user id (64 lowercase hex digits)"),
+                        );
+                    }
+                    id.clone()
+                })
+                .collect(),
         }
     }
 
@@ -618,11 +643,38 @@ impl Allowlist {
                 .map(|o| c.mode_override(o))
                 .collect(),
         };
+        for (i, p) in allowlist.pairings.iter().enumerate() {
+            for id in &p.canonical_ids {
+                let other = allowlist.pairings[..i]
+                    .iter()
+                    .find(|q| q.trusted != p.trusted && q.canonical_ids.contains(id));
+                if let Some(q) = other {
+                    // One canonical id is one account: naming it for two would let an
+                    // ACL grant pass as either.
+                    c.faults.push(Fault {
+                        file: file.to_string(),
+                        line: p.line,
+                        message: format!(
+                            "canonical id {id} is named for {} here and for {} on line {}: a canonical id belongs to one account",
+                            p.trusted, q.trusted, q.line
+                        ),
+                    });
+                }
+            }
+        }
         if !c.faults.is_empty() {
             c.faults.sort_by_key(|f| f.line);
             return Err(AllowlistError { faults: c.faults });
         }
         Ok(allowlist)
+    }
+
+    /// The account whose S3 canonical user id this is, as a pairing names it.
+    pub fn account_of_canonical_id(&self, id: &str) -> Option<&str> {
+        self.pairings
+            .iter()
+            .find(|p| p.canonical_ids.iter().any(|c| c == id))
+            .map(|p| p.trusted.as_str())
     }
 
     /// The mode for a resource: the first matching `[[mode_override]]`, else the default.

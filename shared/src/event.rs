@@ -92,6 +92,8 @@ pub enum CarriedPolicy {
         /// `responseElements.grantId`, what RevokeGrant takes (`None`: not in the record).
         grant_id: Option<String>,
     },
+    /// A bucket ACL (a door beside the bucket policy), decided grant by grant.
+    Acl(crate::acl::Acl),
     /// The event's copy could not be read; the live policy can still be.
     Unreadable(String),
 }
@@ -490,6 +492,14 @@ fn policy_in(
         }
         PolicyIn::Grant(shape) => added_grant(record, shape, resource),
         PolicyIn::KmsGrant => kms_grant_policy(record, resource),
+        PolicyIn::Acl { absent } => {
+            let params = record.get("requestParameters").unwrap_or(&Value::Null);
+            match crate::acl::Acl::from_request(params) {
+                Ok(Some(acl)) => CarriedPolicy::Acl(acl),
+                Ok(None) => return Err(absent),
+                Err(why) => CarriedPolicy::Unreadable(format!("the event's ACL: {why}")),
+            }
+        }
         PolicyIn::Live {
             path: p,
             equals,
@@ -770,7 +780,7 @@ mod tests {
             panic!()
         };
         assert!(reason.contains("failed (AccessDenied)"), "{reason}");
-        let other = json!({"eventName": "PutBucketAcl", "eventSource": "s3.amazonaws.com"});
+        let other = json!({"eventName": "GetBucketAcl", "eventSource": "s3.amazonaws.com"});
         assert!(matches!(parse_record(&other), ParsedEvent::Ignored { .. }));
         let spoof = json!({"eventName": "PutBucketPolicy", "eventSource": "evil.example.com"});
         assert!(matches!(parse_record(&spoof), ParsedEvent::Ignored { .. }));

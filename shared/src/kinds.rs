@@ -223,6 +223,13 @@ pub enum PolicyIn {
     /// as statements; `constraints` are recorded as conditions; the fix revokes the grant
     /// (`responseElements.grantId`) rather than editing the key policy.
     KmsGrant,
+    /// S3 `PutBucketAcl` (and `CreateBucket`'s ACL headers): the bucket ACL the call
+    /// sets, a door beside the bucket policy ([`crate::acl`]). A call that sets no ACL
+    /// is ignored with `absent`.
+    Acl {
+        /// Why a call that sets no ACL is ignored.
+        absent: &'static str,
+    },
     /// The call carries no policy but may open the resource as it stands (a Lambda
     /// function URL with `AuthType` `NONE`): decided on the live policy; from the record
     /// alone it cannot be checked. Applies only when the value at `path` is `equals`;
@@ -237,6 +244,33 @@ pub enum PolicyIn {
         /// Why the call is ignored otherwise.
         otherwise: &'static str,
     },
+}
+
+/// The door a call opens: what the guard reads live and writes back for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// The resource policy.
+    Policy,
+    /// A KMS grant (decided as the record grants it; revoked by id).
+    KmsGrant,
+    /// The S3 bucket ACL.
+    Acl,
+}
+
+impl PolicyIn {
+    /// The door a call that carries its policy here opens.
+    pub fn door(self) -> Door {
+        match self {
+            PolicyIn::KmsGrant => Door::KmsGrant,
+            PolicyIn::Acl { .. } => Door::Acl,
+            _ => Door::Policy,
+        }
+    }
+}
+
+/// The door the guarded call `name` from `source` opens (`None`: not guarded).
+pub fn door(source: &str, name: &str) -> Option<Door> {
+    event(source, name).map(|(_, e)| e.policy.door())
 }
 
 /// One CloudTrail call that changes a kind's policy.
@@ -323,6 +357,18 @@ pub static KINDS: [KindSpec; 9] = [
             EventSpec {
                 name: "DeleteBucketPolicy",
                 policy: PolicyIn::Absent("the bucket policy was deleted"),
+            },
+            EventSpec {
+                name: "PutBucketAcl",
+                policy: PolicyIn::Acl {
+                    absent: "PutBucketAcl carries no ACL (no AccessControlPolicy, canned ACL or grant header)",
+                },
+            },
+            EventSpec {
+                name: "CreateBucket",
+                policy: PolicyIn::Acl {
+                    absent: "the bucket was created without an ACL header: its owner alone",
+                },
             },
         ],
         id_from: &[IdFrom::Request("bucketName"), IdFrom::ResourcesEntry],

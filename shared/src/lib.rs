@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod alert;
 pub mod allowlist;
 pub mod analysis;
@@ -131,6 +132,7 @@ pub fn decide_carried(
             }
             d
         }
+        CarriedPolicy::Acl(acl) => acl::decide(allowlist, &resource, &acl, opts),
         CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
     }
 }

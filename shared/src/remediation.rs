@@ -28,6 +28,8 @@ pub enum PlanKind {
     DenyAllTrust,
     /// Revoke the KMS grant `grant_id` (a grant is one unit: all of it goes).
     RevokeGrant,
+    /// Put the bucket ACL `acl` back: every grant but the unapproved ones.
+    PutAcl,
     /// No safe plan: alert only (`reason` says why).
     Refused,
 }
@@ -113,6 +115,9 @@ pub struct Plan {
     /// The KMS grant to revoke, for `revoke_grant`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
+    /// The bucket ACL after the plan, for `put_acl` (`GetBucketAcl`'s JSON form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Value>,
     /// `policy`, parsed once: what verification and the next decision read.
     #[serde(skip)]
     document: Option<PolicyDocument>,
@@ -201,6 +206,7 @@ impl Plan {
             removed: Vec::new(),
             reason: Some(why.to_string()),
             grant_id: None,
+            acl: None,
             document: None,
         }
     }
@@ -216,6 +222,7 @@ impl Plan {
             removed: Vec::new(),
             reason: Some(reason),
             grant_id: None,
+            acl: None,
             document: None,
         };
         let raw = match doc.raw_statements() {
@@ -251,6 +258,20 @@ impl Plan {
             removed,
             reason: None,
             grant_id: Some(id),
+            acl: None,
+            document: None,
+        }
+    }
+
+    /// The plan for a bucket ACL: put `acl` (every grant kept) back, taking `removed`.
+    pub fn for_acl(acl: Value, removed: Vec<Removed>) -> Plan {
+        Plan {
+            kind: PlanKind::PutAcl,
+            policy: None,
+            removed,
+            reason: None,
+            grant_id: None,
+            acl: Some(acl),
             document: None,
         }
     }
@@ -436,6 +457,7 @@ pub fn plan(
         removed,
         reason: None,
         grant_id: None,
+        acl: None,
         document,
     })
 }

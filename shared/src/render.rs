@@ -163,6 +163,7 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
             delete = format!("revoke KMS grant {}", p.grant_id.as_deref().unwrap_or("?"));
             delete.as_str()
         }
+        PlanKind::PutAcl => "put the bucket ACL below (every grant but the unapproved ones)",
         PlanKind::Refused => "none: no safe plan",
     };
     line(out, &format!("  plan     {what}"));
@@ -178,7 +179,12 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
             ),
         );
     }
-    if let (PlanKind::PutPolicy, Some(pol)) = (p.kind, &p.policy) {
+    let shown = match p.kind {
+        PlanKind::PutPolicy => p.policy.as_ref(),
+        PlanKind::PutAcl => p.acl.as_ref(),
+        _ => None,
+    };
+    if let Some(pol) = shown {
         // A JSON value always encodes; were it ever not to, the plan says so.
         let pretty = serde_json::to_string_pretty(pol)
             .unwrap_or_else(|e| format!("(the policy could not be shown: {e})"));

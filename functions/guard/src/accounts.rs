@@ -9,6 +9,7 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::DisplayErrorContext;
 use crossguard_engine::{Resource, ResourceKind};
+use serde_json::Value;
 use std::collections::HashMap;
 use tokio::sync::Mutex;
 
@@ -124,5 +125,13 @@ where
 
     async fn revoke_grant(&self, r: &Resource, grant_id: &str) -> Result<(), AwsError> {
         self.store(r).await?.revoke_grant(r, grant_id).await
+    }
+
+    async fn read_acl(&self, r: &Resource) -> Result<Live, AwsError> {
+        self.store(r).await?.read_acl(r).await
+    }
+
+    async fn write_acl(&self, r: &Resource, acl: &Value) -> Result<(), AwsError> {
+        self.store(r).await?.write_acl(r, acl).await
     }
 }

@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use crossguard_engine::alert::Alert;
 use crossguard_engine::{Resource, ResourceKind};
+use serde_json::{json, Value};
 
 /// Turn any SDK error into an [`AwsError`]: the service's code and message when it sent
 /// them, else the whole error chain (timeouts, connection failures).
@@ -118,6 +119,106 @@ impl PolicyStore for BucketPolicies {
             .map(|_| ())
             .map_err(|e| aws_error("DeleteBucketPolicy", &e))
     }
+
+    async fn read_acl(&self, r: &Resource) -> Result<Live, AwsError> {
+        match self.0.get_bucket_acl().bucket(&r.name).send().await {
+            Ok(out) => Ok(Live::Acl(acl_json(&out))),
+            Err(e) if e.code() == Some("NoSuchBucket") => Ok(Live::Gone),
+            Err(e) => Err(aws_error("GetBucketAcl", &e)),
+        }
+    }
+
+    async fn write_acl(&self, r: &Resource, acl: &Value) -> Result<(), AwsError> {
+        let policy = acl_policy(acl).map_err(|e| AwsError::local("PutBucketAcl", e))?;
+        self.0
+            .put_bucket_acl()
+            .bucket(&r.name)
+            .access_control_policy(policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("PutBucketAcl", &e))
+    }
+}
+
+/// `GetBucketAcl`'s answer in the JSON form the engine reads ([`crossguard_engine::acl`]).
+/// Every field is carried as S3 sent it, an unknown grantee type or permission too: the
+/// engine refuses what it does not know rather than this reading it as nothing.
+fn acl_json(out: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> Value {
+    let mut acl = serde_json::Map::new();
+    if let Some(o) = &out.owner {
+        let mut owner = serde_json::Map::new();
+        if let Some(n) = &o.display_name {
+            owner.insert("DisplayName".into(), json!(n));
+        }
+        owner.insert("ID".into(), json!(o.id));
+        acl.insert("Owner".into(), Value::Object(owner));
+    }
+    let grants: Vec<Value> = out
+        .grants()
+        .iter()
+        .map(|g| {
+            let mut grantee = serde_json::Map::new();
+            if let Some(ge) = &g.grantee {
+                grantee.insert("Type".into(), json!(ge.r#type.as_str()));
+                for (k, v) in [
+                    ("ID", &ge.id),
+                    ("URI", &ge.uri),
+                    ("EmailAddress", &ge.email_address),
+                ] {
+                    if let Some(v) = v {
+                        grantee.insert(k.into(), json!(v));
+                    }
+                }
+            }
+            json!({
+                "Grantee": Value::Object(grantee),
+                "Permission": g.permission.as_ref().map(|p| p.as_str()),
+            })
+        })
+        .collect();
+    acl.insert("Grants".into(), Value::Array(grants));
+    Value::Object(acl)
+}
+
+/// The JSON form back into `PutBucketAcl`'s body, checked by the engine's reader first.
+fn acl_policy(v: &Value) -> Result<aws_sdk_s3::types::AccessControlPolicy, String> {
+    use aws_sdk_s3::types::{Grant, Grantee, Owner, Permission, Type};
+    let acl = crossguard_engine::acl::Acl::from_json(v)?;
+    let owner = acl.owner.ok_or("the ACL to put names no owner")?;
+    let grants = acl
+        .grants
+        .iter()
+        .map(|g| {
+            let b = match &g.grantee {
+                crossguard_engine::acl::Grantee::User(id) => {
+                    Grantee::builder().r#type(Type::CanonicalUser).id(id)
+                }
+                crossguard_engine::acl::Grantee::Owner => {
+                    Grantee::builder().r#type(Type::CanonicalUser).id(&owner)
+                }
+                crossguard_engine::acl::Grantee::Group(uri) => {
+                    Grantee::builder().r#type(Type::Group).uri(uri)
+                }
+                crossguard_engine::acl::Grantee::Email(a) => Grantee::builder()
+                    .r#type(Type::AmazonCustomerByEmail)
+                    .email_address(a),
+            };
+            let grantee = b.build().map_err(|e| e.to_string())?;
+            Ok(Grant::builder()
+                .grantee(grantee)
+                .permission(Permission::from(g.permission.as_str()))
+                .build())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut owner_b = Owner::builder().id(owner);
+    if let Some(n) = acl.owner_name {
+        owner_b = owner_b.display_name(n);
+    }
+    Ok(aws_sdk_s3::types::AccessControlPolicy::builder()
+        .owner(owner_b.build())
+        .set_grants(Some(grants))
+        .build())
 }
 
 /// IAM role trust policies.

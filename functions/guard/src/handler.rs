@@ -6,10 +6,10 @@
 //! nothing. A claim left by an invocation that died is taken over by Lambda's retry (same
 //! request id) or, after [`LEASE_SECS`], by any delivery.
 
-use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, PolicyStore};
+use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
 use crossguard_engine::alert::{self, Outcome};
 use crossguard_engine::evidence::{self, Delivery, DeliveryStatus};
-use crossguard_engine::kinds::Edited;
+use crossguard_engine::kinds::{self, Door, Edited};
 use crossguard_engine::{
     decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
     CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, Resource, Verdict,
@@ -378,7 +378,11 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 before,
             );
         }
-        match self.policies.read(&resource).await {
+        let door = kinds::door(
+            summary.source.as_deref().unwrap_or(""),
+            summary.name.as_deref().unwrap_or(""),
+        );
+        match self.read_live(&resource, door).await {
             Ok(live) => {
                 let (carried, before) = live.into_carried();
                 (
@@ -395,6 +399,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 };
                 let before = match &policy {
                     CarriedPolicy::Document(doc) | CarriedPolicy::Added(doc) => doc.to_json().ok(),
+                    CarriedPolicy::Acl(acl) => acl.to_json(),
                     _ => None,
                 };
                 let mut d = decide_with_policy(
@@ -413,6 +418,15 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 );
                 (d, before)
             }
+        }
+    }
+
+    /// What the door a call opened holds now: the bucket ACL for an ACL call, the
+    /// resource policy otherwise.
+    async fn read_live(&self, resource: &Resource, door: Option<Door>) -> Result<Live, AwsError> {
+        match door {
+            Some(Door::Acl) => self.policies.read_acl(resource).await,
+            _ => self.policies.read(resource).await,
         }
     }
 
@@ -464,6 +478,10 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 self.policies.write(resource, &policy.to_string()).await
             }
             (PlanKind::DeletePolicy, _) => self.policies.delete(resource).await,
+            (PlanKind::PutAcl, _) => match &plan.acl {
+                Some(acl) => self.policies.write_acl(resource, acl).await,
+                None => return Outcome::Alerted,
+            },
             _ => return Outcome::Alerted,
         };
         match result {
@@ -477,9 +495,13 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         resource: &Resource,
         d: &Decision,
     ) -> Result<(), String> {
+        let door = d
+            .remediation
+            .as_ref()
+            .is_some_and(|p| p.kind == PlanKind::PutAcl)
+            .then_some(Door::Acl);
         let now = self
-            .policies
-            .read(resource)
+            .read_live(resource, door)
             .await
             .map_err(|e| e.to_string())?;
         let (carried, _) = now.into_carried();

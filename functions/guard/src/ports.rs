@@ -45,6 +45,8 @@ pub enum Live {
     NoPolicy,
     /// The resource no longer exists.
     Gone,
+    /// A bucket ACL, in `GetBucketAcl`'s JSON form (`Owner`, `Grants`).
+    Acl(Value),
 }
 
 impl Live {
@@ -70,6 +72,13 @@ impl Live {
                 CarriedPolicy::None("the resource no longer exists: nothing is shared"),
                 None,
             ),
+            Live::Acl(v) => match crossguard_engine::acl::Acl::from_json(&v) {
+                Ok(acl) => (CarriedPolicy::Acl(acl), Some(v)),
+                Err(e) => (
+                    CarriedPolicy::Unreadable(format!("the live ACL: {e}")),
+                    Some(v),
+                ),
+            },
         }
     }
 }
@@ -99,6 +108,20 @@ pub trait PolicyStore: Send + Sync {
                 "this kind's policy is written whole, not a statement at a time",
             ))
         }
+    }
+    /// The bucket ACL (buckets only): [`Live::Acl`], or [`Live::Gone`].
+    fn read_acl(&self, resource: &Resource) -> impl Future<Output = Result<Live, AwsError>> + Send {
+        let _ = resource;
+        async { Err(AwsError::local("GetBucketAcl", "only buckets have ACLs")) }
+    }
+    /// Put the bucket ACL `acl` (`GetBucketAcl`'s JSON form) in place (buckets only).
+    fn write_acl(
+        &self,
+        resource: &Resource,
+        acl: &Value,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        let _ = (resource, acl);
+        async { Err(AwsError::local("PutBucketAcl", "only buckets have ACLs")) }
     }
     /// Revoke the KMS grant `grant_id` (keys only); not found is an error, not done.
     fn revoke_grant(
