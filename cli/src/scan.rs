@@ -1,6 +1,7 @@
 //! `crossguard scan`: the live account's resource policies of every kind (buckets, role
-//! trusts, keys, queues, topics, functions, secrets, repositories, event buses), every
-//! page of each listing, decided against the allowlist — "what is shared right now".
+//! trusts, keys, queues, topics, functions, secrets, repositories, event buses) and the
+//! doors beside them (bucket ACLs, KMS grants), every page of each listing, decided
+//! against the allowlist — "what is shared right now".
 //! Reads only: each kind's listing and policy read (role trusts come with ListRoles), and
 //! STS GetCallerIdentity for the account.
 
@@ -136,9 +137,18 @@ impl Scan {
                 ))?),
             }
         }
-        // Stable output: by kind, then name.
+        // Stable output: by kind, then name, then what was read (a bucket's policy row
+        // and its ACL row; a key's policy and its grants), whichever read ended first.
         batch.items.sort_by(|a, b| {
-            (&a.change.kind, &a.change.resource).cmp(&(&b.change.kind, &b.change.resource))
+            let key = |i: &Item| {
+                let reason = i.json.get("reason").and_then(serde_json::Value::as_str);
+                (
+                    i.change.kind.clone(),
+                    i.change.resource.clone(),
+                    reason.map(String::from),
+                )
+            };
+            key(a).cmp(&key(b))
         });
         batch.tally.scanned = batch.items.len() as u64;
         Ok(batch)
@@ -160,6 +170,19 @@ impl<P: PolicyStore> Reader for P {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>
     {
         Box::pin(self.read(r))
+    }
+}
+
+/// A bucket's ACL, the door beside its policy: its own row.
+struct AclOf<P>(P);
+
+impl<P: PolicyStore> Reader for AclOf<P> {
+    fn read_live<'a>(
+        &'a self,
+        r: &'a Resource,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>
+    {
+        Box::pin(self.0.read_acl(r))
     }
 }
 
@@ -192,26 +215,29 @@ async fn list(
     match kind {
         ResourceKind::Bucket => {
             let buckets = list_buckets(sdk).await.map_err(|e| ("ListBuckets", e))?;
-            // A bucket's policy is read in the bucket's own region.
-            let mut clients: HashMap<Option<String>, Arc<dyn Reader>> = HashMap::new();
+            // A bucket's policy and ACL are read in the bucket's own region.
+            type Readers = (Arc<dyn Reader>, Arc<dyn Reader>);
+            let mut clients: HashMap<Option<String>, Readers> = HashMap::new();
             Ok(buckets
                 .into_iter()
-                .map(|(name, bucket_region)| {
-                    let store = clients
+                .flat_map(|(name, bucket_region)| {
+                    let (policy, acl) = clients
                         .entry(bucket_region.clone())
                         .or_insert_with(|| {
                             let mut b = sdk.to_builder();
                             if let Some(r) = &bucket_region {
                                 b = b.region(aws_config::Region::new(r.clone()));
                             }
-                            Arc::new(BucketPolicies(aws::s3_client(&b.build())))
+                            let store = BucketPolicies(aws::s3_client(&b.build()));
+                            (Arc::new(store.clone()), Arc::new(AclOf(store)))
                         })
                         .clone();
-                    Found {
-                        name,
-                        region: bucket_region.or_else(|| region.cloned()),
+                    let region = bucket_region.or_else(|| region.cloned());
+                    [policy, acl].map(|store| Found {
+                        name: name.clone(),
+                        region: region.clone(),
                         policy: Policy::Read(store),
-                    }
+                    })
                 })
                 .collect())
         }

@@ -302,7 +302,7 @@ fn mode_flag_overrides_the_allowlist() {
 fn allowlist_validate() {
     let o = run(&["allowlist", "validate", &ex("allowlist.toml")], None);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("4 pairing(s)"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("5 pairing(s)"));
     let dir = std::env::temp_dir().join(format!("crossguard-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");

@@ -95,6 +95,22 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
         format!("bucket/{}", crossguard_emulator_tests::EVIDENCE_BUCKET),
         "compliant",
     );
+    // Every bucket's ACL is a row of its own: the owner's alone is compliant.
+    let buckets: Vec<String> = want.keys().cloned().collect();
+    for b in buckets {
+        want.insert(format!("{b} (acl)"), "compliant");
+    }
+    // A bucket opened by its ACL, with no policy at all.
+    estate.create_bucket("acl-public").await?;
+    estate
+        .s3
+        .put_bucket_acl()
+        .bucket("acl-public")
+        .acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead)
+        .send()
+        .await?;
+    want.insert("bucket/acl-public".into(), "compliant");
+    want.insert("bucket/acl-public (acl)".into(), "violation");
 
     let with_id = json!({"StringEquals": {"sts:ExternalId": "vendor-secret"}});
     let own = json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")});
@@ -153,11 +169,13 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
             let v: Value = serde_json::from_str(l).unwrap();
             assert_eq!(v["origin"], "scan");
             assert_eq!(v["resource"]["account"], ACCOUNT);
+            let acl = v["reason"].as_str().unwrap().starts_with("bucket ACL:");
             (
                 format!(
-                    "{}/{}",
+                    "{}/{}{}",
                     v["resource"]["kind"].as_str().unwrap(),
-                    v["resource"]["name"].as_str().unwrap()
+                    v["resource"]["name"].as_str().unwrap(),
+                    if acl { " (acl)" } else { "" }
                 ),
                 v["verdict"].as_str().unwrap().to_string(),
             )

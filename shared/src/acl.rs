@@ -165,10 +165,10 @@ fn grantee(v: &Value) -> Result<Grantee, String> {
         (Some(t), None) | (None, Some(t)) => text(t, "grantee type")?,
         _ => return Err("an ACL grantee does not say its type exactly once".into()),
     };
-    let (field, made): (&str, fn(String) -> Result<Grantee, String>) = match ty.as_str() {
-        "CanonicalUser" => ("ID", |s| Ok(Grantee::User(s))),
-        "Group" => ("URI", |s| group(&s)),
-        "AmazonCustomerByEmail" => ("EmailAddress", |s| Ok(Grantee::Email(s))),
+    let field = match ty.as_str() {
+        "CanonicalUser" => "ID",
+        "Group" => "URI",
+        "AmazonCustomerByEmail" => "EmailAddress",
         other => return Err(format!("an ACL grantee has an unknown type {other:?}")),
     };
     if let Some(k) = m
@@ -177,10 +177,15 @@ fn grantee(v: &Value) -> Result<Grantee, String> {
     {
         return Err(format!("an ACL grantee of type {ty} also carries {k:?}"));
     }
-    made(text(
+    let value = text(
         m.get(field).unwrap_or(&Value::Null),
         &format!("grantee {field}"),
-    )?)
+    )?;
+    match field {
+        "ID" => Ok(Grantee::User(value)),
+        "URI" => group(&value),
+        _ => Ok(Grantee::Email(value)),
+    }
 }
 
 /// `Grant`: one object, or an array of them (XML turned into JSON).
@@ -189,7 +194,11 @@ fn grants_of(v: Option<&Value>, grant_key: &str) -> Result<Vec<AclGrant>, String
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a.iter().collect(),
         Some(o @ Value::Object(_)) => vec![o],
-        Some(_) => return Err(format!("the ACL's {grant_key} is neither a grant nor a list")),
+        Some(_) => {
+            return Err(format!(
+                "the ACL's {grant_key} is neither a grant nor a list"
+            ))
+        }
     };
     items
         .into_iter()
@@ -213,7 +222,10 @@ fn owner_of(v: Option<&Value>) -> Result<(Option<String>, Option<String>), Strin
         None | Some(Value::Null) => Ok((None, None)),
         Some(Value::Object(m)) => {
             let id = text(m.get("ID").unwrap_or(&Value::Null), "Owner ID")?;
-            let name = m.get("DisplayName").and_then(Value::as_str).map(String::from);
+            let name = m
+                .get("DisplayName")
+                .and_then(Value::as_str)
+                .map(String::from);
             Ok((Some(id), name))
         }
         Some(_) => Err("the ACL's Owner is not an object".into()),
@@ -242,8 +254,8 @@ fn canned(name: &str) -> Result<Vec<AclGrant>, String> {
         }
         other => {
             return Err(format!(
-                "the canned ACL {other:?} is not one crossguard can read (its grantees are not named)"
-            ))
+            "the canned ACL {other:?} is not one crossguard can read (its grantees are not named)"
+        ))
         }
     }
     Ok(grants)
@@ -267,7 +279,11 @@ fn header_grants(value: &str, permission: &str) -> Result<Vec<AclGrant>, String>
                 "id" => Grantee::User(v),
                 "uri" => group(&v)?,
                 "emailaddress" => Grantee::Email(v),
-                other => return Err(format!("the grant header names an unknown grantee {other:?}")),
+                other => {
+                    return Err(format!(
+                        "the grant header names an unknown grantee {other:?}"
+                    ))
+                }
             };
             Ok(AclGrant {
                 grantee,
@@ -339,7 +355,9 @@ impl Acl {
             .keys()
             .find(|k| !["Owner", "AccessControlList", "xmlns"].contains(&k.as_str()))
         {
-            return Err(format!("AccessControlPolicy carries an unknown field {k:?}"));
+            return Err(format!(
+                "AccessControlPolicy carries an unknown field {k:?}"
+            ));
         }
         let (owner, owner_name) = owner_of(b.get("Owner"))?;
         let grants = match b.get("AccessControlList") {
@@ -407,7 +425,11 @@ impl Acl {
     /// the owner account, a pairing's canonical id its trusted account, S3's log delivery
     /// the service writing for the owner; any other canonical id, and an e-mail
     /// grantee, stay unresolvable. Statement `i` is grant `i`.
-    pub fn as_policy(&self, resource: &Resource, allowlist: &Allowlist) -> Result<PolicyDocument, String> {
+    pub fn as_policy(
+        &self,
+        resource: &Resource,
+        allowlist: &Allowlist,
+    ) -> Result<PolicyDocument, String> {
         if self.grants.len() > MAX_GRANTS {
             return Err(format!(
                 "the ACL has {} grants; S3 allows at most {MAX_GRANTS}",

@@ -296,7 +296,9 @@ fn shown(v: &toml::Value) -> String {
 
 /// An S3 canonical user id: 64 lowercase hex digits.
 pub fn is_canonical_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Largest allowlist read: 100,000 pairings take about 12 MB; a guard Lambda (256 MB)

@@ -171,13 +171,18 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         line(out, &format!("           {r}"));
     }
     for r in &p.removed {
-        line(
-            out,
-            &format!(
+        let text = if p.kind == PlanKind::PutAcl {
+            format!(
+                "           - remove ACL grant {}: {}",
+                r.statement, r.principal
+            )
+        } else {
+            format!(
                 "           - remove {} from statement {} ({})",
                 r.principal, r.statement, r.cut
-            ),
-        );
+            )
+        };
+        line(out, &text);
     }
     let shown = match p.kind {
         PlanKind::PutPolicy => p.policy.as_ref(),

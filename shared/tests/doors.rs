@@ -2,8 +2,8 @@
 //! ACLs (`PutBucketAcl`, `CreateBucket`'s ACL headers) decided grant by grant, with
 //! canonical user ids named on pairings.
 
-// Test helpers take `json!` values as they are written at each call.
-#![allow(clippy::needless_pass_by_value)]
+// Test helpers take `json!` values as they are written at each call; case tables are long.
+#![allow(clippy::needless_pass_by_value, clippy::too_many_lines)]
 
 use crossguard_engine::acl::{self, Acl};
 use crossguard_engine::remediation::PlanKind;
@@ -112,7 +112,11 @@ fn public_acl_grants_are_violations_and_the_fix_keeps_every_other_grant() {
         ])),
     );
     assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
-    assert!(d.reason.starts_with("bucket ACL: 2 unapproved"), "{}", d.reason);
+    assert!(
+        d.reason.starts_with("bucket ACL: 2 unapproved"),
+        "{}",
+        d.reason
+    );
     let bad: Vec<(&str, Option<&str>)> = d
         .violations()
         .map(|f| (f.principal.as_str(), f.account.as_deref()))
@@ -149,7 +153,10 @@ fn canonical_ids_resolve_only_through_pairings_and_actions_still_bound_them() {
     // Unknown: unresolvable, never approved.
     let d = one(
         &allowlist(&partner_pairing("")),
-        put_acl(json!([user(OWNER_ID, "FULL_CONTROL"), user(STRANGER_ID, "READ")])),
+        put_acl(json!([
+            user(OWNER_ID, "FULL_CONTROL"),
+            user(STRANGER_ID, "READ")
+        ])),
     );
     assert_eq!(d.verdict, Verdict::Violation);
     let f = d.violations().next().unwrap();
@@ -162,7 +169,10 @@ fn canonical_ids_resolve_only_through_pairings_and_actions_still_bound_them() {
         put_acl(json!([user(PARTNER_ID, "FULL_CONTROL")])),
     );
     assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
-    assert_eq!(d.violations().next().unwrap().account.as_deref(), Some(TRUSTED));
+    assert_eq!(
+        d.violations().next().unwrap().account.as_deref(),
+        Some(TRUSTED)
+    );
     let d = one(
         &allowlist(&partner_pairing("actions = [\"s3:List*\"]")),
         put_acl(json!(user(PARTNER_ID, "READ"))),
@@ -175,7 +185,10 @@ fn canonical_ids_resolve_only_through_pairings_and_actions_still_bound_them() {
     let d = one(&allowlist(&partner_pairing("")), rec);
     assert_eq!(d.verdict, Verdict::Violation);
     // The owner's own id is only the owner when the ACL's Owner says so.
-    let d = one(&allowlist(""), put_acl(json!([user(OWNER_ID, "FULL_CONTROL")])));
+    let d = one(
+        &allowlist(""),
+        put_acl(json!([user(OWNER_ID, "FULL_CONTROL")])),
+    );
     assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
 }
 
@@ -184,9 +197,15 @@ fn a_public_entry_approves_public_acl_reads_within_its_actions() {
     let public = format!(
         "[[public]]\nowner = \"{OWNER}\"\nresources = [\"bucket/shared-data\"]\nactions = [\"s3:ListBucket*\"]\n"
     );
-    let d = one(&allowlist(&public), put_acl(json!([group(acl::ALL_USERS, "READ")])));
+    let d = one(
+        &allowlist(&public),
+        put_acl(json!([group(acl::ALL_USERS, "READ")])),
+    );
     assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
-    let d = one(&allowlist(&public), put_acl(json!([group(acl::ALL_USERS, "WRITE")])));
+    let d = one(
+        &allowlist(&public),
+        put_acl(json!([group(acl::ALL_USERS, "WRITE")])),
+    );
     assert_eq!(d.verdict, Verdict::Violation);
 }
 
@@ -198,21 +217,32 @@ fn real_acl_records_decide_as_their_authors_meant() {
     // As published, the account is redacted: not a resource that can be decided.
     let raw = fixture("EventBridgeEnvelope_PutBucketAcl__streamalert__1.json");
     let raw: Value = serde_json::from_str(&raw).unwrap();
-    let d = decide_event_text(&al, &raw["detail"].to_string(), opts()).unwrap().remove(0);
-    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
-    let d = decide_event_text(&al, &fixture_record("EventBridgeEnvelope_PutBucketAcl__streamalert__1.json"), opts())
+    let d = decide_event_text(&al, &raw["detail"].to_string(), opts())
         .unwrap()
         .remove(0);
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    let d = decide_event_text(
+        &al,
+        &fixture_record("EventBridgeEnvelope_PutBucketAcl__streamalert__1.json"),
+        opts(),
+    )
+    .unwrap()
+    .remove(0);
     assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
     assert_eq!(d.violations().count(), 4);
     assert!(d.violations().all(|f| f.scope == Scope::Public));
     assert_eq!(d.remediation.unwrap().kind, PlanKind::PutAcl);
     for (name, verdict) in [
-        ("EventBridgeEnvelope_PutBucketAcl__streamalert__2.json", Verdict::Compliant),
+        (
+            "EventBridgeEnvelope_PutBucketAcl__streamalert__2.json",
+            Verdict::Compliant,
+        ),
         ("PutBucketAcl__awsdocs-s3__1.json", Verdict::Compliant),
         ("PutBucketAcl__panther__1.json", Verdict::Compliant),
     ] {
-        let d = decide_event_text(&al, &fixture_record(name), opts()).unwrap().remove(0);
+        let d = decide_event_text(&al, &fixture_record(name), opts())
+            .unwrap()
+            .remove(0);
         assert_eq!(d.verdict, verdict, "{name}: {}", d.reason);
     }
 }
@@ -221,7 +251,10 @@ fn real_acl_records_decide_as_their_authors_meant() {
 fn canned_acls_and_grant_headers_are_read_too() {
     let al = allowlist(&partner_pairing(""));
     let canned = |name: &str, acl: &str| {
-        record(name, json!({"bucketName": "shared-data", "x-amz-acl": [acl]}))
+        record(
+            name,
+            json!({"bucketName": "shared-data", "x-amz-acl": [acl]}),
+        )
     };
     let d = one(&al, canned("PutBucketAcl", "public-read-write"));
     assert_eq!(d.verdict, Verdict::Violation);
@@ -230,16 +263,28 @@ fn canned_acls_and_grant_headers_are_read_too() {
     // live ACL the guard reads.
     assert!(d.remediation.is_none());
     assert!(d.reason.contains("live ACL"), "{}", d.reason);
-    assert_eq!(one(&al, canned("PutBucketAcl", "private")).verdict, Verdict::Compliant);
+    assert_eq!(
+        one(&al, canned("PutBucketAcl", "private")).verdict,
+        Verdict::Compliant
+    );
     assert_eq!(
         one(&al, canned("PutBucketAcl", "log-delivery-write")).verdict,
         Verdict::Compliant
     );
-    assert_eq!(one(&al, canned("CreateBucket", "authenticated-read")).verdict, Verdict::Violation);
+    assert_eq!(
+        one(&al, canned("CreateBucket", "authenticated-read")).verdict,
+        Verdict::Violation
+    );
     let d = one(&al, canned("PutBucketAcl", "aws-exec-read"));
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
     // CreateBucket without ACL headers sets none: not an ACL change.
-    let d = one(&al, record("CreateBucket", json!({"bucketName": "shared-data", "host": ["x"]})));
+    let d = one(
+        &al,
+        record(
+            "CreateBucket",
+            json!({"bucketName": "shared-data", "host": ["x"]}),
+        ),
+    );
     assert_eq!(d.verdict, Verdict::Ignored);
     // Grant headers, several grantees in one.
     let d = one(
@@ -263,7 +308,10 @@ fn canned_acls_and_grant_headers_are_read_too() {
         [
             (format!("CanonicalUser:{PARTNER_ID} (READ)"), true),
             ("Group:AllUsers (READ)".to_string(), false),
-            ("AmazonCustomerByEmail:x@example.com (WRITE)".to_string(), false),
+            (
+                "AmazonCustomerByEmail:x@example.com (WRITE)".to_string(),
+                false
+            ),
         ]
     );
 }
@@ -277,26 +325,74 @@ fn acl_shapes_not_read_exactly_are_errors() {
         r
     };
     let cases: Vec<(Value, &str)> = vec![
-        (put_acl(json!([group("http://acs.amazonaws.com/groups/global/Everyone", "READ")])), "unknown group"),
-        (put_acl(json!([user(STRANGER_ID, "READ_ALL")])), "unknown permission"),
-        (put_acl(json!("READ")), "neither a grant nor a list"),
-        (put_acl(json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": STRANGER_ID, "URI": acl::ALL_USERS}, "Permission": "READ"}])), "also carries"),
-        (put_acl(json!([{"Grantee": {"xsi:type": "CanonicalUser", "Type": "Group", "ID": STRANGER_ID}, "Permission": "READ"}])), "exactly once"),
-        (put_acl(json!([{"Grantee": {"xsi:type": "Robot", "ID": STRANGER_ID}, "Permission": "READ"}])), "unknown type"),
-        (put_acl(json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": ""}, "Permission": "READ"}])), "not a non-empty string"),
-        (put_acl(json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": STRANGER_ID}, "Permission": "READ", "Extra": 1}])), "unknown field"),
-        (body_and(("x-amz-acl", json!(["private"]))), "more than one way"),
-        (body_and(("X-Amz-Acl", json!(["private"]))), "more than one way"),
         (
-            record("PutBucketAcl", json!({"bucketName": "b", "x-amz-acl": ["private"], "X-AMZ-ACL": ["public-read"]})),
+            put_acl(json!([group(
+                "http://acs.amazonaws.com/groups/global/Everyone",
+                "READ"
+            )])),
+            "unknown group",
+        ),
+        (
+            put_acl(json!([user(STRANGER_ID, "READ_ALL")])),
+            "unknown permission",
+        ),
+        (put_acl(json!("READ")), "neither a grant nor a list"),
+        (
+            put_acl(
+                json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": STRANGER_ID, "URI": acl::ALL_USERS}, "Permission": "READ"}]),
+            ),
+            "also carries",
+        ),
+        (
+            put_acl(
+                json!([{"Grantee": {"xsi:type": "CanonicalUser", "Type": "Group", "ID": STRANGER_ID}, "Permission": "READ"}]),
+            ),
+            "exactly once",
+        ),
+        (
+            put_acl(
+                json!([{"Grantee": {"xsi:type": "Robot", "ID": STRANGER_ID}, "Permission": "READ"}]),
+            ),
+            "unknown type",
+        ),
+        (
+            put_acl(
+                json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": ""}, "Permission": "READ"}]),
+            ),
+            "not a non-empty string",
+        ),
+        (
+            put_acl(
+                json!([{"Grantee": {"xsi:type": "CanonicalUser", "ID": STRANGER_ID}, "Permission": "READ", "Extra": 1}]),
+            ),
+            "unknown field",
+        ),
+        (
+            body_and(("x-amz-acl", json!(["private"]))),
+            "more than one way",
+        ),
+        (
+            body_and(("X-Amz-Acl", json!(["private"]))),
+            "more than one way",
+        ),
+        (
+            record(
+                "PutBucketAcl",
+                json!({"bucketName": "b", "x-amz-acl": ["private"], "X-AMZ-ACL": ["public-read"]}),
+            ),
             "twice",
         ),
         (
-            record("PutBucketAcl", json!({"bucketName": "b", "x-amz-grant-read": ["owner=\"x\""]})),
+            record(
+                "PutBucketAcl",
+                json!({"bucketName": "b", "x-amz-grant-read": ["owner=\"x\""]}),
+            ),
             "unknown grantee",
         ),
         (
-            put_acl(Value::Array((0..101).map(|_| user(OWNER_ID, "READ")).collect())),
+            put_acl(Value::Array(
+                (0..101).map(|_| user(OWNER_ID, "READ")).collect(),
+            )),
             "at most 100",
         ),
     ];
@@ -308,7 +404,10 @@ fn acl_shapes_not_read_exactly_are_errors() {
     // A duplicate key in the ACL is a duplicate in the record.
     let text = put_acl(json!([group(acl::ALL_USERS, "READ")]))
         .to_string()
-        .replace("\"Permission\":\"READ\"", "\"Permission\":\"READ\",\"Permission\":\"WRITE_ACP\"");
+        .replace(
+            "\"Permission\":\"READ\"",
+            "\"Permission\":\"READ\",\"Permission\":\"WRITE_ACP\"",
+        );
     let d = decide_event_text(&al, &text, opts()).unwrap().remove(0);
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
 }
@@ -345,7 +444,10 @@ fn canonical_ids_on_pairings_are_checked() {
     )
     .unwrap_err()
     .to_string();
-    assert!(bad.contains("a.toml:5") && bad.contains("64 lowercase hex"), "{bad}");
+    assert!(
+        bad.contains("a.toml:5") && bad.contains("64 lowercase hex"),
+        "{bad}"
+    );
     let twice = Allowlist::from_toml(
         &format!("version = 1\n[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{TRUSTED}\"\ncanonical_ids = [\"{PARTNER_ID}\"]\n[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"333333333333\"\ncanonical_ids = [\"{PARTNER_ID}\"]\n"),
         "a.toml",

@@ -16,7 +16,12 @@ const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 
 fn user(id: &str, p: Permission) -> Result<Grant> {
     Ok(Grant::builder()
-        .grantee(Grantee::builder().r#type(Type::CanonicalUser).id(id).build()?)
+        .grantee(
+            Grantee::builder()
+                .r#type(Type::CanonicalUser)
+                .id(id)
+                .build()?,
+        )
         .permission(p)
         .build())
 }
@@ -178,15 +183,30 @@ async fn an_unknown_canonical_user_is_alerted_and_nothing_changes_in_alert_mode(
     )?;
     let out = guard.handle_value(&event, "req-1").await?;
     assert_eq!(out[0].outcome, "alerted");
-    assert_eq!(grants(&estate, bucket).await?, before, "alert mode changes nothing");
+    assert_eq!(
+        grants(&estate, bucket).await?,
+        before,
+        "alert mode changes nothing"
+    );
 
     let ev = estate.evidence(id).await?.context("evidence written")?;
     let f = &ev["decision"]["findings"][1];
     assert_eq!(f["approved"], false);
-    assert_eq!(f["account"], Value::Null, "a canonical id no pairing names is unresolvable");
-    assert_eq!(f["principal"], format!("CanonicalUser:{STRANGER_ID} (WRITE)"));
+    assert_eq!(
+        f["account"],
+        Value::Null,
+        "a canonical id no pairing names is unresolvable"
+    );
+    assert_eq!(
+        f["principal"],
+        format!("CanonicalUser:{STRANGER_ID} (WRITE)")
+    );
     let alerts = estate.alerts().await?;
     assert_eq!(alerts.len(), 1);
-    assert!(alerts[0].message.contains(STRANGER_ID), "{}", alerts[0].message);
+    assert!(
+        alerts[0].message.contains(STRANGER_ID),
+        "{}",
+        alerts[0].message
+    );
     Ok(())
 }

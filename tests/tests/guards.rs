@@ -794,7 +794,7 @@ async fn the_allowlist_loads_from_s3_and_a_missing_one_is_a_clear_error() -> Res
         ..estate.config()
     };
     let guard = estate.bucket_guard(&config).await?;
-    assert_eq!(guard.allowlist.pairings.len(), 4);
+    assert_eq!(guard.allowlist.pairings.len(), 5);
 
     let missing = crossguard_guard::Config {
         allowlist: "s3://config/nothing.toml".into(),

@@ -420,7 +420,7 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
             "other-event",
             "aws.s3",
             "AWS API Call via CloudTrail",
-            with_name("PutBucketAcl"),
+            with_name("GetBucketAcl"),
         ),
         (
             "other-detail-type",

@@ -173,7 +173,7 @@ fn acl_json(out: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> 
             }
             json!({
                 "Grantee": Value::Object(grantee),
-                "Permission": g.permission.as_ref().map(|p| p.as_str()),
+                "Permission": g.permission.as_ref().map(aws_sdk_s3::types::Permission::as_str),
             })
         })
         .collect();
