@@ -17,6 +17,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// The name standing for the account's own settings in a bucket listing (`bucket/*`).
+const EVERY_BUCKET: &str = "*";
+
 /// Policy reads in flight at once: fast on a large estate, gentle on API rate limits
 /// (the SDK's standard retry handles throttling).
 const CONCURRENT_READS: usize = 8;
@@ -104,10 +107,12 @@ impl Scan {
                 }
             };
             for f in found {
-                match (
-                    Resource::new(kind, &f.name, &account, f.region.as_deref()),
-                    f.policy,
-                ) {
+                let resource = if f.name == EVERY_BUCKET {
+                    Resource::every_bucket(&account, f.region.as_deref())
+                } else {
+                    Resource::new(kind, &f.name, &account, f.region.as_deref())
+                };
+                match (resource, f.policy) {
                     (Ok(r), Policy::Read(store)) => spawn(&mut reads, store, r),
                     (Ok(r), Policy::Listed(live)) => {
                         batch
@@ -186,6 +191,19 @@ impl<P: PolicyStore> Reader for AclOf<P> {
     }
 }
 
+/// A bucket's (or, for `bucket/*`, the account's) Block Public Access: its own row.
+struct GuardrailOf<P>(P);
+
+impl<P: PolicyStore> Reader for GuardrailOf<P> {
+    fn read_live<'a>(
+        &'a self,
+        r: &'a Resource,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Live, AwsError>> + Send + 'a>>
+    {
+        Box::pin(self.0.read_public_access_block(r))
+    }
+}
+
 /// A listed resource: its name, its region when the listing says, and its policy or
 /// how to read it.
 struct Found {
@@ -213,34 +231,7 @@ async fn list(
     page: Option<i32>,
 ) -> Result<Vec<Found>, (&'static str, AwsError)> {
     match kind {
-        ResourceKind::Bucket => {
-            let buckets = list_buckets(sdk).await.map_err(|e| ("ListBuckets", e))?;
-            // A bucket's policy and ACL are read in the bucket's own region.
-            type Readers = (Arc<dyn Reader>, Arc<dyn Reader>);
-            let mut clients: HashMap<Option<String>, Readers> = HashMap::new();
-            Ok(buckets
-                .into_iter()
-                .flat_map(|(name, bucket_region)| {
-                    let (policy, acl) = clients
-                        .entry(bucket_region.clone())
-                        .or_insert_with(|| {
-                            let mut b = sdk.to_builder();
-                            if let Some(r) = &bucket_region {
-                                b = b.region(aws_config::Region::new(r.clone()));
-                            }
-                            let store = BucketPolicies(aws::s3_client(&b.build()));
-                            (Arc::new(store.clone()), Arc::new(AclOf(store)))
-                        })
-                        .clone();
-                    let region = bucket_region.or_else(|| region.cloned());
-                    [policy, acl].map(|store| Found {
-                        name: name.clone(),
-                        region: region.clone(),
-                        policy: Policy::Read(store),
-                    })
-                })
-                .collect())
-        }
+        ResourceKind::Bucket => buckets_and_doors(sdk, region).await,
         // ListRoles carries each trust policy: no read per role.
         ResourceKind::Role => Ok(list_roles(sdk, page)
             .await
@@ -287,6 +278,51 @@ async fn list(
             Ok(read_each(names, store, region))
         }
     }
+}
+
+/// Every bucket, each with three rows to read (its policy, its ACL, its Block Public
+/// Access), and the account's own Block Public Access as `bucket/*`.
+async fn buckets_and_doors(
+    sdk: &aws_config::SdkConfig,
+    region: Option<&String>,
+) -> Result<Vec<Found>, (&'static str, AwsError)> {
+    let buckets = list_buckets(sdk).await.map_err(|e| ("ListBuckets", e))?;
+    // A bucket's policy, ACL and Block Public Access are read in the bucket's own
+    // region, each a row; the account's Block Public Access is a row of its own.
+    type Readers = [Arc<dyn Reader>; 3];
+    let mut clients: HashMap<Option<String>, Readers> = HashMap::new();
+    let mut found: Vec<Found> = buckets
+        .into_iter()
+        .flat_map(|(name, bucket_region)| {
+            let readers = clients
+                .entry(bucket_region.clone())
+                .or_insert_with(|| {
+                    let mut b = sdk.to_builder();
+                    if let Some(r) = &bucket_region {
+                        b = b.region(aws_config::Region::new(r.clone()));
+                    }
+                    let store = BucketPolicies::new(&b.build());
+                    [
+                        Arc::new(store.clone()),
+                        Arc::new(AclOf(store.clone())),
+                        Arc::new(GuardrailOf(store)),
+                    ]
+                })
+                .clone();
+            let region = bucket_region.or_else(|| region.cloned());
+            readers.map(|store| Found {
+                name: name.clone(),
+                region: region.clone(),
+                policy: Policy::Read(store),
+            })
+        })
+        .collect();
+    found.push(Found {
+        name: EVERY_BUCKET.into(),
+        region: region.cloned(),
+        policy: Policy::Read(Arc::new(GuardrailOf(BucketPolicies::new(sdk)))),
+    });
+    Ok(found)
 }
 
 /// Every key, its policy read later, and each of its grants as its own row.

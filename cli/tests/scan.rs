@@ -95,11 +95,35 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
         format!("bucket/{}", crossguard_emulator_tests::EVIDENCE_BUCKET),
         "compliant",
     );
-    // Every bucket's ACL is a row of its own: the owner's alone is compliant.
+    // Every bucket's ACL is a row of its own: the owner's alone is compliant. So is its
+    // Block Public Access: off (none set, as moto leaves it) is a violation, except on
+    // the one bucket that has it on.
     let buckets: Vec<String> = want.keys().cloned().collect();
     for b in buckets {
         want.insert(format!("{b} (acl)"), "compliant");
+        let on = b == "bucket/plain-1";
+        want.insert(
+            format!("{b} (bpa)"),
+            if on { "compliant" } else { "violation" },
+        );
     }
+    estate
+        .s3
+        .put_public_access_block()
+        .bucket("plain-1")
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await?;
+    // The account's own settings: off, and approved, since the example allowlist means
+    // www-example-com to be public.
+    want.insert("bucket/* (bpa)".into(), "compliant");
     // A bucket opened by its ACL, with no policy at all.
     estate.create_bucket("acl-public").await?;
     estate
@@ -111,6 +135,7 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
         .await?;
     want.insert("bucket/acl-public".into(), "compliant");
     want.insert("bucket/acl-public (acl)".into(), "violation");
+    want.insert("bucket/acl-public (bpa)".into(), "violation");
 
     let with_id = json!({"StringEquals": {"sts:ExternalId": "vendor-secret"}});
     let own = json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")});
@@ -169,13 +194,19 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
             let v: Value = serde_json::from_str(l).unwrap();
             assert_eq!(v["origin"], "scan");
             assert_eq!(v["resource"]["account"], ACCOUNT);
-            let acl = v["reason"].as_str().unwrap().starts_with("bucket ACL:");
+            let reason = v["reason"].as_str().unwrap();
+            let door = if reason.starts_with("bucket ACL:") {
+                " (acl)"
+            } else if reason.contains("Block Public Access") {
+                " (bpa)"
+            } else {
+                ""
+            };
             (
                 format!(
-                    "{}/{}{}",
+                    "{}/{}{door}",
                     v["resource"]["kind"].as_str().unwrap(),
                     v["resource"]["name"].as_str().unwrap(),
-                    if acl { " (acl)" } else { "" }
                 ),
                 v["verdict"].as_str().unwrap().to_string(),
             )

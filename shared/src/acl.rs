@@ -15,13 +15,9 @@
 //! form the guard reads live and writes back (`GetBucketAcl`'s: `Owner`, `Grants`).
 
 use crate::allowlist::Allowlist;
-use crate::decision::{self, Action, Decision, Options};
-use crate::finding::Finding;
 use crate::policy::PolicyDocument;
-use crate::remediation::{Plan, PlanKind};
 use crate::resource::Resource;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
 
 /// The group of every AWS account and anonymous caller.
 pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -470,67 +466,5 @@ impl Acl {
             .collect();
         PolicyDocument::from_json(&json!({"Version": "2012-10-17", "Statement": statements}))
             .map_err(|e| format!("the ACL could not be read as grants: {e}"))
-    }
-}
-
-/// Decide a bucket ACL: each grant as its statement ([`Acl::as_policy`]); the plan puts
-/// the ACL back without the unapproved grants (approved ones, and the owner's, stay).
-/// `live`: the ACL was read from the bucket, so the plan can be applied; from a record
-/// whose ACL names the owner without its id, the guard plans on the live ACL instead.
-pub fn decide(allowlist: &Allowlist, resource: &Resource, acl: &Acl, opts: Options) -> Decision {
-    let doc = match acl.as_policy(resource, allowlist) {
-        Ok(doc) => doc,
-        Err(why) => return Decision::error(Some(resource.clone()), why),
-    };
-    let mut d = decision::decide_unbounded(allowlist, resource, &doc, opts);
-    for f in &mut d.findings {
-        relabel(f, acl);
-    }
-    d.reason = format!("bucket ACL: {}", d.reason);
-    let Some(plan) = d.remediation.take() else {
-        return d;
-    };
-    d.remediation = Some(match plan.kind {
-        PlanKind::PutPolicy | PlanKind::DeletePolicy => {
-            let cut: BTreeSet<usize> = plan.removed.iter().map(|r| r.statement).collect();
-            let kept = Acl {
-                grants: acl
-                    .grants
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !cut.contains(i))
-                    .map(|(_, g)| g.clone())
-                    .collect(),
-                ..acl.clone()
-            };
-            let mut removed = plan.removed;
-            for r in &mut removed {
-                if let Some(g) = acl.grants.get(r.statement) {
-                    r.principal = g.grantee.describe();
-                }
-            }
-            match kept.to_json() {
-                Some(v) => Plan::for_acl(v, removed),
-                None => {
-                    d.reason = format!(
-                        "{} (the record names the owner by a canned ACL, not by id: the guard plans the fix on the live ACL)",
-                        d.reason
-                    );
-                    if d.action == Action::Remediate {
-                        d.action = Action::Alert;
-                    }
-                    return d;
-                }
-            }
-        }
-        _ => plan,
-    });
-    d
-}
-
-/// A finding's principal as the ACL names it, not as the statement standing for it.
-fn relabel(f: &mut Finding, acl: &Acl) {
-    if let Some(g) = acl.grants.get(f.statement) {
-        f.principal = format!("{} ({})", g.grantee.describe(), g.permission);
     }
 }

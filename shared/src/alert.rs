@@ -41,6 +41,9 @@ pub struct Alert {
 /// How bad the worst violating finding is: `critical` for public or unresolvable access,
 /// `high` for an unapproved account or organisation, `medium` otherwise.
 pub fn severity(d: &Decision) -> &'static str {
+    if let Some(s) = d.severity {
+        return s;
+    }
     let worst = |of: &[Scope]| d.violations().any(|f| of.contains(&f.scope));
     if worst(&[Scope::Public, Scope::Unresolvable]) {
         "critical"
@@ -167,6 +170,10 @@ fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
         }
         (_, Outcome::Remediated, Some(PlanKind::RevokeGrant)) => {
             "Removed: the KMS grant was revoked.".to_string()
+        }
+        (_, Outcome::Remediated, Some(PlanKind::PutPublicAccessBlock)) => {
+            "Restored: the Block Public Access settings that were off without approval are on again."
+                .to_string()
         }
         (_, Outcome::Remediated, Some(PlanKind::PutAcl)) => {
             "Removed: the unapproved ACL grants above; the bucket ACL keeps every other grant."

@@ -69,6 +69,10 @@ pub struct Decision {
     /// The event decided, when it came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<EventSummary>,
+    /// The alert's severity when the findings alone do not tell it (a lowered guardrail
+    /// with nothing public behind it yet: `high`; a tampered guard: `critical`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<&'static str>,
 }
 
 /// What a decision depends on besides the policy and the allowlist.
@@ -100,7 +104,11 @@ impl Decision {
         Decision::bare(Verdict::Error, resource, reason)
     }
 
-    fn bare(verdict: Verdict, resource: Option<Resource>, reason: impl Into<String>) -> Decision {
+    pub(crate) fn bare(
+        verdict: Verdict,
+        resource: Option<Resource>,
+        reason: impl Into<String>,
+    ) -> Decision {
         Decision {
             verdict,
             resource,
@@ -110,6 +118,7 @@ impl Decision {
             remediation: None,
             reason: reason.into(),
             event: None,
+            severity: None,
         }
     }
 
@@ -211,6 +220,7 @@ pub(crate) fn decide_unbounded(
         mode: Some(mode),
         remediation: Some(plan),
         event: None,
+        severity: None,
     }
 }
 

@@ -94,6 +94,8 @@ pub enum CarriedPolicy {
     },
     /// A bucket ACL (a door beside the bucket policy), decided grant by grant.
     Acl(crate::acl::Acl),
+    /// Block Public Access settings, of a bucket or of the account.
+    PublicAccessBlock(crate::bpa::Change),
     /// The event's copy could not be read; the live policy can still be.
     Unreadable(String),
 }
@@ -404,7 +406,17 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
             resource: None,
         };
     };
-    let resource = resource_of(record, spec, &summary);
+    let resource = match event.policy {
+        PolicyIn::PublicAccessBlock {
+            account_wide: true, ..
+        } => owner_of(record, spec, &summary)
+            .ok_or_else(|| format!("{name} names no account (recipientAccountId)"))
+            .and_then(|a| {
+                Resource::every_bucket(&a, summary.region.as_deref())
+                    .map_err(|e| format!("{name}: {e}"))
+            }),
+        _ => resource_of(record, spec, &summary),
+    };
     if let Some(code) = &summary.error_code {
         let msg = summary
             .error_message
@@ -492,14 +504,8 @@ fn policy_in(
         }
         PolicyIn::Grant(shape) => added_grant(record, shape, resource),
         PolicyIn::KmsGrant => kms_grant_policy(record, resource),
-        PolicyIn::Acl { absent } => {
-            let params = record.get("requestParameters").unwrap_or(&Value::Null);
-            match crate::acl::Acl::from_request(params) {
-                Ok(Some(acl)) => CarriedPolicy::Acl(acl),
-                Ok(None) => return Err(absent),
-                Err(why) => CarriedPolicy::Unreadable(format!("the event's ACL: {why}")),
-            }
-        }
+        PolicyIn::PublicAccessBlock { deleted, .. } => public_access_block(record, deleted),
+        PolicyIn::Acl { absent } => bucket_acl(record).ok_or(absent)?,
         PolicyIn::Live {
             path: p,
             equals,
@@ -512,6 +518,38 @@ fn policy_in(
             CarriedPolicy::Unreadable(why.to_string())
         }
     })
+}
+
+/// The Block Public Access settings a call leaves (`deleted`: all off).
+fn public_access_block(record: &Value, deleted: bool) -> CarriedPolicy {
+    let settings = if deleted {
+        Ok(crate::bpa::PublicAccessBlock::OFF)
+    } else {
+        match path(
+            record,
+            &["requestParameters", "PublicAccessBlockConfiguration"],
+        ) {
+            Some(v) => crate::bpa::PublicAccessBlock::from_json(v),
+            None => Err("the call carries no PublicAccessBlockConfiguration".into()),
+        }
+    };
+    match settings {
+        Ok(settings) => CarriedPolicy::PublicAccessBlock(crate::bpa::Change {
+            settings,
+            exposed: None,
+        }),
+        Err(why) => CarriedPolicy::Unreadable(format!("the event's settings: {why}")),
+    }
+}
+
+/// The bucket ACL a call sets; `None` when it sets none.
+fn bucket_acl(record: &Value) -> Option<CarriedPolicy> {
+    let params = record.get("requestParameters").unwrap_or(&Value::Null);
+    match crate::acl::Acl::from_request(params) {
+        Ok(Some(acl)) => Some(CarriedPolicy::Acl(acl)),
+        Ok(None) => None,
+        Err(why) => Some(CarriedPolicy::Unreadable(format!("the event's ACL: {why}"))),
+    }
 }
 
 /// A KMS grant as `ListGrants` shows it (`granteePrincipal`, `operations`,

@@ -230,6 +230,14 @@ pub enum PolicyIn {
         /// Why a call that sets no ACL is ignored.
         absent: &'static str,
     },
+    /// S3 Block Public Access settings (`PublicAccessBlockConfiguration`), on a bucket or
+    /// on the whole account ([`crate::bpa`]); `deleted`: the call removed them (all off).
+    PublicAccessBlock {
+        /// The account's settings, not one bucket's: the resource is `bucket/*`.
+        account_wide: bool,
+        /// The call deleted the configuration.
+        deleted: bool,
+    },
     /// The call carries no policy but may open the resource as it stands (a Lambda
     /// function URL with `AuthType` `NONE`): decided on the live policy; from the record
     /// alone it cannot be checked. Applies only when the value at `path` is `equals`;
@@ -255,6 +263,8 @@ pub enum Door {
     KmsGrant,
     /// The S3 bucket ACL.
     Acl,
+    /// S3 Block Public Access, of a bucket or of the account.
+    PublicAccessBlock,
 }
 
 impl PolicyIn {
@@ -263,6 +273,7 @@ impl PolicyIn {
         match self {
             PolicyIn::KmsGrant => Door::KmsGrant,
             PolicyIn::Acl { .. } => Door::Acl,
+            PolicyIn::PublicAccessBlock { .. } => Door::PublicAccessBlock,
             _ => Door::Policy,
         }
     }
@@ -368,6 +379,35 @@ pub static KINDS: [KindSpec; 9] = [
                 name: "CreateBucket",
                 policy: PolicyIn::Acl {
                     absent: "the bucket was created without an ACL header: its owner alone",
+                },
+            },
+            EventSpec {
+                name: "PutBucketPublicAccessBlock",
+                policy: PolicyIn::PublicAccessBlock {
+                    account_wide: false,
+                    deleted: false,
+                },
+            },
+            EventSpec {
+                name: "DeleteBucketPublicAccessBlock",
+                policy: PolicyIn::PublicAccessBlock {
+                    account_wide: false,
+                    deleted: true,
+                },
+            },
+            // S3 Control's account settings are recorded as s3.amazonaws.com calls.
+            EventSpec {
+                name: "PutAccountPublicAccessBlock",
+                policy: PolicyIn::PublicAccessBlock {
+                    account_wide: true,
+                    deleted: false,
+                },
+            },
+            EventSpec {
+                name: "DeleteAccountPublicAccessBlock",
+                policy: PolicyIn::PublicAccessBlock {
+                    account_wide: true,
+                    deleted: true,
                 },
             },
         ],

@@ -13,9 +13,11 @@ pub mod acl;
 pub mod alert;
 pub mod allowlist;
 pub mod analysis;
+pub mod bpa;
 pub mod condition;
 pub mod date;
 pub mod decision;
+pub mod doors;
 pub mod event;
 pub mod evidence;
 pub mod finding;
@@ -132,7 +134,10 @@ pub fn decide_carried(
             }
             d
         }
-        CarriedPolicy::Acl(acl) => acl::decide(allowlist, &resource, &acl, opts),
+        CarriedPolicy::Acl(acl) => doors::decide_acl(allowlist, &resource, &acl, opts),
+        CarriedPolicy::PublicAccessBlock(change) => {
+            doors::decide_public_access_block(allowlist, &resource, &change, opts)
+        }
         CarriedPolicy::Unreadable(why) => Decision::error(Some(resource), why),
     }
 }

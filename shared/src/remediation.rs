@@ -30,6 +30,8 @@ pub enum PlanKind {
     RevokeGrant,
     /// Put the bucket ACL `acl` back: every grant but the unapproved ones.
     PutAcl,
+    /// Turn Block Public Access back on: `public_access_block`, the settings to put.
+    PutPublicAccessBlock,
     /// No safe plan: alert only (`reason` says why).
     Refused,
 }
@@ -118,6 +120,9 @@ pub struct Plan {
     /// The bucket ACL after the plan, for `put_acl` (`GetBucketAcl`'s JSON form).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acl: Option<Value>,
+    /// The Block Public Access settings to put, for `put_public_access_block`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<Value>,
     /// `policy`, parsed once: what verification and the next decision read.
     #[serde(skip)]
     document: Option<PolicyDocument>,
@@ -207,6 +212,7 @@ impl Plan {
             reason: Some(why.to_string()),
             grant_id: None,
             acl: None,
+            public_access_block: None,
             document: None,
         }
     }
@@ -223,6 +229,7 @@ impl Plan {
             reason: Some(reason),
             grant_id: None,
             acl: None,
+            public_access_block: None,
             document: None,
         };
         let raw = match doc.raw_statements() {
@@ -259,6 +266,7 @@ impl Plan {
             reason: None,
             grant_id: Some(id),
             acl: None,
+            public_access_block: None,
             document: None,
         }
     }
@@ -272,6 +280,21 @@ impl Plan {
             reason: None,
             grant_id: None,
             acl: Some(acl),
+            public_access_block: None,
+            document: None,
+        }
+    }
+
+    /// The plan that turns Block Public Access settings back on: `settings` to put.
+    pub fn for_public_access_block(settings: Value) -> Plan {
+        Plan {
+            kind: PlanKind::PutPublicAccessBlock,
+            policy: None,
+            removed: Vec::new(),
+            reason: None,
+            grant_id: None,
+            acl: None,
+            public_access_block: Some(settings),
             document: None,
         }
     }
@@ -458,6 +481,7 @@ pub fn plan(
         reason: None,
         grant_id: None,
         acl: None,
+        public_access_block: None,
         document,
     })
 }

@@ -164,6 +164,7 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
             delete.as_str()
         }
         PlanKind::PutAcl => "put the bucket ACL below (every grant but the unapproved ones)",
+        PlanKind::PutPublicAccessBlock => "turn Block Public Access back on as below",
         PlanKind::Refused => "none: no safe plan",
     };
     line(out, &format!("  plan     {what}"));
@@ -187,6 +188,7 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
     let shown = match p.kind {
         PlanKind::PutPolicy => p.policy.as_ref(),
         PlanKind::PutAcl => p.acl.as_ref(),
+        PlanKind::PutPublicAccessBlock => p.public_access_block.as_ref(),
         _ => None,
     };
     if let Some(pol) = shown {

@@ -123,6 +123,28 @@ impl Resource {
         })
     }
 
+    /// Every bucket of an account, as one resource (`bucket/*`, ARN `arn:aws:s3:::*`):
+    /// what the account's own settings, such as its Block Public Access, apply to.
+    pub fn every_bucket(account: &str, region: Option<&str>) -> Result<Resource, ResourceError> {
+        if !is_account_id(account) {
+            return Err(ResourceError::Account(account.to_string()));
+        }
+        let partition = partition_of_region(region.unwrap_or("us-east-1"));
+        Ok(Resource {
+            kind: ResourceKind::Bucket,
+            spec: "bucket/*".into(),
+            name: "*".into(),
+            arn: format!("arn:{partition}:s3:::*"),
+            account: account.to_string(),
+            region: region.map(str::to_string),
+        })
+    }
+
+    /// Whether this is [`Resource::every_bucket`].
+    pub fn is_every_bucket(&self) -> bool {
+        self.kind == ResourceKind::Bucket && self.name == "*"
+    }
+
     /// Parse `KIND/NAME` as the CLI and the allowlist write it.
     pub fn from_spec(
         spec: &str,

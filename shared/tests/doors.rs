@@ -456,3 +456,164 @@ fn canonical_ids_on_pairings_are_checked() {
     .to_string();
     assert!(twice.contains("belongs to one account"), "{twice}");
 }
+
+// ---- Block Public Access ----
+
+fn bpa(name: &str, config: Option<Value>) -> Value {
+    let mut params = json!({"bucketName": "shared-data", "publicAccessBlock": [""]});
+    if let Some(c) = config {
+        params["PublicAccessBlockConfiguration"] = c;
+    }
+    if name.contains("Account") {
+        params = json!({"PublicAccessBlockConfiguration": params["PublicAccessBlockConfiguration"].clone()});
+    }
+    record(name, params)
+}
+
+fn settings(acls: bool, ignore: bool, policy: bool, restrict: bool) -> Value {
+    json!({"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "BlockPublicAcls": acls,
+        "IgnorePublicAcls": ignore, "BlockPublicPolicy": policy, "RestrictPublicBuckets": restrict})
+}
+
+#[test]
+fn block_public_access_lowered_is_a_violation_and_the_fix_turns_it_back_on() {
+    let al = allowlist("");
+    let d = one(
+        &al,
+        bpa(
+            "PutBucketPublicAccessBlock",
+            Some(settings(true, true, true, true)),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    assert!(d.findings.is_empty());
+
+    let d = one(
+        &al,
+        bpa(
+            "PutBucketPublicAccessBlock",
+            Some(settings(true, false, false, true)),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+    let off: Vec<&str> = d.violations().map(|f| f.principal.as_str()).collect();
+    assert_eq!(off, ["IgnorePublicAcls off", "BlockPublicPolicy off"]);
+    assert!(d
+        .violations()
+        .all(|f| f.scope == Scope::Public && f.account.as_deref() == Some("*")));
+    // Nothing public is known to be behind it: high, not critical.
+    assert_eq!(alert::severity(&d), "high");
+    let plan = d.remediation.clone().unwrap();
+    assert_eq!(plan.kind, PlanKind::PutPublicAccessBlock);
+    assert_eq!(
+        plan.public_access_block.unwrap(),
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
+    );
+    assert_eq!(d.action, Action::Alert);
+
+    let d = one(&al, bpa("DeleteBucketPublicAccessBlock", None));
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(d.violations().count(), 4);
+    assert_eq!(d.resource.unwrap().name, "shared-data");
+}
+
+#[test]
+fn a_bucket_meant_to_be_public_may_lower_its_guardrail_and_so_may_its_account() {
+    let public = format!(
+        "[[public]]\nowner = \"{OWNER}\"\nresources = [\"bucket/shared-data\"]\nactions = [\"s3:GetObject\"]\nticket = \"WEB-7\"\n"
+    );
+    let al = allowlist(&public);
+    let d = one(&al, bpa("DeleteBucketPublicAccessBlock", None));
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    assert!(d
+        .findings
+        .iter()
+        .all(|f| f.approved_by.as_deref() == Some("public #1 (WEB-7)")));
+    // Another bucket of the same owner: not meant to be public.
+    let mut other = bpa("DeleteBucketPublicAccessBlock", None);
+    other["requestParameters"]["bucketName"] = json!("private-data");
+    assert_eq!(one(&al, other).verdict, Verdict::Violation);
+    // The account's guardrail: one public bucket needs it lowered.
+    let d = one(&al, bpa("DeleteAccountPublicAccessBlock", None));
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    let r = d.resource.unwrap();
+    assert_eq!((r.spec(), r.arn.as_str()), ("bucket/*", "arn:aws:s3:::*"));
+    let d = one(
+        &allowlist(""),
+        bpa(
+            "PutAccountPublicAccessBlock",
+            Some(settings(false, true, true, true)),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+    assert!(
+        d.reason.contains("every bucket of 222222222222"),
+        "{}",
+        d.reason
+    );
+    // An expired entry approves nothing.
+    let expired = public.replace("ticket", "expires = 2026-01-01\nticket");
+    assert_eq!(
+        one(
+            &allowlist(&expired),
+            bpa("DeleteBucketPublicAccessBlock", None)
+        )
+        .verdict,
+        Verdict::Violation
+    );
+}
+
+#[test]
+fn block_public_access_records_not_read_exactly_are_errors() {
+    let al = allowlist("");
+    for (config, why) in [
+        (None, "no PublicAccessBlockConfiguration"),
+        (
+            Some(json!({"BlockPublicAcls": "maybe"})),
+            "not true or false",
+        ),
+        (
+            Some(json!({"BlockPublicAcls": true, "BlockEverything": true})),
+            "unknown setting",
+        ),
+        (Some(json!("true")), "not an object"),
+    ] {
+        let d = one(&al, bpa("PutBucketPublicAccessBlock", config));
+        assert_eq!(d.verdict, Verdict::Error, "{why}: {}", d.reason);
+        assert!(d.reason.contains(why), "{why}: {}", d.reason);
+    }
+    // Strings as CloudTrail sometimes writes XML booleans.
+    let d = one(
+        &al,
+        bpa(
+            "PutBucketPublicAccessBlock",
+            Some(
+                json!({"BlockPublicAcls": "true", "IgnorePublicAcls": "TRUE", "BlockPublicPolicy": "true", "RestrictPublicBuckets": "false"}),
+            ),
+        ),
+    );
+    assert_eq!(d.violations().count(), 1);
+    // Panther's captured record: two settings off. Its trimmed test record: unreadable.
+    let d = decide_event_text(
+        &al,
+        &fixture("EventBridgeEnvelope_PutBucketPublicAccessBlock__panther-oss__1.json"),
+        opts(),
+    )
+    .unwrap()
+    .remove(0);
+    let off: Vec<&str> = d.violations().map(|f| f.principal.as_str()).collect();
+    assert_eq!(
+        off,
+        ["BlockPublicAcls off", "BlockPublicPolicy off"],
+        "{}",
+        d.reason
+    );
+    let d = decide_event_text(
+        &al,
+        &fixture("PutBucketPublicAccessBlock__panther__1.json"),
+        opts(),
+    )
+    .unwrap()
+    .remove(0);
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+}

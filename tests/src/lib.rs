@@ -307,7 +307,7 @@ impl Estate {
         &self,
         config: &Config,
     ) -> Result<Guard<BucketPolicies, SnsTopic, S3Evidence>> {
-        self.guard(config, BucketPolicies(self.s3.clone())).await
+        self.guard(config, BucketPolicies::new(&self.sdk)).await
     }
 
     pub async fn role_guard(

@@ -98,7 +98,7 @@ async fn the_central_guard_fixes_a_member_accounts_bucket_through_its_role() -> 
             role_name: ROLE.into(),
             external_id: Some("example-external-id".into()),
         }),
-        |cfg: &SdkConfig| BucketPolicies(s3_client(cfg)),
+        |cfg: &SdkConfig| BucketPolicies::new(cfg),
     );
     let guard = crossguard_guard::connect(&central_sdk, &config, router).await?;
     let out = guard.handle_value(&event, "req-c1").await?;
@@ -125,7 +125,7 @@ async fn the_central_guard_fixes_a_member_accounts_bucket_through_its_role() -> 
         .send()
         .await?;
     let router = AccountRouter::new(central_sdk.clone(), home, None, |cfg: &SdkConfig| {
-        BucketPolicies(s3_client(cfg))
+        BucketPolicies::new(cfg)
     });
     let guard = crossguard_guard::connect(&central_sdk, &config, router).await?;
     let mut event2 = event.clone();

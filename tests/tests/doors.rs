@@ -210,3 +210,197 @@ async fn an_unknown_canonical_user_is_alerted_and_nothing_changes_in_alert_mode(
     );
     Ok(())
 }
+
+// ---- Block Public Access ----
+
+fn bpa_event(id: &str, name: &str, bucket: Option<&str>, settings: Option<Value>) -> Result<Value> {
+    let mut e = retarget(
+        load_event("fixtures/cloudtrail/EventBridgeEnvelope_PutBucketPublicAccessBlock__panther-oss__1.json")?,
+        id,
+        "PlatformAdmin",
+    );
+    e["detail"]["eventName"] = json!(name);
+    let p = params(&mut e);
+    match bucket {
+        Some(b) => p["bucketName"] = json!(b),
+        None => *p = json!({}),
+    }
+    match settings {
+        Some(s) => p["PublicAccessBlockConfiguration"] = s,
+        None => {
+            if let Some(o) = p.as_object_mut() {
+                o.remove("PublicAccessBlockConfiguration");
+            }
+        }
+    }
+    Ok(e)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_public_access_deleted_over_a_public_policy_is_critical_and_restored() -> Result<()> {
+    use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    // prod-* buckets are remediated (the example allowlist's mode_override).
+    let bucket = "prod-reports";
+    estate.create_bucket(bucket).await?;
+    let all_on = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build();
+    estate
+        .s3
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(all_on)
+        .send()
+        .await?;
+    // The guardrail goes, then a public policy comes.
+    estate
+        .s3
+        .delete_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await?;
+    let public = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Open", "Effect": "Allow",
+        "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    estate.put_bucket_policy(bucket, &public).await?;
+    let guard = estate.bucket_guard(&estate.config()).await?;
+
+    let id = "22222222-0000-4000-8000-000000000003";
+    let event = bpa_event(id, "DeleteBucketPublicAccessBlock", Some(bucket), None)?;
+    let out = guard.handle_value(&event, "req-1").await?;
+    assert_eq!(out[0].outcome, "remediated", "{out:?}");
+
+    let now = estate
+        .s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await?
+        .public_access_block_configuration
+        .context("settings back")?;
+    assert_eq!(
+        (
+            now.block_public_acls,
+            now.ignore_public_acls,
+            now.block_public_policy,
+            now.restrict_public_buckets
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let ev = estate.evidence(id).await?.context("evidence written")?;
+    assert_eq!(
+        ev["decision"]["remediation"]["kind"],
+        "put_public_access_block"
+    );
+    // The settings as the change left them, so a person can see what was undone.
+    assert_eq!(
+        ev["policy_before"],
+        json!({"BlockPublicAcls": false, "IgnorePublicAcls": false, "BlockPublicPolicy": false, "RestrictPublicBuckets": false})
+    );
+    assert!(
+        ev["decision"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("a public bucket policy is in force"),
+        "{}",
+        ev["decision"]["reason"]
+    );
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].attributes["severity"], "critical");
+    assert!(
+        alerts[0].message.contains("Restored"),
+        "{}",
+        alerts[0].message
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_block_public_access_lowered_is_alerted_as_high() -> Result<()> {
+    use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let control = crossguard_guard::aws::BucketPolicies::new(&estate.sdk).control;
+    let lowered = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(false)
+        .restrict_public_buckets(false)
+        .build();
+    control
+        .put_public_access_block()
+        .account_id(crossguard_emulator_tests::ACCOUNT)
+        .public_access_block_configuration(lowered)
+        .send()
+        .await?;
+    // The example allowlist means www-example-com to be public: lowering the account's
+    // guardrail is what that takes, so it is approved there.
+    let approved = estate.bucket_guard(&estate.config()).await?;
+    let id = "22222222-0000-4000-8000-000000000005";
+    let event = bpa_event(
+        id,
+        "PutAccountPublicAccessBlock",
+        None,
+        Some(
+            json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}),
+        ),
+    )?;
+    let out = approved.handle_value(&event, "req-0").await?;
+    assert_eq!(out[0].outcome, "none", "{out:?}");
+    let ev = estate.evidence(id).await?.context("evidence written")?;
+    assert_eq!(
+        ev["decision"]["findings"][0]["approved_by"],
+        "public #1 (WEB-7)"
+    );
+
+    // An estate with no public bucket: the same change is a violation.
+    let dir = std::env::temp_dir().join(format!("crossguard-doors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("allowlist.toml");
+    std::fs::write(&file, "version = 1\nmode = \"alert\"\n")?;
+    let config = crossguard_guard::Config {
+        allowlist: file.display().to_string(),
+        ..estate.config()
+    };
+    let guard = estate.bucket_guard(&config).await?;
+
+    let id = "22222222-0000-4000-8000-000000000004";
+    let event = bpa_event(
+        id,
+        "PutAccountPublicAccessBlock",
+        None,
+        Some(
+            json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}),
+        ),
+    )?;
+    let out = guard.handle_value(&event, "req-1").await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    // Alert mode: the account's settings stay as they were set.
+    let now = control
+        .get_public_access_block()
+        .account_id(crossguard_emulator_tests::ACCOUNT)
+        .send()
+        .await?
+        .public_access_block_configuration
+        .context("account settings")?;
+    assert_eq!(now.block_public_policy, Some(false));
+    let ev = estate.evidence(id).await?.context("evidence written")?;
+    assert_eq!(ev["decision"]["resource"]["name"], "*");
+    let off: Vec<&str> = ev["decision"]["findings"]
+        .as_array()
+        .context("findings")?
+        .iter()
+        .filter_map(|f| f["principal"].as_str())
+        .collect();
+    assert_eq!(off, ["BlockPublicPolicy off", "RestrictPublicBuckets off"]);
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].attributes["severity"], "high");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}

@@ -534,7 +534,7 @@ async fn a_failed_remediation_is_reported_and_recorded() -> Result<()> {
         .await;
     let config = estate.config();
     let guard = Guard {
-        policies: BucketPolicies(s3_client(&guard_sdk)),
+        policies: BucketPolicies::new(&guard_sdk),
         // moto's signature check rejects the Rust SDK's SNS requests when authorization
         // is on (SignatureDoesNotMatch): the alert goes out with authorization off again.
         alerts: AuthorizationOff {

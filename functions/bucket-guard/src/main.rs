@@ -2,8 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    crossguard_guard::run(|sdk| {
-        crossguard_guard::aws::BucketPolicies(crossguard_guard::aws::s3_client(sdk))
-    })
-    .await
+    crossguard_guard::run(crossguard_guard::aws::BucketPolicies::new).await
 }

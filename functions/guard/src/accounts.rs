@@ -134,4 +134,12 @@ where
     async fn write_acl(&self, r: &Resource, acl: &Value) -> Result<(), AwsError> {
         self.store(r).await?.write_acl(r, acl).await
     }
+
+    async fn read_public_access_block(&self, r: &Resource) -> Result<Live, AwsError> {
+        self.store(r).await?.read_public_access_block(r).await
+    }
+
+    async fn write_public_access_block(&self, r: &Resource, s: &Value) -> Result<(), AwsError> {
+        self.store(r).await?.write_public_access_block(r, s).await
+    }
 }

@@ -79,17 +79,87 @@ pub async fn get_object(
     }
 }
 
-/// S3 bucket policies.
+/// S3 bucket policies, ACLs and Block Public Access (the account's through S3 Control).
+#[cfg(feature = "bucket")]
 #[derive(Clone)]
-pub struct BucketPolicies(pub aws_sdk_s3::Client);
+pub struct BucketPolicies {
+    pub s3: aws_sdk_s3::Client,
+    pub control: aws_sdk_s3control::Client,
+}
 
+#[cfg(feature = "bucket")]
+impl BucketPolicies {
+    /// Clients for this configuration (path-style S3 against an emulator).
+    pub fn new(config: &SdkConfig) -> BucketPolicies {
+        let mut control = aws_sdk_s3control::config::Builder::from(config);
+        if let Some(url) = config.endpoint_url() {
+            // S3 Control puts the account id in front of the host name; an emulator's
+            // endpoint has no such names: every call goes to the endpoint as given.
+            control = control.endpoint_resolver(FixedEndpoint(url.to_string()));
+        }
+        BucketPolicies {
+            s3: s3_client(config),
+            control: aws_sdk_s3control::Client::from_conf(control.build()),
+        }
+    }
+}
+
+/// One endpoint for every S3 Control call (`AWS_ENDPOINT_URL` set: a local emulator).
+#[cfg(feature = "bucket")]
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+#[cfg(feature = "bucket")]
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}
+
+/// Block Public Access settings as S3 answers them, in the JSON form the engine reads.
+#[cfg(feature = "bucket")]
+fn settings_json(
+    c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>,
+    control: Option<&aws_sdk_s3control::types::PublicAccessBlockConfiguration>,
+) -> Value {
+    let four = match (c, control) {
+        (Some(c), _) => [
+            c.block_public_acls,
+            c.ignore_public_acls,
+            c.block_public_policy,
+            c.restrict_public_buckets,
+        ],
+        (None, Some(c)) => [
+            c.block_public_acls,
+            c.ignore_public_acls,
+            c.block_public_policy,
+            c.restrict_public_buckets,
+        ],
+        (None, None) => [None; 4],
+    };
+    let mut m = serde_json::Map::new();
+    // A setting S3 leaves out is off, as S3 applies it.
+    for ((name, _), v) in crossguard_engine::bpa::SETTINGS.iter().zip(four) {
+        m.insert((*name).to_string(), json!(v.unwrap_or(false)));
+    }
+    Value::Object(m)
+}
+
+#[cfg(feature = "bucket")]
 impl PolicyStore for BucketPolicies {
     fn kind(&self) -> ResourceKind {
         ResourceKind::Bucket
     }
 
     async fn read(&self, r: &Resource) -> Result<Live, AwsError> {
-        match self.0.get_bucket_policy().bucket(&r.name).send().await {
+        match self.s3.get_bucket_policy().bucket(&r.name).send().await {
             Ok(out) => Ok(out.policy.map(Live::Policy).unwrap_or(Live::NoPolicy)),
             Err(e) => match e.code() {
                 Some("NoSuchBucketPolicy") => Ok(Live::NoPolicy),
@@ -100,7 +170,7 @@ impl PolicyStore for BucketPolicies {
     }
 
     async fn write(&self, r: &Resource, policy: &str) -> Result<(), AwsError> {
-        self.0
+        self.s3
             .put_bucket_policy()
             .bucket(&r.name)
             .policy(policy)
@@ -111,7 +181,7 @@ impl PolicyStore for BucketPolicies {
     }
 
     async fn delete(&self, r: &Resource) -> Result<(), AwsError> {
-        self.0
+        self.s3
             .delete_bucket_policy()
             .bucket(&r.name)
             .send()
@@ -121,7 +191,7 @@ impl PolicyStore for BucketPolicies {
     }
 
     async fn read_acl(&self, r: &Resource) -> Result<Live, AwsError> {
-        match self.0.get_bucket_acl().bucket(&r.name).send().await {
+        match self.s3.get_bucket_acl().bucket(&r.name).send().await {
             Ok(out) => Ok(Live::Acl(acl_json(&out))),
             Err(e) if e.code() == Some("NoSuchBucket") => Ok(Live::Gone),
             Err(e) => Err(aws_error("GetBucketAcl", &e)),
@@ -130,7 +200,7 @@ impl PolicyStore for BucketPolicies {
 
     async fn write_acl(&self, r: &Resource, acl: &Value) -> Result<(), AwsError> {
         let policy = acl_policy(acl).map_err(|e| AwsError::local("PutBucketAcl", e))?;
-        self.0
+        self.s3
             .put_bucket_acl()
             .bucket(&r.name)
             .access_control_policy(policy)
@@ -139,8 +209,86 @@ impl PolicyStore for BucketPolicies {
             .map(|_| ())
             .map_err(|e| aws_error("PutBucketAcl", &e))
     }
+
+    async fn read_public_access_block(&self, r: &Resource) -> Result<Live, AwsError> {
+        // None configured reads as every setting off, as S3 applies it.
+        let none = |code: Option<&str>| code == Some("NoSuchPublicAccessBlockConfiguration");
+        if r.name == "*" {
+            return match self
+                .control
+                .get_public_access_block()
+                .account_id(&r.account)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Live::Settings(settings_json(
+                    None,
+                    out.public_access_block_configuration.as_ref(),
+                ))),
+                Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None, None))),
+                Err(e) => Err(aws_error("GetPublicAccessBlock (account)", &e)),
+            };
+        }
+        match self
+            .s3
+            .get_public_access_block()
+            .bucket(&r.name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Live::Settings(settings_json(
+                out.public_access_block_configuration.as_ref(),
+                None,
+            ))),
+            Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None, None))),
+            Err(e) if e.code() == Some("NoSuchBucket") => Ok(Live::Gone),
+            Err(e) => Err(aws_error("GetPublicAccessBlock", &e)),
+        }
+    }
+
+    async fn write_public_access_block(
+        &self,
+        r: &Resource,
+        settings: &Value,
+    ) -> Result<(), AwsError> {
+        let s = crossguard_engine::bpa::PublicAccessBlock::from_json(settings)
+            .map_err(|e| AwsError::local("PutPublicAccessBlock", e))?
+            .0;
+        if r.name == "*" {
+            let c = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(s[0])
+                .ignore_public_acls(s[1])
+                .block_public_policy(s[2])
+                .restrict_public_buckets(s[3])
+                .build();
+            return self
+                .control
+                .put_public_access_block()
+                .account_id(&r.account)
+                .public_access_block_configuration(c)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("PutPublicAccessBlock (account)", &e));
+        }
+        let c = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+            .block_public_acls(s[0])
+            .ignore_public_acls(s[1])
+            .block_public_policy(s[2])
+            .restrict_public_buckets(s[3])
+            .build();
+        self.s3
+            .put_public_access_block()
+            .bucket(&r.name)
+            .public_access_block_configuration(c)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("PutPublicAccessBlock", &e))
+    }
 }
 
+#[cfg(feature = "bucket")]
 /// `GetBucketAcl`'s answer in the JSON form the engine reads ([`crossguard_engine::acl`]).
 /// Every field is carried as S3 sent it, an unknown grantee type or permission too: the
 /// engine refuses what it does not know rather than this reading it as nothing.
@@ -181,6 +329,7 @@ fn acl_json(out: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> 
     Value::Object(acl)
 }
 
+#[cfg(feature = "bucket")]
 /// The JSON form back into `PutBucketAcl`'s body, checked by the engine's reader first.
 fn acl_policy(v: &Value) -> Result<aws_sdk_s3::types::AccessControlPolicy, String> {
     use aws_sdk_s3::types::{Grant, Grantee, Owner, Permission, Type};

@@ -8,11 +8,13 @@
 
 use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
 use crossguard_engine::alert::{self, Outcome};
+use crossguard_engine::bpa::PublicAccessBlock;
 use crossguard_engine::evidence::{self, Delivery, DeliveryStatus};
 use crossguard_engine::kinds::{self, Door, Edited};
 use crossguard_engine::{
-    decide_parsed, decide_with_policy, event, json, parse_checked_input, Action, Allowlist,
-    CarriedPolicy, Decision, Mode, Options, ParsedEvent, PlanKind, Resource, Verdict,
+    decide_carried, decide_parsed, decide_with_policy, event, json, parse_checked_input, Action,
+    Allowlist, CarriedPolicy, Decision, EventSummary, Mode, Options, ParsedEvent, PlanKind,
+    Resource, Scope, Verdict,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -384,41 +386,51 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         );
         match self.read_live(&resource, door).await {
             Ok(live) => {
-                let (carried, before) = live.into_carried();
+                let (mut carried, before) = live.into_carried();
+                if let CarriedPolicy::PublicAccessBlock(change) = &mut carried {
+                    if change.settings != PublicAccessBlock([true; 4]) {
+                        change.exposed = self.exposure(&resource).await;
+                    }
+                }
                 (
                     decide_with_policy(al, summary, resource, carried, opts),
                     before,
                 )
             }
-            Err(e) => {
-                // Without the live policy nothing is changed: the event's copy may be
-                // stale. The alert still goes out, decided on that copy.
-                let capped = match al.mode_for(&resource) {
-                    Mode::DryRun => Mode::DryRun,
-                    _ => Mode::Alert,
-                };
-                let before = match &policy {
-                    CarriedPolicy::Document(doc) | CarriedPolicy::Added(doc) => doc.to_json().ok(),
-                    CarriedPolicy::Acl(acl) => acl.to_json(),
-                    _ => None,
-                };
-                let mut d = decide_with_policy(
-                    al,
-                    summary,
-                    resource,
-                    policy,
-                    Options {
-                        mode: Some(capped),
-                        ..opts
-                    },
-                );
-                d.reason = format!(
-                    "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
-                    d.reason
-                );
-                (d, before)
-            }
+            Err(e) => self.decide_on_the_record(summary, resource, policy, &e),
         }
+    }
+
+    /// Without the live policy nothing is changed: the event's copy may be stale. The
+    /// alert still goes out, decided on that copy.
+    fn decide_on_the_record(
+        &self,
+        summary: EventSummary,
+        resource: Resource,
+        policy: CarriedPolicy,
+        e: &AwsError,
+    ) -> (Decision, Option<Value>) {
+        let al = &self.allowlist;
+        let capped = match al.mode_for(&resource) {
+            Mode::DryRun => Mode::DryRun,
+            _ => Mode::Alert,
+        };
+        let before = match &policy {
+            CarriedPolicy::Document(doc) | CarriedPolicy::Added(doc) => doc.to_json().ok(),
+            CarriedPolicy::Acl(acl) => acl.to_json(),
+            CarriedPolicy::PublicAccessBlock(c) => Some(c.settings.to_json()),
+            _ => None,
+        };
+        let opts = Options {
+            mode: Some(capped),
+            ..Options::default()
+        };
+        let mut d = decide_with_policy(al, summary, resource, policy, opts);
+        d.reason = format!(
+            "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
+            d.reason
+        );
+        (d, before)
     }
 
     /// What the door a call opened holds now: the bucket ACL for an ACL call, the
@@ -426,8 +438,43 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
     async fn read_live(&self, resource: &Resource, door: Option<Door>) -> Result<Live, AwsError> {
         match door {
             Some(Door::Acl) => self.policies.read_acl(resource).await,
+            Some(Door::PublicAccessBlock) => self.policies.read_public_access_block(resource).await,
             _ => self.policies.read(resource).await,
         }
+    }
+
+    /// What a lowered Block Public Access lets in now: a bucket policy or ACL that is
+    /// public and unapproved, read live. `None` when nothing is, or for the account's
+    /// settings (every bucket would have to be read). Unreadable is said, never taken
+    /// for nothing.
+    async fn exposure(&self, resource: &Resource) -> Option<String> {
+        if resource.is_every_bucket() {
+            return None;
+        }
+        let mut found = Vec::new();
+        for (door, what) in [
+            (None, "a public bucket policy"),
+            (Some(Door::Acl), "a public bucket ACL"),
+        ] {
+            match self.read_live(resource, door).await {
+                Ok(live) => {
+                    let (carried, _) = live.into_carried();
+                    let d = decide_carried(
+                        &self.allowlist,
+                        resource.clone(),
+                        carried,
+                        Options::default(),
+                    );
+                    if d.violations().any(|f| f.scope == Scope::Public) {
+                        found.push(what.to_string());
+                    } else if d.verdict == Verdict::Error {
+                        found.push(format!("{what} that could not be checked ({})", d.reason));
+                    }
+                }
+                Err(e) => found.push(format!("{what} that could not be read ({e})")),
+            }
+        }
+        (!found.is_empty()).then(|| found.join(" and "))
     }
 
     /// Carry out the decision's action; `None` when nothing is to be reported.
@@ -478,6 +525,14 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 self.policies.write(resource, &policy.to_string()).await
             }
             (PlanKind::DeletePolicy, _) => self.policies.delete(resource).await,
+            (PlanKind::PutPublicAccessBlock, _) => match &plan.public_access_block {
+                Some(settings) => {
+                    self.policies
+                        .write_public_access_block(resource, settings)
+                        .await
+                }
+                None => return Outcome::Alerted,
+            },
             (PlanKind::PutAcl, _) => match &plan.acl {
                 Some(acl) => self.policies.write_acl(resource, acl).await,
                 None => return Outcome::Alerted,
@@ -495,11 +550,11 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         resource: &Resource,
         d: &Decision,
     ) -> Result<(), String> {
-        let door = d
-            .remediation
-            .as_ref()
-            .is_some_and(|p| p.kind == PlanKind::PutAcl)
-            .then_some(Door::Acl);
+        let door = match d.remediation.as_ref().map(|p| p.kind) {
+            Some(PlanKind::PutAcl) => Some(Door::Acl),
+            Some(PlanKind::PutPublicAccessBlock) => Some(Door::PublicAccessBlock),
+            _ => None,
+        };
         let now = self
             .read_live(resource, door)
             .await

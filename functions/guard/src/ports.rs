@@ -47,6 +47,9 @@ pub enum Live {
     Gone,
     /// A bucket ACL, in `GetBucketAcl`'s JSON form (`Owner`, `Grants`).
     Acl(Value),
+    /// Block Public Access settings (S3's JSON names; of a bucket, or of the account for
+    /// `bucket/*`).
+    Settings(Value),
 }
 
 impl Live {
@@ -72,6 +75,19 @@ impl Live {
                 CarriedPolicy::None("the resource no longer exists: nothing is shared"),
                 None,
             ),
+            Live::Settings(v) => match crossguard_engine::bpa::PublicAccessBlock::from_json(&v) {
+                Ok(settings) => (
+                    CarriedPolicy::PublicAccessBlock(crossguard_engine::bpa::Change {
+                        settings,
+                        exposed: None,
+                    }),
+                    Some(v),
+                ),
+                Err(e) => (
+                    CarriedPolicy::Unreadable(format!("the live settings: {e}")),
+                    Some(v),
+                ),
+            },
             Live::Acl(v) => match crossguard_engine::acl::Acl::from_json(&v) {
                 Ok(acl) => (CarriedPolicy::Acl(acl), Some(v)),
                 Err(e) => (
@@ -122,6 +138,34 @@ pub trait PolicyStore: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send {
         let _ = (resource, acl);
         async { Err(AwsError::local("PutBucketAcl", "only buckets have ACLs")) }
+    }
+    /// Block Public Access settings (buckets; `bucket/*`: the account's), as
+    /// [`Live::Settings`], or [`Live::Gone`].
+    fn read_public_access_block(
+        &self,
+        resource: &Resource,
+    ) -> impl Future<Output = Result<Live, AwsError>> + Send {
+        let _ = resource;
+        async {
+            Err(AwsError::local(
+                "GetPublicAccessBlock",
+                "only buckets have Block Public Access",
+            ))
+        }
+    }
+    /// Put Block Public Access settings (S3's JSON names) in place.
+    fn write_public_access_block(
+        &self,
+        resource: &Resource,
+        settings: &Value,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        let _ = (resource, settings);
+        async {
+            Err(AwsError::local(
+                "PutPublicAccessBlock",
+                "only buckets have Block Public Access",
+            ))
+        }
     }
     /// Revoke the KMS grant `grant_id` (keys only); not found is an error, not done.
     fn revoke_grant(
