@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)-$(CFN_LINT_VERSION)-$(CHECKOV_VERSION)
 # make package ARCH=arm64 for Graviton (the template's Architecture parameter must match).
 ARCH ?= x86_64
-FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard
+FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard tamper-guard
 STACK ?= crossguard
 # Tests and the demo build with this profile (see Cargo.toml).
 PROFILE := ci
@@ -90,7 +90,7 @@ deploy: package
 		--capabilities CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --resolve-s3 \
 		--parameter-overrides Architecture=$(ARCH) Mode=$(or $(MODE),alert) \
 		AllowlistBucket=$(ALLOWLIST_BUCKET) MemberExternalId=$(EXTERNAL_ID) \
-		OrganizationId=$(ORG_ID)
+		OrganizationId=$(ORG_ID) TrailName=$(TRAIL)
 
 $(PY):
 	python3 -m venv $(VENV)

@@ -96,9 +96,11 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         ("account", account),
         (
             "resource_kind",
-            resource
-                .map(|r| r.kind.as_str().to_string())
-                .unwrap_or_else(|| "unknown".into()),
+            match (resource, &d.tamper) {
+                (Some(r), _) => r.kind.as_str().to_string(),
+                (None, Some(_)) => "guard".into(),
+                (None, None) => "unknown".into(),
+            },
         ),
     ];
     Some(Alert {
@@ -110,6 +112,19 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
 
 /// `crossguard: WHAT [ACCOUNT] RESOURCE`, at most [`MAX_SUBJECT`] characters.
 fn subject(d: &Decision, outcome: &Outcome, account: &str) -> String {
+    if let Some(t) = &d.tamper {
+        let what = match (d.verdict, outcome) {
+            (Verdict::Error, _) => "guard tampering could not be checked",
+            (_, Outcome::Remediated) => "guard tampered with, undone",
+            (_, Outcome::RemediationFailed(_)) => "guard tampered with, undo FAILED",
+            _ => "guard tampered with",
+        };
+        let head = format!("crossguard: {what} [{account}] {} ", t.part);
+        return format!(
+            "{head}{}",
+            clip(&t.name, MAX_SUBJECT.saturating_sub(head.chars().count()))
+        );
+    }
     let spec = d
         .resource
         .as_ref()
@@ -170,6 +185,10 @@ fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
         }
         (_, Outcome::Remediated, Some(PlanKind::RevokeGrant)) => {
             "Removed: the KMS grant was revoked.".to_string()
+        }
+        (_, Outcome::Remediated, Some(PlanKind::Undo)) => {
+            "Undone: the call below was made to switch the guard's part back on. Find out who did this and why."
+                .to_string()
         }
         (_, Outcome::Remediated, Some(PlanKind::PutPublicAccessBlock)) => {
             "Restored: the Block Public Access settings that were off without approval are on again."

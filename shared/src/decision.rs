@@ -69,10 +69,24 @@ pub struct Decision {
     /// The event decided, when it came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<EventSummary>,
+    /// The guard's own part a call touched ([`crate::tamper`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tamper: Option<Tampered>,
     /// The alert's severity when the findings alone do not tell it (a lowered guardrail
     /// with nothing public behind it yet: `high`; a tampered guard: `critical`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<&'static str>,
+}
+
+/// What a watched call touched, as the decision and the alert name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tampered {
+    /// `rule`, `function`, `role`, `alert topic`, `trail`, `event bus`, `evidence bucket`.
+    pub part: &'static str,
+    /// Its name (or ARN) as the call gave it.
+    pub name: String,
+    /// What the call did to it.
+    pub did: &'static str,
 }
 
 /// What a decision depends on besides the policy and the allowlist.
@@ -119,6 +133,7 @@ impl Decision {
             reason: reason.into(),
             event: None,
             severity: None,
+            tamper: None,
         }
     }
 
@@ -221,6 +236,7 @@ pub(crate) fn decide_unbounded(
         remediation: Some(plan),
         event: None,
         severity: None,
+        tamper: None,
     }
 }
 

@@ -151,6 +151,12 @@ pub fn key(event_id: &str) -> Result<String, EvidenceError> {
     Ok(format!("evidence/{event_id}.json"))
 }
 
+/// The key of a tamper check's record of an event: its own, since the same event (a
+/// change to the evidence bucket's policy, say) may also be a bucket guard's to decide.
+pub fn tamper_key(event_id: &str) -> Result<String, EvidenceError> {
+    key(event_id).map(|k| k.replacen("evidence/", "evidence/tamper/", 1))
+}
+
 /// The record for a decision. `outcome` is `None` when nothing was acted on.
 pub fn record<'d>(
     decision: &'d Decision,

@@ -29,6 +29,7 @@ pub mod remediation;
 pub mod render;
 pub mod report;
 pub mod resource;
+pub mod tamper;
 pub mod who;
 pub mod wildcard;
 

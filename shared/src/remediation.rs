@@ -32,6 +32,8 @@ pub enum PlanKind {
     PutAcl,
     /// Turn Block Public Access back on: `public_access_block`, the settings to put.
     PutPublicAccessBlock,
+    /// Undo a call that switched the guard off: `undo` says which call to make.
+    Undo,
     /// No safe plan: alert only (`reason` says why).
     Refused,
 }
@@ -123,6 +125,9 @@ pub struct Plan {
     /// The Block Public Access settings to put, for `put_public_access_block`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<Value>,
+    /// The call that undoes a tampering, for `undo` (`{"call": "EnableRule", "name": …}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Value>,
     /// `policy`, parsed once: what verification and the next decision read.
     #[serde(skip)]
     document: Option<PolicyDocument>,
@@ -213,6 +218,7 @@ impl Plan {
             grant_id: None,
             acl: None,
             public_access_block: None,
+            undo: None,
             document: None,
         }
     }
@@ -230,6 +236,7 @@ impl Plan {
             grant_id: None,
             acl: None,
             public_access_block: None,
+            undo: None,
             document: None,
         };
         let raw = match doc.raw_statements() {
@@ -267,6 +274,7 @@ impl Plan {
             grant_id: Some(id),
             acl: None,
             public_access_block: None,
+            undo: None,
             document: None,
         }
     }
@@ -281,6 +289,7 @@ impl Plan {
             grant_id: None,
             acl: Some(acl),
             public_access_block: None,
+            undo: None,
             document: None,
         }
     }
@@ -295,6 +304,22 @@ impl Plan {
             grant_id: None,
             acl: None,
             public_access_block: Some(settings),
+            undo: None,
+            document: None,
+        }
+    }
+
+    /// The plan that undoes a tampering with the guard: make the call `undo` names.
+    pub fn for_undo(undo: Value) -> Plan {
+        Plan {
+            kind: PlanKind::Undo,
+            policy: None,
+            removed: Vec::new(),
+            reason: None,
+            grant_id: None,
+            acl: None,
+            public_access_block: None,
+            undo: Some(undo),
             document: None,
         }
     }
@@ -482,6 +507,7 @@ pub fn plan(
         grant_id: None,
         acl: None,
         public_access_block: None,
+        undo: None,
         document,
     })
 }

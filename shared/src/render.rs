@@ -165,6 +165,7 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         }
         PlanKind::PutAcl => "put the bucket ACL below (every grant but the unapproved ones)",
         PlanKind::PutPublicAccessBlock => "turn Block Public Access back on as below",
+        PlanKind::Undo => "undo it as below",
         PlanKind::Refused => "none: no safe plan",
     };
     line(out, &format!("  plan     {what}"));
@@ -189,6 +190,7 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         PlanKind::PutPolicy => p.policy.as_ref(),
         PlanKind::PutAcl => p.acl.as_ref(),
         PlanKind::PutPublicAccessBlock => p.public_access_block.as_ref(),
+        PlanKind::Undo => p.undo.as_ref(),
         _ => None,
     };
     if let Some(pol) = shown {

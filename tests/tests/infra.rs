@@ -501,3 +501,174 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     }
     Ok(())
 }
+
+/// The tamper rule takes every call the tamper check watches (Lambda's under their
+/// versioned names) and not their near-misses; the deployment the template hands
+/// tamper-guard names every function, rule and role the template makes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
+    use crossguard_engine::tamper::{self, Deployment};
+    let central = template("template.yaml")?;
+    let resources = central["Resources"].as_object().context("Resources")?;
+    let guard = &central["Resources"]["TamperGuard"]["Properties"];
+
+    // The deployment, with example values for what the stack fills in.
+    let sub = &guard["Environment"]["Variables"]["GUARD_DEPLOYMENT"]["Fn::Sub"];
+    let mut text = sub[0]
+        .as_str()
+        .context("GUARD_DEPLOYMENT is a Fn::Sub list")?
+        .to_string();
+    for (var, value) in [
+        ("${AWS::Region}", "eu-west-1"),
+        ("${MemberRoleName}", "crossguard-remediation"),
+        (
+            "${Topic}",
+            "arn:aws:sns:eu-west-1:555555555555:crossguard-alerts",
+        ),
+        ("${TrailName}", "org-trail"),
+        ("${Evidence}", "crossguard-evidence"),
+    ] {
+        text = text.replace(var, value);
+    }
+    assert!(!text.contains("${"), "an unresolved variable: {text}");
+    let dep = Deployment::from_json(&text).map_err(anyhow::Error::msg)?;
+    for (_, r) in resources {
+        let p = &r["Properties"];
+        match r["Type"].as_str() {
+            Some("AWS::Serverless::Function") => {
+                let f = p["FunctionName"].as_str().context("FunctionName")?;
+                assert!(
+                    dep.functions.iter().any(|x| x == f),
+                    "{f} is not in GUARD_DEPLOYMENT"
+                );
+                for (_, e) in p["Events"].as_object().into_iter().flatten() {
+                    let rule = e["Properties"]["RuleName"].as_str().context("RuleName")?;
+                    assert!(
+                        dep.rules.iter().any(|x| x == rule),
+                        "{rule} is not in GUARD_DEPLOYMENT"
+                    );
+                }
+            }
+            Some("AWS::IAM::Role") => {
+                let name = match &p["RoleName"] {
+                    Value::String(s) => s.clone(),
+                    v => v["Fn::Sub"]
+                        .as_str()
+                        .context("RoleName")?
+                        .replace("${AWS::Region}", "eu-west-1"),
+                };
+                assert!(
+                    dep.roles.contains(&name),
+                    "{name} is not in GUARD_DEPLOYMENT"
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // The rule, run by EventBridge on moto.
+    let pattern = &guard["Events"]["TamperChecks"]["Properties"]["Pattern"];
+    let moto = Moto::start()?;
+    let sdk = moto.sdk().await;
+    let eb = aws_sdk_eventbridge::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name("tamper")
+        .send()
+        .await?
+        .queue_url
+        .context("url")?;
+    eb.put_rule()
+        .name("tamper")
+        .event_pattern(pattern.to_string())
+        .send()
+        .await?;
+    eb.put_targets()
+        .rule("tamper")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(format!("arn:aws:sqs:eu-west-1:{MEMBER}:tamper"))
+                .build()?,
+        )
+        .send()
+        .await?;
+    let mut want = BTreeSet::new();
+    let mut entries = Vec::new();
+    let calls: Vec<(&str, String, bool)> = tamper::watched_calls()
+        .map(|(source, name)| {
+            let name = if source == "lambda.amazonaws.com" {
+                format!("{name}20150331v2")
+            } else {
+                name.to_string()
+            };
+            (source, name, true)
+        })
+        .chain([
+            ("events.amazonaws.com", "EnableRule".to_string(), false),
+            ("s3.amazonaws.com", "GetBucketPolicy".to_string(), false),
+            (
+                "lambda.amazonaws.com",
+                "ListFunctions20150331".to_string(),
+                false,
+            ),
+            (
+                "cloudtrail.amazonaws.com",
+                "StartLogging".to_string(),
+                false,
+            ),
+        ])
+        .collect();
+    for (i, (source, name, watched)) in calls.iter().enumerate() {
+        let case = format!("call-{i}-{name}");
+        if *watched {
+            want.insert(case.clone());
+        }
+        let svc = source.trim_end_matches(".amazonaws.com");
+        let detail = json!({"eventSource": source, "eventName": name});
+        entries.push(entry(
+            &format!("aws.{svc}"),
+            "AWS API Call via CloudTrail",
+            detail,
+            &case,
+        ));
+    }
+    for chunk in entries.chunks(10) {
+        let out = eb
+            .put_events()
+            .set_entries(Some(chunk.to_vec()))
+            .send()
+            .await?;
+        assert_eq!(out.failed_entry_count, 0, "{out:?}");
+    }
+    let mut got = BTreeSet::new();
+    loop {
+        let r = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await?;
+        let msgs = r.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            break;
+        }
+        for m in msgs {
+            let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
+            got.insert(
+                body["detail"]["eventID"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            );
+            sqs.delete_message()
+                .queue_url(&url)
+                .set_receipt_handle(m.receipt_handle)
+                .send()
+                .await?;
+        }
+    }
+    assert_eq!(got, want);
+    Ok(())
+}

@@ -1,10 +1,15 @@
 //! The ports backed by the AWS SDK for Rust.
 
-use crate::ports::{AlertSink, AwsError, Created, EvidenceStore, Live, PolicyStore};
+use crate::ports::{AlertSink, AwsError, Created, EvidenceStore};
+#[cfg(any(feature = "bucket", feature = "role", feature = "key"))]
+use crate::ports::{Live, PolicyStore};
 use aws_config::SdkConfig;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use crossguard_engine::alert::Alert;
-use crossguard_engine::{Resource, ResourceKind};
+use crossguard_engine::Resource;
+#[cfg(any(feature = "bucket", feature = "role", feature = "key"))]
+use crossguard_engine::ResourceKind;
+#[cfg(feature = "bucket")]
 use serde_json::{json, Value};
 
 /// Turn any SDK error into an [`AwsError`]: the service's code and message when it sent

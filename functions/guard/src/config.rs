@@ -31,6 +31,8 @@ pub enum ConfigError {
     Account(String),
     #[error("allowlist {location}: {reason}")]
     Allowlist { location: String, reason: String },
+    #[error("GUARD_DEPLOYMENT: {0}")]
+    Deployment(String),
 }
 
 impl Config {

@@ -173,20 +173,58 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             evidence: key.clone(),
         };
 
-        match self.claim(&key, &id, request_id).await? {
-            Claim::Ours => {}
-            Claim::InFlight => {
-                return Ok(handled(Verdict::Ignored, Action::None, "in_flight", None))
-            }
-            Claim::Done(record) => {
-                let alert = self.resend_failed_alert(&key, record).await?;
-                return Ok(handled(Verdict::Ignored, Action::None, "duplicate", alert));
-            }
+        let ledger = Ledger {
+            alerts: &self.alerts,
+            evidence: &self.evidence,
+        };
+        if let Some((outcome, alert)) = ledger.begin(&key, &id, request_id).await? {
+            return Ok(handled(Verdict::Ignored, Action::None, outcome, alert));
         }
-
         let (decision, before) = self.decide(parsed).await;
         let outcome = self.act(&decision).await;
-        let delivery = match outcome.as_ref().and_then(|o| alert::render(&decision, o)) {
+        let (outcome, alert) = ledger
+            .finish(&key, &id, &decision, before, outcome.as_ref())
+            .await?;
+        Ok(handled(decision.verdict, decision.action, &outcome, alert))
+    }
+}
+
+/// What every guard does around its decision: claim the event's evidence key (or find
+/// it handled), then alert and write the evidence record.
+pub(crate) struct Ledger<'a, A, E> {
+    pub alerts: &'a A,
+    pub evidence: &'a E,
+}
+
+impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
+    /// Claim `key` for this event: `None` when it is ours to decide; otherwise what the
+    /// invocation comes to (`duplicate`, with a failed alert resent; `in_flight`).
+    pub async fn begin(
+        &self,
+        key: &str,
+        id: &str,
+        request_id: &str,
+    ) -> Result<Option<(&'static str, Option<String>)>, GuardError> {
+        Ok(match self.claim(key, id, request_id).await? {
+            Claim::Ours => None,
+            Claim::InFlight => Some(("in_flight", None)),
+            Claim::Done(record) => {
+                Some(("duplicate", self.resend_failed_alert(key, record).await?))
+            }
+        })
+    }
+
+    /// Alert (when the outcome says to) and write the evidence record; the outcome as
+    /// recorded and the alert's delivery status.
+    pub async fn finish(
+        &self,
+        key: &str,
+        id: &str,
+        decision: &Decision,
+        before: Option<Value>,
+        outcome: Option<&Outcome>,
+    ) -> Result<(String, Option<String>), GuardError> {
+        let delivery = match outcome.and_then(|o| alert::render(decision, o)) {
             Some(a) => Some(Delivery::new(
                 &a,
                 self.alerts.publish(&a).await.map_err(|e| e.to_string()),
@@ -194,14 +232,14 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             None => None,
         };
         let (_, recorded_at) = now();
-        let mut record = evidence::record(&decision, before, outcome.as_ref(), &recorded_at)
+        let mut record = evidence::record(decision, before, outcome, &recorded_at)
             .map_err(|e| GuardError::Record(e.to_string()))?;
         record.alert = delivery.clone();
         let body = serde_json::to_vec(&record).map_err(|e| {
             GuardError::Record(format!("evidence for {id} could not be encoded: {e}"))
         })?;
         self.evidence
-            .replace(&key, body)
+            .replace(key, body)
             .await
             .map_err(|source| GuardError::EvidenceStore {
                 what: format!("evidence for event {id} was not written"),
@@ -220,10 +258,8 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 )));
             }
         }
-        Ok(handled(
-            decision.verdict,
-            decision.action,
-            record.outcome.as_str(),
+        Ok((
+            record.outcome.as_str().to_string(),
             delivery.map(|d| d.status.as_str().to_string()),
         ))
     }
@@ -338,7 +374,9 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             })?;
         Ok(Some(delivery.status.as_str().to_string()))
     }
+}
 
+impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
     /// The decision on the live policy, and that policy (for the evidence).
     async fn decide(&self, parsed: ParsedEvent) -> (Decision, Option<Value>) {
         let al = &self.allowlist;

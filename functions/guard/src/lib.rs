@@ -10,6 +10,8 @@ pub mod handler;
 pub mod ports;
 #[cfg(feature = "stores")]
 pub mod stores;
+#[cfg(feature = "tamper")]
+pub mod tamper;
 
 #[cfg(test)]
 mod fakes;

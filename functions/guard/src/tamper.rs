@@ -1,0 +1,247 @@
+//! The tamper guard: the engine's [`crossguard_engine::tamper`] check wired to AWS. It
+//! claims, alerts and records like every guard (its records under `evidence/tamper/`),
+//! and its only writes are the two safe undos: `EnableRule` and `StartLogging`.
+
+use crate::handler::{GuardError, Handled, Ledger};
+use crate::ports::{AlertSink, AwsError, EvidenceStore};
+use crate::{aws, Config, ConfigError};
+use crossguard_engine::alert::Outcome;
+use crossguard_engine::event::{self, Record};
+use crossguard_engine::tamper::{self, Deployment};
+use crossguard_engine::{evidence, json, Action, Allowlist, Decision, Options, Verdict};
+use serde_json::Value;
+use std::future::Future;
+
+/// Makes the call that undoes a tampering (`{"call": "EnableRule", "name": …}`).
+pub trait Undo: Send + Sync {
+    fn apply(&self, call: &Value) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// [`Undo`] through EventBridge and CloudTrail.
+#[derive(Clone)]
+pub struct AwsUndo {
+    pub events: aws_sdk_eventbridge::Client,
+    pub trails: aws_sdk_cloudtrail::Client,
+}
+
+impl AwsUndo {
+    pub fn new(sdk: &aws_config::SdkConfig) -> AwsUndo {
+        AwsUndo {
+            events: aws_sdk_eventbridge::Client::new(sdk),
+            trails: aws_sdk_cloudtrail::Client::new(sdk),
+        }
+    }
+}
+
+impl Undo for AwsUndo {
+    async fn apply(&self, call: &Value) -> Result<(), AwsError> {
+        let text = |k: &str| call.get(k).and_then(Value::as_str).map(str::to_string);
+        let name = text("name").ok_or_else(|| AwsError::local("undo", "the undo names nothing"))?;
+        match text("call").as_deref() {
+            Some("EnableRule") => self
+                .events
+                .enable_rule()
+                .name(name)
+                .set_event_bus_name(text("event_bus"))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws::aws_error("EnableRule", &e)),
+            Some("StartLogging") => self
+                .trails
+                .start_logging()
+                .name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws::aws_error("StartLogging", &e)),
+            other => Err(AwsError::local(
+                "undo",
+                format!("no undo call {other:?} is known"),
+            )),
+        }
+    }
+}
+
+pub struct TamperGuard<U, A, E> {
+    pub undo: U,
+    pub alerts: A,
+    pub evidence: E,
+    pub allowlist: Allowlist,
+    pub deployment: Deployment,
+}
+
+impl<U: Undo, A: AlertSink, E: EvidenceStore> TamperGuard<U, A, E> {
+    /// Handle one Lambda payload: each record checked against the deployment.
+    pub async fn handle(
+        &self,
+        payload: &json::Checked,
+        request_id: &str,
+    ) -> Result<Vec<Handled>, GuardError> {
+        let records = event::records_checked(payload)
+            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let decision = match r.record {
+                Record::CloudTrail(rec) => tamper::decide(
+                    rec,
+                    r.duplicate.as_ref(),
+                    &self.deployment,
+                    &self.allowlist,
+                    Options::default(),
+                )
+                .unwrap_or_else(|| Decision {
+                    event: Some(event::summarize(rec)),
+                    ..Decision::ignored(None, "not a call on the guard's own parts")
+                }),
+                Record::OtherDetailType { id, detail_type } => Decision {
+                    event: Some(crossguard_engine::EventSummary {
+                        id,
+                        ..Default::default()
+                    }),
+                    ..Decision::ignored(None, format!("EventBridge detail-type {detail_type:?}"))
+                },
+            };
+            let handled = self.one(decision, request_id).await?;
+            tracing::info!(
+                event_id = %handled.event_id,
+                event_name = handled.event_name.as_deref().unwrap_or(""),
+                verdict = ?handled.verdict,
+                outcome = %handled.outcome,
+                "tamper check"
+            );
+            out.push(handled);
+        }
+        Ok(out)
+    }
+
+    /// [`TamperGuard::handle`] for a payload built as a value (tests, tools).
+    pub async fn handle_value(
+        &self,
+        payload: &Value,
+        request_id: &str,
+    ) -> Result<Vec<Handled>, GuardError> {
+        let checked = json::from_str(&payload.to_string())
+            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
+        self.handle(&checked, request_id).await
+    }
+
+    async fn one(&self, decision: Decision, request_id: &str) -> Result<Handled, GuardError> {
+        let summary = decision.event.clone().unwrap_or_default();
+        let id = summary.id.clone().unwrap_or_default();
+        let key = evidence::tamper_key(&id).map_err(GuardError::NoEvidenceKey)?;
+        let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
+            event_id: id.clone(),
+            event_name: summary.name.clone(),
+            verdict,
+            action,
+            outcome: outcome.to_string(),
+            alert,
+            evidence: key.clone(),
+        };
+        let ledger = Ledger {
+            alerts: &self.alerts,
+            evidence: &self.evidence,
+        };
+        if let Some((outcome, alert)) = ledger.begin(&key, &id, request_id).await? {
+            return Ok(handled(Verdict::Ignored, Action::None, outcome, alert));
+        }
+        let outcome = match (decision.action, decision.verdict) {
+            (Action::Remediate, _) => {
+                let call = decision.remediation.as_ref().and_then(|p| p.undo.as_ref());
+                Some(match call {
+                    Some(call) => match self.undo.apply(call).await {
+                        Ok(()) => Outcome::Remediated,
+                        Err(e) => Outcome::RemediationFailed(e.to_string()),
+                    },
+                    None => Outcome::Alerted,
+                })
+            }
+            (Action::Alert, _) | (_, Verdict::Error) => Some(Outcome::Alerted),
+            _ => None,
+        };
+        let (outcome, alert) = ledger
+            .finish(&key, &id, &decision, None, outcome.as_ref())
+            .await?;
+        Ok(handled(decision.verdict, decision.action, &outcome, alert))
+    }
+}
+
+/// The deployment's parts from `GUARD_DEPLOYMENT` (JSON, written by the template).
+pub fn deployment_from_env(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Deployment, ConfigError> {
+    let text = var("GUARD_DEPLOYMENT")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(
+            "GUARD_DEPLOYMENT",
+            "the guard's own rules, functions, roles, topic, trail and evidence bucket (JSON)",
+        ))?;
+    Deployment::from_json(&text).map_err(ConfigError::Deployment)
+}
+
+/// A tamper guard wired to AWS.
+pub async fn connect<U: Undo>(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    deployment: Deployment,
+    undo: U,
+) -> Result<TamperGuard<U, aws::SnsTopic, aws::S3Evidence>, ConfigError> {
+    let s3 = aws::s3_client(sdk);
+    let allowlist = crate::load_allowlist(config, &s3).await?;
+    Ok(TamperGuard {
+        undo,
+        alerts: aws::SnsTopic {
+            client: aws_sdk_sns::Client::new(sdk),
+            topic_arn: config.alert_topic_arn.clone(),
+        },
+        evidence: aws::S3Evidence {
+            client: s3,
+            bucket: config.evidence_bucket.clone(),
+        },
+        allowlist,
+        deployment,
+    })
+}
+
+/// The tamper-guard Lambda's entry point.
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+    use std::sync::Arc;
+    crate::init_logging();
+    let var = |k: &str| std::env::var(k).ok();
+    let config =
+        Config::from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let deployment =
+        deployment_from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let sdk = crate::sdk_config().await;
+    let guard = connect(&sdk, &config, deployment, AwsUndo::new(&sdk))
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    tracing::info!(
+        rules = guard.deployment.rules.len(),
+        functions = guard.deployment.functions.len(),
+        roles = guard.deployment.roles.len(),
+        "ready"
+    );
+    let guard = Arc::new(guard);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<json::Checked>| {
+        let guard = Arc::clone(&guard);
+        async move {
+            match guard
+                .handle(&event.payload, &event.context.request_id)
+                .await
+            {
+                Ok(handled) => serde_json::to_value(handled).map_err(|e| Diagnostic {
+                    error_type: "crossguard.Record".into(),
+                    error_message: format!("the result could not be encoded: {e}"),
+                }),
+                Err(e) => {
+                    tracing::error!(error = %e, error_type = e.error_type(), "failed");
+                    Err(Diagnostic::from(e))
+                }
+            }
+        }
+    }))
+    .await
+}

@@ -1,0 +1,512 @@
+//! The guard guarding itself: CloudTrail calls that switch off, blind, or rewrite the
+//! deployment's own parts — its EventBridge rules and bus, its functions, its roles and
+//! the member remediation role, its alert topic, the trail it sees through, its evidence
+//! bucket. Which parts are the guard's comes from the deployment ([`Deployment`], filled
+//! in by the template), not from name patterns: a namesake elsewhere is not the guard.
+//!
+//! Every such call is a `critical` violation, alerted even when its actor matches
+//! `ignore_actors` and in dry-run (alerting changes nothing); where a safe undo exists
+//! (`EnableRule` after `DisableRule`, `StartLogging` after `StopLogging`) remediate mode
+//! does it. A call that names no target it can be told apart by is an `error`, alerted
+//! as critical too: the guard does not guess that it was not about itself.
+
+use crate::allowlist::{Allowlist, Mode};
+use crate::decision::{Action, Decision, Options, Tampered, Verdict};
+use crate::event::{summarize, Duplicate};
+use crate::principal::parse_arn;
+use crate::remediation::Plan;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The deployment's own parts (the template writes them into `GUARD_DEPLOYMENT`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// The EventBridge rules that route events to the guards, by name.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// The bus those rules are on (`default` when unset).
+    #[serde(default)]
+    pub bus: Option<String>,
+    /// The guard functions, by name.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// The guards' roles and the member accounts' remediation role, by name.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The alert topic's ARN.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// The trail whose events the guards see, by name or ARN.
+    #[serde(default)]
+    pub trail: Option<String>,
+    /// The evidence bucket, by name.
+    #[serde(default)]
+    pub evidence_bucket: Option<String>,
+}
+
+impl Deployment {
+    /// Read strictly: an unknown field is refused (a misspelt `rule` would watch nothing).
+    pub fn from_json(text: &str) -> Result<Deployment, String> {
+        let checked = crate::json::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(p) = checked.duplicates.first() {
+            return Err(crate::json::duplicate_message(p));
+        }
+        let d: Deployment = serde_json::from_value(checked.value).map_err(|e| e.to_string())?;
+        if d.rules.is_empty() && d.functions.is_empty() && d.roles.is_empty() && d.topic.is_none() {
+            return Err("the deployment names none of the guard's rules, functions, roles or topic: nothing would be watched".into());
+        }
+        Ok(d)
+    }
+}
+
+/// Which of the guard's parts a call touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Rule,
+    Bus,
+    Function,
+    Role,
+    Topic,
+    Subscription,
+    Trail,
+    EvidenceBucket,
+}
+
+impl Part {
+    fn noun(self) -> &'static str {
+        match self {
+            Part::Rule => "rule",
+            Part::Bus => "event bus",
+            Part::Function => "function",
+            Part::Role => "role",
+            Part::Topic | Part::Subscription => "alert topic",
+            Part::Trail => "trail",
+            Part::EvidenceBucket => "evidence bucket",
+        }
+    }
+}
+
+/// One watched call: its source, name (Lambda's without the API version suffix), the
+/// part it touches, where the record names that part, and what it does to it.
+struct Watched {
+    source: &'static str,
+    name: &'static str,
+    part: Part,
+    field: &'static str,
+    does: &'static str,
+}
+
+const fn w(
+    source: &'static str,
+    name: &'static str,
+    part: Part,
+    field: &'static str,
+    does: &'static str,
+) -> Watched {
+    Watched {
+        source,
+        name,
+        part,
+        field,
+        does,
+    }
+}
+
+const EVENTS: &str = "events.amazonaws.com";
+const LAMBDA: &str = "lambda.amazonaws.com";
+const IAM: &str = "iam.amazonaws.com";
+const SNS: &str = "sns.amazonaws.com";
+const TRAIL: &str = "cloudtrail.amazonaws.com";
+const S3: &str = "s3.amazonaws.com";
+
+static WATCHED: &[Watched] = &[
+    w(EVENTS, "DisableRule", Part::Rule, "name", "disabled"),
+    w(EVENTS, "DeleteRule", Part::Rule, "name", "deleted"),
+    w(
+        EVENTS,
+        "PutRule",
+        Part::Rule,
+        "name",
+        "rewritten (its pattern or state)",
+    ),
+    w(
+        EVENTS,
+        "RemoveTargets",
+        Part::Rule,
+        "rule",
+        "stripped of targets",
+    ),
+    w(
+        EVENTS,
+        "RemovePermission",
+        Part::Bus,
+        "eventBusName",
+        "stripped of a permission",
+    ),
+    w(
+        EVENTS,
+        "PutPermission",
+        Part::Bus,
+        "eventBusName",
+        "given a new permission",
+    ),
+    w(
+        LAMBDA,
+        "DeleteFunction",
+        Part::Function,
+        "functionName",
+        "deleted",
+    ),
+    w(
+        LAMBDA,
+        "PutFunctionConcurrency",
+        Part::Function,
+        "functionName",
+        "given a concurrency limit (0 stops it)",
+    ),
+    w(
+        LAMBDA,
+        "UpdateFunctionCode",
+        Part::Function,
+        "functionName",
+        "given new code",
+    ),
+    w(
+        LAMBDA,
+        "UpdateFunctionConfiguration",
+        Part::Function,
+        "functionName",
+        "reconfigured",
+    ),
+    w(
+        LAMBDA,
+        "RemovePermission",
+        Part::Function,
+        "functionName",
+        "stripped of an invoke permission",
+    ),
+    w(
+        IAM,
+        "PutRolePolicy",
+        Part::Role,
+        "roleName",
+        "given an inline policy",
+    ),
+    w(
+        IAM,
+        "DeleteRolePolicy",
+        Part::Role,
+        "roleName",
+        "stripped of an inline policy",
+    ),
+    w(
+        IAM,
+        "AttachRolePolicy",
+        Part::Role,
+        "roleName",
+        "given a managed policy",
+    ),
+    w(
+        IAM,
+        "DetachRolePolicy",
+        Part::Role,
+        "roleName",
+        "stripped of a managed policy",
+    ),
+    w(
+        IAM,
+        "PutRolePermissionsBoundary",
+        Part::Role,
+        "roleName",
+        "given a permissions boundary",
+    ),
+    w(
+        IAM,
+        "DeleteRolePermissionsBoundary",
+        Part::Role,
+        "roleName",
+        "stripped of its permissions boundary",
+    ),
+    w(
+        IAM,
+        "UpdateAssumeRolePolicy",
+        Part::Role,
+        "roleName",
+        "given a new trust policy",
+    ),
+    w(IAM, "DeleteRole", Part::Role, "roleName", "deleted"),
+    w(SNS, "DeleteTopic", Part::Topic, "topicArn", "deleted"),
+    w(
+        SNS,
+        "SetTopicAttributes",
+        Part::Topic,
+        "topicArn",
+        "changed",
+    ),
+    w(
+        SNS,
+        "RemovePermission",
+        Part::Topic,
+        "topicArn",
+        "stripped of a permission",
+    ),
+    w(
+        SNS,
+        "Unsubscribe",
+        Part::Subscription,
+        "subscriptionArn",
+        "lost a subscriber",
+    ),
+    w(TRAIL, "StopLogging", Part::Trail, "name", "stopped"),
+    w(TRAIL, "DeleteTrail", Part::Trail, "name", "deleted"),
+    w(TRAIL, "UpdateTrail", Part::Trail, "name", "reconfigured"),
+    w(
+        TRAIL,
+        "PutEventSelectors",
+        Part::Trail,
+        "trailName",
+        "given new event selectors",
+    ),
+    w(
+        S3,
+        "PutBucketPolicy",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given a new bucket policy",
+    ),
+    w(
+        S3,
+        "DeleteBucketPolicy",
+        Part::EvidenceBucket,
+        "bucketName",
+        "stripped of its bucket policy",
+    ),
+    w(
+        S3,
+        "PutBucketLifecycle",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given a new lifecycle",
+    ),
+    w(
+        S3,
+        "PutBucketLifecycleConfiguration",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given a new lifecycle",
+    ),
+    w(
+        S3,
+        "DeleteBucketLifecycle",
+        Part::EvidenceBucket,
+        "bucketName",
+        "stripped of its lifecycle",
+    ),
+    w(
+        S3,
+        "PutBucketVersioning",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given new versioning",
+    ),
+    w(
+        S3,
+        "PutObjectLockConfiguration",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given a new Object Lock configuration",
+    ),
+];
+
+/// Lambda's event names carry the API version (`DeleteFunction20150331`,
+/// `UpdateFunctionCode20150331v2`): the name without it.
+fn base_name(name: &str) -> &str {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let no_v = match name.rsplit_once('v') {
+        Some((head, tail)) if digits(tail) => head,
+        _ => name,
+    };
+    let head = no_v.trim_end_matches(|c: char| c.is_ascii_digit());
+    // Only a date (eight digits) is a version: `PutRule` stays itself.
+    if no_v.len() - head.len() == 8 {
+        head
+    } else {
+        name
+    }
+}
+
+/// The calls watched, as `(eventSource, eventName)`: what the tamper rule routes (Lambda's
+/// names as CloudTrail writes them today).
+pub fn watched_calls() -> impl Iterator<Item = (&'static str, &'static str)> {
+    WATCHED.iter().map(|w| (w.source, w.name))
+}
+
+/// A name as a call gives it: an ARN's last part (`rule/NAME`, `trail/NAME`,
+/// `function:NAME[:QUALIFIER]`), or the name itself.
+fn short(part: Part, v: &str) -> String {
+    let Some(arn) = parse_arn(v) else {
+        return match part {
+            // A partial Lambda ARN (`ACCOUNT:function:NAME`) or `NAME:QUALIFIER`.
+            Part::Function => {
+                let after = v.rsplit_once("function:").map_or(v, |(_, n)| n);
+                after.split(':').next().unwrap_or(after).to_string()
+            }
+            _ => v.to_string(),
+        };
+    };
+    match part {
+        Part::Function => arn
+            .resource
+            .strip_prefix("function:")
+            .map_or(arn.resource, |n| n.split(':').next().unwrap_or(n))
+            .to_string(),
+        _ => arn
+            .resource
+            .rsplit('/')
+            .next()
+            .unwrap_or(arn.resource)
+            .to_string(),
+    }
+}
+
+/// Whether the named value is this deployment's part.
+fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
+    let any = |list: &[String]| list.iter().any(|x| short(part, x) == short(part, value));
+    let one = |x: &Option<String>| {
+        x.as_deref()
+            .is_some_and(|x| short(part, x) == short(part, value))
+    };
+    match part {
+        Part::Rule => any(&dep.rules),
+        Part::Bus => short(part, value) == short(part, dep.bus.as_deref().unwrap_or("default")),
+        Part::Function => any(&dep.functions),
+        Part::Role => any(&dep.roles),
+        Part::Topic => dep.topic.as_deref() == Some(value),
+        Part::Subscription => dep.topic.as_deref().is_some_and(|t| {
+            value
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.starts_with(':'))
+        }),
+        Part::Trail => one(&dep.trail),
+        Part::EvidenceBucket => dep.evidence_bucket.as_deref() == Some(value),
+    }
+}
+
+/// The call that safely undoes this one, if any: a disabled rule is enabled again, a
+/// stopped trail started again. Nothing else has an undo that cannot do harm.
+fn undo_of(source: &str, base: &str, value: &str, record: &Value) -> Option<Value> {
+    match (source, base) {
+        (EVENTS, "DisableRule") => Some(json!({
+            "call": "EnableRule",
+            "name": value,
+            "event_bus": record.pointer("/requestParameters/eventBusName").and_then(Value::as_str),
+        })),
+        (TRAIL, "StopLogging") => Some(json!({"call": "StartLogging", "name": value})),
+        _ => None,
+    }
+}
+
+/// The part a watched call names, as it names it.
+fn target(record: &Value, watched: &Watched) -> Result<String, String> {
+    match record
+        .get("requestParameters")
+        .and_then(|p| p.get(watched.field))
+    {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        // EventBridge's permission calls name no bus when they mean the default one.
+        None | Some(Value::Null) if watched.part == Part::Bus => Ok("default".to_string()),
+        _ => Err(format!(
+            "names no {} (requestParameters.{})",
+            watched.part.noun(),
+            watched.field
+        )),
+    }
+}
+
+/// Decide a record against the deployment: `None` when the call is not one of the
+/// watched calls or touches none of the guard's parts.
+pub fn decide(
+    record: &Value,
+    duplicate: Option<&Duplicate>,
+    dep: &Deployment,
+    allowlist: &Allowlist,
+    opts: Options,
+) -> Option<Decision> {
+    let summary = summarize(record);
+    let (source, name) = (summary.source.as_deref()?, summary.name.as_deref()?);
+    let base = if source == LAMBDA {
+        base_name(name)
+    } else {
+        name
+    };
+    let watched = WATCHED
+        .iter()
+        .find(|w| w.source == source && w.name == base)?;
+    let error = |why: String| Decision {
+        event: Some(summary.clone()),
+        severity: Some("critical"),
+        ..Decision::error(
+            None,
+            format!("could not be checked for tampering with the guard: {why}"),
+        )
+    };
+    if let Some(dup) = duplicate {
+        return Some(error(dup.reason.clone()));
+    }
+    let value = match target(record, watched) {
+        Ok(v) => v,
+        Err(why) => return Some(error(format!("{name} {why}"))),
+    };
+    if !is_ours(dep, watched.part, &value) {
+        return None;
+    }
+    let tampered = Tampered {
+        part: watched.part.noun(),
+        name: value.clone(),
+        did: watched.does,
+    };
+    let who = summary
+        .actor
+        .clone()
+        .unwrap_or_else(|| "an unknown actor".into());
+    if let Some(code) = &summary.error_code {
+        // A failed call changed nothing (SPEC §3): recorded, not acted on.
+        let reason = format!(
+            "{who} tried to have the guard's {} {value} {}, and failed ({code}): nothing changed",
+            watched.part.noun(),
+            watched.does
+        );
+        return Some(Decision {
+            event: Some(summary.clone()),
+            tamper: Some(tampered),
+            ..Decision::ignored(None, reason)
+        });
+    }
+    let undo = undo_of(source, base, &value, record);
+    let mode = opts.mode.unwrap_or(allowlist.mode);
+    let action = match (mode, &undo) {
+        (Mode::Remediate, Some(_)) => Action::Remediate,
+        // Alerting changes nothing: a tampered guard is reported even in dry-run.
+        _ => Action::Alert,
+    };
+    let reason = format!(
+        "the guard's {} {value} was {} by {who}{}",
+        watched.part.noun(),
+        watched.does,
+        if undo.is_none() {
+            ": no safe undo, restore it from the deployment (the template)"
+        } else {
+            ""
+        }
+    );
+    Some(Decision {
+        action,
+        mode: Some(mode),
+        remediation: undo.map(Plan::for_undo),
+        severity: Some("critical"),
+        tamper: Some(tampered),
+        event: Some(summary),
+        ..Decision::bare(Verdict::Violation, None, reason)
+    })
+}
