@@ -506,6 +506,7 @@ fn policy_in(
         PolicyIn::KmsGrant => kms_grant_policy(record, resource),
         PolicyIn::PublicAccessBlock { deleted, .. } => public_access_block(record, deleted),
         PolicyIn::Acl { absent } => bucket_acl(record).ok_or(absent)?,
+        PolicyIn::AclsEnabled => acls_enabled(record)?,
         PolicyIn::Live {
             path: p,
             equals,
@@ -540,6 +541,32 @@ fn public_access_block(record: &Value, deleted: bool) -> CarriedPolicy {
         }),
         Err(why) => CarriedPolicy::Unreadable(format!("the event's settings: {why}")),
     }
+}
+
+/// What `PutBucketOwnershipControls` does to the bucket's ACL: `Err` (ignored) when it
+/// disables ACLs; otherwise the live ACL decides, which the record does not carry.
+fn acls_enabled(record: &Value) -> Result<CarriedPolicy, &'static str> {
+    let rule = path(record, &["requestParameters", "OwnershipControls", "Rule"]);
+    // One rule: an object, or XML's list of one.
+    let rule = match rule {
+        Some(Value::Array(rules)) if rules.len() == 1 => rules.first(),
+        other => other,
+    };
+    let setting = rule
+        .and_then(|r| r.get("ObjectOwnership"))
+        .and_then(Value::as_str);
+    Ok(CarriedPolicy::Unreadable(match setting {
+        Some("BucketOwnerEnforced") => {
+            return Err("ACLs are disabled (BucketOwnerEnforced): no ACL grant applies")
+        }
+        Some(s @ ("ObjectWriter" | "BucketOwnerPreferred")) => format!(
+            "ACLs are enabled again ({s}): every grant of the bucket's ACL applies; the record carries no ACL, the live one decides"
+        ),
+        Some(other) => format!(
+            "object ownership {other:?} is not one crossguard knows: the live ACL decides"
+        ),
+        None => "the call names no ObjectOwnership rule: the live ACL decides".into(),
+    }))
 }
 
 /// The bucket ACL a call sets; `None` when it sets none.

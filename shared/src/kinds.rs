@@ -230,6 +230,11 @@ pub enum PolicyIn {
         /// Why a call that sets no ACL is ignored.
         absent: &'static str,
     },
+    /// S3 `PutBucketOwnershipControls`: ACLs disabled (`BucketOwnerEnforced`) is ignored;
+    /// ACLs enabled again (`ObjectWriter`, `BucketOwnerPreferred`, or any other value)
+    /// makes every grant of the bucket's ACL count again: decided on the live ACL (from
+    /// the record alone it cannot be checked).
+    AclsEnabled,
     /// S3 Block Public Access settings (`PublicAccessBlockConfiguration`), on a bucket or
     /// on the whole account ([`crate::bpa`]); `deleted`: the call removed them (all off).
     PublicAccessBlock {
@@ -272,7 +277,7 @@ impl PolicyIn {
     pub fn door(self) -> Door {
         match self {
             PolicyIn::KmsGrant => Door::KmsGrant,
-            PolicyIn::Acl { .. } => Door::Acl,
+            PolicyIn::Acl { .. } | PolicyIn::AclsEnabled => Door::Acl,
             PolicyIn::PublicAccessBlock { .. } => Door::PublicAccessBlock,
             _ => Door::Policy,
         }
@@ -380,6 +385,10 @@ pub static KINDS: [KindSpec; 9] = [
                 policy: PolicyIn::Acl {
                     absent: "the bucket was created without an ACL header: its owner alone",
                 },
+            },
+            EventSpec {
+                name: "PutBucketOwnershipControls",
+                policy: PolicyIn::AclsEnabled,
             },
             EventSpec {
                 name: "PutBucketPublicAccessBlock",

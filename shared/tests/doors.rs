@@ -6,6 +6,7 @@
 #![allow(clippy::needless_pass_by_value, clippy::too_many_lines)]
 
 use crossguard_engine::acl::{self, Acl};
+use crossguard_engine::kinds;
 use crossguard_engine::remediation::PlanKind;
 use crossguard_engine::*;
 use serde_json::{json, Value};
@@ -616,4 +617,35 @@ fn block_public_access_records_not_read_exactly_are_errors() {
     .unwrap()
     .remove(0);
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+}
+
+// ---- ownership controls ----
+
+#[test]
+fn acls_enabled_again_are_decided_on_the_live_acl_and_disabled_ones_are_ignored() {
+    let al = allowlist("");
+    let oc = |rule: Value| {
+        record(
+            "PutBucketOwnershipControls",
+            json!({"bucketName": "shared-data", "ownershipControls": [""],
+                "OwnershipControls": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "Rule": rule}}),
+        )
+    };
+    let d = one(&al, oc(json!({"ObjectOwnership": "BucketOwnerEnforced"})));
+    assert_eq!(d.verdict, Verdict::Ignored, "{}", d.reason);
+    for rule in [
+        json!({"ObjectOwnership": "ObjectWriter"}),
+        json!([{"ObjectOwnership": "BucketOwnerPreferred"}]),
+    ] {
+        // From the record alone: the ACL that now counts is not in it.
+        let d = one(&al, oc(rule));
+        assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+        assert!(d.reason.contains("the live one decides"), "{}", d.reason);
+    }
+    let d = one(&al, oc(json!({"ObjectOwnership": "Whoever"})));
+    assert_eq!(d.verdict, Verdict::Error);
+    assert_eq!(
+        kinds::door("s3.amazonaws.com", "PutBucketOwnershipControls"),
+        Some(kinds::Door::Acl)
+    );
 }

@@ -404,3 +404,56 @@ async fn the_accounts_block_public_access_lowered_is_alerted_as_high() -> Result
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+// ---- ownership controls ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_enabled_again_over_an_outside_grant_are_alerted() -> Result<()> {
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let bucket = "team-archive";
+    estate.create_bucket(bucket).await?;
+    let owner = owner_id(&estate, bucket).await?;
+    put_acl(
+        &estate,
+        bucket,
+        vec![
+            user(&owner, Permission::FullControl)?,
+            user(STRANGER_ID, Permission::Read)?,
+        ],
+    )
+    .await?;
+    let guard = estate.bucket_guard(&estate.config()).await?;
+    let event = |id: &str, setting: &str| -> Result<Value> {
+        let mut e = put_acl_event(id, bucket, json!([]))?;
+        e["detail"]["eventName"] = json!("PutBucketOwnershipControls");
+        e["detail"]["requestParameters"] = json!({"bucketName": bucket, "ownershipControls": [""],
+            "OwnershipControls": {"Rule": {"ObjectOwnership": setting}}});
+        Ok(e)
+    };
+    // ACLs disabled: nothing an ACL grants applies.
+    let out = guard
+        .handle_value(
+            &event(
+                "22222222-0000-4000-8000-000000000006",
+                "BucketOwnerEnforced",
+            )?,
+            "r1",
+        )
+        .await?;
+    assert_eq!(out[0].outcome, "none");
+    // Enabled again: the stranger's read counts, decided on the live ACL.
+    let id = "22222222-0000-4000-8000-000000000007";
+    let out = guard
+        .handle_value(&event(id, "ObjectWriter")?, "r2")
+        .await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    let ev = estate.evidence(id).await?.context("evidence")?;
+    assert_eq!(ev["decision"]["verdict"], "violation");
+    assert_eq!(
+        ev["decision"]["findings"][1]["principal"],
+        format!("CanonicalUser:{STRANGER_ID} (READ)")
+    );
+    assert_eq!(estate.alerts().await?.len(), 1);
+    Ok(())
+}
