@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)-$(CFN_LINT_VERSION)-$(CHECKOV_VERSION)
 # make package ARCH=arm64 for Graviton (the template's Architecture parameter must match).
 ARCH ?= x86_64
-FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard tamper-guard
+FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard access-point-guard tamper-guard
 STACK ?= crossguard
 # Tests and the demo build with this profile (see Cargo.toml).
 PROFILE := ci

@@ -99,7 +99,7 @@ impl Scan {
             .into_iter()
             .filter(|k| this.kinds.contains(k))
         {
-            let found = match list(kind, &sdk, region.as_ref(), this.page_size).await {
+            let found = match list(kind, &sdk, region.as_ref(), this.page_size, &account).await {
                 Ok(found) => found,
                 Err((operation, e)) => {
                     batch.tally.skipped.push(listing_failed(operation, &e));
@@ -229,6 +229,7 @@ async fn list(
     sdk: &aws_config::SdkConfig,
     region: Option<&String>,
     page: Option<i32>,
+    account: &str,
 ) -> Result<Vec<Found>, (&'static str, AwsError)> {
     match kind {
         ResourceKind::Bucket => buckets_and_doors(sdk, region).await,
@@ -275,6 +276,14 @@ async fn list(
         ResourceKind::Bus => {
             let store = stores::BusPolicies::new(sdk);
             let names = store.list(page).await.map_err(|e| ("ListEventBuses", e))?;
+            Ok(read_each(names, store, region))
+        }
+        ResourceKind::AccessPoint => {
+            let store = stores::AccessPointPolicies::new(sdk);
+            let names = store
+                .list(account, page)
+                .await
+                .map_err(|e| ("ListAccessPoints", e))?;
             Ok(read_each(names, store, region))
         }
     }

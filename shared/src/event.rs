@@ -96,6 +96,14 @@ pub enum CarriedPolicy {
     Acl(crate::acl::Acl),
     /// Block Public Access settings, of a bucket or of the account.
     PublicAccessBlock(crate::bpa::Change),
+    /// A grant decided as the record makes it, never fixed from here (another account's
+    /// access point on the bucket: `what` names it).
+    Record {
+        /// The grant as statements.
+        doc: PolicyDocument,
+        /// What makes it, for the reason.
+        what: String,
+    },
     /// The event's copy could not be read; the live policy can still be.
     Unreadable(String),
 }
@@ -415,6 +423,17 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
                 Resource::every_bucket(&a, summary.region.as_deref())
                     .map_err(|e| format!("{name}: {e}"))
             }),
+        PolicyIn::AccessPointCreated => match access_point_bucket(record, &summary) {
+            Ok(Some(bucket)) => Ok(bucket),
+            Ok(None) => {
+                return ParsedEvent::Ignored {
+                    reason: "an access point in the bucket's own account: its policy is decided when it is set".into(),
+                    summary,
+                    resource: None,
+                }
+            }
+            Err(why) => Err(format!("{name}: {why}")),
+        },
         _ => resource_of(record, spec, &summary),
     };
     if let Some(code) = &summary.error_code {
@@ -507,6 +526,7 @@ fn policy_in(
         PolicyIn::PublicAccessBlock { deleted, .. } => public_access_block(record, deleted),
         PolicyIn::Acl { absent } => bucket_acl(record).ok_or(absent)?,
         PolicyIn::AclsEnabled => acls_enabled(record)?,
+        PolicyIn::AccessPointCreated => access_point_grant(record, resource),
         PolicyIn::Live {
             path: p,
             equals,
@@ -540,6 +560,60 @@ fn public_access_block(record: &Value, deleted: bool) -> CarriedPolicy {
             exposed: None,
         }),
         Err(why) => CarriedPolicy::Unreadable(format!("the event's settings: {why}")),
+    }
+}
+
+/// The bucket a `CreateAccessPoint` record opens to another account: `None` when the
+/// access point is in the bucket's own account.
+fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<Resource>, String> {
+    let req = path(record, &["requestParameters", "CreateAccessPointRequest"])
+        .ok_or("the call carries no CreateAccessPointRequest")?;
+    let bucket = str_of(req, "Bucket").ok_or("CreateAccessPointRequest names no Bucket")?;
+    let recorder = summary.account.as_deref().unwrap_or("");
+    // No BucketAccountId: the bucket is the caller's own (S3 Control's default).
+    let owner = match req.get("BucketAccountId") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(a)) if a == recorder => return Ok(None),
+        Some(Value::String(a)) if is_account_id(a) => a.clone(),
+        Some(other) => {
+            return Err(format!(
+                "BucketAccountId {other} is not a 12-digit account id"
+            ))
+        }
+    };
+    Resource::new(
+        ResourceKind::Bucket,
+        &bucket,
+        &owner,
+        summary.region.as_deref(),
+    )
+    .map(Some)
+    .map_err(|e| e.to_string())
+}
+
+/// A cross-account access point as the grant it makes on the bucket: the access point's
+/// account, for whatever the bucket policy delegates to it.
+fn access_point_grant(record: &Value, bucket: &Resource) -> CarriedPolicy {
+    let Some(account) = str_of(record, "recipientAccountId") else {
+        return CarriedPolicy::Unreadable(
+            "the record names no account for the access point".into(),
+        );
+    };
+    let name = path_str(record, &["requestParameters", "name"]).unwrap_or_else(|| "?".into());
+    let statement = serde_json::json!({
+        "Sid": format!("AccessPoint:{name}"),
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:{}:iam::{account}:root", bucket.partition())},
+        // What the bucket policy delegates to access points: decided there.
+        "Action": ["s3:*"],
+        "Resource": [bucket.arn.clone(), format!("{}/*", bucket.arn)],
+    });
+    match as_policy(&[statement]) {
+        CarriedPolicy::Document(doc) => CarriedPolicy::Record {
+            doc,
+            what: format!("access point {name} in account {account}"),
+        },
+        other => other,
     }
 }
 

@@ -31,11 +31,14 @@ pub enum ResourceKind {
     Repository,
     /// An EventBridge event bus (its resource-based policy).
     Bus,
+    /// An S3 access point (its access point policy).
+    #[serde(rename = "access-point")]
+    AccessPoint,
 }
 
 impl ResourceKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [ResourceKind; 9] = [
+    pub const ALL: [ResourceKind; 10] = [
         ResourceKind::Bucket,
         ResourceKind::Role,
         ResourceKind::Key,
@@ -45,6 +48,7 @@ impl ResourceKind {
         ResourceKind::Secret,
         ResourceKind::Repository,
         ResourceKind::Bus,
+        ResourceKind::AccessPoint,
     ];
 
     /// As the allowlist and the CLI write it.
@@ -230,6 +234,13 @@ pub enum PolicyIn {
         /// Why a call that sets no ACL is ignored.
         absent: &'static str,
     },
+    /// S3 `CreateAccessPoint`: an access point in one account on a bucket of another
+    /// (`CreateAccessPointRequest.BucketAccountId`) lets the access point's account at the
+    /// bucket: a grant on the *bucket*, owned by the bucket's account, decided as the
+    /// record makes it (no live read; the bucket's owner cannot delete another account's
+    /// access point, so no fix). An access point in the bucket's own account is ignored
+    /// (its policy is decided when it is set).
+    AccessPointCreated,
     /// S3 `PutBucketOwnershipControls`: ACLs disabled (`BucketOwnerEnforced`) is ignored;
     /// ACLs enabled again (`ObjectWriter`, `BucketOwnerPreferred`, or any other value)
     /// makes every grant of the bucket's ACL count again: decided on the live ACL (from
@@ -268,6 +279,8 @@ pub enum Door {
     KmsGrant,
     /// The S3 bucket ACL.
     Acl,
+    /// Decided as the record makes it, with no live read (a cross-account access point).
+    Record,
     /// S3 Block Public Access, of a bucket or of the account.
     PublicAccessBlock,
 }
@@ -277,6 +290,7 @@ impl PolicyIn {
     pub fn door(self) -> Door {
         match self {
             PolicyIn::KmsGrant => Door::KmsGrant,
+            PolicyIn::AccessPointCreated => Door::Record,
             PolicyIn::Acl { .. } | PolicyIn::AclsEnabled => Door::Acl,
             PolicyIn::PublicAccessBlock { .. } => Door::PublicAccessBlock,
             _ => Door::Policy,
@@ -349,7 +363,7 @@ const FUNCTION_URL: PolicyIn = PolicyIn::Live {
 };
 
 /// Every kind crossguard guards, in the order reports list them.
-pub static KINDS: [KindSpec; 9] = [
+pub static KINDS: [KindSpec; 10] = [
     KindSpec {
         kind: ResourceKind::Bucket,
         name: "bucket",
@@ -385,6 +399,11 @@ pub static KINDS: [KindSpec; 9] = [
                 policy: PolicyIn::Acl {
                     absent: "the bucket was created without an ACL header: its owner alone",
                 },
+            },
+            // An access point in another account on this bucket: that account's door.
+            EventSpec {
+                name: "CreateAccessPoint",
+                policy: PolicyIn::AccessPointCreated,
             },
             EventSpec {
                 name: "PutBucketOwnershipControls",
@@ -750,6 +769,42 @@ pub static KINDS: [KindSpec; 9] = [
         external_id: false,
         emptied: Emptied::Delete,
         edited: Edited::BySid,
+    },
+    KindSpec {
+        kind: ResourceKind::AccessPoint,
+        name: "access-point",
+        policy_name: "access point policy",
+        policy_limit: 20 * 1024,
+        cfn_type: "AWS::S3::AccessPoint",
+        arn_service: "s3",
+        arn_region: true,
+        arn_account: true,
+        arn_prefix: "accesspoint/",
+        name_in: NameIn::AfterPrefix,
+        // S3 Control's calls are recorded as s3.amazonaws.com calls.
+        event_source: "s3.amazonaws.com",
+        events: &[
+            EventSpec {
+                name: "PutAccessPointPolicy",
+                policy: PolicyIn::Field {
+                    paths: &[
+                        &["requestParameters", "PutAccessPointPolicyRequest", "Policy"],
+                        &["requestParameters", "policy"],
+                    ],
+                    missing: "PutAccessPointPolicy carries no PutAccessPointPolicyRequest.Policy",
+                },
+            },
+            EventSpec {
+                name: "DeleteAccessPointPolicy",
+                policy: PolicyIn::Absent("the access point policy was deleted"),
+            },
+        ],
+        id_from: &[IdFrom::Request("name"), IdFrom::Request("accessPointName")],
+        id_missing: "names no access point (requestParameters.name)",
+        service_principals: ServicePrincipals::AnyAccount,
+        external_id: false,
+        emptied: Emptied::Delete,
+        edited: Edited::Whole,
     },
 ];
 

@@ -136,6 +136,20 @@ pub fn decide_carried(
             d
         }
         CarriedPolicy::Acl(acl) => doors::decide_acl(allowlist, &resource, &acl, opts),
+        CarriedPolicy::Record { doc, what } => {
+            let mut d = decide(allowlist, &resource, Some(&doc), opts);
+            d.reason = format!("{what}: {}", d.reason);
+            // Another account's part: the owner cannot remove it from here.
+            if d.remediation.take().is_some() && d.action == Action::Remediate {
+                d.action = Action::Alert;
+            }
+            if d.verdict == Verdict::Violation {
+                d.reason.push_str(
+                    " (it belongs to that account: delete it there, or approve it with a pairing)",
+                );
+            }
+            d
+        }
         CarriedPolicy::PublicAccessBlock(change) => {
             doors::decide_public_access_block(allowlist, &resource, &change, opts)
         }

@@ -649,3 +649,111 @@ fn acls_enabled_again_are_decided_on_the_live_acl_and_disabled_ones_are_ignored(
         Some(kinds::Door::Acl)
     );
 }
+
+// ---- access points ----
+
+#[test]
+fn access_point_policies_are_decided_like_bucket_policies() {
+    let al = allowlist(&format!(
+        "[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{TRUSTED}\"\nresources = [\"access-point/analytics-*\"]\nactions = [\"s3:GetObject\"]\n"
+    ));
+    let put = |name: &str, principal: &str| {
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Share", "Effect": "Allow",
+            "Principal": {"AWS": principal}, "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:eu-west-1:{OWNER}:accesspoint/{name}/object/*")}]});
+        record(
+            "PutAccessPointPolicy",
+            json!({"name": name, "x-amz-account-id": OWNER,
+                "PutAccessPointPolicyRequest": {"xmlns": "http://awss3control.amazonaws.com/doc/2018-08-20/", "Policy": policy.to_string()}}),
+        )
+    };
+    let d = one(
+        &al,
+        put("analytics-ro", &format!("arn:aws:iam::{TRUSTED}:root")),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+    let r = d.resource.unwrap();
+    assert_eq!(r.kind, ResourceKind::AccessPoint);
+    assert_eq!(
+        r.arn,
+        format!("arn:aws:s3:eu-west-1:{OWNER}:accesspoint/analytics-ro")
+    );
+    assert_eq!(serde_json::to_value(r.kind).unwrap(), json!("access-point"));
+    let d = one(&al, put("analytics-ro", "*"));
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(d.remediation.unwrap().kind, PlanKind::DeletePolicy);
+    let d = one(&al, put("reports", &format!("arn:aws:iam::{TRUSTED}:root")));
+    assert_eq!(
+        d.verdict,
+        Verdict::Violation,
+        "not among the pairing's access points"
+    );
+    let d = one(
+        &al,
+        record("DeleteAccessPointPolicy", json!({"name": "reports"})),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant);
+    let d = one(
+        &al,
+        record("PutAccessPointPolicy", json!({"name": "reports"})),
+    );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+}
+
+#[test]
+fn an_access_point_in_another_account_on_the_bucket_is_that_accounts_door() {
+    // Recorded in the access point's account (TRUSTED), on OWNER's bucket.
+    let create = |bucket_account: Value| {
+        let mut r = record(
+            "CreateAccessPoint",
+            json!({"name": "partner-ap", "x-amz-account-id": TRUSTED,
+                "CreateAccessPointRequest": {"Bucket": "shared-data", "BucketAccountId": bucket_account}}),
+        );
+        r["recipientAccountId"] = json!(TRUSTED);
+        r
+    };
+    let d = one(&allowlist(""), create(json!(OWNER)));
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+    let r = d.resource.as_ref().unwrap();
+    assert_eq!(
+        (r.spec(), r.account.as_str()),
+        ("bucket/shared-data", OWNER)
+    );
+    assert_eq!(
+        d.violations().next().unwrap().account.as_deref(),
+        Some(TRUSTED)
+    );
+    assert!(
+        d.remediation.is_none(),
+        "another account's access point is not ours to delete"
+    );
+    assert!(
+        d.reason.contains("access point partner-ap in account"),
+        "{}",
+        d.reason
+    );
+    // In remediate mode too: alerted, never "fixed".
+    let remediate = Allowlist::from_toml("version = 1\nmode = \"remediate\"\n", "a.toml").unwrap();
+    assert_eq!(one(&remediate, create(json!(OWNER))).action, Action::Alert);
+    // A pairing approves it.
+    let approved = allowlist(&format!(
+        "[[pairing]]\nowner = \"{OWNER}\"\ntrusted = \"{TRUSTED}\"\nresources = [\"bucket/shared-data\"]\n"
+    ));
+    assert_eq!(
+        one(&approved, create(json!(OWNER))).verdict,
+        Verdict::Compliant
+    );
+    // The bucket's own account, or none named: ignored. A malformed one: an error.
+    assert_eq!(
+        one(&allowlist(""), create(json!(TRUSTED))).verdict,
+        Verdict::Ignored
+    );
+    assert_eq!(
+        one(&allowlist(""), create(Value::Null)).verdict,
+        Verdict::Ignored
+    );
+    assert_eq!(
+        one(&allowlist(""), create(json!("12"))).verdict,
+        Verdict::Error
+    );
+}

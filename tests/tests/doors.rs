@@ -457,3 +457,81 @@ async fn acls_enabled_again_over_an_outside_grant_are_alerted() -> Result<()> {
     assert_eq!(estate.alerts().await?.len(), 1);
     Ok(())
 }
+
+// ---- access points ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_access_point_policy_fails_closed_and_another_accounts_access_point_is_alerted(
+) -> Result<()> {
+    use crossguard_guard::stores::AccessPointPolicies;
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let account = crossguard_emulator_tests::ACCOUNT;
+    estate.create_bucket("reports-data").await?;
+    let ap = estate
+        .create_access_point("reports", "reports-data")
+        .await?;
+    let public = json!({"Sid": "Open", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": format!("{ap}/object/*")});
+    let policy = json!({"Version": "2012-10-17", "Statement": [public]});
+    crossguard_guard::aws::s3control_client(&estate.sdk)
+        .put_access_point_policy()
+        .account_id(account)
+        .name("reports")
+        .policy(policy.to_string())
+        .send()
+        .await?;
+    let config = crossguard_guard::Config {
+        mode: Some(crossguard_engine::Mode::Remediate),
+        ..estate.config()
+    };
+    // moto 5.2.5 answers GetAccessPointPolicy with a root element the SDK refuses: the
+    // live policy cannot be read, so nothing is changed, even in remediate mode, and the
+    // alert goes out decided on the event's copy.
+    let guard =
+        crossguard_guard::connect(&estate.sdk, &config, AccessPointPolicies::new(&estate.sdk))
+            .await?;
+    let id = "22222222-0000-4000-8000-000000000008";
+    let mut event = put_acl_event(id, "unused", json!([]))?;
+    event["detail"]["eventName"] = json!("PutAccessPointPolicy");
+    event["detail"]["requestParameters"] = json!({"name": "reports", "x-amz-account-id": account,
+        "PutAccessPointPolicyRequest": {"Policy": policy.to_string()}});
+    let out = guard.handle_value(&event, "r1").await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    let ev = estate.evidence(id).await?.context("evidence")?;
+    assert_eq!(ev["decision"]["resource"]["kind"], "access-point");
+    assert_eq!(ev["decision"]["action"], "alert");
+    let reason = ev["decision"]["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("GetAccessPointPolicy failed") && reason.contains("nothing changed"),
+        "{reason}"
+    );
+    assert_eq!(
+        ev["decision"]["remediation"]["kind"], "delete_policy",
+        "the plan is kept for a person"
+    );
+    assert_eq!(estate.alerts().await?.len(), 1);
+
+    // Another account's access point on a bucket of this one: the bucket guard alerts;
+    // there is nothing here to delete.
+    let guard = estate.bucket_guard(&config).await?;
+    let id = "22222222-0000-4000-8000-000000000009";
+    let mut event = put_acl_event(id, "unused", json!([]))?;
+    event["detail"]["eventName"] = json!("CreateAccessPoint");
+    event["detail"]["recipientAccountId"] = json!("999999999999");
+    event["detail"]["requestParameters"] = json!({"name": "outside-ap", "x-amz-account-id": "999999999999",
+        "CreateAccessPointRequest": {"Bucket": "reports-data", "BucketAccountId": account}});
+    let out = guard.handle_value(&event, "r2").await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    let ev = estate.evidence(id).await?.context("evidence")?;
+    assert_eq!(ev["decision"]["resource"]["name"], "reports-data");
+    assert_eq!(ev["decision"]["findings"][0]["account"], "999999999999");
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert!(
+        alerts[0].message.contains("outside-ap"),
+        "{}",
+        alerts[0].message
+    );
+    Ok(())
+}

@@ -248,10 +248,15 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
 
 /// `queue` → `Queue`.
 fn title(name: &str) -> String {
-    let mut c = name.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    // `access-point` → `AccessPoint`: CloudFormation's logical ids are alphanumeric.
+    name.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The central template's function for a kind: `BucketGuard`, `QueueGuard`, …

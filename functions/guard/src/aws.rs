@@ -96,25 +96,31 @@ pub struct BucketPolicies {
 impl BucketPolicies {
     /// Clients for this configuration (path-style S3 against an emulator).
     pub fn new(config: &SdkConfig) -> BucketPolicies {
-        let mut control = aws_sdk_s3control::config::Builder::from(config);
-        if let Some(url) = config.endpoint_url() {
-            // S3 Control puts the account id in front of the host name; an emulator's
-            // endpoint has no such names: every call goes to the endpoint as given.
-            control = control.endpoint_resolver(FixedEndpoint(url.to_string()));
-        }
         BucketPolicies {
             s3: s3_client(config),
-            control: aws_sdk_s3control::Client::from_conf(control.build()),
+            control: s3control_client(config),
         }
     }
 }
 
+/// An S3 Control client for this configuration. S3 Control puts the account id in front
+/// of the host name; an emulator's endpoint has no such names, so with an endpoint set
+/// every call goes to it as given.
+#[cfg(any(feature = "bucket", feature = "access-point"))]
+pub fn s3control_client(config: &SdkConfig) -> aws_sdk_s3control::Client {
+    let mut control = aws_sdk_s3control::config::Builder::from(config);
+    if let Some(url) = config.endpoint_url() {
+        control = control.endpoint_resolver(FixedEndpoint(url.to_string()));
+    }
+    aws_sdk_s3control::Client::from_conf(control.build())
+}
+
 /// One endpoint for every S3 Control call (`AWS_ENDPOINT_URL` set: a local emulator).
-#[cfg(feature = "bucket")]
+#[cfg(any(feature = "bucket", feature = "access-point"))]
 #[derive(Debug)]
 struct FixedEndpoint(String);
 
-#[cfg(feature = "bucket")]
+#[cfg(any(feature = "bucket", feature = "access-point"))]
 impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
     fn resolve_endpoint<'a>(
         &'a self,

@@ -409,9 +409,9 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             );
         }
         // A KMS grant is its own door, not the key policy: decided as the record grants
-        // it. Whether it still exists is not asked: a new grant can take minutes to show
+        // it (as is another account's access point on a bucket). Whether it still exists is not asked: a new grant can take minutes to show
         // in ListGrants, and "not found" must never read as "nothing shared".
-        if let CarriedPolicy::KeyGrant { doc, .. } = &policy {
+        if let CarriedPolicy::KeyGrant { doc, .. } | CarriedPolicy::Record { doc, .. } = &policy {
             let before = doc.to_json().ok();
             return (
                 decide_with_policy(al, summary, resource, policy, opts),

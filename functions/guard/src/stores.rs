@@ -1,10 +1,12 @@
-//! The policy stores of the queue, topic, function, secret, repository and event bus
-//! kinds: how the guard reads, writes and deletes each one's policy, and how `scan` lists
+//! The policy stores of the queue, topic, function, secret, repository, event bus and
+//! access point kinds: how the guard reads, writes and deletes each one's policy, and how `scan` lists
 //! them (every page). One small adapter per kind; the engine's registry
 //! (`crossguard_engine::kinds`) holds everything else about the kind.
 
 use crate::aws::{aws_error, same_region};
 use crate::ports::{AwsError, Live, PolicyStore};
+#[cfg(feature = "access-point")]
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use crossguard_engine::{Resource, ResourceKind};
 
 /// Why a per-statement policy (Lambda, EventBridge) is never written whole: the verified
@@ -40,6 +42,10 @@ pub use secret::SecretPolicies;
 mod repository;
 #[cfg(feature = "repository")]
 pub use repository::RepositoryPolicies;
+#[cfg(feature = "access-point")]
+mod access_point;
+#[cfg(feature = "access-point")]
+pub use access_point::AccessPointPolicies;
 #[cfg(feature = "bus")]
 mod bus;
 #[cfg(feature = "bus")]
