@@ -14,6 +14,9 @@ use crate::acl::Acl;
 use crate::allowlist::{Allowlist, Mode};
 use crate::analysis::{Grant, Nature, Via, Who};
 use crate::bpa::{Change, SETTINGS};
+
+/// `RestrictPublicBuckets`' place in [`SETTINGS`].
+const RESTRICT_PUBLIC_BUCKETS: usize = 3;
 use crate::decision::{self, Action, Decision, Options, Verdict};
 use crate::finding::{Finding, GrantedActions, Scope};
 use crate::policy::Actions;
@@ -215,10 +218,30 @@ pub fn decide_public_access_block(
             ..Decision::bare(Verdict::Compliant, Some(resource.clone()), reason)
         };
     }
+    // RestrictPublicBuckets is never turned back on by a fix: S3 counts more policies
+    // public than crossguard does (a `*` narrowed to approved accounts by conditions), and
+    // it cuts every cross-account grant in those, approved or not. It is alerted.
     let mut restored = change.settings;
-    for f in &findings {
-        restored.0[f.statement] = true;
+    for f in findings.iter().filter(|f| f.is_violation()) {
+        if f.statement != RESTRICT_PUBLIC_BUCKETS {
+            restored.0[f.statement] = true;
+        }
     }
+    let kept_off = findings
+        .iter()
+        .any(|f| f.is_violation() && f.statement == RESTRICT_PUBLIC_BUCKETS);
+    let plan = if restored == change.settings {
+        Plan::refused_because(
+            "only RestrictPublicBuckets is off, and turning it on could cut approved cross-account access: turn it on by hand once no approved grant depends on it".into(),
+        )
+    } else {
+        Plan::for_public_access_block(restored.to_json())
+    };
+    let note = if kept_off && restored != change.settings {
+        " (RestrictPublicBuckets is left off by the fix: turning it on could cut approved cross-account access)"
+    } else {
+        ""
+    };
     let exposure = match &change.exposed {
         Some(what) => format!("; {what} is in force behind it"),
         None => String::new(),
@@ -226,12 +249,12 @@ pub fn decide_public_access_block(
     Decision {
         findings,
         mode: Some(mode),
-        action: match mode {
-            Mode::Alert => Action::Alert,
-            Mode::Remediate => Action::Remediate,
-            Mode::DryRun => Action::None,
+        action: match (mode, plan.kind) {
+            (Mode::DryRun, _) => Action::None,
+            (Mode::Remediate, PlanKind::PutPublicAccessBlock) => Action::Remediate,
+            _ => Action::Alert,
         },
-        remediation: Some(Plan::for_public_access_block(restored.to_json())),
+        remediation: Some(plan),
         severity: Some(if change.exposed.is_some() {
             "critical"
         } else {
@@ -240,7 +263,7 @@ pub fn decide_public_access_block(
         ..Decision::bare(
             Verdict::Violation,
             Some(resource.clone()),
-            format!("{what}: {bad} setting(s) off without approval{exposure}"),
+            format!("{what}: {bad} setting(s) off without approval{exposure}{note}"),
         )
     }
 }

@@ -524,7 +524,14 @@ fn policy_in(
         PolicyIn::Grant(shape) => added_grant(record, shape, resource),
         PolicyIn::KmsGrant => kms_grant_policy(record, resource),
         PolicyIn::PublicAccessBlock { deleted, .. } => public_access_block(record, deleted),
-        PolicyIn::Acl { absent } => bucket_acl(record).ok_or(absent)?,
+        PolicyIn::Acl { absent } => match (bucket_acl(record), absent) {
+            (Some(acl), _) => acl,
+            (None, Some(why)) => return Err(why),
+            // S3 refuses a PutBucketAcl that sets nothing: this record was not read.
+            (None, None) => CarriedPolicy::Unreadable(
+                "the call carries no ACL crossguard can find (no AccessControlPolicy, canned ACL or grant header): the live ACL decides".into(),
+            ),
+        },
         PolicyIn::AclsEnabled => acls_enabled(record)?,
         PolicyIn::AccessPointCreated => access_point_grant(record, resource),
         PolicyIn::Live {
@@ -569,11 +576,13 @@ fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<
     let req = path(record, &["requestParameters", "CreateAccessPointRequest"])
         .ok_or("the call carries no CreateAccessPointRequest")?;
     let bucket = str_of(req, "Bucket").ok_or("CreateAccessPointRequest names no Bucket")?;
-    let recorder = summary.account.as_deref().unwrap_or("");
+    // The access point's own account, not whichever account's trail recorded it (the
+    // bucket owner's may carry a copy).
+    let recorder = access_point_account(record).unwrap_or_default();
     // No BucketAccountId: the bucket is the caller's own (S3 Control's default).
     let owner = match req.get("BucketAccountId") {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(a)) if a == recorder => return Ok(None),
+        Some(Value::String(a)) if *a == recorder => return Ok(None),
         Some(Value::String(a)) if is_account_id(a) => a.clone(),
         Some(other) => {
             return Err(format!(
@@ -591,10 +600,24 @@ fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<
     .map_err(|e| e.to_string())
 }
 
+/// The account an access point is created in: S3 Control's `x-amz-account-id` header,
+/// else the caller's account.
+fn access_point_account(record: &Value) -> Option<String> {
+    let header = match path(record, &["requestParameters", "x-amz-account-id"]) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(v)) if v.len() == 1 => v[0].as_str().map(String::from),
+        _ => None,
+    };
+    header
+        .or_else(|| path_str(record, &["userIdentity", "accountId"]))
+        .or_else(|| str_of(record, "recipientAccountId"))
+        .filter(|a| is_account_id(a))
+}
+
 /// A cross-account access point as the grant it makes on the bucket: the access point's
 /// account, for whatever the bucket policy delegates to it.
 fn access_point_grant(record: &Value, bucket: &Resource) -> CarriedPolicy {
-    let Some(account) = str_of(record, "recipientAccountId") else {
+    let Some(account) = access_point_account(record) else {
         return CarriedPolicy::Unreadable(
             "the record names no account for the access point".into(),
         );

@@ -231,8 +231,10 @@ pub enum PolicyIn {
     /// sets, a door beside the bucket policy ([`crate::acl`]). A call that sets no ACL
     /// is ignored with `absent`.
     Acl {
-        /// Why a call that sets no ACL is ignored.
-        absent: &'static str,
+        /// Why a call that sets no ACL is ignored (`CreateBucket` without ACL headers);
+        /// `None`: the call always sets one (`PutBucketAcl`), so a record where none can
+        /// be found was not read, and the live ACL decides.
+        absent: Option<&'static str>,
     },
     /// S3 `CreateAccessPoint`: an access point in one account on a bucket of another
     /// (`CreateAccessPointRequest.BucketAccountId`) lets the access point's account at the
@@ -390,14 +392,12 @@ pub static KINDS: [KindSpec; 10] = [
             },
             EventSpec {
                 name: "PutBucketAcl",
-                policy: PolicyIn::Acl {
-                    absent: "PutBucketAcl carries no ACL (no AccessControlPolicy, canned ACL or grant header)",
-                },
+                policy: PolicyIn::Acl { absent: None },
             },
             EventSpec {
                 name: "CreateBucket",
                 policy: PolicyIn::Acl {
-                    absent: "the bucket was created without an ACL header: its owner alone",
+                    absent: Some("the bucket was created without an ACL header: its owner alone"),
                 },
             },
             // An access point in another account on this bucket: that account's door.

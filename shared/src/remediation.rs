@@ -223,6 +223,21 @@ impl Plan {
         }
     }
 
+    /// A refused plan for a reason of the door's own (not a policy edit's).
+    pub fn refused_because(reason: String) -> Plan {
+        Plan {
+            kind: PlanKind::Refused,
+            policy: None,
+            removed: Vec::new(),
+            reason: Some(reason),
+            grant_id: None,
+            acl: None,
+            public_access_block: None,
+            undo: None,
+            document: None,
+        }
+    }
+
     /// The plan for a KMS grant (`doc`: its statements) with unapproved principals:
     /// revoke it whole when its grantee is unapproved; `removed` lists every unapproved
     /// principal with its statement. When only the retiring principal is unapproved,

@@ -43,6 +43,17 @@ pub struct Deployment {
     /// The evidence bucket, by name.
     #[serde(default)]
     pub evidence_bucket: Option<String>,
+    /// The KMS key that encrypts the topic, the evidence, the dead letters and the
+    /// functions' environment, by id or ARN.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The managed policies the guard's roles carry, by ARN.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// The account the deployment is in: its rules, bus, functions, topic, trail, key
+    /// and bucket are that account's (the member remediation role is in every account).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl Deployment {
@@ -71,6 +82,8 @@ enum Part {
     Subscription,
     Trail,
     EvidenceBucket,
+    Key,
+    ManagedPolicy,
 }
 
 impl Part {
@@ -83,6 +96,8 @@ impl Part {
             Part::Topic | Part::Subscription => "alert topic",
             Part::Trail => "trail",
             Part::EvidenceBucket => "evidence bucket",
+            Part::Key => "encryption key",
+            Part::ManagedPolicy => "managed policy",
         }
     }
 }
@@ -119,6 +134,7 @@ const IAM: &str = "iam.amazonaws.com";
 const SNS: &str = "sns.amazonaws.com";
 const TRAIL: &str = "cloudtrail.amazonaws.com";
 const S3: &str = "s3.amazonaws.com";
+const KMS: &str = "kms.amazonaws.com";
 
 static WATCHED: &[Watched] = &[
     w(EVENTS, "DisableRule", Part::Rule, "name", "disabled"),
@@ -236,6 +252,27 @@ static WATCHED: &[Watched] = &[
         "given a new trust policy",
     ),
     w(IAM, "DeleteRole", Part::Role, "roleName", "deleted"),
+    w(
+        IAM,
+        "CreatePolicyVersion",
+        Part::ManagedPolicy,
+        "policyArn",
+        "given a new version",
+    ),
+    w(
+        IAM,
+        "SetDefaultPolicyVersion",
+        Part::ManagedPolicy,
+        "policyArn",
+        "switched to another version",
+    ),
+    w(
+        IAM,
+        "DeletePolicyVersion",
+        Part::ManagedPolicy,
+        "policyArn",
+        "stripped of a version",
+    ),
     w(SNS, "DeleteTopic", Part::Topic, "topicArn", "deleted"),
     w(
         SNS,
@@ -317,6 +354,62 @@ static WATCHED: &[Watched] = &[
         "bucketName",
         "given a new Object Lock configuration",
     ),
+    w(
+        EVENTS,
+        "PutTargets",
+        Part::Rule,
+        "rule",
+        "given new targets (a target's id reused replaces it)",
+    ),
+    w(
+        SNS,
+        "SetSubscriptionAttributes",
+        Part::Subscription,
+        "subscriptionArn",
+        "had a subscription changed (a filter policy can drop every alert)",
+    ),
+    w(
+        LAMBDA,
+        "PutFunctionEventInvokeConfig",
+        Part::Function,
+        "functionName",
+        "given new retry and event-age limits",
+    ),
+    w(
+        LAMBDA,
+        "UpdateFunctionEventInvokeConfig",
+        Part::Function,
+        "functionName",
+        "given new retry and event-age limits",
+    ),
+    w(
+        LAMBDA,
+        "DeleteFunctionEventInvokeConfig",
+        Part::Function,
+        "functionName",
+        "stripped of its retry and dead-letter settings",
+    ),
+    w(
+        KMS,
+        "DisableKey",
+        Part::Key,
+        "keyId",
+        "disabled (nothing it encrypts can be read: alerts, evidence, the functions' settings)",
+    ),
+    w(
+        KMS,
+        "ScheduleKeyDeletion",
+        Part::Key,
+        "keyId",
+        "scheduled for deletion",
+    ),
+    w(
+        KMS,
+        "PutKeyPolicy",
+        Part::Key,
+        "keyId",
+        "given a new key policy",
+    ),
 ];
 
 /// Lambda's event names carry the API version (`DeleteFunction20150331`,
@@ -381,7 +474,11 @@ fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
         Part::Rule => any(&dep.rules),
         Part::Bus => short(part, value) == short(part, dep.bus.as_deref().unwrap_or("default")),
         Part::Function => any(&dep.functions),
-        Part::Role => any(&dep.roles),
+        // IAM names are unique without regard to case: `CROSSGUARD-…` is the same role.
+        Part::Role => dep
+            .roles
+            .iter()
+            .any(|x| short(part, x).eq_ignore_ascii_case(&short(part, value))),
         Part::Topic => dep.topic.as_deref() == Some(value),
         Part::Subscription => dep.topic.as_deref().is_some_and(|t| {
             value
@@ -390,11 +487,24 @@ fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
         }),
         Part::Trail => one(&dep.trail),
         Part::EvidenceBucket => dep.evidence_bucket.as_deref() == Some(value),
+        Part::Key => one(&dep.key),
+        Part::ManagedPolicy => dep.policies.iter().any(|p| p == value),
     }
 }
 
-/// The call that safely undoes this one, if any: a disabled rule is enabled again, a
-/// stopped trail started again. Nothing else has an undo that cannot do harm.
+/// Whether the call was made in the deployment's own account, for the parts that are
+/// only there (everything but roles: the member remediation role is in every account,
+/// and a managed policy's ARN names its account).
+fn in_deployment_account(dep: &Deployment, part: Part, recorded_in: Option<&str>) -> bool {
+    match (part, dep.account.as_deref()) {
+        (Part::Role | Part::ManagedPolicy, _) | (_, None) => true,
+        (_, Some(home)) => recorded_in == Some(home),
+    }
+}
+
+/// The call that safely undoes this one, if any: a disabled rule or key is enabled again,
+/// a stopped trail started again, a key's deletion cancelled. Nothing else has an undo
+/// that cannot do harm.
 fn undo_of(source: &str, base: &str, value: &str, record: &Value) -> Option<Value> {
     match (source, base) {
         (EVENTS, "DisableRule") => Some(json!({
@@ -403,6 +513,9 @@ fn undo_of(source: &str, base: &str, value: &str, record: &Value) -> Option<Valu
             "event_bus": record.pointer("/requestParameters/eventBusName").and_then(Value::as_str),
         })),
         (TRAIL, "StopLogging") => Some(json!({"call": "StartLogging", "name": value})),
+        (KMS, "DisableKey") => Some(json!({"call": "EnableKey", "name": value})),
+        // A key whose deletion is cancelled is left disabled: it is enabled again too.
+        (KMS, "ScheduleKeyDeletion") => Some(json!({"call": "CancelKeyDeletion", "name": value})),
         _ => None,
     }
 }
@@ -422,6 +535,22 @@ fn target(record: &Value, watched: &Watched) -> Result<String, String> {
             watched.field
         )),
     }
+}
+
+/// Whether the part a watched call names is the deployment's; `Err` when that cannot be
+/// told (a key named by alias: its alias may be anything).
+fn ours(
+    dep: &Deployment,
+    watched: &Watched,
+    value: &str,
+    recorded_in: Option<&str>,
+) -> Result<bool, String> {
+    if watched.part == Part::Key && value.contains("alias/") {
+        return Err(format!(
+            "names a key by alias ({value}): whether it is the guard's key cannot be told"
+        ));
+    }
+    Ok(is_ours(dep, watched.part, value) && in_deployment_account(dep, watched.part, recorded_in))
 }
 
 /// Decide a record against the deployment: `None` when the call is not one of the
@@ -458,8 +587,10 @@ pub fn decide(
         Ok(v) => v,
         Err(why) => return Some(error(format!("{name} {why}"))),
     };
-    if !is_ours(dep, watched.part, &value) {
-        return None;
+    match ours(dep, watched, &value, summary.account.as_deref()) {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(why) => return Some(error(format!("{name} {why}"))),
     }
     let tampered = Tampered {
         part: watched.part.noun(),

@@ -278,6 +278,15 @@ fn canned_acls_and_grant_headers_are_read_too() {
     );
     let d = one(&al, canned("PutBucketAcl", "aws-exec-read"));
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    // A PutBucketAcl always sets an ACL: one not found was not read (the live ACL decides).
+    let d = one(
+        &al,
+        record(
+            "PutBucketAcl",
+            json!({"bucketName": "shared-data", "acl": [""]}),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
     // CreateBucket without ACL headers sets none: not an ACL change.
     let d = one(
         &al,
@@ -515,7 +524,33 @@ fn block_public_access_lowered_is_a_violation_and_the_fix_turns_it_back_on() {
     let d = one(&al, bpa("DeleteBucketPublicAccessBlock", None));
     assert_eq!(d.verdict, Verdict::Violation);
     assert_eq!(d.violations().count(), 4);
-    assert_eq!(d.resource.unwrap().name, "shared-data");
+    assert_eq!(d.resource.as_ref().unwrap().name, "shared-data");
+    // RestrictPublicBuckets is never turned on by a fix: S3 would also cut cross-account
+    // grants it counts public that crossguard approves. The rest is.
+    assert_eq!(
+        d.remediation.unwrap().public_access_block.unwrap(),
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": false})
+    );
+    assert!(
+        d.reason.contains("RestrictPublicBuckets is left off"),
+        "{}",
+        d.reason
+    );
+    let remediate = Allowlist::from_toml("version = 1\nmode = \"remediate\"\n", "a.toml").unwrap();
+    let d = one(
+        &remediate,
+        bpa(
+            "PutBucketPublicAccessBlock",
+            Some(settings(true, true, true, false)),
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Violation);
+    assert_eq!(
+        d.action,
+        Action::Alert,
+        "only RestrictPublicBuckets off: nothing safe to fix"
+    );
+    assert_eq!(d.remediation.unwrap().kind, PlanKind::Refused);
 }
 
 #[test]
@@ -742,6 +777,17 @@ fn an_access_point_in_another_account_on_the_bucket_is_that_accounts_door() {
     assert_eq!(
         one(&approved, create(json!(OWNER))).verdict,
         Verdict::Compliant
+    );
+    // The bucket owner's trail may carry a copy: the access point's account is the
+    // call's, not the recorder's.
+    let mut copy = create(json!(OWNER));
+    copy["recipientAccountId"] = json!(OWNER);
+    copy["userIdentity"]["accountId"] = json!(TRUSTED);
+    let d = one(&allowlist(""), copy);
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+    assert_eq!(
+        d.violations().next().unwrap().account.as_deref(),
+        Some(TRUSTED)
     );
     // The bucket's own account, or none named: ignored. A malformed one: an error.
     assert_eq!(

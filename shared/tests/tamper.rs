@@ -24,6 +24,9 @@ fn deployment() -> Deployment {
             "topic": TOPIC,
             "trail": "arn:aws:cloudtrail:eu-west-1:555555555555:trail/org-trail",
             "evidence_bucket": "crossguard-evidence-555555555555",
+            "key": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "policies": ["arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC"],
+            "account": ACCOUNT,
         })
         .to_string(),
     )
@@ -238,6 +241,87 @@ fn every_part_of_the_deployment_is_watched_and_namesakes_are_not() {
             ),
             None,
         ),
+        // Review findings: each of these switched the guard off or blinded it unseen.
+        (
+            call(
+                "events.amazonaws.com",
+                "PutTargets",
+                json!({"rule": "crossguard-bucket-policy-changes", "targets": [{"id": "1", "arn": "arn:aws:lambda:eu-west-1:555555555555:function:noop"}]}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "iam.amazonaws.com",
+                "CreatePolicyVersion",
+                json!({"policyArn": "arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC", "setAsDefault": true}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "iam.amazonaws.com",
+                "SetDefaultPolicyVersion",
+                json!({"policyArn": "arn:aws:iam::555555555555:policy/other", "versionId": "v2"}),
+            ),
+            None,
+        ),
+        (
+            call(
+                "iam.amazonaws.com",
+                "DetachRolePolicy",
+                json!({"roleName": "CROSSGUARD-BUCKET-GUARD-EU-WEST-1", "policyArn": "x"}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "sns.amazonaws.com",
+                "SetSubscriptionAttributes",
+                json!({"subscriptionArn": format!("{TOPIC}:0b6941c4"), "attributeName": "FilterPolicy"}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "lambda.amazonaws.com",
+                "PutFunctionEventInvokeConfig20190925",
+                json!({"functionName": "crossguard-bucket-guard", "maximumRetryAttempts": 0}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "kms.amazonaws.com",
+                "DisableKey",
+                json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}),
+            ),
+            Some(true),
+        ),
+        (
+            call(
+                "kms.amazonaws.com",
+                "ScheduleKeyDeletion",
+                json!({"keyId": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab", "pendingWindowInDays": 7}),
+            ),
+            Some(true),
+        ),
+        (
+            call(
+                "kms.amazonaws.com",
+                "PutKeyPolicy",
+                json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "policyName": "default"}),
+            ),
+            Some(false),
+        ),
+        (
+            call(
+                "kms.amazonaws.com",
+                "DisableKey",
+                json!({"keyId": "another-key"}),
+            ),
+            None,
+        ),
     ];
     for (rec, want) in cases {
         let d = decide(&rec, "remediate");
@@ -250,6 +334,48 @@ fn every_part_of_the_deployment_is_watched_and_namesakes_are_not() {
         });
         assert_eq!(got, want, "{}: {:?}", rec["eventName"], d.map(|d| d.reason));
     }
+}
+
+#[test]
+fn a_namesake_in_another_account_is_not_the_guard_but_the_member_role_is_everywhere() {
+    let mut rec = call(
+        "events.amazonaws.com",
+        "PutPermission",
+        json!({"statementId": "x"}),
+    );
+    rec["recipientAccountId"] = json!("222222222222");
+    assert!(
+        decide(&rec, "alert").is_none(),
+        "a member's own default bus"
+    );
+    let mut rec = call(
+        "iam.amazonaws.com",
+        "PutRolePolicy",
+        json!({"roleName": "crossguard-remediation"}),
+    );
+    rec["recipientAccountId"] = json!("222222222222");
+    assert_eq!(decide(&rec, "alert").unwrap().verdict, Verdict::Violation);
+    // A key named by alias cannot be told apart: an error, not a pass.
+    let rec = call(
+        "kms.amazonaws.com",
+        "ScheduleKeyDeletion",
+        json!({"keyId": "alias/crossguard"}),
+    );
+    assert_eq!(decide(&rec, "alert").unwrap().verdict, Verdict::Error);
+    let undo = decide(
+        &call(
+            "kms.amazonaws.com",
+            "ScheduleKeyDeletion",
+            json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}),
+        ),
+        "remediate",
+    )
+    .unwrap()
+    .remediation
+    .unwrap()
+    .undo
+    .unwrap();
+    assert_eq!(undo["call"], "CancelKeyDeletion");
 }
 
 #[test]

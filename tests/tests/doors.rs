@@ -289,7 +289,8 @@ async fn block_public_access_deleted_over_a_public_policy_is_critical_and_restor
             now.block_public_policy,
             now.restrict_public_buckets
         ),
-        (Some(true), Some(true), Some(true), Some(true))
+        (Some(true), Some(true), Some(true), Some(false)),
+        "every setting back on but RestrictPublicBuckets, which a fix never turns on"
     );
     let ev = estate.evidence(id).await?.context("evidence written")?;
     assert_eq!(

@@ -532,6 +532,15 @@ async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
         ),
         ("${TrailName}", "org-trail"),
         ("${Evidence}", "crossguard-evidence"),
+        (
+            "${Key}",
+            "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        (
+            "${Common}",
+            "arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC",
+        ),
+        ("${AWS::AccountId}", "555555555555"),
     ] {
         text = text.replace(var, value);
     }

@@ -463,7 +463,20 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             mode: Some(capped),
             ..Options::default()
         };
+        // A record's ACL names its owner as the caller wrote it: a grant to that id
+        // passes as the owner's only when S3 says so. Unread, nothing passes.
+        let acl = matches!(policy, CarriedPolicy::Acl(_));
         let mut d = decide_with_policy(al, summary, resource, policy, opts);
+        if acl && d.verdict == Verdict::Compliant {
+            d = Decision {
+                event: d.event.take(),
+                ..Decision::error(
+                    d.resource.take(),
+                    format!("could not be checked: the live ACL could not be read ({e}), and the record's owner id is only the caller's claim"),
+                )
+            };
+            return (d, before);
+        }
         d.reason = format!(
             "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
             d.reason

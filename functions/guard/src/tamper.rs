@@ -1,6 +1,7 @@
 //! The tamper guard: the engine's [`crossguard_engine::tamper`] check wired to AWS. It
 //! claims, alerts and records like every guard (its records under `evidence/tamper/`),
-//! and its only writes are the two safe undos: `EnableRule` and `StartLogging`.
+//! and its only writes are the safe undos: `EnableRule`, `StartLogging`, `EnableKey` and
+//! `CancelKeyDeletion`.
 
 use crate::handler::{GuardError, Handled, Ledger};
 use crate::ports::{AlertSink, AwsError, EvidenceStore};
@@ -22,6 +23,7 @@ pub trait Undo: Send + Sync {
 pub struct AwsUndo {
     pub events: aws_sdk_eventbridge::Client,
     pub trails: aws_sdk_cloudtrail::Client,
+    pub keys: aws_sdk_kms::Client,
 }
 
 impl AwsUndo {
@@ -29,7 +31,18 @@ impl AwsUndo {
         AwsUndo {
             events: aws_sdk_eventbridge::Client::new(sdk),
             trails: aws_sdk_cloudtrail::Client::new(sdk),
+            keys: aws_sdk_kms::Client::new(sdk),
         }
+    }
+
+    async fn enable_key(&self, key: &str) -> Result<(), AwsError> {
+        self.keys
+            .enable_key()
+            .key_id(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws::aws_error("EnableKey", &e))
     }
 }
 
@@ -55,6 +68,16 @@ impl Undo for AwsUndo {
                 .await
                 .map(|_| ())
                 .map_err(|e| aws::aws_error("StartLogging", &e)),
+            Some("EnableKey") => self.enable_key(&name).await,
+            Some("CancelKeyDeletion") => {
+                self.keys
+                    .cancel_key_deletion()
+                    .key_id(&name)
+                    .send()
+                    .await
+                    .map_err(|e| aws::aws_error("CancelKeyDeletion", &e))?;
+                self.enable_key(&name).await
+            }
             other => Err(AwsError::local(
                 "undo",
                 format!("no undo call {other:?} is known"),
