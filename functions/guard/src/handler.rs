@@ -153,9 +153,8 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         payload: &Value,
         request_id: &str,
     ) -> Result<Vec<Handled>, GuardError> {
-        let checked = json::from_str(&payload.to_string())
-            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
-        self.handle(&checked, request_id).await
+        self.handle(&crate::checked_payload(payload)?, request_id)
+            .await
     }
 
     async fn one(&self, parsed: ParsedEvent, request_id: &str) -> Result<Handled, GuardError> {

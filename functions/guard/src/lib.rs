@@ -111,25 +111,47 @@ where
         "ready"
     );
     let guard = Arc::new(guard);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<crossguard_engine::json::Checked>| {
+    serve(move |payload, request_id| {
         let guard = Arc::clone(&guard);
+        async move { guard.handle(&payload, &request_id).await }
+    })
+    .await
+}
+
+/// The Lambda loop every guard runs: one call of `handle` per event, its outcome as the
+/// function's result, a failure as a typed `errorType` (logged, and retried by Lambda).
+pub async fn serve<F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(crossguard_engine::json::Checked, String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<Handled>, GuardError>> + Send,
+{
+    let handle = Arc::new(handle);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<crossguard_engine::json::Checked>| {
+        let handle = Arc::clone(&handle);
         async move {
-            match guard
-                .handle(&event.payload, &event.context.request_id)
-                .await
-            {
+            let request_id = event.context.request_id.clone();
+            match handle(event.payload, request_id.clone()).await {
                 Ok(handled) => serde_json::to_value(handled).map_err(|e| Diagnostic {
                     error_type: "crossguard.Record".into(),
                     error_message: format!("the result could not be encoded: {e}"),
                 }),
                 Err(e) => {
-                    tracing::error!(error = %e, error_type = e.error_type(), request_id = %event.context.request_id, "failed");
+                    tracing::error!(error = %e, error_type = e.error_type(), request_id = %request_id, "failed");
                     Err(Diagnostic::from(e))
                 }
             }
         }
     }))
     .await
+}
+
+/// A payload built as a value (tests, tools), read back from its text: a value has no
+/// duplicate keys left to find.
+pub fn checked_payload(
+    payload: &serde_json::Value,
+) -> Result<crossguard_engine::json::Checked, GuardError> {
+    crossguard_engine::json::from_str(&payload.to_string())
+        .map_err(|e| GuardError::MalformedEvent(e.to_string()))
 }
 
 /// Read the allowlist where the configuration says (the package or S3) and check it.

@@ -144,9 +144,8 @@ impl<U: Undo, A: AlertSink, E: EvidenceStore> TamperGuard<U, A, E> {
         payload: &Value,
         request_id: &str,
     ) -> Result<Vec<Handled>, GuardError> {
-        let checked = json::from_str(&payload.to_string())
-            .map_err(|e| GuardError::MalformedEvent(e.to_string()))?;
-        self.handle(&checked, request_id).await
+        self.handle(&crate::checked_payload(payload)?, request_id)
+            .await
     }
 
     async fn one(&self, decision: Decision, request_id: &str) -> Result<Handled, GuardError> {
@@ -229,7 +228,6 @@ pub async fn connect<U: Undo>(
 
 /// The tamper-guard Lambda's entry point.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
-    use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
     use std::sync::Arc;
     crate::init_logging();
     let var = |k: &str| std::env::var(k).ok();
@@ -248,23 +246,9 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         "ready"
     );
     let guard = Arc::new(guard);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<json::Checked>| {
+    crate::serve(move |payload, request_id| {
         let guard = Arc::clone(&guard);
-        async move {
-            match guard
-                .handle(&event.payload, &event.context.request_id)
-                .await
-            {
-                Ok(handled) => serde_json::to_value(handled).map_err(|e| Diagnostic {
-                    error_type: "crossguard.Record".into(),
-                    error_message: format!("the result could not be encoded: {e}"),
-                }),
-                Err(e) => {
-                    tracing::error!(error = %e, error_type = e.error_type(), "failed");
-                    Err(Diagnostic::from(e))
-                }
-            }
-        }
-    }))
+        async move { guard.handle(&payload, &request_id).await }
+    })
     .await
 }
