@@ -18,6 +18,7 @@ use crossguard_engine::{
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Schema of the placeholder written when an event is claimed.
@@ -159,33 +160,25 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
 
     async fn one(&self, parsed: ParsedEvent, request_id: &str) -> Result<Handled, GuardError> {
         let summary = parsed.summary();
-        let event_name = summary.name.clone();
-        let id = summary.id.clone().unwrap_or_default();
+        let (id, name) = (summary.id.clone().unwrap_or_default(), summary.name.clone());
         let key = evidence::key(&id).map_err(GuardError::NoEvidenceKey)?;
-        let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
-            event_id: id.clone(),
-            event_name: event_name.clone(),
-            verdict,
-            action,
-            outcome: outcome.to_string(),
-            alert,
-            evidence: key.clone(),
-        };
-
         let ledger = Ledger {
             alerts: &self.alerts,
             evidence: &self.evidence,
         };
-        if let Some((outcome, alert)) = ledger.begin(&key, &id, request_id).await? {
-            return Ok(handled(Verdict::Ignored, Action::None, outcome, alert));
-        }
-        let (decision, before) = self.decide(parsed).await;
-        let outcome = self.act(&decision).await;
-        let (outcome, alert) = ledger
-            .finish(&key, &id, &decision, before, outcome.as_ref())
-            .await?;
-        Ok(handled(decision.verdict, decision.action, &outcome, alert))
+        ledger
+            .settle(key, &id, name, request_id, async {
+                let (decision, before) = self.decide(parsed).await;
+                let outcome = self.act(&decision).await;
+                (decision, before, outcome)
+            })
+            .await
     }
+}
+
+/// The door the event's call opened (the registry's): what is read live for it.
+fn door_of(summary: &EventSummary) -> Option<Door> {
+    kinds::door(summary.source.as_deref()?, summary.name.as_deref()?)
 }
 
 /// What every guard does around its decision: claim the event's evidence key (or find
@@ -196,9 +189,40 @@ pub(crate) struct Ledger<'a, A, E> {
 }
 
 impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
+    /// One event, whole: claim `key`; unless another delivery has it, run `work` (decide
+    /// and act: the decision, the policy before, the outcome), then alert and record.
+    /// What the invocation came to.
+    pub async fn settle(
+        &self,
+        key: String,
+        id: &str,
+        event_name: Option<String>,
+        request_id: &str,
+        work: impl Future<Output = (Decision, Option<Value>, Option<Outcome>)>,
+    ) -> Result<Handled, GuardError> {
+        let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
+            event_id: id.to_string(),
+            event_name: event_name.clone(),
+            verdict,
+            action,
+            outcome: outcome.to_string(),
+            alert,
+            evidence: key.clone(),
+        };
+        if let Some((outcome, alert)) = self.begin(&key, id, request_id).await? {
+            return Ok(handled(Verdict::Ignored, Action::None, outcome, alert));
+        }
+        // A future does nothing until awaited: nothing is decided or done unclaimed.
+        let (decision, before, outcome) = work.await;
+        let (outcome, alert) = self
+            .finish(&key, id, &decision, before, outcome.as_ref())
+            .await?;
+        Ok(handled(decision.verdict, decision.action, &outcome, alert))
+    }
+
     /// Claim `key` for this event: `None` when it is ours to decide; otherwise what the
     /// invocation comes to (`duplicate`, with a failed alert resent; `in_flight`).
-    pub async fn begin(
+    async fn begin(
         &self,
         key: &str,
         id: &str,
@@ -215,7 +239,7 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
 
     /// Alert (when the outcome says to) and write the evidence record; the outcome as
     /// recorded and the alert's delivery status.
-    pub async fn finish(
+    async fn finish(
         &self,
         key: &str,
         id: &str,
@@ -417,11 +441,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 before,
             );
         }
-        let door = kinds::door(
-            summary.source.as_deref().unwrap_or(""),
-            summary.name.as_deref().unwrap_or(""),
-        );
-        match self.read_live(&resource, door).await {
+        match self.read_live(&resource, door_of(&summary)).await {
             Ok(live) => {
                 let (mut carried, before) = live.into_carried();
                 if let CarriedPolicy::PublicAccessBlock(change) = &mut carried {
@@ -600,11 +620,8 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         resource: &Resource,
         d: &Decision,
     ) -> Result<(), String> {
-        let door = match d.remediation.as_ref().map(|p| p.kind) {
-            Some(PlanKind::PutAcl) => Some(Door::Acl),
-            Some(PlanKind::PutPublicAccessBlock) => Some(Door::PublicAccessBlock),
-            _ => None,
-        };
+        // The same door as the decision read.
+        let door = d.event.as_ref().and_then(door_of);
         let now = self
             .read_live(resource, door)
             .await

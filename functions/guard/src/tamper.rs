@@ -152,23 +152,22 @@ impl<U: Undo, A: AlertSink, E: EvidenceStore> TamperGuard<U, A, E> {
         let summary = decision.event.clone().unwrap_or_default();
         let id = summary.id.clone().unwrap_or_default();
         let key = evidence::tamper_key(&id).map_err(GuardError::NoEvidenceKey)?;
-        let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
-            event_id: id.clone(),
-            event_name: summary.name.clone(),
-            verdict,
-            action,
-            outcome: outcome.to_string(),
-            alert,
-            evidence: key.clone(),
-        };
         let ledger = Ledger {
             alerts: &self.alerts,
             evidence: &self.evidence,
         };
-        if let Some((outcome, alert)) = ledger.begin(&key, &id, request_id).await? {
-            return Ok(handled(Verdict::Ignored, Action::None, outcome, alert));
-        }
-        let outcome = match (decision.action, decision.verdict) {
+        ledger
+            .settle(key, &id, summary.name, request_id, async {
+                let outcome = self.act(&decision).await;
+                (decision, None, outcome)
+            })
+            .await
+    }
+
+    /// Undo what the decision plans, or only alert; a tampered guard is reported even
+    /// when nothing is to be done (dry-run), an unreadable call too.
+    async fn act(&self, decision: &Decision) -> Option<Outcome> {
+        match (decision.action, decision.verdict) {
             (Action::Remediate, _) => {
                 let call = decision.remediation.as_ref().and_then(|p| p.undo.as_ref());
                 Some(match call {
@@ -181,11 +180,7 @@ impl<U: Undo, A: AlertSink, E: EvidenceStore> TamperGuard<U, A, E> {
             }
             (Action::Alert, _) | (_, Verdict::Error) => Some(Outcome::Alerted),
             _ => None,
-        };
-        let (outcome, alert) = ledger
-            .finish(&key, &id, &decision, None, outcome.as_ref())
-            .await?;
-        Ok(handled(decision.verdict, decision.action, &outcome, alert))
+        }
     }
 }
 
