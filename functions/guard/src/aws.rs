@@ -134,30 +134,43 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
     }
 }
 
-/// Block Public Access settings as S3 answers them, in the JSON form the engine reads.
+/// S3's and S3 Control's `PublicAccessBlockConfiguration`: two types, the same four
+/// fields, in the engine's order ([`crossguard_engine::bpa::SETTINGS`]).
 #[cfg(feature = "bucket")]
-fn settings_json(
-    c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>,
-    control: Option<&aws_sdk_s3control::types::PublicAccessBlockConfiguration>,
-) -> Value {
-    let four = match (c, control) {
-        (Some(c), _) => [
-            c.block_public_acls,
-            c.ignore_public_acls,
-            c.block_public_policy,
-            c.restrict_public_buckets,
-        ],
-        (None, Some(c)) => [
-            c.block_public_acls,
-            c.ignore_public_acls,
-            c.block_public_policy,
-            c.restrict_public_buckets,
-        ],
-        (None, None) => [None; 4],
+macro_rules! settings_of {
+    ($c:expr) => {
+        [
+            $c.block_public_acls,
+            $c.ignore_public_acls,
+            $c.block_public_policy,
+            $c.restrict_public_buckets,
+        ]
     };
+}
+
+/// The four settings built into either SDK's configuration type.
+#[cfg(feature = "bucket")]
+macro_rules! configuration {
+    ($ty:ty, $s:expr) => {
+        <$ty>::builder()
+            .block_public_acls($s[0])
+            .ignore_public_acls($s[1])
+            .block_public_policy($s[2])
+            .restrict_public_buckets($s[3])
+            .build()
+    };
+}
+
+/// Block Public Access settings as S3 answers them (`None`: none configured), in the
+/// JSON form the engine reads.
+#[cfg(feature = "bucket")]
+fn settings_json(four: Option<[Option<bool>; 4]>) -> Value {
     let mut m = serde_json::Map::new();
-    // A setting S3 leaves out is off, as S3 applies it.
-    for ((name, _), v) in crossguard_engine::bpa::SETTINGS.iter().zip(four) {
+    // A setting S3 leaves out (or no configuration at all) is off, as S3 applies it.
+    for ((name, _), v) in crossguard_engine::bpa::SETTINGS
+        .iter()
+        .zip(four.unwrap_or([None; 4]))
+    {
         m.insert((*name).to_string(), json!(v.unwrap_or(false)));
     }
     Value::Object(m)
@@ -224,7 +237,7 @@ impl PolicyStore for BucketPolicies {
     async fn read_public_access_block(&self, r: &Resource) -> Result<Live, AwsError> {
         // None configured reads as every setting off, as S3 applies it.
         let none = |code: Option<&str>| code == Some("NoSuchPublicAccessBlockConfiguration");
-        if r.name == "*" {
+        if r.is_every_bucket() {
             return match self
                 .control
                 .get_public_access_block()
@@ -233,10 +246,10 @@ impl PolicyStore for BucketPolicies {
                 .await
             {
                 Ok(out) => Ok(Live::Settings(settings_json(
-                    None,
-                    out.public_access_block_configuration.as_ref(),
+                    out.public_access_block_configuration
+                        .map(|c| settings_of!(c)),
                 ))),
-                Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None, None))),
+                Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None))),
                 Err(e) => Err(aws_error("GetPublicAccessBlock (account)", &e)),
             };
         }
@@ -248,10 +261,10 @@ impl PolicyStore for BucketPolicies {
             .await
         {
             Ok(out) => Ok(Live::Settings(settings_json(
-                out.public_access_block_configuration.as_ref(),
-                None,
+                out.public_access_block_configuration
+                    .map(|c| settings_of!(c)),
             ))),
-            Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None, None))),
+            Err(e) if none(e.code()) => Ok(Live::Settings(settings_json(None))),
             Err(e) if e.code() == Some("NoSuchBucket") => Ok(Live::Gone),
             Err(e) => Err(aws_error("GetPublicAccessBlock", &e)),
         }
@@ -265,13 +278,8 @@ impl PolicyStore for BucketPolicies {
         let s = crossguard_engine::bpa::PublicAccessBlock::from_json(settings)
             .map_err(|e| AwsError::local("PutPublicAccessBlock", e))?
             .0;
-        if r.name == "*" {
-            let c = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
-                .block_public_acls(s[0])
-                .ignore_public_acls(s[1])
-                .block_public_policy(s[2])
-                .restrict_public_buckets(s[3])
-                .build();
+        if r.is_every_bucket() {
+            let c = configuration!(aws_sdk_s3control::types::PublicAccessBlockConfiguration, s);
             return self
                 .control
                 .put_public_access_block()
@@ -282,12 +290,7 @@ impl PolicyStore for BucketPolicies {
                 .map(|_| ())
                 .map_err(|e| aws_error("PutPublicAccessBlock (account)", &e));
         }
-        let c = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-            .block_public_acls(s[0])
-            .ignore_public_acls(s[1])
-            .block_public_policy(s[2])
-            .restrict_public_buckets(s[3])
-            .build();
+        let c = configuration!(aws_sdk_s3::types::PublicAccessBlockConfiguration, s);
         self.s3
             .put_public_access_block()
             .bucket(&r.name)
