@@ -433,15 +433,20 @@ impl Acl {
             ));
         }
         let bucket = format!("arn:{}:s3:::{}", resource.partition(), resource.name);
-        let statements: Vec<Value> = self
+        let statements = self
             .grants
             .iter()
             .enumerate()
             .map(|(i, g)| {
+                // Read ACLs hold known permissions only; one built otherwise grants
+                // something unknown, which is never taken for nothing.
+                let actions = actions(&g.permission).ok_or_else(|| {
+                    format!("the ACL grants an unknown permission {:?}", g.permission)
+                })?;
                 let mut st = json!({
                     "Sid": format!("AclGrant{i}"),
                     "Effect": "Allow",
-                    "Action": actions(&g.permission).unwrap_or(&[]),
+                    "Action": actions,
                     "Resource": [bucket.clone(), format!("{bucket}/*")],
                 });
                 st["Principal"] = match &g.grantee {
@@ -461,9 +466,9 @@ impl Acl {
                     Grantee::Group(_) => json!("*"),
                     Grantee::Email(a) => json!({"CanonicalUser": format!("email:{a}")}),
                 };
-                st
+                Ok(st)
             })
-            .collect();
+            .collect::<Result<Vec<Value>, String>>()?;
         PolicyDocument::from_json(&json!({"Version": "2012-10-17", "Statement": statements}))
             .map_err(|e| format!("the ACL could not be read as grants: {e}"))
     }
