@@ -391,7 +391,7 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
 
 /// Why an allowlist entry does not apply to a grant; each reads after "… does not apply: ".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-enum Miss {
+pub(crate) enum Miss {
     #[error("{action} is outside the approved actions [{}]", approved.join(", "))]
     ActionOutside {
         action: String,
@@ -432,14 +432,14 @@ fn actions_within(granted: &Actions, approved: &Option<Vec<String>>) -> Result<(
     }
 }
 
-fn expired(expires: Option<Date>, today: Date) -> Result<(), Miss> {
+pub(crate) fn expired(expires: Option<Date>, today: Date) -> Result<(), Miss> {
     match expires {
         Some(d) if today >= d => Err(Miss::Expired(d)),
         _ => Ok(()),
     }
 }
 
-fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
+pub(crate) fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
     match ticket {
         Some(t) => format!("{kind} #{number} ({t})"),
         None => format!("{kind} #{number}"),

@@ -102,7 +102,7 @@ fn approval(
 ) -> Option<(String, Option<String>)> {
     al.public
         .iter()
-        .filter(|p| p.expires.is_none_or(|e| today < e))
+        .filter(|p| decision::expired(p.expires, today).is_ok())
         .find(|p| {
             if account_wide {
                 let owner = p.scope.owner == "*" || p.scope.owner == resource.account;
@@ -116,12 +116,10 @@ fn approval(
             }
         })
         .map(|p| {
-            let ticket = p
-                .ticket
-                .as_deref()
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default();
-            (format!("public #{}{ticket}", p.number), p.ticket.clone())
+            (
+                decision::entry_name("public", p.number, &p.ticket),
+                p.ticket.clone(),
+            )
         })
 }
 
