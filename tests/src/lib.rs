@@ -469,12 +469,16 @@ impl Estate {
 
     /// The evidence record of an event, if there is one.
     pub async fn evidence(&self, event_id: &str) -> Result<Option<Value>> {
-        let key = format!("evidence/{event_id}.json");
+        self.evidence_at(&format!("evidence/{event_id}.json")).await
+    }
+
+    /// The evidence record under `key` (the tamper check's are `evidence/tamper/ID.json`).
+    pub async fn evidence_at(&self, key: &str) -> Result<Option<Value>> {
         match self
             .s3
             .get_object()
             .bucket(EVIDENCE_BUCKET)
-            .key(&key)
+            .key(key)
             .send()
             .await
         {

@@ -279,6 +279,86 @@ fn entry(
         .build()
 }
 
+/// A rule with this pattern on moto's default bus, delivering to a new queue of the same
+/// name; the queue's URL.
+async fn rule_to_queue(
+    eb: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    pattern: &Value,
+) -> Result<String> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await?
+        .queue_url
+        .context("url")?;
+    eb.put_rule()
+        .name(name)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await?;
+    eb.put_targets()
+        .rule(name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(format!("arn:aws:sqs:eu-west-1:{MEMBER}:{name}"))
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(url)
+}
+
+/// Put every entry on the bus, ten at a time; none may be refused.
+async fn put_all(
+    eb: &aws_sdk_eventbridge::Client,
+    entries: &[aws_sdk_eventbridge::types::PutEventsRequestEntry],
+) -> Result<()> {
+    for chunk in entries.chunks(10) {
+        let out = eb
+            .put_events()
+            .set_entries(Some(chunk.to_vec()))
+            .send()
+            .await?;
+        assert_eq!(out.failed_entry_count, 0, "{out:?}");
+    }
+    Ok(())
+}
+
+/// The eventIDs (case names) of every message on the queue, taken off it.
+async fn received_cases(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<BTreeSet<String>> {
+    let mut got = BTreeSet::new();
+    loop {
+        let r = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await?;
+        let msgs = r.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return Ok(got);
+        }
+        for m in msgs {
+            let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
+            got.insert(
+                body["detail"]["eventID"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            );
+            sqs.delete_message()
+                .queue_url(url)
+                .set_receipt_handle(m.receipt_handle)
+                .send()
+                .await?;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     let central = template("template.yaml")?;
@@ -336,30 +416,7 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let mut queues = BTreeMap::new();
     for (name, pattern) in &rules {
-        let url = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await?
-            .queue_url
-            .context("url")?;
-        let arn = format!("arn:aws:sqs:eu-west-1:{MEMBER}:{name}");
-        eb.put_rule()
-            .name(name)
-            .event_pattern(pattern.to_string())
-            .send()
-            .await?;
-        eb.put_targets()
-            .rule(name)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("q")
-                    .arn(arn)
-                    .build()?,
-            )
-            .send()
-            .await?;
-        queues.insert(name.clone(), url);
+        queues.insert(name.clone(), rule_to_queue(&eb, &sqs, name, pattern).await?);
     }
 
     // Every real fixture, then near-misses built from a guarded call.
@@ -459,43 +516,10 @@ async fn rule_patterns_match_exactly_the_guarded_calls() -> Result<()> {
         .or_default()
         .insert("built-match".into());
 
-    for chunk in entries.chunks(10) {
-        let out = eb
-            .put_events()
-            .set_entries(Some(chunk.to_vec()))
-            .send()
-            .await?;
-        assert_eq!(out.failed_entry_count, 0, "{out:?}");
-    }
+    put_all(&eb, &entries).await?;
 
     for (name, url) in &queues {
-        let mut got = BTreeSet::new();
-        loop {
-            let r = sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .send()
-                .await?;
-            let msgs = r.messages.unwrap_or_default();
-            if msgs.is_empty() {
-                break;
-            }
-            for m in msgs {
-                let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
-                got.insert(
-                    body["detail"]["eventID"]
-                        .as_str()
-                        .unwrap_or("?")
-                        .to_string(),
-                );
-                sqs.delete_message()
-                    .queue_url(url)
-                    .set_receipt_handle(m.receipt_handle)
-                    .send()
-                    .await?;
-            }
-        }
+        let got = received_cases(&sqs, url).await?;
         let guard = name.rsplit('-').next().unwrap_or(name);
         let want = expected.get(guard).cloned().unwrap_or_default();
         assert_eq!(got, want, "rule {name}");
@@ -586,28 +610,7 @@ async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
     let sdk = moto.sdk().await;
     let eb = aws_sdk_eventbridge::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name("tamper")
-        .send()
-        .await?
-        .queue_url
-        .context("url")?;
-    eb.put_rule()
-        .name("tamper")
-        .event_pattern(pattern.to_string())
-        .send()
-        .await?;
-    eb.put_targets()
-        .rule("tamper")
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(format!("arn:aws:sqs:eu-west-1:{MEMBER}:tamper"))
-                .build()?,
-        )
-        .send()
-        .await?;
+    let url = rule_to_queue(&eb, &sqs, "tamper", pattern).await?;
     let mut want = BTreeSet::new();
     let mut entries = Vec::new();
     let calls: Vec<(&str, String, bool)> = tamper::watched_calls()
@@ -648,41 +651,8 @@ async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
             &case,
         ));
     }
-    for chunk in entries.chunks(10) {
-        let out = eb
-            .put_events()
-            .set_entries(Some(chunk.to_vec()))
-            .send()
-            .await?;
-        assert_eq!(out.failed_entry_count, 0, "{out:?}");
-    }
-    let mut got = BTreeSet::new();
-    loop {
-        let r = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await?;
-        let msgs = r.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            break;
-        }
-        for m in msgs {
-            let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
-            got.insert(
-                body["detail"]["eventID"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string(),
-            );
-            sqs.delete_message()
-                .queue_url(&url)
-                .set_receipt_handle(m.receipt_handle)
-                .send()
-                .await?;
-        }
-    }
+    put_all(&eb, &entries).await?;
+    let got = received_cases(&sqs, &url).await?;
     assert_eq!(got, want);
     Ok(())
 }

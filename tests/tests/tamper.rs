@@ -115,15 +115,10 @@ async fn a_disabled_guard_rule_and_a_stopped_trail_are_critical_and_undone() -> 
         alerts[0].message
     );
     // Its own evidence record, apart from any kind guard's record of the same event.
-    let key = "evidence/tamper/t-1.json";
     let ev = estate
-        .s3
-        .get_object()
-        .bucket(crossguard_emulator_tests::EVIDENCE_BUCKET)
-        .key(key)
-        .send()
-        .await?;
-    let ev: Value = serde_json::from_slice(&ev.body.collect().await?.to_vec())?;
+        .evidence_at("evidence/tamper/t-1.json")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tamper evidence"))?;
     assert_eq!(ev["decision"]["tamper"]["name"], RULE);
     assert!(
         estate.evidence("t-1").await?.is_none(),
