@@ -78,7 +78,7 @@ lint-infra: $(TOOLS)
 # function would link every service's SDK client.
 package: $(TOOLS)
 	for f in $(FUNCTIONS); do \
-		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --profile deploy \
 			--output-format zip $(if $(filter arm64,$(ARCH)),--arm64,--x86-64) \
 			-p $$f --bin $$f || exit 1; \
 	done
@@ -103,16 +103,30 @@ $(TOOLS): | $(PY)
 
 venv: $(TOOLS)
 
-$(VENV)/.c7n: | $(PY)
-	$(VENV)/bin/pip install --quiet "c7n==0.9.53"
+# Cloud Custodian, the benchmarks' baseline, in a venv of its own: its boto3 pins
+# conflict with checkov's.
+C7N_VENV := .venv-c7n
+$(C7N_VENV)/.c7n:
+	python3 -m venv $(C7N_VENV)
+	$(C7N_VENV)/bin/pip install --quiet "c7n==0.9.53"
 	touch $@
 
-# criterion over realistic policies, then Cloud Custodian on the same files, same run.
-bench: $(VENV)/.c7n
+# Every row of the README's performance table, each against its baseline in the same
+# run: the engine and `check` against Cloud Custodian, replay against zcat, the functions'
+# cold start against a hello-world function, their peak memory and package sizes.
+bench: $(TOOLS) $(C7N_VENV)/.c7n
 	$(CARGO) bench -p crossguard-engine --bench decide
-	$(PY) scripts/bench_compare.py
+	$(C7N_VENV)/bin/python scripts/bench_compare.py
+	$(CARGO) build --release -p crossguard-cli
+	$(C7N_VENV)/bin/python scripts/bench_check.py $(BIN)
 	# replay vs zcat on a generated 322 MB archive (ci profile: no LTO over the AWS SDK)
 	$(CARGO) bench --profile $(PROFILE) -p crossguard-cli --bench replay
+	# cold start and peak memory, with the deployed profile (deploy)
+	$(CARGO) build --profile deploy -p bucket-guard
+	$(CARGO) build --profile deploy -p crossguard-guard --example hello
+	CROSSGUARD_BENCH_BIN=$(OUT)/deploy $(CARGO) bench -p crossguard-emulator-tests --bench lambda
+	$(MAKE) --no-print-directory package
+	@scripts/package_sizes.sh $(OUT) $(FUNCTIONS)
 
 # The guard Lambdas' story on moto server: what a newcomer should see first.
 demo: $(TOOLS)

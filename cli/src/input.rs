@@ -40,7 +40,10 @@ pub fn read_whole(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>
     if let Some(n) = size.filter(|n| *n > limit) {
         return Err(Fault::TooLarge(Some(n)));
     }
-    let mut raw = Vec::new();
+    // Room for the whole file and one byte more: read in one call, not in the doubling
+    // probes `read_to_end` makes from an empty buffer (seven reads for a 600-byte policy).
+    let room = size.map_or(0, |n| usize::try_from(n.min(limit)).unwrap_or(0) + 1);
+    let mut raw = Vec::with_capacity(room);
     read_capped(r, limit, &mut raw).map_err(Fault::Io)?;
     if raw.len() as u64 > limit {
         return Err(Fault::TooLarge(None));

@@ -76,7 +76,12 @@ impl Scan {
     }
 
     async fn collect(self) -> Result<Batch> {
-        let sdk = crossguard_guard::sdk_config().await;
+        // Every credential source of a person's machine (profiles, SSO, …), through the
+        // same HTTPS client as the functions.
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crossguard_guard::http_client())
+            .load()
+            .await;
         let account = crossguard_guard::own_account(&sdk)
             .await
             .context("finding the account to scan (check the AWS credentials)")?;

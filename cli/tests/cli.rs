@@ -118,6 +118,72 @@ fn check_many_files_one_decision_each_and_worst_exit_wins() {
     assert_eq!(json_lines(&o)[1]["verdict"], "error");
 }
 
+/// Files decided on several cores come out in the order given, each with its own
+/// decision, exactly as one worker prints them (text and JSON), errors included.
+#[test]
+fn check_on_several_workers_prints_what_one_prints_in_order() {
+    let files = [
+        ex("policies/approved-share.json"),
+        ex("policies/unapproved-account.json"),
+        "/nonexistent/policy.json".to_string(),
+        ex("policies/website.json"),
+    ];
+    // Enough files for many batches, in an order that shows any mix-up.
+    let many: Vec<&str> = (0..700)
+        .map(|i| files[(i * 7 + i / 3) % 4].as_str())
+        .collect();
+    let al = ex("allowlist.toml");
+    for format in ["json", "text"] {
+        let run_with = |jobs: &str| {
+            let mut args = vec![
+                "check",
+                "--allowlist",
+                &al,
+                "--owner",
+                "222222222222",
+                "--resource",
+                "bucket/build-artifacts",
+                "--format",
+                format,
+                "--as-of",
+                "2026-11-22",
+                "--jobs",
+                jobs,
+            ];
+            args.extend_from_slice(&many);
+            run(&args, None)
+        };
+        let (one, four) = (run_with("1"), run_with("4"));
+        assert_eq!(one.status.code(), Some(2));
+        assert_eq!(four.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&one.stdout),
+            String::from_utf8_lossy(&four.stdout)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&one.stderr),
+            String::from_utf8_lossy(&four.stderr)
+        );
+        if format == "json" {
+            let ds = json_lines(&four);
+            assert_eq!(ds.len(), many.len());
+            // Each file's decision is the one it gets checked alone.
+            let alone: Vec<Value> = files
+                .iter()
+                .map(|f| json_lines(&check("bucket/build-artifacts", &[f]))[0]["verdict"].clone())
+                .collect();
+            assert_eq!(alone[0], "compliant");
+            assert_eq!(alone[1], "violation");
+            assert_eq!(alone[2], "error");
+            for (d, f) in ds.iter().zip(&many) {
+                assert_eq!(d["source"], *f);
+                let i = files.iter().position(|x| x == f).unwrap_or(usize::MAX);
+                assert_eq!(d["verdict"], alone[i], "{f}");
+            }
+        }
+    }
+}
+
 #[test]
 fn check_reads_stdin_and_url_encoded_documents() {
     let al = ex("allowlist.toml");

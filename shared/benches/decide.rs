@@ -4,6 +4,10 @@
 //! times Cloud Custodian's PolicyChecker on the same files in the same run.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+
+// As the `crossguard` CLI runs the engine (check, replay): on mimalloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crossguard_engine::decision::evaluate;
 use crossguard_engine::{decide, Allowlist, Date, Options, PolicyDocument, Resource};
 
@@ -33,6 +37,15 @@ fn bench(c: &mut Criterion) {
             )
         })
         .collect();
+    // The floor: the policy's text to the typed document, nothing decided.
+    let mut group = c.benchmark_group("parse");
+    for (name, text, _) in &cases {
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(PolicyDocument::parse(black_box(text)).unwrap()));
+        });
+    }
+    group.finish();
     // What Cloud Custodian's PolicyChecker does: text to the list of findings.
     let mut group = c.benchmark_group("evaluate");
     for (name, text, resource) in &cases {

@@ -19,12 +19,33 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod kinds;
+pub mod runtime_api;
 
 /// The account moto plays: the example allowlist's owner.
 pub const ACCOUNT: &str = "222222222222";
 pub const REGION: &str = "eu-west-1";
 pub const TOPIC: &str = "crossguard-alerts";
 pub const EVIDENCE_BUCKET: &str = "crossguard-evidence";
+
+/// A binary `make test` (or `make bench`) built before the tests ran: under
+/// CARGO_TARGET_DIR (or target/), in CROSSGUARD_PROFILE's directory (default ci).
+pub fn built_binary(name: &str) -> Result<PathBuf> {
+    let out =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let profile = std::env::var("CROSSGUARD_PROFILE").unwrap_or_else(|_| "ci".into());
+    let dir = if profile == "dev" {
+        "debug".to_string()
+    } else {
+        profile
+    };
+    let path = out.join(dir).join(name);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} is not built: `make test` builds it first (cargo build --profile ci -p {name})",
+        path.display()
+    );
+    Ok(path)
+}
 
 /// The repository's root.
 pub fn root() -> PathBuf {
@@ -136,6 +157,7 @@ impl Moto {
     /// SDK configuration pointing at this server, with the given access key.
     pub async fn sdk_as(&self, key: &str, secret: &str, token: Option<&str>) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crossguard_guard::http_client())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(aws_sdk_s3::config::Credentials::new(

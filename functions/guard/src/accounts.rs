@@ -5,9 +5,9 @@
 //! refreshes the credentials before they expire).
 
 use crate::ports::{AwsError, Live, PolicyStore};
-use aws_config::SdkConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::DisplayErrorContext;
+use aws_types::SdkConfig;
 use crossguard_engine::{Resource, ResourceKind};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -75,13 +75,11 @@ where
             r.account,
             member.role_name
         );
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&arn)
-            .session_name("crossguard")
-            .configure(&self.base);
-        if let Some(id) = &member.external_id {
-            builder = builder.external_id(id);
-        }
-        let provider = builder.build().await;
+        let provider = AssumedRole {
+            sts: aws_sdk_sts::Client::new(&self.base),
+            arn: arn.clone(),
+            external_id: member.external_id.clone(),
+        };
         // Assume now, so that a refusal is reported as one, naming the role.
         provider
             .provide_credentials()
@@ -141,5 +139,50 @@ where
 
     async fn write_public_access_block(&self, r: &Resource, s: &Value) -> Result<(), AwsError> {
         self.store(r).await?.write_public_access_block(r, s).await
+    }
+}
+
+/// Credentials of the member account's role, from STS AssumeRole. The clients built on
+/// them cache each set until shortly before it expires, then ask again (the SDK's identity
+/// cache), as aws-config's `AssumeRoleProvider` does; this one spares the functions that
+/// crate's whole default provider chain, which its fallback links.
+#[derive(Debug)]
+struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    arn: String,
+    external_id: Option<String>,
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        use aws_credential_types::provider::error::CredentialsError;
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let out = self
+                .sts
+                .assume_role()
+                .role_arn(&self.arn)
+                .role_session_name("crossguard")
+                .set_external_id(self.external_id.clone())
+                .send()
+                .await
+                .map_err(CredentialsError::provider_error)?;
+            let c = out.credentials.ok_or_else(|| {
+                CredentialsError::provider_error("AssumeRole returned no credentials")
+            })?;
+            let expiry = std::time::SystemTime::try_from(c.expiration)
+                .map_err(CredentialsError::provider_error)?;
+            Ok(aws_credential_types::Credentials::new(
+                c.access_key_id,
+                c.secret_access_key,
+                Some(c.session_token),
+                Some(expiry),
+                "crossguard-assume-role",
+            ))
+        })
     }
 }

@@ -3,8 +3,8 @@
 use crate::ports::{AlertSink, AwsError, Created, EvidenceStore};
 #[cfg(any(feature = "bucket", feature = "role", feature = "key"))]
 use crate::ports::{Live, PolicyStore};
-use aws_config::SdkConfig;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_types::SdkConfig;
 use crossguard_engine::alert::Alert;
 use crossguard_engine::Resource;
 #[cfg(any(feature = "bucket", feature = "role", feature = "key"))]
@@ -31,7 +31,10 @@ where
 /// The resource must be in the client's region: a lookup by name elsewhere would find
 /// nothing (read as "nothing shared") or a namesake.
 #[cfg_attr(not(any(feature = "key", feature = "stores")), allow(dead_code))]
-pub fn same_region(client: Option<&aws_config::Region>, r: &Resource) -> Result<(), AwsError> {
+pub fn same_region(
+    client: Option<&aws_types::region::Region>,
+    r: &Resource,
+) -> Result<(), AwsError> {
     let theirs = crossguard_engine::principal::parse_arn(&r.arn)
         .map(|a| a.region)
         .filter(|reg| !reg.is_empty());

@@ -29,6 +29,8 @@ pub enum ConfigError {
     Mode(String),
     #[error("ACCOUNT_ID={0:?} is not a 12-digit account id")]
     Account(String),
+    #[error("the function's own account is unknown (set ACCOUNT_ID): {0}")]
+    OwnAccount(String),
     #[error("allowlist {location}: {reason}")]
     Allowlist { location: String, reason: String },
     #[error("GUARD_DEPLOYMENT: {0}")]

@@ -55,6 +55,10 @@ pub enum GuardError {
     /// SNS did not take the alert; it is kept in the evidence record.
     #[error("{0}")]
     AlertNotSent(String),
+    /// The guard could not be built (the allowlist unreadable or faulty, the account
+    /// unknown): nothing decided, recorded or done; the event is retried.
+    #[error("the guard could not start, nothing decided or done: {0}")]
+    Configuration(String),
 }
 
 impl GuardError {
@@ -67,6 +71,7 @@ impl GuardError {
             GuardError::Unclaimed { .. } => "crossguard.Unclaimed",
             GuardError::EvidenceStore { .. } => "crossguard.EvidenceStore",
             GuardError::AlertNotSent(_) => "crossguard.AlertNotSent",
+            GuardError::Configuration(_) => "crossguard.Configuration",
         }
     }
 }

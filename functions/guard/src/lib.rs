@@ -22,14 +22,70 @@ pub use config::{Config, ConfigError};
 pub use handler::{Guard, GuardError, Handled};
 pub use ports::{AlertSink, AwsError, EvidenceStore, Live, PolicyStore};
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_types::SdkConfig;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use std::sync::Arc;
 
-/// The SDK configuration from the environment: region, credentials, and
-/// `AWS_ENDPOINT_URL` for a local emulator.
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+/// The functions' SDK configuration, built from what Lambda puts in the environment:
+/// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`),
+/// `AWS_REGION`, and `AWS_ENDPOINT_URL` for a local emulator; standard retries. No
+/// profile files, container or instance metadata: the full provider chains of aws-config
+/// are for people's machines (`scan`); left out, they keep each function's package under
+/// 3 MB.
+pub fn lambda_sdk_config() -> Result<SdkConfig, ConfigError> {
+    use aws_sdk_s3::config::{
+        retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+        SharedCredentialsProvider,
+    };
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let need = |k: &'static str| {
+        var(k).ok_or(ConfigError::Missing(
+            k,
+            "Lambda sets it: the function's credentials",
+        ))
+    };
+    // Lambda's credentials last as long as the container; they are read once.
+    let credentials = Credentials::new(
+        need("AWS_ACCESS_KEY_ID")?,
+        need("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "lambda-environment",
+    );
+    let mut b = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client())
+        .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+            aws_smithy_async::rt::sleep::TokioSleep::new(),
+        ))
+        .time_source(aws_smithy_async::time::SharedTimeSource::default())
+        .retry_config(RetryConfig::standard())
+        // The SDK's own default for this behaviour version.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_millis(3100))
+                .build(),
+        )
+        .credentials_provider(SharedCredentialsProvider::new(credentials));
+    b.set_region(
+        var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .map(Region::new),
+    );
+    b.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+    Ok(b.build())
+}
+
+/// The one HTTPS client every AWS client here uses: hyper with rustls on ring. The SDK's
+/// default features would link a second stack (aws-lc-rs) and make each package twice
+/// the size. Its connector (and the system's root certificates) is built on first use.
+pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// A guard wired to AWS: the SNS topic and evidence bucket from `config`, the policies
@@ -56,15 +112,22 @@ pub async fn connect<P: PolicyStore>(
 }
 
 /// JSON logs, one object per line, as CloudWatch Logs Insights reads them. The level
-/// comes from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default `info`).
+/// comes from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (a level name; default `info`; Lambda's
+/// `FATAL` is `error`). A plain level, not an `EnvFilter`: that one links a regex engine,
+/// a tenth of the package.
 pub fn init_logging() {
-    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into())
-        .to_lowercase();
+        .ok()
+        .map(|l| l.trim().to_ascii_lowercase())
+        .and_then(|l| match l.as_str() {
+            "fatal" => Some(tracing::level_filters::LevelFilter::ERROR),
+            l => l.parse().ok(),
+        })
+        .unwrap_or(tracing::level_filters::LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_max_level(level)
         .with_current_span(false)
         .with_target(false)
         .try_init();
@@ -81,7 +144,8 @@ pub async fn own_account(sdk: &SdkConfig) -> Result<String, AwsError> {
         .ok_or_else(|| AwsError::local("GetCallerIdentity", "no account in the answer"))
 }
 
-/// The Lambda entry point: configuration and clients once, then one call of the
+/// The Lambda entry point: configuration read at start (the environment only), then the
+/// guard built on the first event and kept for the container's life, then one call of the
 /// handler per event. `policies` builds the function's policy client on a configuration
 /// (its own account's, or a member account's assumed role).
 pub async fn run<P, F>(policies: F) -> Result<(), lambda_runtime::Error>
@@ -93,29 +157,65 @@ where
     let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
         tracing::error!(error = %e, "configuration");
     })?;
-    let sdk = sdk_config().await;
-    let home = match &config.account {
-        Some(account) => account.clone(),
-        None => own_account(&sdk)
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "configuration"))?,
-    };
-    let router = accounts::AccountRouter::new(sdk.clone(), home, config.member.clone(), policies);
-    let guard = connect(&sdk, &config, router)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
-    tracing::info!(
-        allowlist = %config.allowlist,
-        default_mode = guard.allowlist.mode.as_str(),
-        pairings = guard.allowlist.pairings.len(),
-        "ready"
-    );
-    let guard = Arc::new(guard);
+    let sdk = lambda_sdk_config().inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let policies = Arc::new(policies);
+    let guard = Lazy::new(move || {
+        let (sdk, config, policies) = (sdk.clone(), config.clone(), Arc::clone(&policies));
+        async move {
+            let home = match &config.account {
+                Some(account) => account.clone(),
+                None => own_account(&sdk)
+                    .await
+                    .map_err(|e| ConfigError::OwnAccount(e.to_string()))?,
+            };
+            let make = move |c: &SdkConfig| policies(c);
+            let router =
+                accounts::AccountRouter::new(sdk.clone(), home, config.member.clone(), make);
+            let guard = connect(&sdk, &config, router).await?;
+            tracing::info!(
+                allowlist = %config.allowlist,
+                default_mode = guard.allowlist.mode.as_str(),
+                pairings = guard.allowlist.pairings.len(),
+                "ready"
+            );
+            Ok(guard)
+        }
+    });
     serve(move |payload, request_id| {
         let guard = Arc::clone(&guard);
-        async move { guard.handle(&payload, &request_id).await }
+        async move { guard.get().await?.handle(&payload, &request_id).await }
     })
     .await
+}
+
+/// A guard built on the first event rather than at start, so that a cold start makes no
+/// network call (the allowlist in S3, STS when `ACCOUNT_ID` is unset) before Lambda hands
+/// it an event. A failure fails that event (Lambda retries it, then the dead-letter
+/// queue has it) and the next event tries again: nothing is decided without the guard.
+pub struct Lazy<G, F> {
+    cell: tokio::sync::OnceCell<G>,
+    build: F,
+}
+
+impl<G, F, Fut> Lazy<G, F>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<G, ConfigError>>,
+{
+    pub fn new(build: F) -> Arc<Self> {
+        Arc::new(Lazy {
+            cell: tokio::sync::OnceCell::new(),
+            build,
+        })
+    }
+
+    /// The guard, built now if no event built it yet.
+    pub async fn get(&self) -> Result<&G, GuardError> {
+        self.cell.get_or_try_init(&self.build).await.map_err(|e| {
+            tracing::error!(error = %e, "configuration");
+            GuardError::Configuration(e.to_string())
+        })
+    }
 }
 
 /// The Lambda loop every guard runs: one call of `handle` per event, its outcome as the
@@ -130,7 +230,11 @@ where
         let handle = Arc::clone(&handle);
         async move {
             let request_id = event.context.request_id.clone();
-            match handle(event.payload, request_id.clone()).await {
+            // Type-erased: the guards' futures nest deep enough to overflow the
+            // compiler's layout queries inside lambda_runtime's own.
+            let handled: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+                Box::pin(handle(event.payload, request_id.clone()));
+            match handled.await {
                 Ok(handled) => serde_json::to_value(handled).map_err(|e| Diagnostic {
                     error_type: "crossguard.Record".into(),
                     error_message: format!("the result could not be encoded: {e}"),

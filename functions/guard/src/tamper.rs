@@ -27,7 +27,7 @@ pub struct AwsUndo {
 }
 
 impl AwsUndo {
-    pub fn new(sdk: &aws_config::SdkConfig) -> AwsUndo {
+    pub fn new(sdk: &aws_types::SdkConfig) -> AwsUndo {
         AwsUndo {
             events: aws_sdk_eventbridge::Client::new(sdk),
             trails: aws_sdk_cloudtrail::Client::new(sdk),
@@ -199,7 +199,7 @@ pub fn deployment_from_env(
 
 /// A tamper guard wired to AWS.
 pub async fn connect<U: Undo>(
-    sdk: &aws_config::SdkConfig,
+    sdk: &aws_types::SdkConfig,
     config: &Config,
     deployment: Deployment,
     undo: U,
@@ -230,20 +230,25 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         Config::from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
     let deployment =
         deployment_from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
-    let sdk = crate::sdk_config().await;
-    let guard = connect(&sdk, &config, deployment, AwsUndo::new(&sdk))
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
-    tracing::info!(
-        rules = guard.deployment.rules.len(),
-        functions = guard.deployment.functions.len(),
-        roles = guard.deployment.roles.len(),
-        "ready"
-    );
-    let guard = Arc::new(guard);
+    let sdk =
+        crate::lambda_sdk_config().inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let guard = crate::Lazy::new(move || {
+        let (sdk, config, deployment) = (sdk.clone(), config.clone(), deployment.clone());
+        async move {
+            let undo = AwsUndo::new(&sdk);
+            let guard = connect(&sdk, &config, deployment, undo).await?;
+            tracing::info!(
+                rules = guard.deployment.rules.len(),
+                functions = guard.deployment.functions.len(),
+                roles = guard.deployment.roles.len(),
+                "ready"
+            );
+            Ok(guard)
+        }
+    });
     crate::serve(move |payload, request_id| {
         let guard = Arc::clone(&guard);
-        async move { guard.handle(&payload, &request_id).await }
+        async move { guard.get().await?.handle(&payload, &request_id).await }
     })
     .await
 }

@@ -311,3 +311,35 @@ async fn dry_run_stays_dry_run_when_the_live_policy_cannot_be_read() {
     assert_eq!(ev["decision"]["verdict"], "violation");
     assert_eq!(ev["decision"]["mode"], "dry-run");
 }
+
+/// The guard is built on the first event that needs it, kept once built, and built again
+/// on the next event when building failed (nothing decided meanwhile).
+#[tokio::test]
+async fn the_lazy_guard_is_built_once_and_retried_after_a_failure() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let lazy = crate::Lazy::new(move || {
+        let n = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                Err(crate::ConfigError::Allowlist {
+                    location: "s3://b/k".into(),
+                    reason: "no object k in bucket b".into(),
+                })
+            } else {
+                Ok(n)
+            }
+        }
+    });
+    let err = lazy.get().await.unwrap_err();
+    assert_eq!(err.error_type(), "crossguard.Configuration");
+    assert!(err.to_string().contains("no object k in bucket b"), "{err}");
+    assert_eq!(*lazy.get().await.unwrap(), 1);
+    assert_eq!(*lazy.get().await.unwrap(), 1);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "built once more after the failure, then kept"
+    );
+}

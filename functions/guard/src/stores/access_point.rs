@@ -9,7 +9,7 @@ pub struct AccessPointPolicies(pub aws_sdk_s3control::Client);
 impl AccessPointPolicies {
     /// The store on this configuration's client (a fixed endpoint against an emulator:
     /// see [`crate::aws::s3control_client`]).
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(crate::aws::s3control_client(sdk))
     }
 

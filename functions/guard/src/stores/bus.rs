@@ -9,7 +9,7 @@ pub struct BusPolicies(pub aws_sdk_eventbridge::Client);
 
 impl BusPolicies {
     /// The store on this configuration's client.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(aws_sdk_eventbridge::Client::new(sdk))
     }
 

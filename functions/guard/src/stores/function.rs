@@ -17,7 +17,7 @@ pub struct FunctionPolicies(pub aws_sdk_lambda::Client);
 
 impl FunctionPolicies {
     /// The store on this configuration's client.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(aws_sdk_lambda::Client::new(sdk))
     }
 

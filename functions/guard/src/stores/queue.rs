@@ -8,7 +8,7 @@ pub struct QueuePolicies(pub aws_sdk_sqs::Client);
 
 impl QueuePolicies {
     /// The store on this configuration's client.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(aws_sdk_sqs::Client::new(sdk))
     }
 

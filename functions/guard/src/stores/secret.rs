@@ -18,7 +18,7 @@ pub struct SecretPolicies(pub aws_sdk_secretsmanager::Client);
 
 impl SecretPolicies {
     /// The store on this configuration's client.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(aws_sdk_secretsmanager::Client::new(sdk))
     }
 

@@ -8,7 +8,7 @@ pub struct TopicPolicies(pub aws_sdk_sns::Client);
 
 impl TopicPolicies {
     /// The store on this configuration's client.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_types::SdkConfig) -> Self {
         Self(aws_sdk_sns::Client::new(sdk))
     }
 
