@@ -124,7 +124,7 @@ bench: $(TOOLS) $(C7N_VENV)/.c7n
 	# cold start and peak memory, with the deployed profile (deploy)
 	$(CARGO) build --profile deploy -p bucket-guard
 	$(CARGO) build --profile deploy -p crossguard-guard --example hello
-	CROSSGUARD_BENCH_BIN=$(OUT)/deploy $(CARGO) bench -p crossguard-emulator-tests --bench lambda
+	CROSSGUARD_BENCH_BIN=$(abspath $(OUT))/deploy $(CARGO) bench --profile $(PROFILE) -p crossguard-emulator-tests --bench lambda
 	$(MAKE) --no-print-directory package
 	@scripts/package_sizes.sh $(OUT) $(FUNCTIONS)
 

@@ -76,12 +76,7 @@ impl Scan {
     }
 
     async fn collect(self) -> Result<Batch> {
-        // Every credential source of a person's machine (profiles, SSO, …), through the
-        // same HTTPS client as the functions.
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(crossguard_guard::http_client())
-            .load()
-            .await;
+        let sdk = sdk_config().await;
         let account = crossguard_guard::own_account(&sdk)
             .await
             .context("finding the account to scan (check the AWS credentials)")?;
@@ -466,4 +461,13 @@ async fn list_keys(
             _ => return Ok(out),
         }
     }
+}
+
+/// Every credential source of a person's machine (profiles, SSO, credential_process, …),
+/// through the same HTTPS client as the functions.
+async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crossguard_guard::http_client())
+        .load()
+        .await
 }

@@ -21,6 +21,11 @@ fn ex(path: &str) -> String {
 }
 
 fn check(resource: &str, policies: &[&str]) -> Output {
+    check_with(&["--format", "json"], resource, policies)
+}
+
+/// `check` against the example allowlist with `flags` added.
+fn check_with(flags: &[&str], resource: &str, policies: &[&str]) -> Output {
     let al = ex("allowlist.toml");
     let mut args = vec![
         "check",
@@ -30,11 +35,10 @@ fn check(resource: &str, policies: &[&str]) -> Output {
         "222222222222",
         "--resource",
         resource,
-        "--format",
-        "json",
         "--as-of",
         "2026-11-22",
     ];
+    args.extend_from_slice(flags);
     args.extend_from_slice(policies);
     run(&args, None)
 }
@@ -132,26 +136,13 @@ fn check_on_several_workers_prints_what_one_prints_in_order() {
     let many: Vec<&str> = (0..700)
         .map(|i| files[(i * 7 + i / 3) % 4].as_str())
         .collect();
-    let al = ex("allowlist.toml");
     for format in ["json", "text"] {
         let run_with = |jobs: &str| {
-            let mut args = vec![
-                "check",
-                "--allowlist",
-                &al,
-                "--owner",
-                "222222222222",
-                "--resource",
+            check_with(
+                &["--format", format, "--jobs", jobs],
                 "bucket/build-artifacts",
-                "--format",
-                format,
-                "--as-of",
-                "2026-11-22",
-                "--jobs",
-                jobs,
-            ];
-            args.extend_from_slice(&many);
-            run(&args, None)
+                &many,
+            )
         };
         let (one, four) = (run_with("1"), run_with("4"));
         assert_eq!(one.status.code(), Some(2));

@@ -9,10 +9,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use crossguard_emulator_tests::runtime_api::Function;
-use crossguard_emulator_tests::{
-    load_event, params, retarget, root, Estate, Moto, ACCOUNT, EVIDENCE_BUCKET,
-};
-use serde_json::json;
+use crossguard_emulator_tests::{root, Estate, Moto, ACCOUNT, EVIDENCE_BUCKET};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -43,6 +40,7 @@ fn cold_start(c: &mut Criterion) {
     ];
     let mut group = c.benchmark_group("cold-start");
     group.sample_size(50);
+    group.measurement_time(Duration::from_secs(5));
     let mut medians = Vec::new();
     for (name, path, env) in &cases {
         assert!(
@@ -85,8 +83,10 @@ fn peak_memory(_: &mut Criterion) {
         let text = std::fs::read_to_string(root().join("shared/benches/policies/bucket-20k.json"))
             .expect("policy");
         let policy: serde_json::Value = serde_json::from_str(&text).expect("policy JSON");
-        estate.create_bucket(bucket).await.expect("bucket");
-        estate.put_bucket_policy(bucket, &policy).await.expect("policy");
+        let event = estate
+            .bucket_policy_put(bucket, &policy, "dddddddd-0000-4000-8000-000000000001")
+            .await
+            .expect("bucket and event");
         estate
             .s3
             .put_object()
@@ -96,13 +96,6 @@ fn peak_memory(_: &mut Criterion) {
             .send()
             .await
             .expect("allowlist upload");
-        let mut event = retarget(
-            load_event("examples/events/3-public-bucket.json").expect("event"),
-            "dddddddd-0000-4000-8000-000000000001",
-            "PlatformAdmin",
-        );
-        params(&mut event)["bucketName"] = json!(bucket);
-        params(&mut event)["bucketPolicy"] = policy;
         let mut env = moto.function_env(&estate.topic_arn);
         env.retain(|(k, _)| k != "ALLOWLIST");
         env.push(("ALLOWLIST".into(), format!("s3://{EVIDENCE_BUCKET}/config/allowlist.toml")));

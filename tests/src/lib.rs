@@ -571,6 +571,29 @@ pub fn load_event(relative: &str) -> Result<Value> {
     }))
 }
 
+impl Estate {
+    /// A bucket whose policy `policy` has just been put, and the PutBucketPolicy event
+    /// that put it (examples/events/3-public-bucket.json, re-aimed at this estate with
+    /// `event_id`, by PlatformAdmin).
+    pub async fn bucket_policy_put(
+        &self,
+        bucket: &str,
+        policy: &Value,
+        event_id: &str,
+    ) -> Result<Value> {
+        self.create_bucket(bucket).await?;
+        self.put_bucket_policy(bucket, policy).await?;
+        let mut event = retarget(
+            load_event("examples/events/3-public-bucket.json")?,
+            event_id,
+            "PlatformAdmin",
+        );
+        params(&mut event)["bucketName"] = Value::from(bucket);
+        params(&mut event)["bucketPolicy"] = policy.clone();
+        Ok(event)
+    }
+}
+
 /// Re-aim an event at this estate: account, region, event id and the acting principal.
 pub fn retarget(mut event: Value, event_id: &str, actor_role: &str) -> Value {
     event["account"] = json!(ACCOUNT);

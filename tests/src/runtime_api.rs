@@ -29,6 +29,8 @@ pub struct Function {
     child: Child,
     requests: mpsc::Receiver<(Request, mpsc::Sender<Vec<u8>>)>,
     trap: TcpListener,
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// From spawning the process to its first request for an event.
     pub cold_start: Duration,
     pending: Option<mpsc::Sender<Vec<u8>>>,
@@ -60,8 +62,14 @@ impl Function {
         trap.set_nonblocking(true)?;
         let (tx, requests) = mpsc::channel();
         let port = api.local_addr()?.port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
         std::thread::spawn(move || {
             for stream in api.incoming().flatten() {
+                // Woken by `drop` to let the listener go (a bench starts thousands).
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
                 let tx = tx.clone();
                 std::thread::spawn(move || serve(stream, &tx));
             }
@@ -89,6 +97,8 @@ impl Function {
             child,
             requests,
             trap,
+            port,
+            stop,
             cold_start: Duration::ZERO,
             pending: None,
         };
@@ -178,6 +188,8 @@ impl Drop for Function {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 

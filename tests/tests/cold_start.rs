@@ -4,9 +4,7 @@
 
 use anyhow::Result;
 use crossguard_emulator_tests::runtime_api::Function;
-use crossguard_emulator_tests::{
-    built_binary, load_event, params, retarget, Estate, Moto, ACCOUNT, EVIDENCE_BUCKET,
-};
+use crossguard_emulator_tests::{built_binary, Estate, Moto, ACCOUNT, EVIDENCE_BUCKET};
 use serde_json::{json, Value};
 
 const ARN: &str = "arn:aws:lambda:eu-west-1:222222222222:function:bucket-guard";
@@ -49,16 +47,8 @@ async fn the_guard_is_built_on_the_first_event_and_retried_after_a_failure() -> 
         "Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"},
         "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")
     }]});
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &policy).await?;
     let id = "cccccccc-0000-4000-8000-000000000001";
-    let mut event = retarget(
-        load_event("examples/events/3-public-bucket.json")?,
-        id,
-        "PlatformAdmin",
-    );
-    params(&mut event)["bucketName"] = json!(bucket);
-    params(&mut event)["bucketPolicy"] = policy.clone();
+    let event = estate.bucket_policy_put(bucket, &policy, id).await?;
     let event = serde_json::to_vec(&event)?;
 
     let mut env = moto.function_env(&estate.topic_arn);

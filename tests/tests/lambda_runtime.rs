@@ -3,9 +3,7 @@
 //! an EventBridge event, and the emulator's state shows what the function did.
 
 use anyhow::{bail, Context, Result};
-use crossguard_emulator_tests::{
-    free_port, load_event, params, retarget, root, venv_bin, Estate, Moto, ACCOUNT,
-};
+use crossguard_emulator_tests::{free_port, root, venv_bin, Estate, Moto, ACCOUNT};
 use serde_json::{json, Value};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -77,17 +75,9 @@ async fn bucket_guard_runs_behind_the_lambda_runtime_api() -> Result<()> {
         "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")
     });
     let policy = json!({"Version": "2012-10-17", "Statement": [keep.clone(), bad]});
-    estate.create_bucket(bucket).await?;
-    estate.put_bucket_policy(bucket, &policy).await?;
 
     let id = "aaaaaaaa-0000-4000-8000-000000000001";
-    let mut event = retarget(
-        load_event("examples/events/3-public-bucket.json")?,
-        id,
-        "PlatformAdmin",
-    );
-    params(&mut event)["bucketName"] = json!(bucket);
-    params(&mut event)["bucketPolicy"] = policy.clone();
+    let event = estate.bucket_policy_put(bucket, &policy, id).await?;
     let dir = root().join("target").join("lambda-invoke");
     std::fs::create_dir_all(&dir)?;
     let data = dir.join(format!("event-{}.json", moto.port));

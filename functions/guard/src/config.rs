@@ -25,12 +25,16 @@ pub struct Config {
 pub enum ConfigError {
     #[error("environment variable {0} is not set: {1}")]
     Missing(&'static str, &'static str),
+    #[error("environment variable {0} must be {1}")]
+    Invalid(&'static str, &'static str),
     #[error("MODE={0:?} must be alert, remediate or dry-run")]
     Mode(String),
     #[error("ACCOUNT_ID={0:?} is not a 12-digit account id")]
     Account(String),
     #[error("the function's own account is unknown (set ACCOUNT_ID): {0}")]
     OwnAccount(String),
+    #[error("{0} is set, but the functions read only AWS_REGION, AWS_ENDPOINT_URL, AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, AWS_MAX_ATTEMPTS and Lambda's credentials: unset it")]
+    Unread(String),
     #[error("allowlist {location}: {reason}")]
     Allowlist { location: String, reason: String },
     #[error("GUARD_DEPLOYMENT: {0}")]

@@ -33,11 +33,19 @@ use std::sync::Arc;
 /// are for people's machines (`scan`); left out, they keep each function's package under
 /// 3 MB.
 pub fn lambda_sdk_config() -> Result<SdkConfig, ConfigError> {
+    sdk_config_from(|k| std::env::var(k).ok(), std::env::vars().map(|(k, _)| k))
+}
+
+/// [`lambda_sdk_config`] from `var` (the environment) and the names it holds.
+pub fn sdk_config_from(
+    var: impl Fn(&str) -> Option<String>,
+    mut names: impl Iterator<Item = String>,
+) -> Result<SdkConfig, ConfigError> {
     use aws_sdk_s3::config::{
         retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
         SharedCredentialsProvider,
     };
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
     let need = |k: &'static str| {
         var(k).ok_or(ConfigError::Missing(
             k,
@@ -73,6 +81,34 @@ pub fn lambda_sdk_config() -> Result<SdkConfig, ConfigError> {
             .map(Region::new),
     );
     b.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+    let flag = |k: &'static str| match var(k).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if v == "true" => Ok(Some(true)),
+        Some(v) if v == "false" => Ok(Some(false)),
+        Some(_) => Err(ConfigError::Invalid(k, "true or false")),
+    };
+    b.set_use_fips(flag("AWS_USE_FIPS_ENDPOINT")?);
+    b.set_use_dual_stack(flag("AWS_USE_DUALSTACK_ENDPOINT")?);
+    if let Some(n) = var("AWS_MAX_ATTEMPTS") {
+        let n = n
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid(
+                "AWS_MAX_ATTEMPTS",
+                "a positive number",
+            ))?;
+        b.set_retry_config(Some(RetryConfig::standard().with_max_attempts(n)));
+    }
+    // The SDK settings these functions do not read stop them, rather than being ignored.
+    if let Some(k) = names.find(|k| {
+        k.starts_with("AWS_ENDPOINT_URL_")
+            || k == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+            || k == "AWS_RETRY_MODE"
+    }) {
+        return Err(ConfigError::Unread(k));
+    }
     Ok(b.build())
 }
 
@@ -80,12 +116,20 @@ pub fn lambda_sdk_config() -> Result<SdkConfig, ConfigError> {
 /// default features would link a second stack (aws-lc-rs) and make each package twice
 /// the size. Its connector (and the system's root certificates) is built on first use.
 pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    // As the SDK's own default client does: its settings and sleep per client, and
+    // HTTP(S)_PROXY / NO_PROXY from the environment.
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+        ));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
 }
 
 /// A guard wired to AWS: the SNS topic and evidence bucket from `config`, the policies

@@ -343,3 +343,53 @@ async fn the_lazy_guard_is_built_once_and_retried_after_a_failure() {
         "built once more after the failure, then kept"
     );
 }
+
+/// The functions' SDK configuration reads Lambda's environment, honours FIPS, dual-stack
+/// and attempts, and refuses the SDK settings it would otherwise ignore.
+#[test]
+fn the_sdk_configuration_comes_from_lambdas_environment() {
+    let base = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_USE_FIPS_ENDPOINT", "true"),
+        ("AWS_MAX_ATTEMPTS", "5"),
+    ];
+    let with = |extra: &[(&str, &str)], without: &str| {
+        let env: std::collections::HashMap<String, String> = base
+            .iter()
+            .chain(extra)
+            .filter(|(k, _)| *k != without)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let names: Vec<String> = env.keys().cloned().collect();
+        crate::sdk_config_from(|k| env.get(k).cloned(), names.into_iter())
+    };
+    let sdk = with(&[], "").unwrap();
+    assert_eq!(
+        sdk.region().map(ToString::to_string).as_deref(),
+        Some("eu-west-1")
+    );
+    assert_eq!(sdk.use_fips(), Some(true));
+    assert_eq!(sdk.use_dual_stack(), None);
+    assert_eq!(
+        sdk.retry_config()
+            .map(aws_sdk_s3::config::retry::RetryConfig::max_attempts),
+        Some(5)
+    );
+    assert_eq!(sdk.endpoint_url(), None);
+    let sdk = with(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")], "").unwrap();
+    assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+    let err = |extra: &[(&str, &str)], without: &str| with(extra, without).unwrap_err().to_string();
+    assert!(err(&[], "AWS_SECRET_ACCESS_KEY").contains("AWS_SECRET_ACCESS_KEY"));
+    assert!(err(&[("AWS_USE_DUALSTACK_ENDPOINT", "yes")], "").contains("true or false"));
+    assert!(err(&[("AWS_MAX_ATTEMPTS", "0")], "").contains("positive"));
+    for unread in [
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_RETRY_MODE",
+    ] {
+        assert!(err(&[(unread, "x")], "").contains(unread), "{unread}");
+    }
+}
