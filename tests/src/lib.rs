@@ -448,45 +448,23 @@ impl Estate {
     /// Every alert on the queue, removed from it.
     pub async fn alerts(&self) -> Result<Vec<Received>> {
         let mut out = Vec::new();
-        loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await?;
-            let msgs = got.messages.unwrap_or_default();
-            if msgs.is_empty() {
-                return Ok(out);
-            }
-            for m in msgs {
-                let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or(""))?;
-                let attributes = body["MessageAttributes"]
-                    .as_object()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| {
-                                (k.clone(), v["Value"].as_str().unwrap_or("").to_string())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(Received {
-                    subject: body["Subject"].as_str().unwrap_or("").to_string(),
-                    message: body["Message"].as_str().unwrap_or("").to_string(),
-                    attributes,
-                });
-                if let Some(h) = m.receipt_handle {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(h)
-                        .send()
-                        .await?;
-                }
-            }
+        for body in drain_queue(&self.sqs, &self.queue_url).await? {
+            let body: Value = serde_json::from_str(body.as_deref().unwrap_or(""))?;
+            let attributes = body["MessageAttributes"]
+                .as_object()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Received {
+                subject: body["Subject"].as_str().unwrap_or("").to_string(),
+                message: body["Message"].as_str().unwrap_or("").to_string(),
+                attributes,
+            });
         }
+        Ok(out)
     }
 
     /// The evidence record of an event, if there is one.
@@ -591,6 +569,33 @@ impl Estate {
         params(&mut event)["bucketName"] = Value::from(bucket);
         params(&mut event)["bucketPolicy"] = policy.clone();
         Ok(event)
+    }
+}
+
+/// The body of every message on the queue, each removed from it once read.
+pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Option<String>>> {
+    let mut bodies = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await?;
+        let msgs = got.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return Ok(bodies);
+        }
+        for m in msgs {
+            bodies.push(m.body);
+            if let Some(h) = m.receipt_handle {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(h)
+                    .send()
+                    .await?;
+            }
+        }
     }
 }
 

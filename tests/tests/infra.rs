@@ -331,32 +331,16 @@ async fn put_all(
 /// The eventIDs (case names) of every message on the queue, taken off it.
 async fn received_cases(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<BTreeSet<String>> {
     let mut got = BTreeSet::new();
-    loop {
-        let r = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await?;
-        let msgs = r.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            return Ok(got);
-        }
-        for m in msgs {
-            let body: Value = serde_json::from_str(m.body.as_deref().unwrap_or("{}"))?;
-            got.insert(
-                body["detail"]["eventID"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string(),
-            );
-            sqs.delete_message()
-                .queue_url(url)
-                .set_receipt_handle(m.receipt_handle)
-                .send()
-                .await?;
-        }
+    for body in crossguard_emulator_tests::drain_queue(sqs, url).await? {
+        let body: Value = serde_json::from_str(body.as_deref().unwrap_or("{}"))?;
+        got.insert(
+            body["detail"]["eventID"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string(),
+        );
     }
+    Ok(got)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -197,11 +197,7 @@ where
     P: PolicyStore + Clone + 'static,
     F: Fn(&SdkConfig) -> P + Send + Sync + 'static,
 {
-    init_logging();
-    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
-        tracing::error!(error = %e, "configuration");
-    })?;
-    let sdk = lambda_sdk_config().inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let (config, sdk, ()) = start(|_| Ok(()))?;
     let policies = Arc::new(policies);
     let guard = Lazy::new(move || {
         let (sdk, config, policies) = (sdk.clone(), config.clone(), Arc::clone(&policies));
@@ -230,6 +226,20 @@ where
         async move { guard.get().await?.handle(&payload, &request_id).await }
     })
     .await
+}
+
+/// What every guard function does at start, from the environment alone: JSON logs, its
+/// configuration (and `more` of it, read from the same variables), the SDK's. A fault
+/// stops the function, logged.
+pub fn start<T>(
+    more: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> Result<T, ConfigError>,
+) -> Result<(Config, SdkConfig, T), ConfigError> {
+    init_logging();
+    let var = |k: &str| std::env::var(k).ok();
+    Config::from_env(var)
+        .and_then(|config| Ok((config, more(&var)?, lambda_sdk_config()?)))
+        .map(|(config, more, sdk)| (config, sdk, more))
+        .inspect_err(|e| tracing::error!(error = %e, "configuration"))
 }
 
 /// A guard built on the first event rather than at start, so that a cold start makes no

@@ -224,14 +224,7 @@ pub async fn connect<U: Undo>(
 /// The tamper-guard Lambda's entry point.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     use std::sync::Arc;
-    crate::init_logging();
-    let var = |k: &str| std::env::var(k).ok();
-    let config =
-        Config::from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
-    let deployment =
-        deployment_from_env(var).inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
-    let sdk =
-        crate::lambda_sdk_config().inspect_err(|e| tracing::error!(error = %e, "configuration"))?;
+    let (config, sdk, deployment) = crate::start(|var| deployment_from_env(var))?;
     let guard = crate::Lazy::new(move || {
         let (sdk, config, deployment) = (sdk.clone(), config.clone(), deployment.clone());
         async move {
