@@ -218,6 +218,10 @@ fn what_was_done(d: &Decision, outcome: &Outcome) -> String {
     }
 }
 
+/// The line before the decision's JSON in an alert's body (`allowlist suggest` reads
+/// the JSON after it).
+pub const DECISION_MARK: &str = "Decision (JSON):";
+
 /// The whole decision as JSON, when it fits in an SNS message.
 fn decision_json(body: &mut String, d: &Decision) {
     let json = match serde_json::to_string_pretty(d) {
@@ -231,7 +235,7 @@ fn decision_json(body: &mut String, d: &Decision) {
         }
     };
     if body.len() + json.len() + 20 <= MAX_BODY {
-        let _ = writeln!(body, "Decision (JSON):");
+        let _ = writeln!(body, "{DECISION_MARK}");
         let _ = writeln!(body, "{json}");
     } else {
         // Only a huge policy gets here: the evidence record keeps the whole decision.

@@ -164,6 +164,7 @@ fn finding(
         warning: false,
         reason,
         untrusted_conditions: Vec::new(),
+        requires_external_id: false,
         grant: Grant {
             statement: i,
             sid: Some(name.to_string()),

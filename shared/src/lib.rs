@@ -29,6 +29,8 @@ pub mod remediation;
 pub mod render;
 pub mod report;
 pub mod resource;
+pub mod restore;
+pub mod suggest;
 pub mod tamper;
 pub mod who;
 pub mod wildcard;

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// What the plan does to the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanKind {
     /// Replace the policy with `policy`.
@@ -671,7 +671,7 @@ fn document_with(
 /// Remove the principal entries at `cut` (indices in parse order), keeping each type's
 /// string-or-list form. `add` (the owner's root) replaces a cut `*` in a key policy.
 /// Returns whether any principal is left.
-fn rebuild_principal(
+pub(crate) fn rebuild_principal(
     stmt: &mut Map<String, Value>,
     cut: &BTreeSet<usize>,
     add: Option<String>,

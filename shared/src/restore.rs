@@ -1,0 +1,355 @@
+//! Putting back what a fix removed (`crossguard restore`): the evidence record of a
+//! remediated event says what the policy was, what the fix left, and which grants it cut
+//! from which statements. Pure: the caller reads the record and the live policy and
+//! writes the result.
+//!
+//! When the live policy is still what the fix left, the policy before the fix goes back
+//! whole (exactly the removed grants return, nothing else changes). When it changed since,
+//! only a forced restore goes on, and then it adds the removed grants to the live policy
+//! as statements of their own (each the original statement narrowed to the removed
+//! principals), leaving every later change in place.
+
+use crate::policy::{PolicyDocument, Principals};
+use crate::remediation::{self, PlanKind};
+use crate::resource::{Resource, ResourceKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The schema of a restore's own record.
+pub const SCHEMA: &str = "crossguard.restore/1";
+
+/// What a restore reads from an evidence record.
+#[derive(Debug, Clone)]
+pub struct Fixed {
+    /// The CloudTrail event whose fix this was.
+    pub event_id: String,
+    /// When the guard recorded it.
+    pub recorded_at: String,
+    /// The resource fixed.
+    pub resource: Resource,
+    /// The policy before the fix (a JSON object).
+    pub policy_before: Value,
+    /// What the fix did.
+    pub plan: PlanKind,
+    /// The policy the fix put (`None` for a deleted policy).
+    pub policy_after: Option<Value>,
+    /// The grants it removed.
+    pub removed: Vec<RemovedGrant>,
+}
+
+/// One removed grant as the record keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemovedGrant {
+    /// Index of its statement in the policy before the fix.
+    pub statement: usize,
+    /// Its statement's `Sid`.
+    pub sid: Option<String>,
+    /// The principal as a person reads it.
+    pub principal: String,
+    /// The account it let in (`*` for public).
+    pub account: Option<String>,
+    /// The organization it let in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// What the fix cut, as the record says it.
+    pub cut: String,
+    /// The statement as it was before the fix.
+    pub original_statement: Value,
+}
+
+/// Why a record cannot be restored, or not as asked.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RestoreError {
+    /// Not an evidence record, or one missing what a restore needs.
+    #[error("not a crossguard evidence record a restore can read: {0}")]
+    NotEvidence(String),
+    /// The record's event was not fixed: nothing was removed.
+    #[error("the record's outcome is {0}, not remediated: the guard removed nothing to put back")]
+    NotRemediated(String),
+    /// The fix was not a policy edit a restore can redo.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The resource is gone.
+    #[error("{0} no longer exists: nothing to restore into")]
+    Gone(String),
+    /// The live policy changed since the fix.
+    #[error("the live policy of {0} changed since the fix: the restore would undo those changes (run again with --force to add only the removed grants to the live policy)")]
+    Changed(String),
+    /// A forced restore cannot add a removed grant exactly.
+    #[error("cannot add the removed grants to the changed live policy exactly: {0}")]
+    Inexact(String),
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    schema: String,
+    event_id: String,
+    #[serde(default)]
+    recorded_at: String,
+    policy_before: Option<Value>,
+    decision: DecisionIn,
+    outcome: String,
+}
+
+#[derive(Deserialize)]
+struct DecisionIn {
+    resource: Option<ResourceIn>,
+    remediation: Option<PlanIn>,
+}
+
+/// A resource as decisions serialize it.
+#[derive(Deserialize)]
+pub(crate) struct ResourceIn {
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) account: String,
+    #[serde(default)]
+    pub(crate) region: Option<String>,
+}
+
+impl ResourceIn {
+    pub(crate) fn resource(&self) -> Result<Resource, String> {
+        let kind = ResourceKind::parse(&self.kind)
+            .ok_or_else(|| format!("unknown resource kind {:?}", self.kind))?;
+        Resource::new(kind, &self.name, &self.account, self.region.as_deref())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+struct PlanIn {
+    kind: PlanKind,
+    #[serde(default)]
+    policy: Option<Value>,
+    #[serde(default)]
+    removed: Vec<RemovedGrant>,
+}
+
+impl Fixed {
+    /// Read an evidence record (its JSON text).
+    pub fn from_record(text: &str) -> Result<Fixed, RestoreError> {
+        let bad = |m: String| RestoreError::NotEvidence(m);
+        let checked = crate::json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        // A record with a duplicate key could say two things: which one is put back?
+        if let Some(why) = checked.duplicate_reason("") {
+            return Err(bad(why));
+        }
+        let r: RecordIn = serde_json::from_value(checked.value).map_err(|e| bad(e.to_string()))?;
+        if r.schema != crate::evidence::SCHEMA {
+            return Err(bad(format!(
+                "schema {:?}, expected {:?}",
+                r.schema,
+                crate::evidence::SCHEMA
+            )));
+        }
+        if r.outcome != "remediated" {
+            return Err(RestoreError::NotRemediated(r.outcome));
+        }
+        let resource = r
+            .decision
+            .resource
+            .ok_or_else(|| bad("the decision names no resource".into()))?
+            .resource()
+            .map_err(bad)?;
+        let plan = r
+            .decision
+            .remediation
+            .ok_or_else(|| bad("the decision has no remediation".into()))?;
+        let unsupported = |what: &str| {
+            RestoreError::Unsupported(format!(
+                "the fix {what}: restore it by hand from the record's removed grants"
+            ))
+        };
+        match plan.kind {
+            PlanKind::PutPolicy | PlanKind::DeletePolicy | PlanKind::DenyAllTrust => {}
+            PlanKind::RevokeGrant => {
+                return Err(unsupported(
+                    "revoked a KMS grant (a revoked grant cannot be re-created with its id)",
+                ))
+            }
+            PlanKind::PutAcl => return Err(unsupported("edited a bucket ACL")),
+            PlanKind::PutPublicAccessBlock => {
+                return Err(unsupported("turned Block Public Access back on"))
+            }
+            PlanKind::Undo => return Err(unsupported("undid a change to the guard itself")),
+            PlanKind::Refused => {
+                return Err(RestoreError::NotRemediated("refused (no plan)".into()))
+            }
+        }
+        if resource.kind.spec().edited == crate::kinds::Edited::BySid {
+            return Err(RestoreError::Unsupported(format!(
+                "{} policies are edited a statement at a time (AddPermission): re-add the removed statements by hand from the record",
+                resource.kind.as_str()
+            )));
+        }
+        let policy_before =
+            match r.policy_before {
+                Some(v @ Value::Object(_)) => v,
+                _ => return Err(bad(
+                    "its policy_before is not a JSON document (the policy could not be read then)"
+                        .into(),
+                )),
+            };
+        let policy_after = match (plan.kind, plan.policy) {
+            (PlanKind::DeletePolicy, None) => None,
+            (PlanKind::DeletePolicy, Some(_)) => {
+                return Err(bad("a delete_policy plan carries a policy".into()))
+            }
+            (_, Some(p @ Value::Object(_))) => Some(p),
+            _ => return Err(bad("the plan carries no policy document".into())),
+        };
+        if plan.removed.is_empty() {
+            return Err(bad("the plan lists no removed grants".into()));
+        }
+        Ok(Fixed {
+            event_id: r.event_id,
+            recorded_at: r.recorded_at,
+            resource,
+            policy_before,
+            plan: plan.kind,
+            policy_after,
+            removed: plan.removed,
+        })
+    }
+
+    /// The policy to put, given the live one (`None`: the resource has no policy), or why
+    /// not. `force` allows adding the removed grants to a policy changed since the fix.
+    pub fn restored(&self, live: Option<&Value>, force: bool) -> Result<Restoration, RestoreError> {
+        let unchanged = match (&self.policy_after, live) {
+            (None, None) => true,
+            (Some(after), Some(live)) => after == live,
+            _ => false,
+        };
+        if unchanged {
+            return Ok(Restoration {
+                policy: self.policy_before.clone(),
+                changed_since_fix: false,
+            });
+        }
+        if !force {
+            return Err(RestoreError::Changed(self.resource.spec().to_string()));
+        }
+        Ok(Restoration {
+            policy: self.added_to(live)?,
+            changed_since_fix: true,
+        })
+    }
+
+    /// The live policy (or a new one) with each removed grant added back as the original
+    /// statement narrowed to the removed principals.
+    fn added_to(&self, live: Option<&Value>) -> Result<Value, RestoreError> {
+        let inexact = |m: String| RestoreError::Inexact(m);
+        let mut doc = match live {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(inexact("the live policy is not a JSON object".into())),
+            None => {
+                let mut m = Map::new();
+                if let Some(v) = self.policy_before.get("Version") {
+                    m.insert("Version".into(), v.clone());
+                }
+                m
+            }
+        };
+        let mut statements = match doc.remove("Statement") {
+            None => Vec::new(),
+            Some(Value::Array(list)) => list,
+            Some(one @ Value::Object(_)) => vec![one],
+            Some(_) => return Err(inexact("the live policy's Statement is not a list".into())),
+        };
+        if self.plan == PlanKind::DenyAllTrust {
+            // The fix's deny-all statement would refuse every restored grant.
+            let deny = remediation::deny_all_trust();
+            let deny = &deny["Statement"][0];
+            statements.retain(|s| s != deny);
+        }
+        let mut by_statement: BTreeMap<usize, Vec<&RemovedGrant>> = BTreeMap::new();
+        for r in &self.removed {
+            by_statement.entry(r.statement).or_default().push(r);
+        }
+        for grants in by_statement.values() {
+            let original = &grants[0].original_statement;
+            let whole = grants
+                .iter()
+                .any(|g| g.cut == "statement" || g.cut.starts_with("condition value"));
+            let mut added = if whole {
+                original.clone()
+            } else {
+                narrowed(original, grants).map_err(inexact)?
+            };
+            if statements.contains(&added) {
+                continue;
+            }
+            if let Some(sid) = added.get("Sid").and_then(Value::as_str).map(String::from) {
+                let taken = |sid: &str| {
+                    statements
+                        .iter()
+                        .any(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))
+                };
+                if taken(&sid) {
+                    let renamed = format!("{sid}Restored");
+                    if taken(&renamed) {
+                        return Err(inexact(format!(
+                            "statement ids {sid:?} and {renamed:?} are both taken in the live policy"
+                        )));
+                    }
+                    added["Sid"] = Value::String(renamed);
+                }
+            }
+            statements.push(added);
+        }
+        doc.insert("Statement".into(), Value::Array(statements));
+        Ok(Value::Object(doc))
+    }
+
+    /// The removed grants, as the record lists them.
+    pub fn grants(&self) -> &[RemovedGrant] {
+        &self.removed
+    }
+}
+
+/// The original statement with only the removed principal entries left in its
+/// `Principal`, each in its original form.
+fn narrowed(original: &Value, grants: &[&RemovedGrant]) -> Result<Value, String> {
+    let mut doc = Map::new();
+    doc.insert("Statement".into(), Value::Array(vec![original.clone()]));
+    let parsed = PolicyDocument::from_value(Value::Object(doc))
+        .map_err(|e| format!("the record's original statement does not read: {e}"))?;
+    let Some(Principals::Listed(entries)) = parsed.statements.first().map(|s| &s.principals) else {
+        return Err("the record's original statement names no Principal list".into());
+    };
+    let wanted: BTreeSet<&str> = grants.iter().map(|g| g.principal.as_str()).collect();
+    let others: BTreeSet<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !wanted.contains(e.display().as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let found: BTreeSet<String> = entries
+        .iter()
+        .map(|e| e.display())
+        .filter(|d| wanted.contains(d.as_str()))
+        .collect();
+    if let Some(missing) = wanted.iter().find(|w| !found.contains(**w)) {
+        return Err(format!(
+            "principal {missing} is not in its original statement as recorded"
+        ));
+    }
+    let Value::Object(mut stmt) = original.clone() else {
+        return Err("the record's original statement is not an object".into());
+    };
+    remediation::rebuild_principal(&mut stmt, &others, None);
+    Ok(Value::Object(stmt))
+}
+
+/// What a restore puts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restoration {
+    /// The policy to put.
+    pub policy: Value,
+    /// The live policy had changed since the fix (a forced restore).
+    pub changed_since_fix: bool,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+use super::*;
+use crate::alert::Outcome;
+use crate::allowlist::Allowlist;
+use crate::date::Date;
+use crate::decision::{decide, Options, Verdict};
+use crate::event::EventSummary;
+use serde_json::json;
+
+const AL: &str = "version = 1\nmode = \"remediate\"\n[[pairing]]\nowner = \"222222222222\"\ntrusted = \"111111111111\"\n";
+
+fn opts() -> Options {
+    Options {
+        today: Date::new(2026, 12, 2).unwrap(),
+        mode: None,
+    }
+}
+
+/// The evidence record the guard writes for a remediated `policy` on `kind/name`.
+fn record_of(kind: ResourceKind, name: &str, policy: &Value) -> (String, Value) {
+    let al = Allowlist::from_toml(AL, "a.toml").unwrap();
+    let r = Resource::new(kind, name, "222222222222", Some("us-east-1")).unwrap();
+    let doc = PolicyDocument::from_value(policy.clone()).unwrap();
+    let mut d = decide(&al, &r, Some(&doc), opts());
+    assert_eq!(d.verdict, Verdict::Violation);
+    d.event = Some(EventSummary {
+        id: Some("e-1".into()),
+        ..EventSummary::default()
+    });
+    let plan = d.remediation.clone().unwrap();
+    let after = plan.policy.clone().unwrap_or(Value::Null);
+    let rec =
+        crate::evidence::record(&d, Some(policy.clone()), Some(&Outcome::Remediated), "t").unwrap();
+    (serde_json::to_string(&rec).unwrap(), after)
+}
+
+fn bucket_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Mixed", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::999999999999:root"]},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+        {"Sid": "Bad", "Effect": "Allow", "Principal": {"AWS": "888888888888"},
+         "Action": "s3:*", "Resource": "arn:aws:s3:::data/*"}]})
+}
+
+#[test]
+fn an_unchanged_policy_gets_the_policy_before_the_fix_back_whole() {
+    let before = bucket_policy();
+    let (rec, after) = record_of(ResourceKind::Bucket, "data", &before);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    assert_eq!(fixed.grants().len(), 2);
+    let r = fixed.restored(Some(&after), false).unwrap();
+    assert_eq!(r.policy, before);
+    assert!(!r.changed_since_fix);
+}
+
+#[test]
+fn a_changed_policy_is_refused_unless_forced_then_only_the_removed_grants_are_added() {
+    let before = bucket_policy();
+    let (rec, after) = record_of(ResourceKind::Bucket, "data", &before);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    // Since the fix someone added a statement of their own.
+    let mut live = after.clone();
+    let extra = json!({"Sid": "Later", "Effect": "Allow", "Principal": {"AWS": "111111111111"},
+                       "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::data"});
+    live["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(extra.clone());
+    assert_eq!(
+        fixed.restored(Some(&live), false),
+        Err(RestoreError::Changed("bucket/data".into()))
+    );
+    let r = fixed.restored(Some(&live), true).unwrap();
+    assert!(r.changed_since_fix);
+    let statements = r.policy["Statement"].as_array().unwrap();
+    // The later statement stays; the cut principal comes back narrowed to itself (its
+    // statement id taken by the kept part, so renamed); the dropped statement comes back.
+    assert!(statements.contains(&extra));
+    assert!(
+        statements.contains(&json!({"Sid": "MixedRestored", "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::999999999999:root"]},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}))
+    );
+    assert!(statements.contains(&before["Statement"][1]));
+    assert_eq!(statements.len(), 4, "{statements:?}");
+    // Exactly the removed grants: deciding the result finds the same unapproved grants
+    // as before the fix, plus the later approved one.
+    let al = Allowlist::from_toml(AL, "a.toml").unwrap();
+    let res = Resource::new(ResourceKind::Bucket, "data", "222222222222", None).unwrap();
+    let d = decide(
+        &al,
+        &res,
+        Some(&PolicyDocument::from_value(r.policy).unwrap()),
+        opts(),
+    );
+    let mut bad: Vec<&str> = d.violations().map(|f| f.principal.as_str()).collect();
+    bad.sort_unstable();
+    assert_eq!(bad, ["888888888888", "arn:aws:iam::999999999999:root"]);
+}
+
+#[test]
+fn a_deleted_policy_comes_back_and_a_deny_all_trust_is_lifted() {
+    let only_bad = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "888888888888"}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::data/*"}]});
+    let (rec, _) = record_of(ResourceKind::Bucket, "data", &only_bad);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    assert_eq!(fixed.plan, PlanKind::DeletePolicy);
+    assert_eq!(fixed.restored(None, false).unwrap().policy, only_bad);
+    let trust = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "888888888888"}, "Action": "sts:AssumeRole"}]});
+    let (rec, after) = record_of(ResourceKind::Role, "Deploy", &trust);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    assert_eq!(fixed.plan, PlanKind::DenyAllTrust);
+    assert_eq!(fixed.restored(Some(&after), false).unwrap().policy, trust);
+    // Forced onto a changed trust: the deny-all goes, the grant comes back, the change stays.
+    let mut live = after.clone();
+    let service = json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    live["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(service.clone());
+    let r = fixed.restored(Some(&live), true).unwrap();
+    assert_eq!(
+        r.policy["Statement"],
+        json!([service, trust["Statement"][0]])
+    );
+}
+
+#[test]
+fn records_that_cannot_be_restored_say_why() {
+    let before = bucket_policy();
+    let (rec, _) = record_of(ResourceKind::Bucket, "data", &before);
+    let alerted = rec.replace("\"outcome\":\"remediated\"", "\"outcome\":\"alerted\"");
+    assert_eq!(
+        Fixed::from_record(&alerted).unwrap_err(),
+        RestoreError::NotRemediated("alerted".into())
+    );
+    assert!(matches!(
+        Fixed::from_record("{\"schema\": \"other\"}"),
+        Err(RestoreError::NotEvidence(_))
+    ));
+    // A duplicate key could hide which policy goes back.
+    let dup = rec.replacen("{", "{\"outcome\":\"remediated\",", 1);
+    assert!(matches!(
+        Fixed::from_record(&dup),
+        Err(RestoreError::NotEvidence(m)) if m.contains("duplicate")
+    ));
+    assert!(matches!(
+        Fixed::from_record("not json"),
+        Err(RestoreError::NotEvidence(_))
+    ));
+    // A forced restore whose recorded principal is not in its recorded statement refuses.
+    let tampered = rec.replace(
+        "arn:aws:iam::999999999999:root\",\"account",
+        "arn:aws:iam::999999999998:root\",\"account",
+    );
+    assert_ne!(tampered, rec);
+    let fixed = Fixed::from_record(&tampered).unwrap();
+    assert!(matches!(
+        fixed.restored(Some(&json!({"Statement": []})), true),
+        Err(RestoreError::Inexact(_))
+    ));
+    // The resource is gone: the caller says so before asking (no live policy to compare).
+    assert!(matches!(
+        Fixed::from_record(&rec)
+            .unwrap()
+            .restored(Some(&json!({"Statement": []})), false),
+        Err(RestoreError::Changed(_))
+    ));
+}
