@@ -19,6 +19,7 @@ mod input;
 mod output;
 mod replay;
 mod report;
+mod restore;
 mod scan;
 
 use input::{read_input, warn, MAX_READ};
@@ -51,9 +52,34 @@ enum Command {
     /// Audit the live account: every bucket policy, role trust policy and key policy
     /// (AWS credentials and region from the environment, as the AWS CLI takes them).
     Scan(ScanArgs),
+    /// Put back the grants a fix removed, from its evidence record (a file, - or
+    /// s3://BUCKET/KEY): shows them, then restores them into the live policy.
+    Restore(RestoreArgs),
     /// Work with allowlist files.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The allowlist the guard reads: a restore the guard would undo again is refused, and
+    /// the entries that would approve it are printed.
+    #[command(flatten)]
+    common: Common,
+    /// Restore even though the live policy changed since the fix: only the removed grants
+    /// are added to it, each as a statement of its own; every later change stays.
+    #[arg(long)]
+    force: bool,
+    /// Show what would be put back and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Where the restore's own record goes (evidence/restore/…); default: the bucket the
+    /// evidence record came from, or beside a local record.
+    #[arg(long, value_name = "BUCKET")]
+    evidence_bucket: Option<String>,
+    /// The evidence record of the fix: a file, - for stdin, or s3://BUCKET/KEY.
+    #[arg(value_name = "EVIDENCE")]
+    evidence: String,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +88,16 @@ enum AllowlistCommand {
     Validate {
         /// The allowlist (TOML).
         file: String,
+    },
+    /// Print the narrowest allowlist entries that would approve a decision's unapproved
+    /// grants (from check/event/scan JSON output, an evidence record or an alert).
+    Suggest {
+        /// Date the `expires` placeholder counts from (YYYY-MM-DD, default today in UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// The decision(s): a file, or - for stdin.
+        #[arg(value_name = "DECISION")]
+        decision: String,
     },
 }
 
@@ -190,7 +226,11 @@ fn main() -> ExitCode {
         Command::Event(a) => event(&a),
         Command::Replay(a) => replay(a),
         Command::Scan(a) => scan(a),
+        Command::Restore(a) => restore(a),
         Command::Allowlist(AllowlistCommand::Validate { file }) => validate(&file),
+        Command::Allowlist(AllowlistCommand::Suggest { as_of, decision }) => {
+            suggest(&decision, as_of)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -556,6 +596,33 @@ fn scan(a: ScanArgs) -> Result<u8> {
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
     scan.run(&mut sink)?;
     finish(sink)
+}
+
+fn restore(a: RestoreArgs) -> Result<u8> {
+    let allowlist = load_allowlist(&a.common.allowlist)?;
+    let r = restore::Restore {
+        source: a.evidence,
+        allowlist,
+        opts: options(&a.common),
+        force: a.force,
+        dry_run: a.dry_run,
+        evidence_bucket: a.evidence_bucket,
+    };
+    let mut out = std::io::stdout().lock();
+    r.run(&mut out)
+}
+
+/// Decisions read whole: an evidence record, an alert or JSON lines of decisions.
+const DECISIONS_LIMIT: u64 = 64 << 20;
+
+fn suggest(file: &str, as_of: Option<Date>) -> Result<u8> {
+    let text = read_input(file, DECISIONS_LIMIT)?;
+    let decisions = engine::suggest::decisions_in(&text).with_context(|| input::excerpt(file))?;
+    let s = engine::suggest::suggest(&decisions, as_of.unwrap_or_else(Date::today))
+        .with_context(|| input::excerpt(file))?;
+    std::io::stdout().lock().write_all(s.to_toml().as_bytes())?;
+    // Something no entry can approve: the policy itself must change.
+    Ok(if s.unapprovable.is_empty() { 0 } else { 1 })
 }
 
 fn validate(file: &str) -> Result<u8> {

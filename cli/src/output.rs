@@ -35,6 +35,9 @@ pub enum ReportFormat {
     Csv,
     /// One self-contained HTML page for auditors.
     Html,
+    /// One OCSF 1.6 Detection Finding (class 2004) per decision per line, for Security
+    /// Lake custom sources and SIEMs.
+    Ocsf,
 }
 
 pub struct Sink {
@@ -50,6 +53,8 @@ pub struct Sink {
     unit: &'static str,
     /// A run that read no input at all fails (replay: nothing read is not "all clear").
     needs_input: bool,
+    /// When the run started (OCSF's `time` for a decision without an event: a scan's).
+    now_ms: i64,
 }
 
 /// Text for a terminal: control bytes (ESC, CR, NUL…) that reach the report from event
@@ -97,6 +102,9 @@ impl Sink {
             errors: 0,
             unit: "resource(s)",
             needs_input: false,
+            now_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         })
     }
 
@@ -128,7 +136,7 @@ impl Sink {
                 ReportFormat::Text | ReportFormat::Html => {
                     self.report.add(c);
                 }
-                ReportFormat::Json | ReportFormat::Csv => {
+                ReportFormat::Json | ReportFormat::Csv | ReportFormat::Ocsf => {
                     if let Some(id) = &c.event_id {
                         if !self.seen.insert((c.origin, id.clone(), c.fingerprint)) {
                             self.tally.duplicates += 1;
@@ -137,11 +145,21 @@ impl Sink {
                     }
                     self.violations += u64::from(c.verdict == Verdict::Violation);
                     self.errors += u64::from(c.verdict == Verdict::Error);
-                    if self.format == ReportFormat::Json {
-                        serde_json::to_writer(&mut self.out, &item.json)?;
-                        self.out.write_all(b"\n")?;
-                    } else {
-                        self.out.write_all(report::csv_line(&c).as_bytes())?;
+                    match self.format {
+                        ReportFormat::Json => {
+                            serde_json::to_writer(&mut self.out, &item.json)?;
+                            self.out.write_all(b"\n")?;
+                        }
+                        ReportFormat::Ocsf => {
+                            let f = crossguard_engine::ocsf::detection_finding(
+                                &c,
+                                &item.json,
+                                self.now_ms,
+                            );
+                            serde_json::to_writer(&mut self.out, &f)?;
+                            self.out.write_all(b"\n")?;
+                        }
+                        _ => self.out.write_all(report::csv_line(&c).as_bytes())?,
                     }
                 }
             }

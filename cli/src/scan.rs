@@ -465,7 +465,7 @@ async fn list_keys(
 
 /// Every credential source of a person's machine (profiles, SSO, credential_process, …),
 /// through the same HTTPS client as the functions.
-async fn sdk_config() -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(crossguard_guard::http_client())
         .load()

@@ -12,6 +12,8 @@
 )]
 
 mod common;
+#[path = "../../shared/tests/support/ocsf_schema.rs"]
+mod ocsf_schema;
 
 use common::archive::{self, generate, scratch, Spec, OTHER, OWNER};
 use common::{json_lines as lines, run};
@@ -315,6 +317,39 @@ fn evidence_records_join_the_events_they_record() {
     // Only the evidence: still a report.
     let only = lines(&replay(&["--format", "json"], &[&ev_dir], None));
     assert_eq!(only.len(), 2);
+
+    // As OCSF: one conforming Detection Finding per decision, in the JSON lines' order,
+    // the remediated ones resolved.
+    let ocsf = replay(&["--format", "ocsf"], &[&dir], None);
+    assert_eq!(
+        ocsf.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&ocsf.stderr)
+    );
+    let findings = lines(&ocsf);
+    assert_eq!(findings.len(), both.len());
+    for (f, d) in findings.iter().zip(&both) {
+        let faults = ocsf_schema::faults(f);
+        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
+        assert_eq!(f["message"], d["reason"]);
+        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
+        assert_eq!(
+            f["time"].as_i64(),
+            crossguard_engine::ocsf::millis(d["event"]["time"].as_str().unwrap())
+        );
+        assert_eq!(f["cloud"]["account"]["uid"], d["resource"]["account"]);
+        let resolved = d["outcome"] == "remediated" || d["verdict"] == "compliant";
+        assert_eq!(f["status_id"] == 4, resolved, "{f:#}");
+    }
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["status"] == "Resolved"
+                && f["unmapped"]["crossguard"]["outcome"] == "remediated")
+            .count(),
+        2
+    );
 }
 
 #[test]

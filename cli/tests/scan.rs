@@ -10,6 +10,9 @@
     clippy::cast_possible_wrap
 )]
 
+#[path = "../../shared/tests/support/ocsf_schema.rs"]
+mod ocsf_schema;
+
 use crossguard_emulator_tests::{free_port, Estate, Moto, ACCOUNT};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -188,6 +191,28 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The same scan as OCSF: one conforming Detection Finding per row, same verdicts.
+    let ocsf = scan(
+        &env,
+        &[&["--format", "ocsf", "--page-size", "2"][..], &three].concat(),
+    );
+    assert_eq!(ocsf.status.code(), Some(1));
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let findings: Vec<Value> = String::from_utf8_lossy(&ocsf.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), rows.len());
+    for (f, d) in findings.iter().zip(&rows) {
+        let faults = ocsf_schema::faults(f);
+        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
+        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
+        assert_eq!(f["resources"][0]["uid"], d["resource"]["arn"]);
+        assert_eq!(f["cloud"]["account"]["uid"], ACCOUNT);
+    }
     let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -285,6 +310,27 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The same scan as OCSF: one conforming Detection Finding per row, same verdicts.
+    let mut as_ocsf = args.clone();
+    as_ocsf[1] = "ocsf";
+    let ocsf = scan(&env, &as_ocsf);
+    assert_eq!(ocsf.status.code(), Some(1));
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let findings: Vec<Value> = String::from_utf8_lossy(&ocsf.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), rows.len());
+    for (f, d) in findings.iter().zip(&rows) {
+        let faults = ocsf_schema::faults(f);
+        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
+        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
+        assert_eq!(f["resources"][0]["uid"], d["resource"]["arn"]);
+        assert_eq!(f["cloud"]["account"]["uid"], ACCOUNT);
+    }
     let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {

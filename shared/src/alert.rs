@@ -8,6 +8,8 @@ use crate::finding::Scope;
 use crate::remediation::PlanKind;
 use std::fmt::Write;
 
+pub mod protocols;
+
 /// SNS refuses subjects over 100 characters.
 pub const MAX_SUBJECT: usize = 100;
 
@@ -36,6 +38,9 @@ pub struct Alert {
     /// Message attributes: `severity` (`critical` | `high` | `medium`), `account`,
     /// `resource_kind`.
     pub attributes: Vec<(&'static str, String)>,
+    /// The same alert for each kind of subscriber, as SNS's `MessageStructure=json` takes
+    /// it ([`protocols::structured`]); `None`: the body goes to every subscriber.
+    pub structured: Option<String>,
 }
 
 /// How bad the worst violating finding is: `critical` for public or unresolvable access,
@@ -107,6 +112,7 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         subject,
         body,
         attributes,
+        structured: None,
     })
 }
 

@@ -99,6 +99,10 @@ pub struct Delivery {
     pub body: String,
     /// Its message attributes.
     pub attributes: Vec<(String, String)>,
+    /// The per-protocol message it was sent as (SNS `MessageStructure=json`), so a resend
+    /// sends the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<String>,
 }
 
 impl Delivery {
@@ -119,6 +123,7 @@ impl Delivery {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
+            structured: alert.structured.clone(),
         }
     }
 }

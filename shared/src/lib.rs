@@ -23,6 +23,7 @@ pub mod evidence;
 pub mod finding;
 pub mod json;
 pub mod kinds;
+pub mod ocsf;
 pub mod policy;
 pub mod principal;
 pub mod remediation;

@@ -550,7 +550,7 @@ pub fn load_event(relative: &str) -> Result<Value> {
 }
 
 impl Estate {
-    /// A bucket whose policy `policy` has just been put, and the PutBucketPolicy event
+    /// A bucket (made if missing) whose policy `policy` has just been put, and the PutBucketPolicy event
     /// that put it (examples/events/3-public-bucket.json, re-aimed at this estate with
     /// `event_id`, by PlatformAdmin).
     pub async fn bucket_policy_put(
@@ -559,7 +559,10 @@ impl Estate {
         policy: &Value,
         event_id: &str,
     ) -> Result<Value> {
-        self.create_bucket(bucket).await?;
+        // A bucket already there (a scenario's second change) is kept.
+        if self.s3.head_bucket().bucket(bucket).send().await.is_err() {
+            self.create_bucket(bucket).await?;
+        }
         self.put_bucket_policy(bucket, policy).await?;
         let mut event = retarget(
             load_event("examples/events/3-public-bucket.json")?,
@@ -632,4 +635,70 @@ pub fn retarget(mut event: Value, event_id: &str, actor_role: &str) -> Value {
 /// The event's request parameters, to set the resource and the policy it carries.
 pub fn params(event: &mut Value) -> &mut Value {
     &mut event["detail"]["requestParameters"]
+}
+
+/// An HTTP endpoint on a free local port that keeps the body of every POST it gets and
+/// answers 200: what an SNS `http` subscriber sees.
+pub struct HttpSink {
+    pub url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl HttpSink {
+    pub fn start() -> Result<HttpSink> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                if let Some(body) = read_request(&mut conn) {
+                    if let Ok(mut b) = kept.lock() {
+                        b.push(body);
+                    }
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Ok(HttpSink { url, bodies })
+    }
+
+    /// The bodies received so far.
+    pub fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request's body (by Content-Length).
+fn read_request(conn: &mut TcpStream) -> Option<String> {
+    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = conn.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = conn.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(String::from_utf8_lossy(&buf[head_end..]).into_owned())
 }

@@ -12,7 +12,9 @@
 )]
 
 use anyhow::Result;
-use crossguard_emulator_tests::{load_event, params, retarget, Estate, Moto, ACCOUNT};
+use crossguard_emulator_tests::{
+    load_event, params, retarget, Estate, HttpSink, Moto, ACCOUNT, EVIDENCE_BUCKET,
+};
 use crossguard_engine::alert::Alert;
 use crossguard_engine::Mode;
 use crossguard_guard::aws::{s3_client, BucketPolicies, S3Evidence, SnsTopic};
@@ -190,6 +192,15 @@ async fn unapproved_account_alerts_once_and_changes_nothing_in_alert_mode() -> R
     estate.create_bucket(bucket).await?;
     estate.put_bucket_policy(bucket, &p).await?;
     let guard = estate.bucket_guard(&estate.config()).await?;
+    let sink = HttpSink::start()?;
+    estate
+        .sns
+        .subscribe()
+        .topic_arn(&estate.topic_arn)
+        .protocol("http")
+        .endpoint(&sink.url)
+        .send()
+        .await?;
 
     let id = "11111111-0000-4000-8000-000000000002";
     let out = guard
@@ -210,15 +221,56 @@ async fn unapproved_account_alerts_once_and_changes_nothing_in_alert_mode() -> R
     assert_eq!(a.attributes["severity"], "high");
     assert_eq!(a.attributes["account"], ACCOUNT);
     assert_eq!(a.attributes["resource_kind"], "bucket");
-    assert!(a.message.contains("999999999999"));
-    assert!(a.message.contains(&format!("assumed-role/{ADMIN}/someone")));
-    assert!(a.message.contains("Decision (JSON):"));
+    // SQS (and Lambda, HTTP, email-json) subscribers get one JSON document: the readable
+    // text, the next steps, the whole decision.
+    let record = format!("s3://{EVIDENCE_BUCKET}/evidence/{id}.json");
+    let doc: Value = serde_json::from_str(&a.message)?;
+    assert_eq!(doc["schema"], "crossguard.alert/1");
+    assert_eq!(doc["decision"]["verdict"], "violation");
+    assert_eq!(doc["decision"]["findings"][1]["account"], "999999999999");
+    assert_eq!(doc["evidence"], record.as_str());
+    let summary = doc["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains(&format!("assumed-role/{ADMIN}/someone")),
+        "{summary}"
+    );
+    assert!(
+        doc["next_steps"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("crossguard allowlist suggest {record}")),
+        "{doc}"
+    );
+    // The HTTP subscriber got the same document in SNS's envelope.
+    let http = sink.bodies();
+    assert_eq!(http.len(), 1, "{http:?}");
+    let envelope: Value = serde_json::from_str(&http[0])?;
+    assert_eq!(envelope["Type"], "Notification");
+    assert_eq!(
+        serde_json::from_str::<Value>(envelope["Message"].as_str().unwrap_or(""))?,
+        doc
+    );
 
     let ev = estate.evidence(id).await?.unwrap();
     assert_eq!(ev["decision"]["verdict"], "violation");
     assert_eq!(ev["outcome"], "alerted");
     assert_eq!(ev["alert"]["status"], "sent");
     assert_eq!(ev["alert"]["subject"], a.subject.as_str());
+    // What the other subscribers were sent (moto delivers to no mail or chat): email a
+    // text with the next steps and no JSON; HTTPS (AWS Chatbot) a custom notification.
+    let sent: Value = serde_json::from_str(ev["alert"]["structured"].as_str().unwrap_or(""))?;
+    let email = sent["email"].as_str().unwrap_or("");
+    assert!(
+        email.contains("Who:") && email.contains("Next:") && !email.contains("\"verdict\""),
+        "{email}"
+    );
+    let chat: Value = serde_json::from_str(sent["https"].as_str().unwrap_or(""))?;
+    assert_eq!(chat["source"], "custom");
+    assert_eq!(chat["content"]["title"], a.subject.as_str());
+    assert!(chat["content"]["description"]
+        .as_str()
+        .unwrap_or("")
+        .contains("999999999999"));
     Ok(())
 }
 

@@ -558,8 +558,12 @@ impl AlertSink for SnsTopic {
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(&alert.subject)
-            .message(&alert.body);
+            .subject(&alert.subject);
+        req = match &alert.structured {
+            // Each subscriber protocol gets its own form of the alert.
+            Some(m) => req.message_structure("json").message(m),
+            None => req.message(&alert.body),
+        };
         for (name, value) in &alert.attributes {
             let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
                 .data_type("String")
@@ -613,6 +617,10 @@ impl EvidenceStore for S3Evidence {
 
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, AwsError> {
         get_object(&self.client, &self.bucket, key).await
+    }
+
+    fn uri(&self, key: &str) -> Option<String> {
+        Some(format!("s3://{}/{key}", self.bucket))
     }
 
     async fn replace(&self, key: &str, body: Vec<u8>) -> Result<(), AwsError> {

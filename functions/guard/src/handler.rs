@@ -252,11 +252,15 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
         before: Option<Value>,
         outcome: Option<&Outcome>,
     ) -> Result<(String, Option<String>), GuardError> {
-        let delivery = match outcome.and_then(|o| alert::render(decision, o)) {
-            Some(a) => Some(Delivery::new(
-                &a,
-                self.alerts.publish(&a).await.map_err(|e| e.to_string()),
-            )),
+        let delivery = match outcome.and_then(|o| alert::render(decision, o).map(|a| (a, o))) {
+            Some((mut a, o)) => {
+                let at = self.evidence.uri(key);
+                a.structured = alert::protocols::structured(&a, decision, o, at.as_deref());
+                Some(Delivery::new(
+                    &a,
+                    self.alerts.publish(&a).await.map_err(|e| e.to_string()),
+                ))
+            }
             None => None,
         };
         let (_, recorded_at) = now();
@@ -382,6 +386,7 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
                         .map(|n| (n, v.clone()))
                 })
                 .collect(),
+            structured: delivery.structured.clone(),
         };
         let id = self.alerts.publish(&alert).await.map_err(|e| {
             GuardError::AlertNotSent(format!("alert kept in {key} still not sent: {e}"))

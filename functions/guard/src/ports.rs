@@ -204,4 +204,9 @@ pub trait EvidenceStore: Send + Sync {
         key: &str,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Where a person finds the object (`s3://BUCKET/KEY`), for alerts' next steps.
+    fn uri(&self, key: &str) -> Option<String> {
+        let _ = key;
+        None
+    }
 }

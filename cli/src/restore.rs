@@ -1,0 +1,380 @@
+//! `crossguard restore EVIDENCE`: put back the grants a fix removed, as its evidence
+//! record kept them. Shows what goes back, refuses when the live policy changed since the
+//! fix (unless `--force`) or when the guard would remove the grants again (the allowlist
+//! does not approve them and the mode remediates: the entries that would approve them
+//! are printed), then writes the policy, reads it back, and records the restore.
+
+use anyhow::{bail, Context as _, Result};
+use crossguard_engine::restore::{Fixed, RemovedGrant, Restoration, RestoreError};
+use crossguard_engine::suggest;
+use crossguard_engine::{
+    self as engine, Action, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind,
+    Verdict,
+};
+use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies, RoleTrusts};
+use crossguard_guard::ports::{EvidenceStore, Live, PolicyStore};
+use crossguard_guard::stores;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// An evidence record is a few hundred KB at most (two policies of ≤ 32 KB and the
+/// decision); anything past this is not one.
+const RECORD_LIMIT: u64 = 16 << 20;
+
+pub struct Restore {
+    pub source: String,
+    pub allowlist: Allowlist,
+    pub opts: Options,
+    pub force: bool,
+    pub dry_run: bool,
+    pub evidence_bucket: Option<String>,
+}
+
+/// `s3://BUCKET/KEY` split, or `None` for a local name.
+fn s3_uri(s: &str) -> Option<Result<(String, String)>> {
+    let rest = s.strip_prefix("s3://")?;
+    Some(match rest.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        _ => Err(anyhow::anyhow!(
+            "{} is not s3://BUCKET/KEY",
+            crate::input::excerpt(s)
+        )),
+    })
+}
+
+impl Restore {
+    pub fn run(self, out: &mut dyn Write) -> Result<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        rt.block_on(self.go(out))
+    }
+
+    async fn go(self, out: &mut dyn Write) -> Result<u8> {
+        let sdk = crate::scan::sdk_config().await;
+        let text = match s3_uri(&self.source) {
+            Some(uri) => {
+                let (bucket, key) = uri?;
+                let bytes = aws::get_object(&aws::s3_client(&sdk), &bucket, &key)
+                    .await
+                    .with_context(|| format!("reading {}", self.source))?
+                    .with_context(|| format!("{}: no such object", self.source))?;
+                if bytes.len() as u64 > RECORD_LIMIT {
+                    bail!("{} is larger than an evidence record can be", self.source);
+                }
+                String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", self.source))?
+            }
+            None => crate::input::read_input(&self.source, RECORD_LIMIT)?,
+        };
+        let fixed = Fixed::from_record(&text)?;
+        // The resource's own region (a bucket or key elsewhere is written there).
+        let sdk = match &fixed.resource.region {
+            Some(r) => sdk
+                .to_builder()
+                .region(aws_config::Region::new(r.clone()))
+                .build(),
+            None => sdk,
+        };
+        match fixed.resource.kind {
+            ResourceKind::Bucket => {
+                self.with(BucketPolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Role => {
+                self.with(RoleTrusts(aws::iam_client(&sdk)), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Key => {
+                self.with(KeyPolicies(aws::kms_client(&sdk)), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Queue => {
+                self.with(stores::QueuePolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Topic => {
+                self.with(stores::TopicPolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Secret => {
+                self.with(stores::SecretPolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::Repository => {
+                self.with(stores::RepositoryPolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            ResourceKind::AccessPoint => {
+                self.with(stores::AccessPointPolicies::new(&sdk), &fixed, &sdk, out)
+                    .await
+            }
+            // Refused by the record's reading (edited a statement at a time).
+            other => bail!(
+                "{} policies cannot be restored by crossguard",
+                other.as_str()
+            ),
+        }
+    }
+
+    async fn with<P: PolicyStore>(
+        &self,
+        store: P,
+        fixed: &Fixed,
+        sdk: &aws_config::SdkConfig,
+        out: &mut dyn Write,
+    ) -> Result<u8> {
+        let r = &fixed.resource;
+        let live = live_policy(&store, r).await?;
+        writeln!(
+            out,
+            "restore {} (owner {}) from the fix of event {} ({})",
+            r.spec(),
+            r.account,
+            fixed.event_id,
+            if fixed.recorded_at.is_empty() {
+                "time not recorded"
+            } else {
+                &fixed.recorded_at
+            }
+        )?;
+        writeln!(out, "  puts back")?;
+        for g in fixed.grants() {
+            writeln!(out, "    + {}", shown(g))?;
+        }
+        // IAM answers with account ids turned into root ARNs: compare as IAM would.
+        let live_cmp = live.as_ref().map(|v| canonical(v, r));
+        let fixed_cmp = Fixed {
+            policy_after: fixed.policy_after.as_ref().map(|v| canonical(v, r)),
+            ..fixed.clone()
+        };
+        let restoration: Restoration = match fixed_cmp.restored(live_cmp.as_ref(), false) {
+            Ok(same) => same,
+            // Forced: the removed grants go into the live policy as it reads.
+            Err(RestoreError::Changed(_)) if self.force => fixed.restored(live.as_ref(), true)?,
+            Err(e) => return Err(e.into()),
+        };
+        writeln!(
+            out,
+            "  {}",
+            if restoration.changed_since_fix {
+                "the live policy changed since the fix (--force): the removed grants are added to it as statements of their own; every later change stays"
+            } else {
+                "the live policy is as the fix left it: the policy before the fix goes back whole"
+            }
+        )?;
+        // Would the guard take them away again?
+        let doc = PolicyDocument::from_value(restoration.policy.clone())
+            .context("the restored policy does not read")?;
+        let decision = engine::decide(&self.allowlist, r, Some(&doc), self.opts);
+        if decision.verdict == Verdict::Error {
+            bail!(
+                "the restored policy could not be checked: {}",
+                decision.reason
+            );
+        }
+        let approvals = approvals(&decision, self.opts)?;
+        if decision.verdict == Verdict::Violation && decision.action == Action::Remediate {
+            writeln!(
+                out,
+                "\nNot restored: the allowlist does not approve {} of these grants and the guard remediates {}, so it would remove them again.\nAdd these entries to the allowlist the guard reads first (crossguard allowlist suggest prints the same):\n{approvals}",
+                decision.violations().count(),
+                r.spec()
+            )?;
+            return Ok(1);
+        }
+        if self.dry_run {
+            writeln!(
+                out,
+                "\ndry run: nothing changed. The policy that would be put:"
+            )?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&restoration.policy)?
+            )?;
+            return Ok(0);
+        }
+        let text = serde_json::to_string(&restoration.policy)?;
+        store
+            .write(r, &text)
+            .await
+            .with_context(|| format!("putting the restored policy of {}", r.spec()))?;
+        let back = live_policy(&store, r).await?;
+        if back.as_ref().map(|v| canonical(v, r)) != Some(canonical(&restoration.policy, r)) {
+            bail!(
+                "the restored policy of {} was put, but it reads back different: check it by hand",
+                r.spec()
+            );
+        }
+        let record = json!({
+            "schema": engine::restore::SCHEMA,
+            "restored_at": now(),
+            "source": self.source,
+            "event_id": fixed.event_id,
+            "resource": r,
+            "forced": restoration.changed_since_fix,
+            "policy_before_restore": live,
+            "policy_restored": restoration.policy,
+            "restored": fixed.grants(),
+            "decision": decision,
+        });
+        let at = self.keep(sdk, fixed, &record).await?;
+        writeln!(
+            out,
+            "\nrestored: {} put back in {}; record {at}",
+            fixed.grants().len(),
+            r.spec()
+        )?;
+        if decision.verdict == Violation {
+            writeln!(
+                out,
+                "The guard will alert on these grants until the allowlist approves them:\n{approvals}"
+            )?;
+        }
+        Ok(0)
+    }
+
+    /// Write the restore's record: to the evidence bucket (the record's own when it came
+    /// from S3), or beside a local record.
+    async fn keep(
+        &self,
+        sdk: &aws_config::SdkConfig,
+        fixed: &Fixed,
+        record: &Value,
+    ) -> Result<String> {
+        let body = serde_json::to_vec_pretty(record)?;
+        let name = format!(
+            "restore-{}-{}.json",
+            fixed.event_id,
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        );
+        let bucket = match (&self.evidence_bucket, s3_uri(&self.source)) {
+            (Some(b), _) => Some(b.clone()),
+            (None, Some(Ok((b, _)))) => Some(b),
+            _ => None,
+        };
+        match bucket {
+            Some(bucket) => {
+                let key = format!("evidence/restore/{name}");
+                let store = aws::S3Evidence {
+                    client: aws::s3_client(sdk),
+                    bucket: bucket.clone(),
+                };
+                store
+                    .create(&key, body)
+                    .await
+                    .with_context(|| format!("writing the restore's record to s3://{bucket}/{key} (the policy IS restored)"))?;
+                Ok(format!("s3://{bucket}/{key}"))
+            }
+            None => {
+                let dir = std::path::Path::new(&self.source)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty() && self.source != "-")
+                    .unwrap_or(std::path::Path::new("."));
+                let path = dir.join(name);
+                std::fs::write(&path, body).with_context(|| {
+                    format!(
+                        "writing the restore's record to {} (the policy IS restored)",
+                        path.display()
+                    )
+                })?;
+                Ok(path.display().to_string())
+            }
+        }
+    }
+}
+
+use Verdict::Violation;
+
+/// The live policy as a JSON value (`None`: no policy).
+async fn live_policy<P: PolicyStore>(store: &P, r: &Resource) -> Result<Option<Value>> {
+    match store
+        .read(r)
+        .await
+        .with_context(|| format!("reading the live policy of {}", r.spec()))?
+    {
+        Live::Policy(text) => {
+            let doc = PolicyDocument::parse(&text)
+                .with_context(|| format!("the live policy of {} does not read", r.spec()))?;
+            Ok(Some(doc.to_json()?))
+        }
+        Live::NoPolicy => Ok(None),
+        Live::Gone => Err(RestoreError::Gone(r.spec().to_string()).into()),
+        other => bail!("{} answered with no policy document: {other:?}", r.spec()),
+    }
+}
+
+/// The entries that would approve the decision's unapproved grants.
+fn approvals(d: &Decision, opts: Options) -> Result<String> {
+    let s = suggest::suggest(&[serde_json::to_value(d)?], opts.today)?;
+    Ok(s.to_toml())
+}
+
+/// A policy as IAM gives it back: an account id in `Principal.AWS` reads as its root ARN.
+fn canonical(v: &Value, r: &Resource) -> Value {
+    let mut v = v.clone();
+    let root = |id: &str| Value::String(format!("arn:{}:iam::{id}:root", r.partition()));
+    let statements: Vec<&mut Value> = match v.get_mut("Statement") {
+        Some(Value::Array(list)) => list.iter_mut().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for s in statements {
+        for key in ["Principal", "NotPrincipal"] {
+            let Some(aws) = s.get_mut(key).and_then(|p| p.get_mut("AWS")) else {
+                continue;
+            };
+            match aws {
+                Value::String(id) if engine::principal::is_account_id(id) => *aws = root(id),
+                Value::Array(list) => {
+                    for e in list.iter_mut() {
+                        if let Value::String(id) = e {
+                            if engine::principal::is_account_id(id) {
+                                *e = root(id);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    v
+}
+
+fn shown(g: &RemovedGrant) -> String {
+    let who = match (&g.account, &g.org) {
+        (_, Some(org)) => format!("organization {org}"),
+        (Some(a), _) if a == "*" => "anyone".to_string(),
+        (Some(a), _) => format!("account {a}"),
+        (None, None) => "an account that cannot be told".to_string(),
+    };
+    let statement = match &g.sid {
+        Some(sid) => format!("statement {} ({sid:?})", g.statement),
+        None => format!("statement {}", g.statement),
+    };
+    format!(
+        "{} in {statement}: lets in {who} (the fix cut: {})",
+        g.principal, g.cut
+    )
+}
+
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        engine::Date::from_days(days),
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
