@@ -62,10 +62,10 @@ enum Command {
 
 #[derive(Args)]
 struct RestoreArgs {
-    /// The allowlist the guard reads: a restore the guard would undo again is refused, and
-    /// the entries that would approve it are printed.
-    #[command(flatten)]
-    common: Common,
+    /// The allowlist the guard reads: grants it does not approve (as of today) are not
+    /// put back, and the entries that would approve them are printed.
+    #[arg(long, value_name = "FILE")]
+    allowlist: String,
     /// Restore even though the live policy changed since the fix: only the removed grants
     /// are added to it, each as a statement of its own; every later change stays.
     #[arg(long)]
@@ -599,11 +599,15 @@ fn scan(a: ScanArgs) -> Result<u8> {
 }
 
 fn restore(a: RestoreArgs) -> Result<u8> {
-    let allowlist = load_allowlist(&a.common.allowlist)?;
+    let allowlist = load_allowlist(&a.allowlist)?;
     let r = restore::Restore {
         source: a.evidence,
         allowlist,
-        opts: options(&a.common),
+        // As the guard judges: today, in the allowlist's mode.
+        opts: Options {
+            today: Date::today(),
+            mode: None,
+        },
         force: a.force,
         dry_run: a.dry_run,
         evidence_bucket: a.evidence_bucket,

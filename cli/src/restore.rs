@@ -8,8 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use crossguard_engine::restore::{Fixed, RemovedGrant, Restoration, RestoreError};
 use crossguard_engine::suggest;
 use crossguard_engine::{
-    self as engine, Action, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind,
-    Verdict,
+    self as engine, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind, Verdict,
 };
 use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies, RoleTrusts};
 use crossguard_guard::ports::{EvidenceStore, Live, PolicyStore};
@@ -68,6 +67,18 @@ impl Restore {
             None => crate::input::read_input(&self.source, RECORD_LIMIT)?,
         };
         let fixed = Fixed::from_record(&text)?;
+        // Roles, keys and secrets are found by name in the caller's account: a record of
+        // another account's resource must not be put into this one's.
+        let caller = crossguard_guard::own_account(&sdk)
+            .await
+            .context("finding the account the credentials are in")?;
+        if caller != fixed.resource.account {
+            bail!(
+                "the record is of {} in account {}, but the credentials are account {caller}'s: run the restore with credentials in the resource's account",
+                fixed.resource.spec(),
+                fixed.resource.account
+            );
+        }
         // The resource's own region (a bucket or key elsewhere is written there).
         let sdk = match &fixed.resource.region {
             Some(r) => sdk
@@ -117,15 +128,14 @@ impl Restore {
         }
     }
 
-    async fn with<P: PolicyStore>(
+    /// Print what goes back, and work out the policy to put (or why not).
+    fn show_and_plan(
         &self,
-        store: P,
         fixed: &Fixed,
-        sdk: &aws_config::SdkConfig,
+        live: Option<&Value>,
         out: &mut dyn Write,
-    ) -> Result<u8> {
+    ) -> Result<Restoration> {
         let r = &fixed.resource;
-        let live = live_policy(&store, r).await?;
         writeln!(
             out,
             "restore {} (owner {}) from the fix of event {} ({})",
@@ -143,7 +153,7 @@ impl Restore {
             writeln!(out, "    + {}", shown(g))?;
         }
         // IAM answers with account ids turned into root ARNs: compare as IAM would.
-        let live_cmp = live.as_ref().map(|v| canonical(v, r));
+        let live_cmp = live.map(|v| canonical(v, r));
         let fixed_cmp = Fixed {
             policy_after: fixed.policy_after.as_ref().map(|v| canonical(v, r)),
             ..fixed.clone()
@@ -151,7 +161,7 @@ impl Restore {
         let restoration: Restoration = match fixed_cmp.restored(live_cmp.as_ref(), false) {
             Ok(same) => same,
             // Forced: the removed grants go into the live policy as it reads.
-            Err(RestoreError::Changed(_)) if self.force => fixed.restored(live.as_ref(), true)?,
+            Err(RestoreError::Changed(_)) if self.force => fixed.restored(live, true)?,
             Err(e) => return Err(e.into()),
         };
         writeln!(
@@ -163,6 +173,19 @@ impl Restore {
                 "the live policy is as the fix left it: the policy before the fix goes back whole"
             }
         )?;
+        Ok(restoration)
+    }
+
+    async fn with<P: PolicyStore>(
+        &self,
+        store: P,
+        fixed: &Fixed,
+        sdk: &aws_config::SdkConfig,
+        out: &mut dyn Write,
+    ) -> Result<u8> {
+        let r = &fixed.resource;
+        let live = live_policy(&store, r).await?;
+        let restoration = self.show_and_plan(fixed, live.as_ref(), out)?;
         // Would the guard take them away again?
         let doc = PolicyDocument::from_value(restoration.policy.clone())
             .context("the restored policy does not read")?;
@@ -173,13 +196,14 @@ impl Restore {
                 decision.reason
             );
         }
-        let approvals = approvals(&decision, self.opts)?;
-        if decision.verdict == Verdict::Violation && decision.action == Action::Remediate {
+        if decision.verdict == Verdict::Violation {
+            // Whatever mode the allowlist names, the deployed guard may run with MODE set
+            // to remediate: approve first, then restore.
             writeln!(
                 out,
-                "\nNot restored: the allowlist does not approve {} of these grants and the guard remediates {}, so it would remove them again.\nAdd these entries to the allowlist the guard reads first (crossguard allowlist suggest prints the same):\n{approvals}",
+                "\nNot restored: the allowlist does not approve {} of these grants, so the guard would remove them again (or alert on them).\nAdd these entries to the allowlist the guard reads first (crossguard allowlist suggest prints the same):\n{}",
                 decision.violations().count(),
-                r.spec()
+                approvals(&decision, self.opts)?
             )?;
             return Ok(1);
         }
@@ -194,6 +218,13 @@ impl Restore {
                 serde_json::to_string_pretty(&restoration.policy)?
             )?;
             return Ok(0);
+        }
+        // Changed while we looked? Then what was shown is not what would be replaced.
+        if live_policy(&store, r).await? != live {
+            bail!(
+                "the live policy of {} changed during the restore: nothing was put; run it again",
+                r.spec()
+            );
         }
         let text = serde_json::to_string(&restoration.policy)?;
         store
@@ -222,16 +253,10 @@ impl Restore {
         let at = self.keep(sdk, fixed, &record).await?;
         writeln!(
             out,
-            "\nrestored: {} put back in {}; record {at}",
+            "\nrestored: {} grant(s) put back in {}; record {at}",
             fixed.grants().len(),
             r.spec()
         )?;
-        if decision.verdict == Violation {
-            writeln!(
-                out,
-                "The guard will alert on these grants until the allowlist approves them:\n{approvals}"
-            )?;
-        }
         Ok(0)
     }
 
@@ -287,8 +312,6 @@ impl Restore {
         }
     }
 }
-
-use Verdict::Violation;
 
 /// The live policy as a JSON value (`None`: no policy).
 async fn live_policy<P: PolicyStore>(store: &P, r: &Resource) -> Result<Option<Value>> {

@@ -83,17 +83,7 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "unknown".into());
     let subject = subject(d, outcome, &account);
-    let mut body = String::new();
-    let _ = writeln!(body, "{subject}");
-    let _ = writeln!(body);
-    facts(&mut body, d);
-    let _ = writeln!(body);
-    let _ = writeln!(body, "{}", what_was_done(d, outcome));
-    if let Some(p) = &d.remediation {
-        if !p.removed.is_empty() && matches!(outcome, Outcome::Remediated) {
-            let _ = writeln!(body, "The removed grants and their original statements are in the decision below and in the evidence record.");
-        }
-    }
+    let mut body = readable(d, outcome, &subject);
     let _ = writeln!(body);
     decision_json(&mut body, d);
     let attributes = vec![
@@ -114,6 +104,23 @@ pub fn render(d: &Decision, outcome: &Outcome) -> Option<Alert> {
         attributes,
         structured: None,
     })
+}
+
+/// What a person reads: the subject, the facts, what was done (the body before the
+/// decision's JSON).
+fn readable(d: &Decision, outcome: &Outcome, subject: &str) -> String {
+    let mut body = String::new();
+    let _ = writeln!(body, "{subject}");
+    let _ = writeln!(body);
+    facts(&mut body, d);
+    let _ = writeln!(body);
+    let _ = writeln!(body, "{}", what_was_done(d, outcome));
+    if let Some(p) = &d.remediation {
+        if !p.removed.is_empty() && matches!(outcome, Outcome::Remediated) {
+            let _ = writeln!(body, "The removed grants and their original statements are in the decision below and in the evidence record.");
+        }
+    }
+    body
 }
 
 /// `crossguard: WHAT [ACCOUNT] RESOURCE`, at most [`MAX_SUBJECT`] characters.

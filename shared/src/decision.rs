@@ -385,7 +385,7 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
         warning: v.warning,
         reason,
         untrusted_conditions: std::mem::take(&mut g.untrusted_conditions),
-        requires_external_id: g.external_id && res.kind.spec().external_id,
+        requires_external_id: res.kind.spec().external_id.then_some(g.external_id),
         grant: g,
     }
 }

@@ -164,7 +164,7 @@ fn finding(
         warning: false,
         reason,
         untrusted_conditions: Vec::new(),
-        requires_external_id: false,
+        requires_external_id: None,
         grant: Grant {
             statement: i,
             sid: Some(name.to_string()),

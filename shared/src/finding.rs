@@ -90,10 +90,11 @@ pub struct Finding {
     /// Conditions that look like restrictions but are not trusted as one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub untrusted_conditions: Vec<String>,
-    /// A role trust's statement requires `sts:ExternalId` (only written when it does):
-    /// what `allowlist suggest` needs to suggest a pairing that demands it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub requires_external_id: bool,
+    /// For a role trust: whether its statement requires `sts:ExternalId` (what
+    /// `allowlist suggest` needs to suggest a pairing that demands it); not written for
+    /// other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_external_id: Option<bool>,
     /// The grant it judges (not serialized).
     #[serde(skip)]
     pub grant: Grant,

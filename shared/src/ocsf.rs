@@ -25,7 +25,11 @@ pub fn millis(t: &str) -> Option<i64> {
     if !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let mut parts = hms.split(':').map(|p| {
+        (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<i64>().ok())
+            .flatten()
+    });
     let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
     if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
         return None;
@@ -82,32 +86,7 @@ pub fn detection_finding(c: &Change, decision: &Value, now_ms: i64) -> Value {
     };
     let (severity_id, severity) = severity(c, decision);
     let (status_id, status) = status(c);
-    let uid = match &c.event_id {
-        Some(id) => format!("crossguard/{id}/{spec}"),
-        None => format!(
-            "crossguard/{}/{spec}/{:016x}",
-            c.account.as_deref().unwrap_or("unknown"),
-            c.fingerprint
-        ),
-    };
-    let title = match c.verdict {
-        Verdict::Violation => format!("Unapproved cross-account access to {spec}"),
-        Verdict::Error => format!("Cross-account access to {spec} could not be checked"),
-        Verdict::Compliant => format!("Cross-account access to {spec} is approved"),
-        Verdict::Ignored => format!("Change to {spec} not checked"),
-    };
-    let mut info = json!({
-        "uid": uid,
-        "title": title,
-        "desc": c.reason,
-        "created_time": time,
-        "types": [format!("crossguard/{}", verdict_str(c.verdict))],
-        "analytic": {"name": "crossguard cross-account allowlist", "type_id": 1, "type": "Rule"},
-    });
-    if let Some(id) = &c.event_id {
-        info["related_events_count"] = json!(1);
-        info["data_sources"] = json!([format!("CloudTrail event {id}")]);
-    }
+    let info = finding_info(c, &spec, time);
     let mut metadata = json!({
         "version": VERSION,
         "product": {"name": "crossguard", "vendor_name": "crossguard", "version": env!("CARGO_PKG_VERSION")},
@@ -156,18 +135,7 @@ pub fn detection_finding(c: &Change, decision: &Value, now_ms: i64) -> Value {
     put("metadata", metadata);
     put("finding_info", info);
     put("cloud", cloud);
-    if let Some(r) = decision.get("resource").filter(|r| r.is_object()) {
-        let mut res = json!({
-            "uid": r.get("arn").cloned().unwrap_or(Value::Null),
-            "name": r.get("name").cloned().unwrap_or(Value::Null),
-            "type": kind.map_or("unknown", |k| k.spec().cfn_type),
-            "role_id": 1,
-            "role": "Target",
-            "cloud_partition": r.get("arn").and_then(Value::as_str).and_then(|a| a.split(':').nth(1)).unwrap_or("aws"),
-        });
-        if let Some(region) = r.get("region") {
-            res["region"] = region.clone();
-        }
+    if let Some(res) = resource(decision, kind) {
         put("resources", json!([res]));
     }
     if c.verdict == Verdict::Violation {
@@ -188,6 +156,60 @@ pub fn detection_finding(c: &Change, decision: &Value, now_ms: i64) -> Value {
     if let Some(actor) = &c.actor {
         put("actor", json!({"user": {"uid": actor, "name": actor}}));
     }
+    put("unmapped", json!({ "crossguard": unmapped(c, decision) }));
+    Value::Object(out)
+}
+
+/// The finding's `finding_info`: a stable id, what it is about, when.
+fn finding_info(c: &Change, spec: &str, time: i64) -> Value {
+    let uid = match &c.event_id {
+        Some(id) => format!("crossguard/{id}/{spec}"),
+        None => format!(
+            "crossguard/{}/{spec}/{:016x}",
+            c.account.as_deref().unwrap_or("unknown"),
+            c.fingerprint
+        ),
+    };
+    let title = match c.verdict {
+        Verdict::Violation => format!("Unapproved cross-account access to {spec}"),
+        Verdict::Error => format!("Cross-account access to {spec} could not be checked"),
+        Verdict::Compliant => format!("Cross-account access to {spec} is approved"),
+        Verdict::Ignored => format!("Change to {spec} not checked"),
+    };
+    let mut info = json!({
+        "uid": uid,
+        "title": title,
+        "desc": c.reason,
+        "created_time": time,
+        "types": [format!("crossguard/{}", verdict_str(c.verdict))],
+        "analytic": {"name": "crossguard cross-account allowlist", "type_id": 1, "type": "Rule"},
+    });
+    if let Some(id) = &c.event_id {
+        info["related_events_count"] = json!(1);
+        info["data_sources"] = json!([format!("CloudTrail event {id}")]);
+    }
+    info
+}
+
+/// The resource decided, as `resources[0]`.
+fn resource(decision: &Value, kind: Option<ResourceKind>) -> Option<Value> {
+    let r = decision.get("resource").filter(|r| r.is_object())?;
+    let mut res = json!({
+        "uid": r.get("arn").cloned().unwrap_or(Value::Null),
+        "name": r.get("name").cloned().unwrap_or(Value::Null),
+        "type": kind.map_or("unknown", |k| k.spec().cfn_type),
+        "role_id": 1,
+        "role": "Target",
+        "cloud_partition": r.get("arn").and_then(Value::as_str).and_then(|a| a.split(':').nth(1)).unwrap_or("aws"),
+    });
+    if let Some(region) = r.get("region") {
+        res["region"] = region.clone();
+    }
+    Some(res)
+}
+
+/// The decision as crossguard wrote it (findings, plan, event), under `unmapped`.
+fn unmapped(c: &Change, decision: &Value) -> Value {
     let mut unmapped = json!({
         "verdict": verdict_str(c.verdict),
         "action": c.action,
@@ -200,8 +222,7 @@ pub fn detection_finding(c: &Change, decision: &Value, now_ms: i64) -> Value {
     if let Some(o) = &c.outcome {
         unmapped["outcome"] = json!(o);
     }
-    put("unmapped", json!({ "crossguard": unmapped }));
-    Value::Object(out)
+    unmapped
 }
 
 #[cfg(test)]
@@ -228,6 +249,8 @@ mod tests {
             "x",
             "2026-11-20T10:04Z",
             "2026-11-20T10:04:00.1xZ",
+            "2026-11-20T-1:-5:00Z",
+            "2026-11-20T+1:05:00Z",
         ] {
             assert_eq!(millis(bad), None, "{bad}");
         }

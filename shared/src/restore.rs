@@ -156,41 +156,13 @@ impl Fixed {
             .decision
             .remediation
             .ok_or_else(|| bad("the decision has no remediation".into()))?;
-        let unsupported = |what: &str| {
-            RestoreError::Unsupported(format!(
-                "the fix {what}: restore it by hand from the record's removed grants"
-            ))
+        supported(plan.kind, &resource)?;
+        let Some(policy_before @ Value::Object(_)) = r.policy_before else {
+            return Err(bad(
+                "its policy_before is not a JSON document (the policy could not be read then)"
+                    .into(),
+            ));
         };
-        match plan.kind {
-            PlanKind::PutPolicy | PlanKind::DeletePolicy | PlanKind::DenyAllTrust => {}
-            PlanKind::RevokeGrant => {
-                return Err(unsupported(
-                    "revoked a KMS grant (a revoked grant cannot be re-created with its id)",
-                ))
-            }
-            PlanKind::PutAcl => return Err(unsupported("edited a bucket ACL")),
-            PlanKind::PutPublicAccessBlock => {
-                return Err(unsupported("turned Block Public Access back on"))
-            }
-            PlanKind::Undo => return Err(unsupported("undid a change to the guard itself")),
-            PlanKind::Refused => {
-                return Err(RestoreError::NotRemediated("refused (no plan)".into()))
-            }
-        }
-        if resource.kind.spec().edited == crate::kinds::Edited::BySid {
-            return Err(RestoreError::Unsupported(format!(
-                "{} policies are edited a statement at a time (AddPermission): re-add the removed statements by hand from the record",
-                resource.kind.as_str()
-            )));
-        }
-        let policy_before =
-            match r.policy_before {
-                Some(v @ Value::Object(_)) => v,
-                _ => return Err(bad(
-                    "its policy_before is not a JSON document (the policy could not be read then)"
-                        .into(),
-                )),
-            };
         let policy_after = match (plan.kind, plan.policy) {
             (PlanKind::DeletePolicy, None) => None,
             (PlanKind::DeletePolicy, Some(_)) => {
@@ -202,6 +174,14 @@ impl Fixed {
         if plan.removed.is_empty() {
             return Err(bad("the plan lists no removed grants".into()));
         }
+        crate::evidence::key(&r.event_id).map_err(|e| bad(e.to_string()))?;
+        consistent(
+            &resource,
+            &policy_before,
+            policy_after.as_ref(),
+            &plan.removed,
+        )
+        .map_err(|why| bad(format!("it does not agree with itself: {why}")))?;
         Ok(Fixed {
             event_id: r.event_id,
             recorded_at: r.recorded_at,
@@ -269,9 +249,14 @@ impl Fixed {
         }
         for grants in by_statement.values() {
             let original = &grants[0].original_statement;
-            let whole = grants
-                .iter()
-                .any(|g| g.cut == "statement" || g.cut.starts_with("condition value"));
+            if grants.iter().any(|g| g.cut.starts_with("condition value")) {
+                // The whole statement would bring back the values left standing too,
+                // which a later change may have taken away on purpose.
+                return Err(inexact(
+                    "a condition value was cut: adding its statement back would also restore the values the fix left, which the live policy may have dropped since; restore it by hand from the record".into(),
+                ));
+            }
+            let whole = grants.iter().any(|g| g.cut == "statement");
             let mut added = if whole {
                 original.clone()
             } else {
@@ -308,6 +293,137 @@ impl Fixed {
     }
 }
 
+/// Whether a fix of this kind on this resource can be redone by a restore.
+fn supported(kind: PlanKind, resource: &Resource) -> Result<(), RestoreError> {
+    let unsupported = |what: &str| {
+        RestoreError::Unsupported(format!(
+            "the fix {what}: restore it by hand from the record's removed grants"
+        ))
+    };
+    match kind {
+        PlanKind::PutPolicy | PlanKind::DeletePolicy | PlanKind::DenyAllTrust => {}
+        PlanKind::RevokeGrant => {
+            return Err(unsupported(
+                "revoked a KMS grant (a revoked grant cannot be re-created with its id)",
+            ))
+        }
+        PlanKind::PutAcl => return Err(unsupported("edited a bucket ACL")),
+        PlanKind::PutPublicAccessBlock => {
+            return Err(unsupported("turned Block Public Access back on"))
+        }
+        PlanKind::Undo => return Err(unsupported("undid a change to the guard itself")),
+        PlanKind::Refused => return Err(RestoreError::NotRemediated("refused (no plan)".into())),
+    }
+    if resource.kind.spec().edited == crate::kinds::Edited::BySid {
+        return Err(RestoreError::Unsupported(format!(
+        "{} policies are edited a statement at a time (AddPermission): re-add the removed statements by hand from the record",
+        resource.kind.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The statements of a policy, as a list.
+fn statements_of(policy: &Value) -> Vec<&Value> {
+    match policy.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+/// Does the record agree with itself? A restore puts `policy_before` back, so it must be
+/// exactly the fix's result plus the removed grants: each removed grant's
+/// `original_statement` is the statement at its index in `policy_before`; every other
+/// statement of `policy_before` is still in the fix's result (a deny-all trust drops
+/// the `Deny`s beside it); the grants `policy_before` makes beyond the fix's result are
+/// the removed ones; and what the fix's result adds (an owner's admin statement, a
+/// default topic policy, the deny-all) lets in the owner only. A record edited to slip in
+/// another grant, or to drop a `Deny`, is refused.
+fn consistent(
+    resource: &Resource,
+    before: &Value,
+    after: Option<&Value>,
+    removed: &[RemovedGrant],
+) -> Result<(), String> {
+    let before_st = statements_of(before);
+    let after_st = after.map(statements_of).unwrap_or_default();
+    let mut cut: BTreeMap<usize, &Value> = BTreeMap::new();
+    for g in removed {
+        let Some(at) = before_st.get(g.statement) else {
+            return Err(format!(
+                "removed statement {} is not in policy_before",
+                g.statement
+            ));
+        };
+        if *at != &g.original_statement {
+            return Err(format!(
+                "the original of statement {} differs from policy_before's",
+                g.statement
+            ));
+        }
+        if g.original_statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            return Err(format!("removed statement {} is not an Allow", g.statement));
+        }
+        cut.insert(g.statement, at);
+    }
+    let deny_all = after.is_some_and(|a| *a == remediation::deny_all_trust());
+    for (i, s) in before_st.iter().enumerate() {
+        let dropped_beside_deny_all =
+            deny_all && s.get("Effect").and_then(Value::as_str) != Some("Allow");
+        if !cut.contains_key(&i) && !after_st.contains(s) && !dropped_beside_deny_all {
+            return Err(format!(
+                "statement {i} of policy_before is neither removed nor in the fix's result"
+            ));
+        }
+    }
+    // The fix only cuts Allows (and adds a deny-all trust): a Deny it left that
+    // policy_before lacks would be lost by putting policy_before back.
+    let deny_all_statement = &remediation::deny_all_trust()["Statement"][0];
+    if let Some(i) = after_st.iter().position(|s| {
+        !before_st.contains(s)
+            && s.get("Effect").and_then(Value::as_str) != Some("Allow")
+            && *s != deny_all_statement
+    }) {
+        return Err(format!(
+            "statement {i} of the fix's result is a Deny policy_before lacks"
+        ));
+    }
+    let read = |v: &Value| {
+        PolicyDocument::from_value(v.clone()).map_err(|e| format!("a policy does not read: {e}"))
+    };
+    let before_doc = read(before)?;
+    let grants = |doc: &PolicyDocument| -> Vec<(String, String, crate::who::Who)> {
+        crate::analysis::grants(doc, resource)
+            .into_iter()
+            .map(|g| (g.principal, format!("{:?}", g.actions), g.who))
+            .collect()
+    };
+    let was = grants(&before_doc);
+    let now = match after {
+        Some(a) => grants(&read(a)?),
+        None => Vec::new(),
+    };
+    let owner = crate::who::Who::Account(resource.account.clone());
+    if let Some(extra) = now.iter().find(|g| !was.contains(g) && g.2 != owner) {
+        return Err(format!(
+            "the fix's result lets in {} beyond policy_before",
+            extra.0
+        ));
+    }
+    let listed: BTreeSet<&str> = removed.iter().map(|g| g.principal.as_str()).collect();
+    if let Some(lost) = was
+        .iter()
+        .find(|g| !now.contains(g) && !listed.contains(g.0.as_str()))
+    {
+        return Err(format!(
+            "policy_before lets in {} beyond the fix's result, and it is not listed as removed",
+            lost.0
+        ));
+    }
+    Ok(())
+}
+
 /// The original statement with only the removed principal entries left in its
 /// `Principal`, each in its original form.
 fn narrowed(original: &Value, grants: &[&RemovedGrant]) -> Result<Value, String> {
@@ -327,7 +443,7 @@ fn narrowed(original: &Value, grants: &[&RemovedGrant]) -> Result<Value, String>
         .collect();
     let found: BTreeSet<String> = entries
         .iter()
-        .map(|e| e.display())
+        .map(crate::policy::PrincipalEntry::display)
         .filter(|d| wanted.contains(d.as_str()))
         .collect();
     if let Some(missing) = wanted.iter().find(|w| !found.contains(**w)) {

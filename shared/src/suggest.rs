@@ -120,8 +120,9 @@ struct FindingIn {
     not_actions: Option<Vec<String>>,
     approved: bool,
     warning: bool,
+    /// Absent in output written before the field existed: unknown, not false.
     #[serde(default)]
-    requires_external_id: bool,
+    requires_external_id: Option<bool>,
 }
 
 /// Which allowlist table an entry goes in.
@@ -201,28 +202,33 @@ pub fn suggest(decisions: &[Value], today: Date) -> Result<Suggestion, SuggestEr
             let table = match (f.scope.as_str(), &f.account, &f.org) {
                 ("account", Some(a), _) if crate::principal::is_account_id(a) => Table::Pairing {
                     trusted: a.clone(),
-                    external_id: f.requires_external_id && resource.kind.spec().external_id,
+                    // Unknown: demand it (narrower; a trust without one stays refused).
+                    external_id: f.requires_external_id.unwrap_or(true)
+                        && resource.kind.spec().external_id,
                 },
                 ("org", _, Some(id)) => Table::Org { id: id.clone() },
                 ("public", _, _) => Table::Public,
                 _ => {
                     s.unapprovable.push(format!(
                         "{} in {spec}: whose account it is cannot be told, so no entry approves it; change the policy instead",
-                        f.principal
+                        crate::render::escape_controls(&f.principal)
                     ));
                     continue;
                 }
             };
             if !exact {
                 s.unapprovable.push(format!(
-                    "{} in {spec}: the name holds a wildcard character, so an entry for it would approve other resources too",
-                    f.principal
+                    "{} in {}: the name holds a wildcard character, so an entry for it would approve other resources too",
+                    crate::render::escape_controls(&f.principal),
+                    crate::render::escape_controls(&spec)
                 ));
                 continue;
             }
+            // Comments hold policy text: a newline in it must not start a TOML line.
+            let principal = crate::render::escape_controls(&f.principal);
             let shown = match &f.sid {
-                Some(sid) => format!("{} (statement {sid:?})", f.principal),
-                None => f.principal.clone(),
+                Some(sid) => format!("{principal} (statement {sid:?})"),
+                None => principal.into_owned(),
             };
             let not_action = f.not_actions.is_some();
             let actions: Vec<String> = if not_action {
@@ -230,43 +236,18 @@ pub fn suggest(decisions: &[Value], today: Date) -> Result<Suggestion, SuggestEr
             } else {
                 f.actions.clone()
             };
-            let same = s.entries.iter_mut().find(|e| {
-                e.owner == resource.account && e.resource == spec && same_party(&e.table, &table)
+            s.add(Entry {
+                table,
+                owner: resource.account.clone(),
+                resource: spec.clone(),
+                actions,
+                principals: vec![shown],
+                not_action,
             });
-            match same {
-                Some(e) => {
-                    // A pairing demands an ExternalId only if every grant it approves has one.
-                    if let (
-                        Table::Pairing { external_id, .. },
-                        Table::Pairing {
-                            external_id: this, ..
-                        },
-                    ) = (&mut e.table, &table)
-                    {
-                        *external_id &= *this;
-                    }
-                    for a in actions {
-                        if !e.actions.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
-                            e.actions.push(a);
-                        }
-                    }
-                    if !e.principals.contains(&shown) {
-                        e.principals.push(shown);
-                    }
-                    e.not_action |= not_action;
-                }
-                None => s.entries.push(Entry {
-                    table,
-                    owner: resource.account.clone(),
-                    resource: spec.clone(),
-                    actions,
-                    principals: vec![shown],
-                    not_action,
-                }),
-            }
         }
     }
-    let check = format!("version = 1\nmode = \"alert\"\n{}", s.entries_toml());
+    // What is printed, exactly, must read as allowlist entries.
+    let check = format!("version = 1\nmode = \"alert\"\n{}", s.to_toml());
     crate::allowlist::Allowlist::from_toml(&check, "suggestion")
         .map_err(|e| SuggestError::Invalid(e.to_string()))?;
     Ok(s)
@@ -288,6 +269,40 @@ fn quoted(s: &str) -> String {
 fn list(items: &[String]) -> String {
     let q: Vec<String> = items.iter().map(|s| quoted(s)).collect();
     format!("[{}]", q.join(", "))
+}
+
+impl Suggestion {
+    /// Add an entry, merged into one for the same owner, resource and party.
+    fn add(&mut self, new: Entry) {
+        let same = self.entries.iter_mut().find(|e| {
+            e.owner == new.owner && e.resource == new.resource && same_party(&e.table, &new.table)
+        });
+        let Some(e) = same else {
+            self.entries.push(new);
+            return;
+        };
+        // A pairing demands an ExternalId only if every grant it approves has one.
+        if let (
+            Table::Pairing { external_id, .. },
+            Table::Pairing {
+                external_id: this, ..
+            },
+        ) = (&mut e.table, &new.table)
+        {
+            *external_id &= *this;
+        }
+        for a in new.actions {
+            if !e.actions.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                e.actions.push(a);
+            }
+        }
+        for p in new.principals {
+            if !e.principals.contains(&p) {
+                e.principals.push(p);
+            }
+        }
+        e.not_action |= new.not_action;
+    }
 }
 
 impl Suggestion {
@@ -471,6 +486,20 @@ mod tests {
         let toml = approves(ResourceKind::Bucket, "data", policy);
         assert_eq!(toml.matches("[[pairing]]").count(), 2, "{toml}");
         assert!(toml.contains("actions = [\"s3:GetObject\", \"s3:PutObject\"]"));
+    }
+
+    #[test]
+    fn policy_text_cannot_add_a_table() {
+        let d = decided(
+            ResourceKind::Bucket,
+            "data",
+            AL,
+            r#"{"Statement":[{"Sid":"x\n[[public]]","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/x\n[[public]]\nowner=\"222222222222\"\nresources=[\"bucket/data\"]"},"Action":"s3:GetObject","Resource":"*"}]}"#,
+        );
+        let toml = suggest(&[d], today()).unwrap().to_toml();
+        assert_eq!(toml.matches("[[public]]").count(), 2, "{toml}");
+        assert!(!toml.lines().any(|l| l.starts_with("[[public]]")), "{toml}");
+        assert!(!toml.lines().any(|l| l.starts_with("owner=")), "{toml}");
     }
 
     #[test]

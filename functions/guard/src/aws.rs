@@ -554,13 +554,29 @@ pub struct SnsTopic {
 
 impl AlertSink for SnsTopic {
     async fn publish(&self, alert: &Alert) -> Result<String, AwsError> {
+        match &alert.structured {
+            // Each subscriber protocol gets its own form of the alert; should SNS refuse
+            // that form, the plain body still goes out.
+            Some(m) => match self.send(alert, Some(m)).await {
+                Ok(id) => Ok(id),
+                Err(e) => {
+                    tracing::warn!(error = %e, "per-protocol alert refused: sending the plain body");
+                    self.send(alert, None).await
+                }
+            },
+            None => self.send(alert, None).await,
+        }
+    }
+}
+
+impl SnsTopic {
+    async fn send(&self, alert: &Alert, structured: Option<&String>) -> Result<String, AwsError> {
         let mut req = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(&alert.subject);
-        req = match &alert.structured {
-            // Each subscriber protocol gets its own form of the alert.
+        req = match structured {
             Some(m) => req.message_structure("json").message(m),
             None => req.message(&alert.body),
         };

@@ -5,7 +5,9 @@
 //! gets the next step: approve (`crossguard allowlist suggest`) or put back
 //! (`crossguard restore`).
 
-use super::{severity, Alert, Outcome, DECISION_MARK, MAX_BODY};
+#[cfg(test)]
+use super::DECISION_MARK;
+use super::{severity, Alert, Outcome, MAX_BODY};
 use crate::decision::{Decision, Verdict};
 use crate::remediation::PlanKind;
 use serde_json::json;
@@ -54,13 +56,6 @@ pub fn next_steps(d: &Decision, outcome: &Outcome, evidence: Option<&str>) -> Ve
     steps
 }
 
-/// The readable part of the body: everything before the decision's JSON.
-fn readable(body: &str) -> &str {
-    body.find(DECISION_MARK)
-        .map_or(body, |i| &body[..i])
-        .trim_end()
-}
-
 fn clip(s: &str, max: usize) -> String {
     super::clip(s, max)
 }
@@ -75,7 +70,9 @@ pub fn structured(
     evidence: Option<&str>,
 ) -> Option<String> {
     let steps = next_steps(d, outcome, evidence);
-    let full = readable(&alert.body);
+    // Rendered again, not searched for in the body: policy text may hold the marker.
+    let text = super::readable(d, outcome, &alert.subject);
+    let full = text.trim_end();
     let attr = |k: &str| {
         alert
             .attributes

@@ -33,6 +33,12 @@ fn record_of(kind: ResourceKind, name: &str, policy: &Value) -> (String, Value) 
     (serde_json::to_string(&rec).unwrap(), after)
 }
 
+fn bucket_policy_with(extra: Value) -> Value {
+    let mut p = bucket_policy();
+    p["Statement"].as_array_mut().unwrap().push(extra);
+    p
+}
+
 fn bucket_policy() -> Value {
     json!({"Version": "2012-10-17", "Statement": [
         {"Sid": "Mixed", "Effect": "Allow",
@@ -150,17 +156,42 @@ fn records_that_cannot_be_restored_say_why() {
         Fixed::from_record("not json"),
         Err(RestoreError::NotEvidence(_))
     ));
-    // A forced restore whose recorded principal is not in its recorded statement refuses.
-    let tampered = rec.replace(
+    // A record edited to say something else than the fix did is refused: a removed
+    // principal that is not what the statements lost; a grant slipped into
+    // policy_before; a Deny dropped from it.
+    let renamed = rec.replace(
         "arn:aws:iam::999999999999:root\",\"account",
         "arn:aws:iam::999999999998:root\",\"account",
     );
-    assert_ne!(tampered, rec);
-    let fixed = Fixed::from_record(&tampered).unwrap();
-    assert!(matches!(
-        fixed.restored(Some(&json!({"Statement": []})), true),
-        Err(RestoreError::Inexact(_))
-    ));
+    assert_ne!(renamed, rec);
+    let slipped = {
+        let mut v: Value = serde_json::from_str(&rec).unwrap();
+        v["policy_before"]["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Effect": "Allow",
+            "Principal": {"AWS": "777777777777"}, "Action": "s3:*", "Resource": "*"}));
+        v.to_string()
+    };
+    let with_deny = bucket_policy_with(json!({"Sid": "TLS", "Effect": "Deny", "Principal": "*",
+        "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}));
+    let (deny_rec, _) = record_of(ResourceKind::Bucket, "data", &with_deny);
+    assert!(Fixed::from_record(&deny_rec).is_ok());
+    let no_deny = {
+        let mut v: Value = serde_json::from_str(&deny_rec).unwrap();
+        v["policy_before"]["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        v.to_string()
+    };
+    for edited in [renamed, slipped, no_deny] {
+        assert!(
+            matches!(Fixed::from_record(&edited), Err(RestoreError::NotEvidence(ref m)) if m.contains("does not agree")),
+            "{:?}",
+            Fixed::from_record(&edited)
+        );
+    }
     // The resource is gone: the caller says so before asking (no live policy to compare).
     assert!(matches!(
         Fixed::from_record(&rec)
