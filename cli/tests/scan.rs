@@ -32,6 +32,26 @@ fn scan(env: &[(String, String)], args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The OCSF run's lines are one conforming Detection Finding per JSON row, in order,
+/// with the row's verdict, resource and account.
+fn same_as_ocsf(json: &Output, ocsf: &Output) {
+    let lines = |o: &Output| -> Vec<Value> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (rows, findings) = (lines(json), lines(ocsf));
+    assert_eq!(findings.len(), rows.len());
+    for (f, d) in findings.iter().zip(&rows) {
+        let faults = ocsf_schema::faults(f);
+        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
+        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
+        assert_eq!(f["resources"][0]["uid"], d["resource"]["arn"]);
+        assert_eq!(f["cloud"]["account"]["uid"], ACCOUNT);
+    }
+}
+
 fn aws_env(moto: &Moto) -> Vec<(String, String)> {
     moto.function_env("")
         .into_iter()
@@ -197,22 +217,7 @@ async fn scan_reads_every_page_and_decides_every_resource() -> anyhow::Result<()
         &[&["--format", "ocsf", "--page-size", "2"][..], &three].concat(),
     );
     assert_eq!(ocsf.status.code(), Some(1));
-    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let findings: Vec<Value> = String::from_utf8_lossy(&ocsf.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(findings.len(), rows.len());
-    for (f, d) in findings.iter().zip(&rows) {
-        let faults = ocsf_schema::faults(f);
-        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
-        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
-        assert_eq!(f["resources"][0]["uid"], d["resource"]["arn"]);
-        assert_eq!(f["cloud"]["account"]["uid"], ACCOUNT);
-    }
+    same_as_ocsf(&out, &ocsf);
     let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -315,22 +320,7 @@ async fn scan_covers_queues_topics_functions_secrets_repositories_and_buses() ->
     as_ocsf[1] = "ocsf";
     let ocsf = scan(&env, &as_ocsf);
     assert_eq!(ocsf.status.code(), Some(1));
-    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let findings: Vec<Value> = String::from_utf8_lossy(&ocsf.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(findings.len(), rows.len());
-    for (f, d) in findings.iter().zip(&rows) {
-        let faults = ocsf_schema::faults(f);
-        assert!(faults.is_empty(), "{faults:?}\n{f:#}");
-        assert_eq!(f["unmapped"]["crossguard"]["verdict"], d["verdict"]);
-        assert_eq!(f["resources"][0]["uid"], d["resource"]["arn"]);
-        assert_eq!(f["cloud"]["account"]["uid"], ACCOUNT);
-    }
+    same_as_ocsf(&out, &ocsf);
     let got: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {

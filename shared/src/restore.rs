@@ -347,7 +347,11 @@ fn consistent(
     removed: &[RemovedGrant],
 ) -> Result<(), String> {
     let before_st = statements_of(before);
-    let after_st = after.map(statements_of).unwrap_or_default();
+    // A deleted policy (no fix result) has no statements: nothing stands after the fix.
+    let after_st = match after {
+        Some(a) => statements_of(a),
+        None => Vec::new(),
+    };
     let mut cut: BTreeMap<usize, &Value> = BTreeMap::new();
     for g in removed {
         let Some(at) = before_st.get(g.statement) else {

@@ -77,8 +77,10 @@ fn decisions_of(v: Value) -> Result<Vec<Value>, SuggestError> {
                     _ => Err(SuggestError::NoDecision),
                 };
             }
-            if m.contains_key("schema") && m.contains_key("decision") {
-                return decisions_of(m.remove("decision").unwrap_or(Value::Null));
+            if m.contains_key("schema") {
+                if let Some(d) = m.remove("decision") {
+                    return decisions_of(d);
+                }
             }
             if m.contains_key("verdict") {
                 return Ok(vec![Value::Object(m)]);
