@@ -22,6 +22,10 @@ pub struct Evidence<'d> {
     pub recorded_at: String,
     /// The policy the decision was made on (the live one in the Lambda).
     pub policy_before: Option<Value>,
+    /// The decision was made on the door (policy or ACL) as read live, whole: a party it
+    /// does not name is not let in (Security Hub findings of it are resolved).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
     /// The whole decision.
     pub decision: &'d Decision,
     /// What was done.
@@ -188,6 +192,7 @@ pub fn record<'d>(
         event_id,
         recorded_at: recorded_at.to_string(),
         policy_before,
+        live: false,
         decision,
         outcome,
         outcome_detail,

@@ -327,6 +327,8 @@ pub struct KindSpec {
     pub policy_limit: usize,
     /// The CloudFormation resource type (CloudTrail's `resources[].type` too).
     pub cfn_type: &'static str,
+    /// Its Security Hub (ASFF) resource type: `AwsS3Bucket`.
+    pub asff_type: &'static str,
     /// The service in its ARN: `s3`.
     pub arn_service: &'static str,
     /// Whether its ARN names the region (an IAM role's does not).
@@ -372,6 +374,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "bucket policy",
         policy_limit: 20 * 1024,
         cfn_type: "AWS::S3::Bucket",
+        asff_type: "AwsS3Bucket",
         arn_service: "s3",
         arn_region: false,
         arn_account: false,
@@ -453,6 +456,7 @@ pub static KINDS: [KindSpec; 10] = [
         // 2,048 characters by default, 4,096 at most on request.
         policy_limit: 4096,
         cfn_type: "AWS::IAM::Role",
+        asff_type: "AwsIamRole",
         arn_service: "iam",
         arn_region: false,
         arn_account: true,
@@ -494,6 +498,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "key policy",
         policy_limit: 32 * 1024,
         cfn_type: "AWS::KMS::Key",
+        asff_type: "AwsKmsKey",
         arn_service: "kms",
         arn_region: true,
         arn_account: true,
@@ -539,6 +544,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "queue policy",
         policy_limit: 8192,
         cfn_type: "AWS::SQS::Queue",
+        asff_type: "AwsSqsQueue",
         arn_service: "sqs",
         arn_region: true,
         arn_account: true,
@@ -586,6 +592,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "topic policy",
         policy_limit: 30 * 1024,
         cfn_type: "AWS::SNS::Topic",
+        asff_type: "AwsSnsTopic",
         arn_service: "sns",
         arn_region: true,
         arn_account: true,
@@ -633,6 +640,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "function policy",
         policy_limit: 20 * 1024,
         cfn_type: "AWS::Lambda::Function",
+        asff_type: "AwsLambdaFunction",
         arn_service: "lambda",
         arn_region: true,
         arn_account: true,
@@ -670,6 +678,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "secret resource policy",
         policy_limit: 20 * 1024,
         cfn_type: "AWS::SecretsManager::Secret",
+        asff_type: "AwsSecretsManagerSecret",
         arn_service: "secretsmanager",
         arn_region: true,
         arn_account: true,
@@ -707,6 +716,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "repository policy",
         policy_limit: 10 * 1024,
         cfn_type: "AWS::ECR::Repository",
+        asff_type: "AwsEcrRepository",
         arn_service: "ecr",
         arn_region: true,
         arn_account: true,
@@ -743,6 +753,7 @@ pub static KINDS: [KindSpec; 10] = [
         // AWS documents no figure for the bus policy; ECR's 10 KB is the closest peer.
         policy_limit: 10 * 1024,
         cfn_type: "AWS::Events::EventBus",
+        asff_type: "AwsEventsEventbus",
         arn_service: "events",
         arn_region: true,
         arn_account: true,
@@ -776,6 +787,7 @@ pub static KINDS: [KindSpec; 10] = [
         policy_name: "access point policy",
         policy_limit: 20 * 1024,
         cfn_type: "AWS::S3::AccessPoint",
+        asff_type: "AwsS3AccessPoint",
         arn_service: "s3",
         arn_region: true,
         arn_account: true,

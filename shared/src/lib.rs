@@ -13,6 +13,7 @@ pub mod acl;
 pub mod alert;
 pub mod allowlist;
 pub mod analysis;
+pub mod asff;
 pub mod bpa;
 pub mod condition;
 pub mod date;

@@ -181,6 +181,24 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
     }
 }
 
+/// The policy a decision was made on, for its evidence record.
+#[derive(Debug, Default)]
+pub(crate) struct Before {
+    pub policy: Option<Value>,
+    /// Read live, the whole door (policy or ACL): a party it does not let in is gone.
+    pub live: bool,
+}
+
+impl Before {
+    /// As the event's record carries it: part of the door at most.
+    fn record(policy: Option<Value>) -> Before {
+        Before {
+            policy,
+            live: false,
+        }
+    }
+}
+
 /// The door the event's call opened (the registry's): what is read live for it.
 fn door_of(summary: &EventSummary) -> Option<Door> {
     kinds::door(summary.source.as_deref()?, summary.name.as_deref()?)
@@ -203,7 +221,7 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
         id: &str,
         event_name: Option<String>,
         request_id: &str,
-        work: impl Future<Output = (Decision, Option<Value>, Option<Outcome>)>,
+        work: impl Future<Output = (Decision, Before, Option<Outcome>)>,
     ) -> Result<Handled, GuardError> {
         let handled = |verdict, action, outcome: &str, alert: Option<String>| Handled {
             event_id: id.to_string(),
@@ -249,7 +267,7 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
         key: &str,
         id: &str,
         decision: &Decision,
-        before: Option<Value>,
+        before: Before,
         outcome: Option<&Outcome>,
     ) -> Result<(String, Option<String>), GuardError> {
         let delivery = match outcome.and_then(|o| alert::render(decision, o).map(|a| (a, o))) {
@@ -264,8 +282,9 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
             None => None,
         };
         let (_, recorded_at) = now();
-        let mut record = evidence::record(decision, before, outcome, &recorded_at)
+        let mut record = evidence::record(decision, before.policy, outcome, &recorded_at)
             .map_err(|e| GuardError::Record(e.to_string()))?;
+        record.live = before.live;
         record.alert = delivery.clone();
         let body = serde_json::to_vec(&record).map_err(|e| {
             GuardError::Record(format!("evidence for {id} could not be encoded: {e}"))
@@ -411,7 +430,7 @@ impl<A: AlertSink, E: EvidenceStore> Ledger<'_, A, E> {
 
 impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
     /// The decision on the live policy, and that policy (for the evidence).
-    async fn decide(&self, parsed: ParsedEvent) -> (Decision, Option<Value>) {
+    async fn decide(&self, parsed: ParsedEvent) -> (Decision, Before) {
         let al = &self.allowlist;
         let opts = Options::default();
         let ParsedEvent::Guarded {
@@ -420,7 +439,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             policy,
         } = parsed
         else {
-            return (decide_parsed(al, parsed, opts), None);
+            return (decide_parsed(al, parsed, opts), Before::default());
         };
         if resource.kind != self.policies.kind() {
             let reason = format!(
@@ -433,19 +452,19 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 event: Some(summary),
                 ..Decision::ignored(Some(resource), reason)
             };
-            return (d, None);
+            return (d, Before::default());
         }
         if al.ignores_actor(&summary.actor_arns()).is_some() {
             return (
                 decide_with_policy(al, summary, resource, policy, opts),
-                None,
+                Before::default(),
             );
         }
         // A KMS grant is its own door, not the key policy: decided as the record grants
         // it (as is another account's access point on a bucket). Whether it still exists is not asked: a new grant can take minutes to show
         // in ListGrants, and "not found" must never read as "nothing shared".
         if let CarriedPolicy::KeyGrant { doc, .. } | CarriedPolicy::Record { doc, .. } = &policy {
-            let before = doc.to_json().ok();
+            let before = Before::record(doc.to_json().ok());
             return (
                 decide_with_policy(al, summary, resource, policy, opts),
                 before,
@@ -461,7 +480,10 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 }
                 (
                     decide_with_policy(al, summary, resource, carried, opts),
-                    before,
+                    Before {
+                        policy: before,
+                        live: true,
+                    },
                 )
             }
             Err(e) => self.decide_on_the_record(summary, resource, policy, &e),
@@ -476,7 +498,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
         resource: Resource,
         policy: CarriedPolicy,
         e: &AwsError,
-    ) -> (Decision, Option<Value>) {
+    ) -> (Decision, Before) {
         let al = &self.allowlist;
         let capped = match al.mode_for(&resource) {
             Mode::DryRun => Mode::DryRun,
@@ -504,13 +526,13 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                     format!("could not be checked: the live ACL could not be read ({e}), and the record's owner id is only the caller's claim"),
                 )
             };
-            return (d, before);
+            return (d, Before::record(before));
         }
         d.reason = format!(
             "{} (the live policy could not be read: {e}; decided on the event's copy, nothing changed)",
             d.reason
         );
-        (d, before)
+        (d, Before::record(before))
     }
 
     /// What the door a call opened holds now: the bucket ACL for an ACL call, the

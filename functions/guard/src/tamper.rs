@@ -159,7 +159,7 @@ impl<U: Undo, A: AlertSink, E: EvidenceStore> TamperGuard<U, A, E> {
         ledger
             .settle(key, &id, summary.name, request_id, async {
                 let outcome = self.act(&decision).await;
-                (decision, None, outcome)
+                (decision, crate::handler::Before::default(), outcome)
             })
             .await
     }
