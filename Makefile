@@ -18,7 +18,7 @@ CHECKOV_VERSION := 3.3.30
 TOOLS := $(VENV)/.tools-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)-$(CFN_LINT_VERSION)-$(CHECKOV_VERSION)
 # make package ARCH=arm64 for Graviton (the template's Architecture parameter must match).
 ARCH ?= x86_64
-FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard access-point-guard tamper-guard
+FUNCTIONS := bucket-guard role-guard key-guard queue-guard topic-guard function-guard secret-guard repository-guard bus-guard access-point-guard tamper-guard hub-exporter
 STACK ?= crossguard
 # Tests and the demo build with this profile (see Cargo.toml).
 PROFILE := ci
@@ -84,13 +84,13 @@ package: $(TOOLS)
 	done
 
 # Deploy the central stack with AWS SAM (needs credentials and `sam`; not run in CI):
-#   make deploy ALLOWLIST_BUCKET=my-bucket EXTERNAL_ID=... [MODE=remediate] [ORG_ID=o-...]
+#   make deploy ALLOWLIST_BUCKET=my-bucket EXTERNAL_ID=... [MODE=remediate] [ORG_ID=o-...] [SECURITY_HUB=true]
 deploy: package
 	sam deploy --template-file infra/template.yaml --stack-name $(STACK) \
 		--capabilities CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --resolve-s3 \
 		--parameter-overrides Architecture=$(ARCH) Mode=$(or $(MODE),alert) \
 		AllowlistBucket=$(ALLOWLIST_BUCKET) MemberExternalId=$(EXTERNAL_ID) \
-		OrganizationId=$(ORG_ID) TrailName=$(TRAIL)
+		OrganizationId=$(ORG_ID) TrailName=$(TRAIL) SecurityHub=$(or $(SECURITY_HUB),false)
 
 $(PY):
 	python3 -m venv $(VENV)

@@ -418,17 +418,14 @@ impl Subject {
         by
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finding(
+    /// Title, description and remediation text of a finding.
+    fn texts(
         &self,
-        product: &Product,
         party: &str,
         state: State,
         what: Text,
-        prior: Option<&Prior>,
-        now: &str,
         evidence_uri: Option<&str>,
-    ) -> AsffFinding {
+    ) -> (String, String, String) {
         let spec = match (&self.change.kind, &self.change.resource) {
             (Some(k), Some(n)) => format!("{k}/{n}"),
             _ => format!("account {}", self.account),
@@ -440,7 +437,7 @@ impl Subject {
             _ => "",
         };
         let who = party_name(party);
-        let title = match (state, &what) {
+        let title = match (state, what) {
             (State::Unchecked, _) => {
                 format!("Cross-account access to {door}{spec} could not be checked")
             }
@@ -455,7 +452,7 @@ impl Subject {
             (State::Approved, _) => format!("Access to {door}{spec} for {who} is approved"),
             (State::Gone, _) => format!("Access to {door}{spec} for {who} is gone"),
         };
-        let description = match &what {
+        let description = match what {
             Text::Grants(gs) => {
                 let lines: Vec<String> = gs
                     .iter()
@@ -488,6 +485,21 @@ impl Subject {
             ),
             State::Approved | State::Gone => "Nothing to do.".to_string(),
         };
+        (title, description, remediation)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        product: &Product,
+        party: &str,
+        state: State,
+        what: Text,
+        prior: Option<&Prior>,
+        now: &str,
+        evidence_uri: Option<&str>,
+    ) -> AsffFinding {
+        let (title, description, remediation) = self.texts(party, state, what, evidence_uri);
         let severity = match state {
             State::Approved | State::Gone => "INFORMATIONAL",
             State::Unchecked => "MEDIUM",
@@ -593,6 +605,7 @@ enum State {
     Unchecked,
 }
 
+#[derive(Clone, Copy)]
 enum Text<'a> {
     Grants(&'a [&'a Grantee]),
     Gone,

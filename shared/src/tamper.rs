@@ -349,6 +349,13 @@ static WATCHED: &[Watched] = &[
     ),
     w(
         S3,
+        "PutBucketNotification",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given new event notifications (the Security Hub export reads them)",
+    ),
+    w(
+        S3,
         "PutObjectLockConfiguration",
         Part::EvidenceBucket,
         "bucketName",

@@ -640,3 +640,78 @@ async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
     assert_eq!(got, want);
     Ok(())
 }
+
+/// hub-exporter's rule, run by EventBridge on moto: every new object under `evidence/`
+/// of the evidence bucket (tamper records too), and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_hub_rule_takes_each_new_evidence_object_only() -> Result<()> {
+    let central = template("template.yaml")?;
+    let exporter = &central["Resources"]["HubExporter"];
+    assert_eq!(exporter["Condition"], "ExportsToSecurityHub");
+    let props = &central["Resources"]["EvidenceBucket"]["Properties"];
+    assert!(
+        props["NotificationConfiguration"]
+            .to_string()
+            .contains("EventBridgeEnabled"),
+        "the evidence bucket must send its events to EventBridge"
+    );
+    let vars = BTreeMap::from([("EvidenceBucket", "crossguard-evidence".to_string())]);
+    let pattern = resolve(
+        &exporter["Properties"]["Events"]["EvidenceRecorded"]["Properties"]["Pattern"],
+        &vars,
+    )?;
+    let moto = Moto::start()?;
+    let sdk = moto.sdk().await;
+    let eb = aws_sdk_eventbridge::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = rule_to_queue(&eb, &sqs, "hub", &pattern).await?;
+    let cases = [
+        (
+            "record",
+            "Object Created",
+            "crossguard-evidence",
+            "evidence/e-1.json",
+            true,
+        ),
+        (
+            "tamper",
+            "Object Created",
+            "crossguard-evidence",
+            "evidence/tamper/e-2.json",
+            true,
+        ),
+        (
+            "elsewhere",
+            "Object Created",
+            "other-bucket",
+            "evidence/e-3.json",
+            false,
+        ),
+        (
+            "allowlist",
+            "Object Created",
+            "crossguard-evidence",
+            "crossguard/allowlist.toml",
+            false,
+        ),
+        (
+            "deleted",
+            "Object Deleted",
+            "crossguard-evidence",
+            "evidence/e-4.json",
+            false,
+        ),
+    ];
+    let mut want = BTreeSet::new();
+    let mut entries = Vec::new();
+    for (case, detail_type, bucket, key, taken) in cases {
+        if taken {
+            want.insert(case.to_string());
+        }
+        let detail = json!({"bucket": {"name": bucket}, "object": {"key": key}});
+        entries.push(entry("aws.s3", detail_type, detail, case));
+    }
+    put_all(&eb, &entries).await?;
+    assert_eq!(received_cases(&sqs, &url).await?, want);
+    Ok(())
+}

@@ -18,6 +18,7 @@ fn product() -> Product {
 }
 
 /// The guard's record of `policy` on bucket `data`, decided at `time`, as written.
+#[allow(clippy::needless_pass_by_value)]
 fn record(policy: &Value, outcome: Option<Outcome>, time: &str, live: bool) -> String {
     let al = Allowlist::from_toml(AL, "a.toml").unwrap();
     let r = Resource::new(
