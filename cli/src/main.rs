@@ -200,6 +200,30 @@ struct ScanArgs {
     /// The HTML report's title.
     #[arg(long, default_value = "crossguard: what is shared now")]
     title: String,
+    /// Every active account of the organization (Organizations ListAccounts, from the
+    /// management or a delegated administrator account): each scanned through its role.
+    #[arg(long)]
+    org: bool,
+    /// With --org: the role assumed in each member account (a read-only one will do).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "crossguard-remediation",
+        requires = "org"
+    )]
+    role: String,
+    /// With --org: the ExternalId the role demands (or CROSSGUARD_EXTERNAL_ID, which
+    /// keeps it out of the shell's history).
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "CROSSGUARD_EXTERNAL_ID",
+        hide_env_values = true
+    )]
+    external_id: Option<String>,
+    /// With --org: accounts scanned at once, 1 to 32.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), requires = "org")]
+    accounts_at_once: u16,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -592,6 +616,11 @@ fn scan(a: ScanArgs) -> Result<u8> {
         opts: options(&a.common),
         page_size: a.page_size,
         kinds,
+        org: a.org.then(|| scan::Org {
+            role: a.role,
+            external_id: a.external_id,
+            at_once: usize::from(a.accounts_at_once),
+        }),
     };
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
     scan.run(&mut sink)?;

@@ -13,6 +13,8 @@ use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies};
 use crossguard_guard::ports::{AwsError, Live, PolicyStore};
 use crossguard_guard::stores;
 use std::collections::HashMap;
+
+mod org;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -30,6 +32,18 @@ pub struct Scan {
     /// Items per page of ListRoles and ListKeys (the services' defaults when unset).
     pub page_size: Option<i32>,
     pub kinds: Vec<ResourceKind>,
+    /// Every account of the organization instead of the caller's.
+    pub org: Option<Org>,
+}
+
+/// How `scan --org` reaches the member accounts.
+pub struct Org {
+    /// The role assumed in each member account.
+    pub role: String,
+    /// The ExternalId it demands.
+    pub external_id: Option<String>,
+    /// Accounts scanned at once.
+    pub at_once: usize,
 }
 
 fn decided(
@@ -80,8 +94,39 @@ impl Scan {
         let account = crossguard_guard::own_account(&sdk)
             .await
             .context("finding the account to scan (check the AWS credentials)")?;
-        let region = sdk.region().map(std::string::ToString::to_string);
         let this = Arc::new(self);
+        let mut batch = match &this.org {
+            None => Scan::account(Arc::clone(&this), sdk, account, false).await?,
+            Some(org) => org::scan(Arc::clone(&this), org, sdk, account).await?,
+        };
+        // Stable output: by account, kind, then name, then what was read (a bucket's
+        // policy row and its ACL row; a key's policy and its grants), whichever read
+        // ended first.
+        batch.items.sort_by(|a, b| {
+            let key = |i: &Item| {
+                let reason = i.json.get("reason").and_then(serde_json::Value::as_str);
+                (
+                    i.change.account.clone(),
+                    i.change.kind.clone(),
+                    i.change.resource.clone(),
+                    reason.map(String::from),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        batch.tally.scanned = batch.items.len() as u64;
+        Ok(batch)
+    }
+
+    /// One account's resources, read with `sdk`. In an organization scan (`named`) a
+    /// listing's failure names the account.
+    async fn account(
+        this: Arc<Scan>,
+        sdk: aws_config::SdkConfig,
+        account: String,
+        named: bool,
+    ) -> Result<Batch> {
+        let region = sdk.region().map(std::string::ToString::to_string);
         let limit = Arc::new(Semaphore::new(CONCURRENT_READS));
         let mut reads: JoinSet<Decision> = JoinSet::new();
         let mut batch = Batch::default();
@@ -102,7 +147,12 @@ impl Scan {
             let found = match list(kind, &sdk, region.as_ref(), this.page_size, &account).await {
                 Ok(found) => found,
                 Err((operation, e)) => {
-                    batch.tally.skipped.push(listing_failed(operation, &e));
+                    let what = if named {
+                        format!("account {account} {operation}")
+                    } else {
+                        operation.to_string()
+                    };
+                    batch.tally.skipped.push(listing_failed(&what, &e));
                     continue;
                 }
             };
@@ -142,20 +192,6 @@ impl Scan {
                 ))?),
             }
         }
-        // Stable output: by kind, then name, then what was read (a bucket's policy row
-        // and its ACL row; a key's policy and its grants), whichever read ended first.
-        batch.items.sort_by(|a, b| {
-            let key = |i: &Item| {
-                let reason = i.json.get("reason").and_then(serde_json::Value::as_str);
-                (
-                    i.change.kind.clone(),
-                    i.change.resource.clone(),
-                    reason.map(String::from),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
-        batch.tally.scanned = batch.items.len() as u64;
         Ok(batch)
     }
 }

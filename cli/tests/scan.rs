@@ -426,3 +426,178 @@ fn scan_without_a_reachable_aws_says_so() {
     assert!(err.contains("finding the account to scan"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// `scan --org` on moto with IAM enforced: an organization of three accounts — the
+/// management account (the caller's, scanned with its own credentials), a member with the
+/// scan role, a member without it. The first two are scanned and reported per account;
+/// the third is named as not scanned, and the scan exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_not(
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    const ROLE: &str = "crossguard-scan";
+    let moto = Moto::start_multi_account()?;
+    let central = moto.sdk().await;
+    let orgs = aws_sdk_organizations::Client::new(&central);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await?;
+    let mut members = Vec::new();
+    for name in ["with-role", "without-role"] {
+        let status = orgs
+            .create_account()
+            .email(format!("{name}@example.com"))
+            .account_name(name)
+            .send()
+            .await?
+            .create_account_status
+            .context("status")?;
+        members.push(status.account_id.context("account id")?);
+    }
+    let (with_role, without_role) = (members[0].clone(), members[1].clone());
+    let own = aws_sdk_sts::Client::new(&central)
+        .get_caller_identity()
+        .send()
+        .await?
+        .account
+        .context("account")?;
+    // As each member's administrators: a bucket shared with an unapproved account, and
+    // in the first member the role the scan assumes.
+    for (account, bucket) in [
+        (&with_role, "org-member-data"),
+        (&without_role, "org-hidden-data"),
+    ] {
+        let creds = aws_sdk_sts::Client::new(&central)
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("admin")
+            .send()
+            .await?
+            .credentials
+            .context("credentials")?;
+        let sdk = moto
+            .sdk_as(
+                &creds.access_key_id,
+                &creds.secret_access_key,
+                Some(&creds.session_token),
+            )
+            .await;
+        let estate = Estate::bare(sdk.clone());
+        estate.create_bucket(bucket).await?;
+        estate
+            .put_bucket_policy(
+                bucket,
+                &bucket_policy(bucket, "arn:aws:iam::999999999999:root"),
+            )
+            .await?;
+        if account == &with_role {
+            let iam = aws_sdk_iam::Client::new(&sdk);
+            let trust = trust(
+                json!({"AWS": format!("arn:aws:iam::{own}:root")}),
+                Some(json!({"StringEquals": {"sts:ExternalId": "org-scan-id"}})),
+            );
+            iam.create_role()
+                .role_name(ROLE)
+                .assume_role_policy_document(trust.to_string())
+                .send()
+                .await?;
+            iam.put_role_policy()
+                .role_name(ROLE)
+                .policy_name("read")
+                .policy_document(
+                    json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                    .to_string(),
+                )
+                .send()
+                .await?;
+        }
+    }
+    // The caller: a user of the management account allowed everything.
+    let iam = aws_sdk_iam::Client::new(&central);
+    iam.create_user().user_name("scanner").send().await?;
+    iam.put_user_policy()
+        .user_name("scanner")
+        .policy_name("all")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let key = iam
+        .create_access_key()
+        .user_name("scanner")
+        .send()
+        .await?
+        .access_key
+        .context("key")?;
+    let central_estate = Estate::bare(central.clone());
+    central_estate.create_bucket("org-central-data").await?;
+    let mut env: Vec<(String, String)> = aws_env(&moto)
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS_KEY")
+                && !k.starts_with("AWS_SECRET")
+                && k != "AWS_SESSION_TOKEN"
+        })
+        .collect();
+    env.push(("AWS_ACCESS_KEY_ID".into(), key.access_key_id.clone()));
+    env.push((
+        "AWS_SECRET_ACCESS_KEY".into(),
+        key.secret_access_key.clone(),
+    ));
+    env.push(("CROSSGUARD_EXTERNAL_ID".into(), "org-scan-id".into()));
+    moto.enforce_iam(true)?;
+    let out = scan(
+        &env,
+        &[
+            "--org", "--role", ROLE, "--kind", "bucket", "--format", "json",
+        ],
+    );
+    moto.enforce_iam(false)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |account: &str| -> Vec<&Value> {
+        rows.iter()
+            .filter(|r| r["resource"]["account"] == account)
+            .collect()
+    };
+    let member = of(&with_role);
+    let shared = member
+        .iter()
+        .find(|r| r["resource"]["name"] == "org-member-data")
+        .context("the member's bucket")?;
+    assert_eq!(shared["verdict"], "violation");
+    assert!(
+        of(&own)
+            .iter()
+            .any(|r| r["resource"]["name"] == "org-central-data"),
+        "the management account is scanned with the caller's own credentials: {rows:#?}"
+    );
+    assert!(of(&without_role).is_empty(), "{rows:#?}");
+    assert!(
+        stderr.contains(&format!("account {without_role}")) && stderr.contains("not scanned"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("account {with_role}")),
+        "{stderr}"
+    );
+    // Where no organization is in use: a clear error, not an empty report.
+    let lone = Moto::start()?;
+    let out = scan(&aws_env(&lone), &["--org", "--kind", "bucket"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ListAccounts"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    Ok(())
+}

@@ -182,7 +182,8 @@ pub struct Subject {
     whole: bool,
     resource_id: String,
     resource_type: String,
-    partition: String,
+    /// From the resource's ARN; the product's for an account.
+    partition: Option<String>,
     region: String,
     account: String,
     event_id: String,
@@ -226,17 +227,8 @@ impl Subject {
             return Err(AsffError::Unreadable(why));
         }
         let v = &checked.value;
-        match str_at(v, &["schema"]) {
-            Some(crate::evidence::SCHEMA) => {}
-            Some(s) if s.starts_with("crossguard.claim/") => {
-                return Ok(Read::Skip("a claim: the record follows".into()))
-            }
-            Some(s) if s.starts_with("crossguard.restore/") => {
-                return Ok(Read::Skip(
-                    "a restore record: the guard's record of the restored policy follows".into(),
-                ))
-            }
-            _ => return Err(AsffError::Missing("crossguard.evidence/1 schema")),
+        if let Some(why) = skipped_schema(v)? {
+            return Ok(Read::Skip(why));
         }
         let decision = v
             .get("decision")
@@ -246,8 +238,16 @@ impl Subject {
         crate::evidence::key(event_id).map_err(|e| AsffError::Unreadable(e.to_string()))?;
         let outcome = str_at(v, &["outcome"]).ok_or(AsffError::Missing("outcome"))?;
         let recorded = str_at(v, &["recorded_at"]).ok_or(AsffError::Missing("recorded_at"))?;
+        check_findings(decision)?;
         let mut change =
             Change::from_decision(decision, Origin::Evidence, "", Some(outcome.to_string()));
+        if let Some(g) = change
+            .grantees
+            .iter()
+            .find(|g| g.party.is_empty() || g.party.contains('/') || g.party.len() > 64)
+        {
+            return Err(AsffError::Unreadable(format!("a party {:?}", g.party)));
+        }
         if str_at(decision, &["verdict"]).is_none() {
             return Err(AsffError::Missing("verdict"));
         }
@@ -261,24 +261,9 @@ impl Subject {
         let account = change
             .account
             .clone()
+            .filter(|a| crate::principal::is_account_id(a))
             .ok_or(AsffError::Missing("account (resource or event)"))?;
-        let kind = change.kind.as_deref().and_then(ResourceKind::parse);
-        let arn = str_at(decision, &["resource", "arn"]);
-        let (resource_id, resource_type) = match arn {
-            Some(a) => (
-                a.to_string(),
-                kind.map_or("Other", |k| k.spec().asff_type).to_string(),
-            ),
-            None => (
-                format!("AWS::::Account:{account}"),
-                "AwsAccount".to_string(),
-            ),
-        };
-        let partition = arn
-            .and_then(|a| a.split(':').nth(1))
-            .filter(|p| !p.is_empty())
-            .unwrap_or("aws")
-            .to_string();
+        let (resource_id, resource_type, partition) = resource_of(decision, &change, &account);
         let door = door_name(
             change
                 .event_name
@@ -291,7 +276,11 @@ impl Subject {
         Ok(Read::Subject(Box::new(Subject {
             decision: decision.clone(),
             region: change.region.clone().unwrap_or_else(|| "us-east-1".into()),
-            observed_at: change.time.clone().unwrap_or_else(|| recorded.to_string()),
+            observed_at: change
+                .time
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| recorded.to_string()),
             change,
             door,
             whole,
@@ -321,14 +310,30 @@ impl Subject {
     /// an ACL) has one finding per party across events; a KMS grant, a cross-account
     /// access point or a Block Public Access change is decided as its call made it, so
     /// each event has its own findings: one grant approved says nothing of another.
+    /// A record about no resource (a tamper check, an unreadable event) is its own
+    /// event too. An ARN too long for ASFF's 512-character `Id` is replaced by its hash
+    /// (the finding's `Resources` keeps it).
     pub fn id_prefix(&self) -> String {
-        match self.door {
-            "policy" | "acl" => format!("{ID_PREFIX}{}/{}/", self.door, self.resource_id),
-            _ => format!(
-                "{ID_PREFIX}{}/{}/{}/",
-                self.door, self.resource_id, self.event_id
-            ),
+        let resource = if self.resource_id.len() > 256 {
+            format!("h{:016x}", fnv1a(self.resource_id.as_bytes()))
+        } else {
+            self.resource_id.clone()
+        };
+        if self.per_party() {
+            format!("{ID_PREFIX}{}/{resource}/", self.door)
+        } else {
+            format!("{ID_PREFIX}{}/{resource}/{}/", self.door, self.event_id)
         }
+    }
+
+    /// One finding per party across events: a policy or an ACL of a resource.
+    fn per_party(&self) -> bool {
+        matches!(self.door, "policy" | "acl") && self.resource_type != "AwsAccount"
+    }
+
+    /// The CloudTrail event the record is of.
+    pub fn event_id(&self) -> &str {
+        &self.event_id
     }
 
     /// The findings to import: one per outside party the decision names (unapproved:
@@ -349,14 +354,20 @@ impl Subject {
             .filter_map(|p| Some((p.id.strip_prefix(&prefix)?, p)))
             .filter(|(party, _)| !party.is_empty() && !party.contains('/'))
             .collect();
-        let later = |p: &Prior| {
-            let at = |t: Option<&str>| t.and_then(crate::ocsf::millis);
-            matches!((at(p.last_observed_at.as_deref()), at(Some(&self.observed_at))), (Some(a), Some(b)) if a > b)
+        let at = |t: Option<&str>| t.and_then(crate::ocsf::millis);
+        let this = at(Some(&self.observed_at));
+        // A prior of a later event is left as it is. Resolving asks more: this record
+        // must be known to be later (two events in one second, or a time that cannot be
+        // read, are not ordered, and an unordered pass is a guess).
+        let stale = |p: &Prior, resolving: bool| match (at(p.last_observed_at.as_deref()), this) {
+            (Some(prior), Some(this)) => prior > this || resolving && prior == this,
+            _ => resolving,
         };
         let mut out = Vec::new();
         let mut emit = |party: &str, state: State, what: Text| {
             let prior = priors.get(party).copied();
-            if prior.is_some_and(later) {
+            let resolving = matches!(state, State::Approved | State::Gone | State::Removed);
+            if prior.is_some_and(|p| stale(p, resolving)) {
                 return;
             }
             let open = prior.is_some_and(|p| p.compliance.as_deref() != Some("PASSED"));
@@ -373,14 +384,19 @@ impl Subject {
             emit(UNCHECKED, State::Unchecked, Text::Reason);
             return out;
         }
-        emit(UNCHECKED, State::Gone, Text::Checked);
+        // Checked now, whole: "could not be checked" is over.
+        if self.whole {
+            emit(UNCHECKED, State::Gone, Text::Checked);
+        }
         let parties = self.parties();
         let remediated = self.change.outcome.as_deref() == Some("remediated");
         for (party, grantees) in &parties {
-            let unapproved = grantees.iter().any(|g| g.standing == Standing::Unapproved);
-            let state = match (unapproved, remediated) {
+            let has = |s: Standing| grantees.iter().any(|g| g.standing == s);
+            let state = match (has(Standing::Unapproved), remediated) {
                 (true, true) => State::Removed,
                 (true, false) => State::Open,
+                // A warning is not an approval: what a finding of the party says stays.
+                (false, _) if has(Standing::Warning) => continue,
                 (false, _) => State::Approved,
             };
             emit(party, state, Text::Grants(grantees));
@@ -396,7 +412,7 @@ impl Subject {
             };
             emit(&party, state, Text::Reason);
         }
-        if self.whole {
+        if self.whole && self.per_party() {
             for party in priors.keys() {
                 if *party != UNCHECKED
                     && !party.starts_with("event-")
@@ -406,6 +422,9 @@ impl Subject {
                 }
             }
         }
+        // What fails first: should a later batch be refused, no resolution is in
+        // Security Hub without the failures it came with.
+        out.sort_by_key(|f| f.compliance == Compliance::Passed);
         out
     }
 
@@ -474,6 +493,12 @@ impl Subject {
             ),
             Text::Reason | Text::Checked => self.change.reason.clone(),
         };
+        // ASFF refuses an empty description.
+        let description = if description.trim().is_empty() {
+            format!("crossguard's decision on {spec}.")
+        } else {
+            description
+        };
         let remediation = match state {
             State::Open | State::Unchecked => format!(
                 "Remove the grant from {spec}, or approve it: `crossguard allowlist suggest {}` prints the allowlist entry.",
@@ -486,6 +511,34 @@ impl Subject {
             State::Approved | State::Gone => "Nothing to do.".to_string(),
         };
         (title, description, remediation)
+    }
+
+    /// `ProductFields`: what the record says beside the finding.
+    fn fields(&self, party: &str, evidence_uri: Option<&str>) -> BTreeMap<String, String> {
+        let mut fields = BTreeMap::new();
+        let mut field = |k: &str, v: &str| {
+            fields.insert(format!("crossguard/{k}"), cut(v, FIELD_VALUE_MAX));
+        };
+        field("party", party);
+        field("resource_account", &self.account);
+        field("event_id", &self.event_id);
+        field("verdict", verdict_str(self.change.verdict));
+        if let Some(o) = &self.change.outcome {
+            field("outcome", o);
+        }
+        if let Some(n) = &self.change.event_name {
+            field("event_name", n);
+        }
+        if let Some(a) = &self.change.actor {
+            field("actor", a);
+        }
+        if let Some(u) = evidence_uri {
+            field("evidence", u);
+        }
+        if let Some(m) = str_at(&self.decision, &["mode"]) {
+            field("mode", m);
+        }
+        fields
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -502,7 +555,11 @@ impl Subject {
         let (title, description, remediation) = self.texts(party, state, what, evidence_uri);
         let severity = match state {
             State::Approved | State::Gone => "INFORMATIONAL",
-            State::Unchecked => "MEDIUM",
+            State::Unchecked => match str_at(&self.decision, &["severity"]) {
+                Some("critical") => "CRITICAL",
+                Some("high") => "HIGH",
+                _ => "MEDIUM",
+            },
             State::Open | State::Removed => self.severity(party),
         };
         let (compliance, workflow) = match state {
@@ -523,35 +580,16 @@ impl Subject {
         if party == "*" && matches!(state, State::Open | State::Removed) {
             types.push(DATA_EXPOSURE.to_string());
         }
-        let mut fields = BTreeMap::new();
-        let mut field = |k: &str, v: &str| {
-            fields.insert(format!("crossguard/{k}"), cut(v, FIELD_VALUE_MAX));
-        };
-        field("party", party);
-        field("event_id", &self.event_id);
-        field("verdict", verdict_str(self.change.verdict));
-        if let Some(o) = &self.change.outcome {
-            field("outcome", o);
-        }
-        if let Some(n) = &self.change.event_name {
-            field("event_name", n);
-        }
-        if let Some(a) = &self.change.actor {
-            field("actor", a);
-        }
-        if let Some(u) = evidence_uri {
-            field("evidence", u);
-        }
-        if let Some(m) = str_at(&self.decision, &["mode"]) {
-            field("mode", m);
-        }
+        let fields = self.fields(party, evidence_uri);
         let observed = self.observed_at.clone();
         AsffFinding {
             schema_version: SCHEMA_VERSION,
             id: format!("{}{party}", self.id_prefix()),
             product_arn: product.arn(),
             generator_id: self.generator_id(),
-            aws_account_id: self.account.clone(),
+            // The importing account: Security Hub takes a finding into an account's own
+            // product only for that account. The resource's is in `ProductFields`.
+            aws_account_id: product.account.clone(),
             region: product.region.clone(),
             types,
             created_at: prior.map_or_else(|| observed.clone(), |p| p.created_at.clone()),
@@ -568,7 +606,10 @@ impl Subject {
             resources: vec![AsffResource {
                 kind: self.resource_type.clone(),
                 id: self.resource_id.clone(),
-                partition: self.partition.clone(),
+                partition: self
+                    .partition
+                    .clone()
+                    .unwrap_or_else(|| product.partition.clone()),
                 region: self.region.clone(),
             }],
             compliance,
@@ -620,6 +661,85 @@ fn party_name(party: &str) -> String {
         p if p.starts_with("o-") => format!("organization {p}"),
         p => format!("account {p}"),
     }
+}
+
+/// The resource a record is about: its id (the ARN, or the account), ASFF type and
+/// partition (from the ARN; the product's for an account).
+fn resource_of(
+    decision: &Value,
+    change: &Change,
+    account: &str,
+) -> (String, String, Option<String>) {
+    let kind = change.kind.as_deref().and_then(ResourceKind::parse);
+    let arn = str_at(decision, &["resource", "arn"]);
+    // The account's own settings (`bucket/*`) are the account's, not a bucket's.
+    let account_wide = str_at(decision, &["resource", "name"]) == Some("*");
+    let (resource_id, resource_type) = match arn.filter(|_| !account_wide) {
+        Some(a) => (
+            a.to_string(),
+            kind.map_or("Other", |k| k.spec().asff_type).to_string(),
+        ),
+        None => (
+            format!("AWS::::Account:{account}"),
+            "AwsAccount".to_string(),
+        ),
+    };
+    let partition = arn
+        .and_then(|a| a.split(':').nth(1))
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    (resource_id, resource_type, partition)
+}
+
+/// Why an object of the evidence bucket is not for Security Hub (`None`: an evidence
+/// record, to export); an error when it is no record of the guards.
+fn skipped_schema(v: &Value) -> Result<Option<String>, AsffError> {
+    match str_at(v, &["schema"]) {
+        Some(crate::evidence::SCHEMA) => Ok(None),
+        Some(s) if s.starts_with("crossguard.claim/") => {
+            Ok(Some("a claim: the record follows".into()))
+        }
+        Some(s) if s.starts_with("crossguard.restore/") => Ok(Some(
+            "a restore record: the guard's record of the restored policy follows".into(),
+        )),
+        _ => Err(AsffError::Missing("crossguard.evidence/1 schema")),
+    }
+}
+
+/// Every finding of a decision read exactly: an outside party the exporter cannot name
+/// would otherwise read as no party at all, and a whole door as one that lets nobody in.
+fn check_findings(decision: &Value) -> Result<(), AsffError> {
+    let findings = decision
+        .get("findings")
+        .and_then(Value::as_array)
+        .ok_or(AsffError::Missing("decision.findings (a list)"))?;
+    for f in findings {
+        let scope = str_at(f, &["scope"]).unwrap_or("");
+        if !matches!(
+            scope,
+            "internal" | "account" | "org" | "public" | "unresolvable" | "service"
+        ) {
+            return Err(AsffError::Unreadable(format!(
+                "a finding of scope {scope:?}"
+            )));
+        }
+        if matches!(scope, "account" | "public") && str_at(f, &["account"]).is_none()
+            || scope == "org" && str_at(f, &["org"]).is_none()
+        {
+            return Err(AsffError::Unreadable(format!(
+                "a finding of scope {scope} without its party"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// FNV-1a, 64 bits: a stable short name for a long ARN (std's hasher may change between
+/// releases, and an id must not).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `s` cut to `max` bytes on a character boundary, marked when cut.

@@ -250,7 +250,16 @@ pub struct Estate {
 impl Estate {
     /// Clients on `sdk`, the alert topic with a queue subscribed and the evidence bucket.
     pub async fn new(sdk: SdkConfig) -> Result<Estate> {
-        let mut estate = Estate {
+        let mut estate = Estate::bare(sdk);
+        estate.alert_topic().await?;
+        estate.create_bucket(EVIDENCE_BUCKET).await?;
+        Ok(estate)
+    }
+
+    /// Clients on `sdk` and nothing made: another account of a multi-account server
+    /// (bucket names are shared by all accounts).
+    pub fn bare(sdk: SdkConfig) -> Estate {
+        Estate {
             s3: s3_client(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
             kms: aws_sdk_kms::Client::new(&sdk),
@@ -259,10 +268,7 @@ impl Estate {
             sdk,
             topic_arn: String::new(),
             queue_url: String::new(),
-        };
-        estate.alert_topic().await?;
-        estate.create_bucket(EVIDENCE_BUCKET).await?;
-        Ok(estate)
+        }
     }
 
     /// (Re)create the alert topic and subscribe the `alerts` queue to it.

@@ -272,6 +272,22 @@ async fn records_become_findings_updated_then_resolved() -> Result<()> {
         )
         .await?;
     assert!(skipped.imported.is_empty() && skipped.skipped.is_some());
+    // A record copied to another key under evidence/ is not taken for its event.
+    estate
+        .s3
+        .copy_object()
+        .bucket(EVIDENCE_BUCKET)
+        .copy_source(format!("{EVIDENCE_BUCKET}/evidence/hub-2.json"))
+        .key("evidence/forged.json")
+        .send()
+        .await?;
+    let forged = exporter
+        .handle(
+            &created(EVIDENCE_BUCKET, "evidence/forged.json"),
+            "2026-12-01T13:00:00Z",
+        )
+        .await;
+    assert!(matches!(forged, Err(ExportError::NotOurs(_))), "{forged:?}");
     let other = exporter
         .handle(
             &created("someone-elses", "evidence/hub-1.json"),

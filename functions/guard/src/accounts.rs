@@ -69,31 +69,34 @@ where
         if let Some(store) = cache.get(&r.account) {
             return Ok(store.clone());
         }
-        let arn = format!(
-            "arn:{}:iam::{}:role/{}",
-            r.partition(),
-            r.account,
-            member.role_name
-        );
-        let provider = AssumedRole {
-            sts: aws_sdk_sts::Client::new(&self.base),
-            arn: arn.clone(),
-            external_id: member.external_id.clone(),
-        };
-        // Assume now, so that a refusal is reported as one, naming the role.
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| refused(format!("{arn}: {}", DisplayErrorContext(&e))))?;
-        let config = self
-            .base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
+        let config = member_config(&self.base, r.partition(), &r.account, member).await?;
         let store = (self.make)(&config);
         cache.insert(r.account.clone(), store.clone());
         Ok(store)
     }
+}
+
+/// `base` acting in `account` through its role `member` (assumed now, so that a refusal
+/// is reported as one, naming the role; then refreshed by the SDK before it expires).
+pub async fn member_config(
+    base: &SdkConfig,
+    partition: &str,
+    account: &str,
+    member: &MemberAccess,
+) -> Result<SdkConfig, AwsError> {
+    let arn = format!("arn:{partition}:iam::{account}:role/{}", member.role_name);
+    let provider = AssumedRole {
+        sts: aws_sdk_sts::Client::new(base),
+        arn: arn.clone(),
+        external_id: member.external_id.clone(),
+    };
+    provider.provide_credentials().await.map_err(|e| {
+        AwsError::local("AssumeRole", format!("{arn}: {}", DisplayErrorContext(&e)))
+    })?;
+    Ok(base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build())
 }
 
 impl<P, F> PolicyStore for AccountRouter<P, F>

@@ -8,11 +8,13 @@
 //! that the guards' packages do not carry the Security Hub client.
 
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingFilters, Compliance, ComplianceStatus, Recommendation,
-    RecordState, Remediation, Resource, Severity, SeverityLabel, StringFilter,
-    StringFilterComparison, Workflow, WorkflowStatus,
+    AwsSecurityFinding, AwsSecurityFindingFilters, Compliance, ComplianceStatus,
+    FindingProviderFields, FindingProviderSeverity, Recommendation, RecordState, Remediation,
+    Resource, Severity, SeverityLabel, StringFilter, StringFilterComparison, Workflow,
+    WorkflowStatus,
 };
 use crossguard_engine::asff::{self, AsffFinding, Prior, Product, Read, Subject};
+use crossguard_engine::evidence;
 use crossguard_guard::aws::aws_error;
 use crossguard_guard::AwsError;
 use serde::Serialize;
@@ -141,6 +143,15 @@ impl<H: Hub> Exporter<H> {
             Read::Subject(s) => s,
             Read::Skip(why) => return Ok(skipped(why)),
         };
+        // A record is where the guards put it: under its own event's key. One written
+        // elsewhere under evidence/ is not taken for the event it names.
+        let id = subject.event_id();
+        let own = [evidence::key(id), evidence::tamper_key(id)];
+        if !own.iter().any(|k| k.as_deref() == Ok(key)) {
+            return Err(ExportError::NotOurs(format!(
+                "{key} holds the record of event {id}, which the guards write to evidence/{id}.json"
+            )));
+        }
         let product_arn = self.product.arn();
         let prefix = subject.id_prefix();
         let priors = self
@@ -225,6 +236,7 @@ impl Hub for AwsHub {
                     .iter()
                     .filter(|f| f.id().is_some_and(|id| id.starts_with(prefix)))
                     .filter(|f| f.product_arn() == Some(product))
+                    .filter(|f| f.resources().iter().any(|r| r.id() == Some(resource)))
                     .filter(|f| f.record_state() != Some(&RecordState::Archived))
                     .filter_map(prior),
             );
@@ -313,7 +325,7 @@ pub fn to_sdk(f: AsffFinding) -> AwsSecurityFinding {
         .generator_id(f.generator_id)
         .aws_account_id(f.aws_account_id)
         .region(f.region)
-        .set_types(Some(f.types))
+        .set_types(Some(f.types.clone()))
         .created_at(f.created_at)
         .updated_at(f.updated_at)
         .first_observed_at(f.first_observed_at)
@@ -321,6 +333,18 @@ pub fn to_sdk(f: AsffFinding) -> AwsSecurityFinding {
         .severity(
             Severity::builder()
                 .label(SeverityLabel::from(f.severity))
+                .build(),
+        )
+        // Where a provider updates severity and types after a person may have changed
+        // the top-level ones.
+        .finding_provider_fields(
+            FindingProviderFields::builder()
+                .severity(
+                    FindingProviderSeverity::builder()
+                        .label(SeverityLabel::from(f.severity))
+                        .build(),
+                )
+                .set_types(Some(f.types))
                 .build(),
         )
         .title(f.title)

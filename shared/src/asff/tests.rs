@@ -405,3 +405,194 @@ fn a_person_s_workflow_stays_while_the_grant_stays() {
     let fs = subject(&again).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
     assert_eq!(fs[0].workflow, "SUPPRESSED");
 }
+
+/// Held findings of the vendor: open, observed at 09:00.
+fn held_open() -> Vec<AsffFinding> {
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    subject(&text).findings(&product(), &[], "2026-12-01T09:00:05Z", None)
+}
+
+#[test]
+fn nothing_is_resolved_by_a_record_not_known_to_be_later() {
+    let held = held_open();
+    // Gone in the same second: the two are not ordered.
+    let same = record(
+        &policy(&["888888888888"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let fs = subject(&same).findings(&product(), &priors(&held), "2026-12-01T09:00:09Z", None);
+    assert!(
+        fs.iter().all(|f| f.compliance != Compliance::Passed),
+        "{fs:#?}"
+    );
+    // A prior whose time cannot be read is not resolved either.
+    let mut odd = priors(&held);
+    odd[0].last_observed_at = Some("yesterday".into());
+    let later = record(
+        &policy(&["888888888888"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T10:00:00Z",
+        true,
+    );
+    let fs = subject(&later).findings(&product(), &odd, "2026-12-01T10:00:05Z", None);
+    assert!(
+        fs.iter().all(|f| f.compliance != Compliance::Passed),
+        "{fs:#?}"
+    );
+    // …while the same record with a readable prior resolves it.
+    let fs = subject(&later).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
+    assert!(fs.iter().any(|f| f.compliance == Compliance::Passed));
+    // Failures are imported before resolutions.
+    assert_eq!(fs.last().map(|f| f.compliance), Some(Compliance::Passed));
+    assert_eq!(fs[0].compliance, Compliance::Failed);
+}
+
+#[test]
+fn could_not_be_checked_is_resolved_only_by_a_whole_live_check() {
+    let ok = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let mut v: Value = serde_json::from_str(&ok).unwrap();
+    v["decision"]["verdict"] = json!("error");
+    v["decision"]["findings"] = json!([]);
+    v["decision"]["severity"] = json!("critical");
+    let held = subject(&v.to_string()).findings(&product(), &[], "2026-12-01T09:00:05Z", None);
+    assert_eq!(held[0].severity, "CRITICAL");
+    let partial = record(
+        &policy(&["111111111111"]),
+        None,
+        "2026-12-01T10:00:00Z",
+        false,
+    );
+    let fs = subject(&partial).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
+    assert!(fs.is_empty(), "{fs:#?}");
+}
+
+#[test]
+fn a_warning_is_not_an_approval() {
+    let held = held_open();
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T10:00:00Z",
+        true,
+    )
+    .replace("\"warning\":false", "\"warning\":true")
+    .replace("\"verdict\":\"violation\"", "\"verdict\":\"compliant\"");
+    assert!(text.contains("\"warning\":true"));
+    let fs = subject(&text).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
+    assert!(fs.is_empty(), "{fs:#?}");
+}
+
+#[test]
+fn findings_are_the_importing_account_s_and_name_the_resource_s() {
+    let mut p = product();
+    p.account = "123456789012".into();
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let fs = subject(&text).findings(&p, &[], "2026-12-01T09:00:05Z", None);
+    assert_eq!(fs[0].aws_account_id, "123456789012");
+    assert_eq!(
+        fs[0].product_fields["crossguard/resource_account"],
+        "222222222222"
+    );
+    assert!(fs[0]
+        .product_arn
+        .contains(":123456789012:product/123456789012/default"));
+}
+
+#[test]
+fn records_without_a_resource_or_of_the_account_are_findings_of_their_event() {
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["decision"]["resource"] = Value::Null;
+    v["decision"]["event"]["account"] = json!("222222222222");
+    let s = subject(&v.to_string());
+    assert_eq!(s.resource_id(), "AWS::::Account:222222222222");
+    assert!(
+        s.id_prefix().ends_with(&format!("/{}/", s.event_id())),
+        "{}",
+        s.id_prefix()
+    );
+    let fs = s.findings(&product(), &[], "2026-12-01T09:00:05Z", None);
+    assert_eq!(fs[0].resources[0].kind, "AwsAccount");
+    assert_eq!(fs[0].resources[0].partition, "aws");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["decision"]["resource"]["name"] = json!("*");
+    v["decision"]["resource"]["arn"] = json!("arn:aws:s3:::*");
+    let s = subject(&v.to_string());
+    assert_eq!(s.resource_id(), "AWS::::Account:222222222222");
+}
+
+#[test]
+fn a_long_arn_is_hashed_in_the_id_and_kept_in_the_resource() {
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    let arn = format!("arn:aws:s3:::{}", "b".repeat(400));
+    v["decision"]["resource"]["arn"] = json!(arn);
+    let fs = subject(&v.to_string()).findings(&product(), &[], "2026-12-01T09:00:05Z", None);
+    assert!(fs[0].id.len() <= 512);
+    assert_eq!(
+        fs[0].id,
+        subject(&v.to_string()).findings(&product(), &[], "x", None)[0].id
+    );
+    assert_eq!(fs[0].resources[0].id, arn);
+}
+
+#[test]
+fn findings_the_exporter_cannot_read_exactly_refuse_the_record() {
+    let text = record(
+        &policy(&["999999999999"]),
+        Some(Outcome::Alerted),
+        "2026-12-01T09:00:00Z",
+        true,
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let broken = |f: &dyn Fn(&mut Value)| {
+        let mut v = v.clone();
+        f(&mut v);
+        Subject::read(&v.to_string()).map(|_| ())
+    };
+    assert_eq!(
+        broken(&|v| {
+            v["decision"].as_object_mut().unwrap().remove("findings");
+        }),
+        Err(AsffError::Missing("decision.findings (a list)"))
+    );
+    assert!(matches!(
+        broken(&|v| v["decision"]["findings"][0]["scope"] = json!("galaxy")),
+        Err(AsffError::Unreadable(_))
+    ));
+    assert!(matches!(
+        broken(&|v| v["decision"]["findings"][0]["account"] = Value::Null),
+        Err(AsffError::Unreadable(_))
+    ));
+    assert!(matches!(
+        broken(&|v| v["decision"]["resource"]["account"] = json!("")),
+        Err(AsffError::Missing(_))
+    ));
+}
