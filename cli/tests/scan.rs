@@ -436,6 +436,7 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
     const ROLE: &str = "crossguard-scan";
+    const ALLOW_ALL: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
     let moto = Moto::start_multi_account()?;
     let central = moto.sdk().await;
     let orgs = aws_sdk_organizations::Client::new(&central);
@@ -507,11 +508,7 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
             iam.put_role_policy()
                 .role_name(ROLE)
                 .policy_name("read")
-                .policy_document(
-                    json!({"Version": "2012-10-17", "Statement": [
-                        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-                    .to_string(),
-                )
+                .policy_document(ALLOW_ALL)
                 .send()
                 .await?;
         }
@@ -522,11 +519,7 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
     iam.put_user_policy()
         .user_name("scanner")
         .policy_name("all")
-        .policy_document(
-            json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-            .to_string(),
-        )
+        .policy_document(ALLOW_ALL)
         .send()
         .await?;
     let key = iam

@@ -68,11 +68,9 @@ fn unscanned(account: &str, why: &str) -> Skipped {
 
 /// The partition of the configured region.
 fn partition(sdk: &aws_config::SdkConfig) -> &'static str {
-    match sdk.region().map(aws_config::Region::as_ref) {
-        Some(r) if r.starts_with("cn-") => "aws-cn",
-        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
-        _ => "aws",
-    }
+    sdk.region().map_or("aws", |r| {
+        crossguard_engine::principal::partition_of_region(r.as_ref())
+    })
 }
 
 /// Every active account's batch, merged; the accounts not scanned, named.

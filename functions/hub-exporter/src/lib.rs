@@ -175,17 +175,6 @@ impl<H: Hub> Exporter<H> {
     }
 }
 
-/// The partition of a region.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// Security Hub and S3 through the SDK.
 pub struct AwsHub {
     pub s3: aws_sdk_s3::Client,

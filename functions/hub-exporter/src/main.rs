@@ -4,7 +4,8 @@
 //! STS is asked when unset), `AWS_REGION`, and optionally `AWS_ENDPOINT_URL`.
 
 use crossguard_engine::asff::Product;
-use hub_exporter::{partition_of, AwsHub, Exporter};
+use crossguard_engine::principal::partition_of_region;
+use hub_exporter::{AwsHub, Exporter};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                         },
                         bucket,
                         product: Product {
-                            partition: partition_of(&region).into(),
+                            partition: partition_of_region(&region).into(),
                             region,
                             account,
                         },

@@ -52,6 +52,11 @@ fn record(policy: &Value, outcome: Option<Outcome>, time: &str, live: bool) -> S
     serde_json::to_string(&rec).unwrap()
 }
 
+/// The record of an alert on `principals`' grants, decided on the whole live policy.
+fn alerted(principals: &[&str], time: &str) -> String {
+    record(&policy(principals), Some(Outcome::Alerted), time, true)
+}
+
 fn policy(principals: &[&str]) -> Value {
     json!({"Version": "2012-10-17", "Statement": principals.iter().enumerate().map(|(i, p)| json!(
         {"Sid": format!("S{i}"), "Effect": "Allow", "Principal": {"AWS": p},
@@ -95,11 +100,9 @@ fn by_party<'a>(held: &'a [AsffFinding], party: &str) -> &'a AsffFinding {
 
 #[test]
 fn an_unapproved_grant_is_one_failed_finding_per_party_with_the_required_fields() {
-    let text = record(
-        &policy(&["111111111111", "999999999999", "*"]),
-        Some(Outcome::Alerted),
+    let text = alerted(
+        &["111111111111", "999999999999", "*"],
         "2026-12-01T09:00:00Z",
-        true,
     );
     let s = subject(&text);
     let fs = s.findings(
@@ -140,24 +143,14 @@ fn an_unapproved_grant_is_one_failed_finding_per_party_with_the_required_fields(
 #[test]
 fn a_second_record_updates_the_finding_keeping_created_at_then_removal_resolves_it() {
     let mut held = Vec::new();
-    let first = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let first = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     import(
         &mut held,
         subject(&first).findings(&product(), &[], "2026-12-01T09:00:05Z", None),
     );
     assert_eq!(held.len(), 1);
     // The same grant again, later: the same finding, created when it was first seen.
-    let again = record(
-        &policy(&["999999999999", "888888888888"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T10:00:00Z",
-        true,
-    );
+    let again = alerted(&["999999999999", "888888888888"], "2026-12-01T10:00:00Z");
     let fs = subject(&again).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
     import(&mut held, fs);
     assert_eq!(held.len(), 2);
@@ -167,12 +160,7 @@ fn a_second_record_updates_the_finding_keeping_created_at_then_removal_resolves_
     assert_eq!(f.last_observed_at, "2026-12-01T10:00:00Z");
     assert_eq!(f.compliance, Compliance::Failed);
     // Someone removed 999… by hand: the live policy no longer lets it in.
-    let later = record(
-        &policy(&["888888888888"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T11:00:00Z",
-        true,
-    );
+    let later = alerted(&["888888888888"], "2026-12-01T11:00:00Z");
     let fs = subject(&later).findings(&product(), &priors(&held), "2026-12-01T11:00:05Z", None);
     import(&mut held, fs);
     let gone = by_party(&held, "999999999999");
@@ -196,12 +184,7 @@ fn a_party_approved_later_is_resolved_and_a_remediated_grant_is_resolved_at_once
     let mut held = Vec::new();
     // Alerted on 999…, then the allowlist approves it (simulated by a record where the
     // finding is approved).
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     import(
         &mut held,
         subject(&text).findings(&product(), &[], "2026-12-01T09:00:05Z", None),
@@ -233,12 +216,7 @@ fn a_party_approved_later_is_resolved_and_a_remediated_grant_is_resolved_at_once
 #[test]
 fn without_the_whole_live_door_nothing_is_resolved_by_absence_or_approval() {
     let mut held = Vec::new();
-    let first = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let first = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     import(
         &mut held,
         subject(&first).findings(&product(), &[], "2026-12-01T09:00:05Z", None),
@@ -265,22 +243,12 @@ fn without_the_whole_live_door_nothing_is_resolved_by_absence_or_approval() {
 #[test]
 fn a_late_record_of_an_earlier_event_does_not_overwrite_a_later_one() {
     let mut held = Vec::new();
-    let late = record(
-        &policy(&["888888888888"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T11:00:00Z",
-        true,
-    );
+    let late = alerted(&["888888888888"], "2026-12-01T11:00:00Z");
     import(
         &mut held,
         subject(&late).findings(&product(), &[], "2026-12-01T11:00:05Z", None),
     );
-    let early = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let early = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let fs = subject(&early).findings(&product(), &priors(&held), "2026-12-01T11:00:09Z", None);
     // 999… is new (reported); 888…'s finding reflects a later event: left alone.
     assert_eq!(fs.len(), 1, "{fs:#?}");
@@ -289,12 +257,7 @@ fn a_late_record_of_an_earlier_event_does_not_overwrite_a_later_one() {
 
 #[test]
 fn an_error_decision_is_not_available_and_a_later_check_resolves_it() {
-    let ok = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let ok = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut v: Value = serde_json::from_str(&ok).unwrap();
     v["decision"]["verdict"] = json!("error");
     v["decision"]["findings"] = json!([]);
@@ -329,12 +292,7 @@ fn claims_and_restore_records_are_skipped_and_broken_records_refused() {
     assert!(matches!(Subject::read(&claim), Ok(Read::Skip(_))));
     let restore = json!({"schema": "crossguard.restore/1"}).to_string();
     assert!(matches!(Subject::read(&restore), Ok(Read::Skip(_))));
-    let ok = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let ok = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     assert!(matches!(
         Subject::read(&ok.replacen('{', "{\"schema\":\"x\",", 1)),
         Err(AsffError::Unreadable(_))
@@ -363,12 +321,7 @@ fn claims_and_restore_records_are_skipped_and_broken_records_refused() {
 
 #[test]
 fn a_kms_grant_has_findings_per_event_and_texts_stay_within_asff_limits() {
-    let ok = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let ok = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut v: Value = serde_json::from_str(&ok).unwrap();
     v["decision"]["event"]["name"] = json!("CreateGrant");
     v["decision"]["event"]["source"] = json!("kms.amazonaws.com");
@@ -388,32 +341,17 @@ fn a_kms_grant_has_findings_per_event_and_texts_stay_within_asff_limits() {
 
 #[test]
 fn a_person_s_workflow_stays_while_the_grant_stays() {
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut held = subject(&text).findings(&product(), &[], "2026-12-01T09:00:05Z", None);
     held[0].workflow = "SUPPRESSED".into();
-    let again = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T10:00:00Z",
-        true,
-    );
+    let again = alerted(&["999999999999"], "2026-12-01T10:00:00Z");
     let fs = subject(&again).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
     assert_eq!(fs[0].workflow, "SUPPRESSED");
 }
 
 /// Held findings of the vendor: open, observed at 09:00.
 fn held_open() -> Vec<AsffFinding> {
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     subject(&text).findings(&product(), &[], "2026-12-01T09:00:05Z", None)
 }
 
@@ -421,12 +359,7 @@ fn held_open() -> Vec<AsffFinding> {
 fn nothing_is_resolved_by_a_record_not_known_to_be_later() {
     let held = held_open();
     // Gone in the same second: the two are not ordered.
-    let same = record(
-        &policy(&["888888888888"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let same = alerted(&["888888888888"], "2026-12-01T09:00:00Z");
     let fs = subject(&same).findings(&product(), &priors(&held), "2026-12-01T09:00:09Z", None);
     assert!(
         fs.iter().all(|f| f.compliance != Compliance::Passed),
@@ -435,12 +368,7 @@ fn nothing_is_resolved_by_a_record_not_known_to_be_later() {
     // A prior whose time cannot be read is not resolved either.
     let mut odd = priors(&held);
     odd[0].last_observed_at = Some("yesterday".into());
-    let later = record(
-        &policy(&["888888888888"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T10:00:00Z",
-        true,
-    );
+    let later = alerted(&["888888888888"], "2026-12-01T10:00:00Z");
     let fs = subject(&later).findings(&product(), &odd, "2026-12-01T10:00:05Z", None);
     assert!(
         fs.iter().all(|f| f.compliance != Compliance::Passed),
@@ -456,12 +384,7 @@ fn nothing_is_resolved_by_a_record_not_known_to_be_later() {
 
 #[test]
 fn could_not_be_checked_is_resolved_only_by_a_whole_live_check() {
-    let ok = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let ok = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut v: Value = serde_json::from_str(&ok).unwrap();
     v["decision"]["verdict"] = json!("error");
     v["decision"]["findings"] = json!([]);
@@ -481,14 +404,9 @@ fn could_not_be_checked_is_resolved_only_by_a_whole_live_check() {
 #[test]
 fn a_warning_is_not_an_approval() {
     let held = held_open();
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T10:00:00Z",
-        true,
-    )
-    .replace("\"warning\":false", "\"warning\":true")
-    .replace("\"verdict\":\"violation\"", "\"verdict\":\"compliant\"");
+    let text = alerted(&["999999999999"], "2026-12-01T10:00:00Z")
+        .replace("\"warning\":false", "\"warning\":true")
+        .replace("\"verdict\":\"violation\"", "\"verdict\":\"compliant\"");
     assert!(text.contains("\"warning\":true"));
     let fs = subject(&text).findings(&product(), &priors(&held), "2026-12-01T10:00:05Z", None);
     assert!(fs.is_empty(), "{fs:#?}");
@@ -498,12 +416,7 @@ fn a_warning_is_not_an_approval() {
 fn findings_are_the_importing_account_s_and_name_the_resource_s() {
     let mut p = product();
     p.account = "123456789012".into();
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let fs = subject(&text).findings(&p, &[], "2026-12-01T09:00:05Z", None);
     assert_eq!(fs[0].aws_account_id, "123456789012");
     assert_eq!(
@@ -517,12 +430,7 @@ fn findings_are_the_importing_account_s_and_name_the_resource_s() {
 
 #[test]
 fn records_without_a_resource_or_of_the_account_are_findings_of_their_event() {
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut v: Value = serde_json::from_str(&text).unwrap();
     v["decision"]["resource"] = Value::Null;
     v["decision"]["event"]["account"] = json!("222222222222");
@@ -545,12 +453,7 @@ fn records_without_a_resource_or_of_the_account_are_findings_of_their_event() {
 
 #[test]
 fn a_long_arn_is_hashed_in_the_id_and_kept_in_the_resource() {
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let mut v: Value = serde_json::from_str(&text).unwrap();
     let arn = format!("arn:aws:s3:::{}", "b".repeat(400));
     v["decision"]["resource"]["arn"] = json!(arn);
@@ -565,12 +468,7 @@ fn a_long_arn_is_hashed_in_the_id_and_kept_in_the_resource() {
 
 #[test]
 fn findings_the_exporter_cannot_read_exactly_refuse_the_record() {
-    let text = record(
-        &policy(&["999999999999"]),
-        Some(Outcome::Alerted),
-        "2026-12-01T09:00:00Z",
-        true,
-    );
+    let text = alerted(&["999999999999"], "2026-12-01T09:00:00Z");
     let v: Value = serde_json::from_str(&text).unwrap();
     let broken = |f: &dyn Fn(&mut Value)| {
         let mut v = v.clone();
