@@ -204,7 +204,8 @@ struct ScanArgs {
     /// management or a delegated administrator account): each scanned through its role.
     #[arg(long)]
     org: bool,
-    /// With --org: the role assumed in each member account (a read-only one will do).
+    /// With --org: the role assumed in each member account: the read-only one
+    /// infra/member-account.yaml makes when given the scanner's ARN.
     #[arg(
         long,
         value_name = "NAME",
@@ -606,11 +607,19 @@ fn finish(sink: Sink) -> Result<u8> {
 
 fn scan(a: ScanArgs) -> Result<u8> {
     let allowlist = load_allowlist(&a.common.allowlist)?;
-    let kinds = if a.kinds.is_empty() {
-        engine::ResourceKind::ALL.to_vec()
-    } else {
-        a.kinds
-    };
+    // Each kind once, whatever was repeated: an account's listings are counted by kind.
+    let kinds: Vec<engine::ResourceKind> = engine::ResourceKind::ALL
+        .into_iter()
+        .filter(|k| a.kinds.is_empty() || a.kinds.contains(k))
+        .collect();
+    if a.external_id
+        .as_deref()
+        .is_some_and(|id| id.trim().is_empty())
+    {
+        anyhow::bail!(
+            "the ExternalId (--external-id or CROSSGUARD_EXTERNAL_ID) is empty: give the one the member role demands, or unset it"
+        );
+    }
     let scan = scan::Scan {
         allowlist,
         opts: options(&a.common),
@@ -622,8 +631,9 @@ fn scan(a: ScanArgs) -> Result<u8> {
             at_once: usize::from(a.accounts_at_once),
         }),
     };
+    let batch = scan.run()?;
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?;
-    scan.run(&mut sink)?;
+    sink.batch(batch)?;
     finish(sink)
 }
 

@@ -5,7 +5,7 @@
 //! Reads only: each kind's listing and policy read (role trusts come with ListRoles), and
 //! STS GetCallerIdentity for the account.
 
-use crate::output::{Batch, Item, Sink};
+use crate::output::{Batch, Item};
 use anyhow::{Context as _, Result};
 use crossguard_engine::report::{Change, Origin, Skipped};
 use crossguard_engine::{self as engine, Allowlist, Decision, Options, Resource, ResourceKind};
@@ -71,6 +71,17 @@ fn item(d: &Decision) -> Result<Item> {
     Ok(Item { change, json })
 }
 
+/// An error row of no one resource, naming the account it is about.
+fn of_account(account: &str, why: String) -> Decision {
+    Decision {
+        event: Some(engine::EventSummary {
+            account: Some(account.to_string()),
+            ..engine::EventSummary::default()
+        }),
+        ..Decision::error(None, why)
+    }
+}
+
 fn listing_failed(what: &str, e: &AwsError) -> Skipped {
     Skipped {
         source: format!("scan: {what}"),
@@ -79,14 +90,14 @@ fn listing_failed(what: &str, e: &AwsError) -> Skipped {
 }
 
 impl Scan {
-    pub fn run(self, sink: &mut Sink) -> Result<()> {
+    /// Every row, before anything is printed: a scan that fails prints no report (not
+    /// even a CSV header that would read as "nothing shared").
+    pub fn run(self) -> Result<Batch> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let batch = rt.block_on(self.collect())?;
-        sink.batch(batch)?;
-        Ok(())
+        rt.block_on(self.collect())
     }
 
     async fn collect(self) -> Result<Batch> {
@@ -179,15 +190,15 @@ impl Scan {
                     }
                     (Err(e), _) => batch
                         .items
-                        .push(item(&Decision::error(None, e.to_string()))?),
+                        .push(item(&of_account(&account, e.to_string()))?),
                 }
             }
         }
         while let Some(done) = reads.join_next().await {
             match done {
                 Ok(d) => batch.items.push(item(&d)?),
-                Err(e) => batch.items.push(item(&Decision::error(
-                    None,
+                Err(e) => batch.items.push(item(&of_account(
+                    &account,
                     format!("read task failed: {e}"),
                 ))?),
             }

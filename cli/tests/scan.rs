@@ -561,7 +561,7 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
         .collect();
     let of = |account: &str| -> Vec<&Value> {
         rows.iter()
-            .filter(|r| r["resource"]["account"] == account)
+            .filter(|r| r["resource"]["account"] == account || r["event"]["account"] == account)
             .collect()
     };
     let member = of(&with_role);
@@ -576,7 +576,14 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
             .any(|r| r["resource"]["name"] == "org-central-data"),
         "the management account is scanned with the caller's own credentials: {rows:#?}"
     );
-    assert!(of(&without_role).is_empty(), "{rows:#?}");
+    // The account without the role: one error row naming it, never a quiet absence.
+    let gap = of(&without_role);
+    assert_eq!(gap.len(), 1, "{rows:#?}");
+    assert_eq!(gap[0]["verdict"], "error");
+    assert!(gap[0]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("not scanned"));
     assert!(
         stderr.contains(&format!("account {without_role}")) && stderr.contains("not scanned"),
         "{stderr}"
@@ -587,10 +594,16 @@ async fn scan_org_scans_each_member_through_its_role_and_names_the_one_it_could_
     );
     // Where no organization is in use: a clear error, not an empty report.
     let lone = Moto::start()?;
-    let out = scan(&aws_env(&lone), &["--org", "--kind", "bucket"]);
+    let out = scan(
+        &aws_env(&lone),
+        &["--org", "--kind", "bucket", "--format", "csv"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ListAccounts"), "{stderr}");
-    assert!(out.stdout.is_empty());
+    assert!(out.stdout.is_empty(), "no report, not even a CSV header");
+    let out = scan(&aws_env(&lone), &["--org", "--external-id", " "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ExternalId"));
     Ok(())
 }

@@ -157,6 +157,11 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
             ("CentralAccountId", CENTRAL.to_string()),
             ("ExternalId", "example-external-id".to_string()),
             ("RemediationRoleName", "crossguard-remediation".to_string()),
+            (
+                "ScannerPrincipalArn",
+                format!("arn:aws:iam::{CENTRAL}:role/security-auditor"),
+            ),
+            ("ScanExternalId", "example-scan-id".to_string()),
             ("OrganizationId", "o-a1b2c3d4e5".to_string()),
             (
                 "DeadLetterQueue.Arn",
@@ -198,6 +203,7 @@ fn crossguards_own_policies_pass_crossguard_check() -> Result<()> {
     for spec in [
         "role/crossguard-role-guard",
         "role/crossguard-remediation",
+        "role/crossguard-scan",
         "role/crossguard-forwarding",
         "bucket/crossguard-evidence",
         "queue/crossguard-dead-letters",

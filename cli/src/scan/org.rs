@@ -11,6 +11,7 @@ use crossguard_engine::report::Skipped;
 use crossguard_guard::accounts::{member_config, MemberAccess};
 use crossguard_guard::aws::aws_error;
 use crossguard_guard::ports::AwsError;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -18,13 +19,15 @@ use tokio::task::JoinSet;
 /// One account of the organization, as ListAccounts gives it.
 struct Account {
     id: String,
-    status: String,
+    state: String,
 }
 
+/// Every account, each once, in id order.
 async fn accounts(sdk: &aws_config::SdkConfig) -> Result<Vec<Account>, AwsError> {
     let client = aws_sdk_organizations::Client::new(sdk);
-    let mut out = Vec::new();
+    let mut out = std::collections::BTreeMap::new();
     let mut token: Option<String> = None;
+    let mut seen_tokens = std::collections::HashSet::new();
     loop {
         let page = client
             .list_accounts()
@@ -43,18 +46,28 @@ async fn accounts(sdk: &aws_config::SdkConfig) -> Result<Vec<Account>, AwsError>
                         format!("an account without a valid id: {a:?}"),
                     )
                 })?;
-            out.push(Account {
-                id: id.to_string(),
-                status: a
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                    .unwrap_or_else(|| "of unknown status".into()),
-            });
+            // `State` (the current field) first; `Status` (retired) for older answers.
+            let state = a
+                .state()
+                .map(|s| s.as_str().to_string())
+                .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                .unwrap_or_else(|| "of unknown state".into());
+            out.insert(id.to_string(), state);
         }
         match page.next_token().filter(|t| !t.is_empty()) {
+            Some(t) if !seen_tokens.insert(t.to_string()) => {
+                return Err(AwsError::local(
+                    "ListAccounts",
+                    "the same page token twice: the listing would never end",
+                ))
+            }
             Some(t) => token = Some(t.to_string()),
-            None => return Ok(out),
+            None => {
+                return Ok(out
+                    .into_iter()
+                    .map(|(id, state)| Account { id, state })
+                    .collect())
+            }
         }
     }
 }
@@ -71,6 +84,57 @@ fn partition(sdk: &aws_config::SdkConfig) -> &'static str {
     sdk.region().map_or("aws", |r| {
         crossguard_engine::principal::partition_of_region(r.as_ref())
     })
+}
+
+/// Whether an account in `state` is scanned; if not, why (and whether that is a gap).
+fn scanned_in(state: &str) -> Result<(), (String, bool)> {
+    match state {
+        // An account closing still works until it is closed: what it shares is live.
+        "ACTIVE" | "PENDING_CLOSURE" => Ok(()),
+        // Nothing in a closed account can be reached; AWS lists it for 90 days.
+        "CLOSED" => Err(("the account is closed: nothing in it can be reached".into(), false)),
+        "SUSPENDED" => Err((
+            "the account is suspended: its resources are kept but cannot be read; scan it when it is reinstated".into(),
+            true,
+        )),
+        "PENDING_ACTIVATION" => Err((
+            "the account is not active yet: scan again when it is".into(),
+            true,
+        )),
+        other => Err((format!("the account is {other}"), true)),
+    }
+}
+
+/// An account not scanned: named in the skipped inputs (exit 2) and as an error row, so
+/// that JSON, CSV and OCSF readers see it too.
+fn gap(batch: &mut Batch, account: &str, why: &str) -> Result<()> {
+    batch.tally.skipped.push(unscanned(account, why));
+    batch.items.push(super::item(&super::of_account(
+        account,
+        format!("account {account} could not be checked: not scanned: {why}"),
+    ))?);
+    Ok(())
+}
+
+/// One account's batch into the whole: an account whose every listing was refused was
+/// not scanned at all, and is a gap.
+fn merge(batch: &mut Batch, account: &str, one: Batch, kinds: usize) -> Result<()> {
+    if one.items.is_empty() && kinds > 0 && one.tally.skipped.len() == kinds {
+        let failed: Vec<String> = one
+            .tally
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.source, s.reason))
+            .collect();
+        let why = format!(
+            "every listing failed with its credentials (the role needs the read permissions the README lists for scan): {}",
+            failed.join("; ")
+        );
+        return gap(batch, account, &why);
+    }
+    batch.items.extend(one.items);
+    batch.tally.skipped.extend(one.tally.skipped);
+    Ok(())
 }
 
 /// Every active account's batch, merged; the accounts not scanned, named.
@@ -95,14 +159,19 @@ pub(super) async fn scan(
     };
     let limit = Arc::new(Semaphore::new(org.at_once));
     let mut batch = Batch::default();
-    let mut scans: JoinSet<(String, Result<Result<Batch>, AwsError>)> = JoinSet::new();
+    let mut scans: JoinSet<Result<Result<Batch>, AwsError>> = JoinSet::new();
+    let mut of_task = HashMap::new();
     for a in all {
-        if a.status != "ACTIVE" {
-            batch
-                .tally
-                .skipped
-                .push(unscanned(&a.id, &format!("the account is {}", a.status)));
-            continue;
+        match scanned_in(&a.state) {
+            Ok(()) => {}
+            Err((why, true)) => {
+                gap(&mut batch, &a.id, &why)?;
+                continue;
+            }
+            Err((why, false)) => {
+                crate::input::warn(&format!("crossguard: account {}: {why}", a.id));
+                continue;
+            }
         }
         let (this, limit, sdk, member) = (
             Arc::clone(&this),
@@ -111,46 +180,55 @@ pub(super) async fn scan(
             member.clone(),
         );
         let own = a.id == own;
-        scans.spawn(async move {
+        let id = a.id.clone();
+        let task = scans.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let config = if own {
-                Ok(sdk)
+                sdk
             } else {
-                member_config(&sdk, partition(&sdk), &a.id, &member).await
+                member_config(&sdk, partition(&sdk), &id, &member).await?
             };
-            let scanned = match config {
-                Ok(config) => Ok(Scan::account(this, config, a.id.clone(), true).await),
-                Err(e) => Err(e),
-            };
-            (a.id, scanned)
+            Ok(Scan::account(this, config, id, true).await)
         });
+        of_task.insert(task.id(), a.id);
     }
     let kinds = this.kinds.len();
-    while let Some(done) = scans.join_next().await {
-        let (account, scanned) = done.context("an account's scan task failed")?;
+    let hint = format!(
+        "check that role {} exists there, trusts these credentials and demands the ExternalId given (--external-id or CROSSGUARD_EXTERNAL_ID)",
+        org.role
+    );
+    while let Some(done) = scans.join_next_with_id().await {
+        let (task, scanned) = match done {
+            Ok((task, scanned)) => (task, scanned),
+            Err(e) => {
+                let account = of_task
+                    .get(&e.id())
+                    .cloned()
+                    .unwrap_or_else(|| "(unknown)".into());
+                gap(
+                    &mut batch,
+                    &account,
+                    &format!("its scan stopped ({e}); please report it"),
+                )?;
+                continue;
+            }
+        };
+        let account = of_task
+            .get(&task)
+            .cloned()
+            .unwrap_or_else(|| "(unknown)".into());
         match scanned {
-            Err(e) => batch
-                .tally
-                .skipped
-                .push(unscanned(&account, &e.to_string())),
+            Err(e) => gap(&mut batch, &account, &format!("{e} ({hint})"))?,
             Ok(one) => {
-                let one = one?;
-                // Every listing refused: the account was not scanned at all.
-                if one.items.is_empty() && kinds > 0 && one.tally.skipped.len() == kinds {
-                    let first = &one.tally.skipped[0];
-                    batch.tally.skipped.push(unscanned(
-                        &account,
-                        &format!(
-                            "every listing failed with its credentials (first, {}: {})",
-                            first.source, first.reason
-                        ),
-                    ));
-                } else {
-                    batch.items.extend(one.items);
-                    batch.tally.skipped.extend(one.tally.skipped);
-                }
+                let one = one.with_context(|| format!("account {account}"))?;
+                merge(&mut batch, &account, one, kinds)?;
             }
         }
     }
+    // In a stable order, whichever account finished first.
+    batch
+        .tally
+        .skipped
+        .sort_by(|a, b| (&a.source, &a.reason).cmp(&(&b.source, &b.reason)));
     Ok(batch)
 }
