@@ -137,6 +137,25 @@ fn merge(batch: &mut Batch, account: &str, one: Batch, kinds: usize) -> Result<(
     Ok(())
 }
 
+/// One account's scan, when a permit is free: through its role unless it is the
+/// caller's own account.
+async fn scan_one(
+    this: Arc<Scan>,
+    limit: Arc<Semaphore>,
+    sdk: aws_config::SdkConfig,
+    member: MemberAccess,
+    id: String,
+    own: bool,
+) -> Result<Result<Batch>, AwsError> {
+    let _permit = limit.acquire_owned().await;
+    let config = if own {
+        sdk
+    } else {
+        member_config(&sdk, partition(&sdk), &id, &member).await?
+    };
+    Ok(Scan::account(this, config, id, true).await)
+}
+
 /// Every active account's batch, merged; the accounts not scanned, named.
 pub(super) async fn scan(
     this: Arc<Scan>,
@@ -173,23 +192,14 @@ pub(super) async fn scan(
                 continue;
             }
         }
-        let (this, limit, sdk, member) = (
+        let task = scans.spawn(scan_one(
             Arc::clone(&this),
             Arc::clone(&limit),
             sdk.clone(),
             member.clone(),
-        );
-        let own = a.id == own;
-        let id = a.id.clone();
-        let task = scans.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let config = if own {
-                sdk
-            } else {
-                member_config(&sdk, partition(&sdk), &id, &member).await?
-            };
-            Ok(Scan::account(this, config, id, true).await)
-        });
+            a.id.clone(),
+            a.id == own,
+        ));
         of_task.insert(task.id(), a.id);
     }
     let kinds = this.kinds.len();

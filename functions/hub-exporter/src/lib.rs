@@ -244,7 +244,8 @@ impl Hub for AwsHub {
             .send()
             .await
             .map_err(|e| aws_error("BatchImportFindings", &e))?;
-        if out.failed_count().unwrap_or(0) > 0 || !out.failed_findings().is_empty() {
+        // FailedCount is always in the answer: without it, nothing says the import took.
+        if out.failed_count() != Some(0) || !out.failed_findings().is_empty() {
             let why: Vec<String> = out
                 .failed_findings()
                 .iter()
@@ -261,7 +262,8 @@ impl Hub for AwsHub {
                 "BatchImportFindings",
                 format!(
                     "{} finding(s) refused: {}",
-                    out.failed_count().unwrap_or(0),
+                    out.failed_count()
+                        .map_or_else(|| "an unknown number of".into(), |n| n.to_string()),
                     why.join("; ")
                 ),
             ));
