@@ -390,6 +390,7 @@ impl Subject {
         }
         let parties = self.parties();
         let remediated = self.change.outcome.as_deref() == Some("remediated");
+        let mut unapproved_party = false;
         for (party, grantees) in &parties {
             let has = |s: Standing| grantees.iter().any(|g| g.standing == s);
             let state = match (has(Standing::Unapproved), remediated) {
@@ -399,11 +400,13 @@ impl Subject {
                 (false, _) if has(Standing::Warning) => continue,
                 (false, _) => State::Approved,
             };
+            unapproved_party |= matches!(state, State::Open | State::Removed);
             emit(party, state, Text::Grants(grantees));
         }
-        if parties.is_empty() && self.change.verdict == Verdict::Violation {
-            // A violation without an outside party (a lowered guardrail, the guard
-            // tampered with): a finding of its own per event.
+        if !unapproved_party && self.change.verdict == Verdict::Violation {
+            // A violation that no outside party's grant explains (a lowered guardrail,
+            // the guard tampered with, a service's grant): a finding of its own per
+            // event, never none.
             let party = format!("event-{}", self.event_id);
             let state = if remediated {
                 State::Removed

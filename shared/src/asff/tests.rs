@@ -494,3 +494,22 @@ fn findings_the_exporter_cannot_read_exactly_refuse_the_record() {
         Err(AsffError::Missing(_))
     ));
 }
+
+#[test]
+fn a_violation_no_outside_party_explains_is_still_a_finding() {
+    // The outside party is approved, yet the decision is a violation (here: a service's
+    // grant): the record becomes a finding of its event, failed.
+    let text = alerted(&["111111111111"], "2026-12-01T09:00:00Z");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["decision"]["verdict"] = json!("violation");
+    v["decision"]["findings"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"statement": 1, "principal": "logs.amazonaws.com", "account": null,
+                     "scope": "service", "actions": ["s3:PutObject"], "approved": false,
+                     "approved_by": null, "warning": false, "reason": "a service without SourceAccount"}));
+    let fs = subject(&v.to_string()).findings(&product(), &[], "2026-12-01T09:00:05Z", None);
+    assert_eq!(fs.len(), 1, "{fs:#?}");
+    assert_eq!(fs[0].compliance, Compliance::Failed);
+    assert!(fs[0].id.contains("/event-"), "{}", fs[0].id);
+}
