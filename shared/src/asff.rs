@@ -239,7 +239,7 @@ impl Subject {
         let outcome = str_at(v, &["outcome"]).ok_or(AsffError::Missing("outcome"))?;
         let recorded = str_at(v, &["recorded_at"]).ok_or(AsffError::Missing("recorded_at"))?;
         check_findings(decision)?;
-        let mut change =
+        let change =
             Change::from_decision(decision, Origin::Evidence, "", Some(outcome.to_string()));
         if let Some(g) = change
             .grantees
@@ -251,12 +251,9 @@ impl Subject {
         if str_at(decision, &["verdict"]).is_none() {
             return Err(AsffError::Missing("verdict"));
         }
+        // `Change` reads the verdict exactly: anything but the four is an error decision.
         if change.verdict == Verdict::Ignored {
             return Ok(Read::Skip(format!("ignored: {}", change.reason)));
-        }
-        // The verdict string is read exactly: anything but the four is an error decision.
-        if verdict_str(change.verdict) != str_at(decision, &["verdict"]).unwrap_or("") {
-            change.verdict = Verdict::Error;
         }
         let account = change
             .account

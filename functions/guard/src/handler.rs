@@ -112,7 +112,8 @@ enum Claim {
     InFlight,
 }
 
-fn now() -> (u64, String) {
+/// Now: seconds since the epoch, and as RFC 3339 text (what records and findings write).
+pub fn now() -> (u64, String) {
     let t = SystemTime::now();
     let secs = t
         .duration_since(UNIX_EPOCH)

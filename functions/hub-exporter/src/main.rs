@@ -10,12 +10,6 @@ use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
 
-fn now() -> String {
-    aws_sdk_s3::primitives::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
-}
-
 fn diagnostic(error_type: &str, message: String) -> Diagnostic {
     tracing::error!(error_type, error = %message, "failed");
     Diagnostic {
@@ -68,7 +62,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 })
                 .await
                 .map_err(|e| diagnostic("crossguard.Configuration", e.to_string()))?;
-            match exporter.handle(&event.payload, &now()).await {
+            match exporter.handle(&event.payload, &crossguard_guard::handler::now().1).await {
                 Ok(done) => {
                     tracing::info!(key = %done.key, imported = done.imported.len(), skipped = done.skipped.as_deref().unwrap_or(""), "exported");
                     serde_json::to_value(done)
