@@ -9,6 +9,7 @@ use crossguard_engine::{
 };
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 // Checking and replaying make many small allocations (grants, findings, reasons): mimalloc
 // serves them faster than glibc's malloc (`make bench` measures the difference).
@@ -172,13 +173,15 @@ struct ReplayArgs {
     /// Only resources owned by this account (repeatable).
     #[arg(long = "account", value_name = "ACCT", value_parser = parse_account)]
     accounts: Vec<String>,
-    /// Files read at once, 1 to 256 (default: one per core).
+    /// Files read at once, 1 to 256 (default: one per core; with an s3:// archive four
+    /// per core, 8 to 64).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
     /// The HTML report's title.
     #[arg(long, default_value = "crossguard: cross-account grant changes")]
     title: String,
-    /// Log files, directories or evidence records; - for stdin.
+    /// Log files, directories, archives in S3 (s3://BUCKET/PREFIX) or evidence records;
+    /// - for stdin.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<String>,
 }
@@ -580,17 +583,68 @@ fn replay(a: ReplayArgs) -> Result<u8> {
         until: a.until,
         accounts: a.accounts,
     };
-    let (inputs, skipped, passed_over) = replay::inputs(&a.paths, &filters);
-    let ctx = replay::Context::new(allowlist, options(&a.common), filters);
-    let jobs = jobs(a.jobs);
+    // Every S3 address is checked before anything is listed or read.
+    let mut s3 = false;
+    for p in &a.paths {
+        if let Some(at) = replay::s3::Location::parse(p) {
+            at.map_err(anyhow::Error::msg)?;
+            s3 = true;
+        }
+    }
+    let runtime = if s3 {
+        Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?,
+        )
+    } else {
+        None
+    };
+    let client = runtime
+        .as_ref()
+        .map(|rt| crossguard_guard::aws::s3_client(&rt.block_on(scan::sdk_config())));
+    let mut ctx = replay::Context::new(allowlist, options(&a.common), filters);
+    let mut inputs = Vec::new();
+    let mut tally = output::Tally::default();
+    for p in &a.paths {
+        match (replay::s3::Location::parse(p), &runtime, &client) {
+            (Some(Ok(at)), Some(rt), Some(client)) => {
+                let listed = rt.block_on(replay::s3::list(
+                    Arc::new(client.clone()),
+                    &at,
+                    &ctx.filters,
+                ));
+                inputs.extend(listed.inputs);
+                tally.skipped.extend(listed.skipped);
+                tally.passed_over += listed.passed_over;
+                tally.folders_passed_over += listed.folders_passed_over;
+            }
+            (Some(_), ..) => anyhow::bail!("{p}: no S3 client to list it with"),
+            (None, ..) => {
+                let (found, skipped, passed_over) =
+                    replay::inputs(std::slice::from_ref(p), &ctx.filters);
+                inputs.extend(found);
+                tally.skipped.extend(skipped);
+                tally.passed_over += passed_over;
+            }
+        }
+    }
+    if let (Some(rt), Some(client)) = (&runtime, client) {
+        ctx.s3 = Some(replay::s3::Reader {
+            runtime: rt.handle().clone(),
+            client,
+        });
+    }
+    // Reading S3 waits on the network more than on the cores.
+    let jobs = match a.jobs {
+        None if s3 => jobs(None).saturating_mul(4).clamp(8, 64),
+        flag => jobs(flag),
+    };
     let mut sink = Sink::new(a.format, &a.title, Box::new(std::io::stdout()))?.for_replay();
     sink.batch(output::Batch {
         items: Vec::new(),
-        tally: output::Tally {
-            skipped,
-            passed_over,
-            ..Default::default()
-        },
+        tally,
     })?;
     replay::run(&ctx, &inputs, jobs, &mut sink)?;
     finish(sink)

@@ -124,6 +124,7 @@ impl Sink {
         self.tally.scanned += t.scanned;
         self.tally.files_read += t.files_read;
         self.tally.passed_over += t.passed_over;
+        self.tally.folders_passed_over += t.folders_passed_over;
         self.tally.records += t.records;
         self.tally.irrelevant += t.irrelevant;
         self.tally.filtered += t.filtered;
@@ -186,7 +187,8 @@ impl Sink {
         }
         self.out.flush()?;
         let mut why = Vec::new();
-        if self.needs_input && self.tally.files_read == 0 && self.tally.passed_over == 0 {
+        let passed_over = self.tally.passed_over + self.tally.folders_passed_over;
+        if self.needs_input && self.tally.files_read == 0 && passed_over == 0 {
             why.push("no CloudTrail log file or evidence record was read".to_string());
         }
         if !self.tally.skipped.is_empty() {

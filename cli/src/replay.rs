@@ -28,6 +28,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
+pub mod s3;
+
 /// Largest file read (after gunzip), and largest document on stdin: CloudTrail log
 /// files are far smaller.
 pub const MAX_FILE: u64 = 1 << 30;
@@ -103,31 +105,93 @@ impl Filters {
         }
     }
 
+    /// Whether the account or time filters narrow anything an archive's path can show.
+    fn narrows(&self) -> bool {
+        !self.accounts.is_empty() || self.time_set()
+    }
+
     /// Whether a file can be passed over unread from its archive path alone
-    /// (`AWSLogs/[o-ORG/]ACCT/CloudTrail/REGION/YYYY/MM/DD/…`). A file's folder is its
-    /// delivery day: a day's margin keeps events delivered after midnight.
+    /// (`AWSLogs/[o-ORG/]ACCT/CloudTrail/REGION/YYYY/MM/DD/…`): its folders put it under
+    /// an account not asked for, or a day outside the range.
     fn passes_over(&self, path: &Path) -> bool {
-        let parts: Vec<&str> = path.iter().filter_map(|p| p.to_str()).collect();
-        let Some(at) = parts.iter().position(|p| *p == "AWSLogs") else {
+        let folders: Vec<&str> = path
+            .parent()
+            .map(|p| p.iter().filter_map(|c| c.to_str()).collect())
+            .unwrap_or_default();
+        self.outside(&folders)
+    }
+
+    /// Whether every file under these folders (an archive path as far as it goes) is
+    /// outside the filters. A file's day folder is its delivery day: a day's margin
+    /// keeps events delivered after midnight. Only the archive's own layout is read: a
+    /// path of any other shape is never passed over.
+    fn outside(&self, folders: &[&str]) -> bool {
+        let Some(rest) = archive_path(folders) else {
             return false;
         };
-        let mut rest = &parts[at + 1..];
-        if rest.first().is_some_and(|p| p.starts_with("o-")) {
-            rest = &rest[1..];
-        }
-        let [acct, "CloudTrail", _region, y, m, d, _file] = rest else {
+        let Some((acct, rest)) = rest.split_first() else {
             return false;
         };
-        if !self.accounts.is_empty() && !self.accounts.iter().any(|a| a == acct) {
+        if !self.accounts.is_empty()
+            && is_account_id(acct)
+            && !self.accounts.iter().any(|a| a == acct)
+        {
             return true;
         }
-        let Some(day) = Date::parse(&format!("{y}-{m}-{d}")).map(Date::days) else {
+        let ["CloudTrail", _region, date @ ..] = rest else {
+            return false;
+        };
+        let day = |y: &str, m: &str, d: &str| Date::parse(&format!("{y}-{m}-{d}")).map(Date::days);
+        let (first, last) = match date {
+            [y] => (day(y, "01", "01"), day(y, "12", "31")),
+            [y, m] => (
+                day(y, m, "01"),
+                ["31", "30", "29", "28"].iter().find_map(|d| day(y, m, d)),
+            ),
+            [y, m, d, ..] => (day(y, m, d), day(y, m, d)),
+            [] => return false,
+        };
+        let (Some(first), Some(last)) = (first, last) else {
             return false;
         };
         let bound = |s: &Option<String>| s.as_deref().and_then(Date::parse).map(Date::days);
-        bound(&self.since).is_some_and(|s| day < s - 1)
-            || bound(&self.until).is_some_and(|u| day > u + 1)
+        bound(&self.since).is_some_and(|s| last < s - 1)
+            || bound(&self.until).is_some_and(|u| first > u + 1)
     }
+
+    /// Whether listing these folders one level at a time can pass over anything below
+    /// them: not once the path is a day's folder (or a shape the filters cannot read).
+    fn may_pass_over_below(&self, folders: &[&str]) -> bool {
+        if !self.narrows() {
+            return false;
+        }
+        let Some(rest) = archive_path(folders) else {
+            // Not yet in an archive's layout: `AWSLogs/` may be further down.
+            return true;
+        };
+        match rest {
+            [] => true,
+            [_acct] => self.time_set(),
+            [_acct, "CloudTrail", date @ ..] => self.time_set() && date.len() < 4,
+            _ => false,
+        }
+    }
+}
+
+/// The folders after `AWSLogs/` (and an organization trail's `o-ORG/`), when the path
+/// goes through `AWSLogs`.
+fn archive_path<'a, 'p>(folders: &'a [&'p str]) -> Option<&'a [&'p str]> {
+    let at = folders.iter().position(|p| *p == "AWSLogs")?;
+    let rest = &folders[at + 1..];
+    Some(match rest.first() {
+        Some(o) if o.starts_with("o-") => &rest[1..],
+        _ => rest,
+    })
+}
+
+/// Twelve digits: only a folder so named is an account's.
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Everything a worker needs, shared read-only.
@@ -136,6 +200,8 @@ pub struct Context {
     pub opts: Options,
     pub filters: Filters,
     names: AhoCorasick,
+    /// How `s3://` objects are read, when any is named.
+    pub s3: Option<s3::Reader>,
 }
 
 impl Context {
@@ -153,6 +219,7 @@ impl Context {
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(patterns)
                 .expect("fixed patterns build"),
+            s3: None,
         }
     }
 }
@@ -206,6 +273,18 @@ enum Doc<'a> {
 pub enum Input {
     Stdin,
     File(PathBuf),
+    S3(s3::Object),
+}
+
+impl Input {
+    /// How rows and faults name it.
+    fn source(&self) -> String {
+        match self {
+            Input::Stdin => "stdin".into(),
+            Input::File(p) => p.display().to_string(),
+            Input::S3(o) => o.uri(),
+        }
+    }
 }
 
 /// Expand the command line's paths: directories walked recursively (sorted, `.json` and
@@ -313,7 +392,13 @@ fn read_file(path: &Path) -> Result<String, String> {
         .ok()
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.len());
-    let raw = read_whole(file, size, MAX_FILE).map_err(|fault| match fault {
+    read_text(file, size)
+}
+
+/// A stored input's text (a file's, an object's), gunzipped when it is gzip; the reason
+/// when it cannot be read.
+fn read_text(r: impl Read, size: Option<u64>) -> Result<String, String> {
+    let raw = read_whole(r, size, MAX_FILE).map_err(|fault| match fault {
         Fault::TooLarge(Some(n)) => format!(
             "larger than {} MiB ({n} bytes; the limit): not read",
             MAX_FILE >> 20
@@ -563,12 +648,21 @@ impl Context {
         Ok(())
     }
 
-    /// One file: all of it, or nothing and the reason. Rows go to `send` in chunks
-    /// (false from it: stop).
-    pub fn file(&self, path: &Path, send: &mut dyn FnMut(Batch) -> bool) {
-        let source = path.display().to_string();
+    /// One file or object: all of it, or nothing and the reason. Rows go to `send` in
+    /// chunks (false from it: stop).
+    pub fn stored(&self, input: &Input, send: &mut dyn FnMut(Batch) -> bool) {
+        let source = input.source();
         let mut rows = Rows::new(send);
-        match read_file(path).and_then(|text| self.decide_text(&mut rows, &text, &source)) {
+        let text = match input {
+            Input::File(path) => read_file(path),
+            Input::S3(o) => match &self.s3 {
+                Some(reader) => reader.text(o),
+                None => Err("no S3 client to read it with".into()),
+            },
+            // Read before any worker starts; never given to one.
+            Input::Stdin => Err("stdin is read on its own".into()),
+        };
+        match text.and_then(|text| self.decide_text(&mut rows, &text, &source)) {
             Ok(()) => rows.batch.tally.files_read = 1,
             Err(reason) => rows.batch.tally.skipped.push(Skipped { source, reason }),
         }
@@ -751,13 +845,7 @@ pub fn run(ctx: &Context, inputs: &[Input], jobs: usize, sink: &mut Sink) -> Res
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         bail!("stdin (-) can be named once");
     }
-    let files: Vec<&Path> = inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::File(p) => Some(p.as_path()),
-            Input::Stdin => None,
-        })
-        .collect();
+    let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
     if inputs.contains(&Input::Stdin) {
         ctx.stdin(sink)?;
     }
@@ -777,12 +865,12 @@ pub fn run(ctx: &Context, inputs: &[Input], jobs: usize, sink: &mut Sink) -> Res
             let (next, files, order) = (&next, &files, &order);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(i) else { break };
+                let Some(input) = files.get(i) else { break };
                 let (tx, rx) = mpsc::sync_channel(CHUNKS_WAITING);
                 if !order.start(i, window, rx) {
                     break;
                 }
-                ctx.file(path, &mut |b| tx.send(b).is_ok());
+                ctx.stored(input, &mut |b| tx.send(b).is_ok());
             });
         }
         let mut write = || -> Result<()> {
@@ -855,5 +943,42 @@ mod tests {
             "AWSLogs/222222222222/CloudTrail/eu-west-1/2026/01/15/{file}"
         )));
         assert!(!p("elsewhere/2026/01/01/x.json"));
+        // Below a day folder, or a whole month out of range: still outside.
+        assert!(p(&format!(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/01/08/late/{file}"
+        )));
+        assert!(p(&format!(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/2025/12/{file}"
+        )));
+        // A folder that is not an account's (twelve digits) is never read as one.
+        assert!(!p(&format!(
+            "AWSLogs/logs-2222/CloudTrail/eu-west-1/2026/01/15/{file}"
+        )));
+        // The margin crosses a month's end: February 1st is kept for a range ending
+        // January 31st, March is not.
+        let f = Filters {
+            until: Some("2026-01-31".into()),
+            ..Filters::default()
+        };
+        assert!(!f.passes_over(Path::new(&format!(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/02/01/{file}"
+        ))));
+        assert!(f.outside(&[
+            "AWSLogs",
+            "111111111111",
+            "CloudTrail",
+            "eu-west-1",
+            "2026",
+            "03"
+        ]));
+        assert!(!f.outside(&[
+            "AWSLogs",
+            "111111111111",
+            "CloudTrail",
+            "eu-west-1",
+            "2026",
+            "02"
+        ]));
+        assert!(f.outside(&["AWSLogs", "111111111111", "CloudTrail", "eu-west-1", "2027"]));
     }
 }

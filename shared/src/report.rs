@@ -257,6 +257,9 @@ pub struct Inputs {
     /// Files left unread: their archive path (`AWSLogs/ACCT/CloudTrail/REGION/Y/M/D/`)
     /// is outside the account or time filters.
     pub passed_over: u64,
+    /// Folders of an archive in S3 never listed: everything below them is outside the
+    /// account or time filters.
+    pub folders_passed_over: u64,
     /// Corrupt, truncated or unreadable inputs: reported, never silently dropped.
     pub skipped: Vec<Skipped>,
     /// CloudTrail records read (all of them, relevant or not).

@@ -137,7 +137,11 @@ fn tail(r: &Report) -> Markup {
         }
         h2 { "Inputs" }
         p {
-            (i.files_read) " file(s) read, " (i.passed_over) " passed over by path; "
+            (i.files_read) " file(s) read, " (i.passed_over) " passed over by path"
+            @if i.folders_passed_over > 0 {
+                " (and " (i.folders_passed_over) " S3 folder(s) never listed)"
+            }
+            "; "
             (i.records) " record(s), " (i.irrelevant) " irrelevant, " (i.filtered)
             " outside the filters, " (i.duplicates) " duplicate(s); " (i.unfinished_claims)
             " unfinished guard claim(s)."

@@ -23,9 +23,14 @@ pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     } else {
         line!(
             w,
-            "read {} file(s) ({} passed over by path), {} CloudTrail record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
+            "read {} file(s) ({} passed over by path{}), {} CloudTrail record(s): {} grant change(s), {} irrelevant, {} outside the filters, {} duplicate(s)",
             i.files_read,
             i.passed_over,
+            if i.folders_passed_over > 0 {
+                format!(", {} S3 folder(s) never listed", i.folders_passed_over)
+            } else {
+                String::new()
+            },
             i.records,
             r.changes.len(),
             i.irrelevant,

@@ -1,0 +1,314 @@
+//! `crossguard replay s3://BUCKET/PREFIX`: an archive read where it is. The listing
+//! goes down the archive's folders one level at a time while the account or time
+//! filters can pass over a folder unlisted (`AWSLogs/[o-ORG/]ACCT/CloudTrail/REGION/
+//! YYYY/MM/DD/`), then lists what is left flat; several folders at once. The objects
+//! are then read as local files are: each worker one object at a time.
+
+use super::{read_text, Filters, Input, MAX_FILE};
+use crossguard_engine::report::Skipped;
+use crossguard_guard::aws::aws_error;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// Folders listed at once.
+pub const LISTINGS_AT_ONCE: usize = 16;
+
+/// `s3://BUCKET[/PREFIX]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl Location {
+    /// `None`: not an `s3://` address; `Some(Err)`: one that cannot be read.
+    pub fn parse(s: &str) -> Option<Result<Location, String>> {
+        let rest = s.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        // Bucket names are 3-63 lower-case letters, digits, dots and hyphens.
+        let named = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        Some(if named {
+            Ok(Location {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            })
+        } else {
+            Err(format!(
+                "{s:?}: not an S3 address (s3://BUCKET or s3://BUCKET/PREFIX)"
+            ))
+        })
+    }
+}
+
+/// One object to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub bucket: String,
+    pub key: String,
+    /// As listed.
+    pub size: Option<i64>,
+}
+
+impl Object {
+    pub fn uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// Keys and sizes.
+    pub objects: Vec<(String, Option<i64>)>,
+    /// The folders below (a delimited listing's common prefixes).
+    pub folders: Vec<String>,
+    /// Where the next page starts; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// ListObjectsV2, one page: the one call the listing makes (tested without AWS).
+pub trait Lister: Send + Sync + 'static {
+    fn page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimited: bool,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page, String>> + Send;
+}
+
+impl Lister for aws_sdk_s3::Client {
+    fn page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimited: bool,
+        token: Option<String>,
+    ) -> impl Future<Output = Result<Page, String>> + Send {
+        let call = self
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_delimiter(delimited.then(|| "/".to_string()))
+            .set_continuation_token(token);
+        async move {
+            let out = call.send().await.map_err(|e| {
+                let e = aws_error("ListObjectsV2", &e);
+                let hint = match e.code.as_deref() {
+                    Some("PermanentRedirect" | "AuthorizationHeaderMalformed") => {
+                        " (the bucket is in another region: set AWS_REGION to it)"
+                    }
+                    Some("AccessDenied") => " (the credentials need s3:ListBucket on it)",
+                    _ => "",
+                };
+                format!("{e}{hint}")
+            })?;
+            let next = match (out.is_truncated(), out.next_continuation_token()) {
+                (Some(true), Some(t)) => Some(t.to_string()),
+                // A page that says more follow without saying where: not "the end".
+                (Some(true), None) => {
+                    return Err("ListObjectsV2 said the listing goes on but gave no token".into())
+                }
+                _ => None,
+            };
+            let mut objects = Vec::new();
+            for o in out.contents() {
+                let Some(key) = o.key() else {
+                    return Err("ListObjectsV2 listed an object without a key".into());
+                };
+                objects.push((key.to_string(), o.size()));
+            }
+            let mut folders = Vec::new();
+            for p in out.common_prefixes() {
+                let Some(p) = p.prefix() else {
+                    return Err("ListObjectsV2 listed a folder without a prefix".into());
+                };
+                folders.push(p.to_string());
+            }
+            Ok(Page {
+                objects,
+                folders,
+                next,
+            })
+        }
+    }
+}
+
+/// What a listing found.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// In key order.
+    pub inputs: Vec<Input>,
+    pub skipped: Vec<Skipped>,
+    /// Objects left unread by their key.
+    pub passed_over: u64,
+    /// Folders never listed: everything below them is outside the filters.
+    pub folders_passed_over: u64,
+}
+
+/// One folder's listing, all its pages: its objects and the folders below it.
+async fn folder<L: Lister>(
+    lister: Arc<L>,
+    bucket: String,
+    prefix: String,
+    delimited: bool,
+) -> Result<Page, String> {
+    let mut all = Page::default();
+    let mut token = None;
+    loop {
+        let page = lister
+            .page(&bucket, &prefix, delimited, token.clone())
+            .await?;
+        all.objects.extend(page.objects);
+        all.folders.extend(page.folders);
+        match page.next {
+            // The same page again would be an endless listing.
+            Some(next) if token.as_ref() == Some(&next) => {
+                return Err("ListObjectsV2 gave the same page token twice".into())
+            }
+            Some(next) => token = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// The folders of a key or prefix (its last part, a name or a partial name, left out).
+fn folders_of(key: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = key.split('/').collect();
+    parts.pop();
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+/// Every object under `at` that replay reads, folders outside the filters passed
+/// over unlisted. A folder that cannot be listed is named in `skipped`, the rest read.
+pub async fn list<L: Lister>(lister: Arc<L>, at: &Location, filters: &Filters) -> Listed {
+    let mut listed = Listed::default();
+    let mut queue = VecDeque::from([at.prefix.clone()]);
+    let mut running = JoinSet::new();
+    let mut objects = Vec::new();
+    loop {
+        while running.len() < LISTINGS_AT_ONCE {
+            let Some(prefix) = queue.pop_front() else {
+                break;
+            };
+            let delimited = filters.may_pass_over_below(&folders_of(&prefix));
+            let task = folder(
+                Arc::clone(&lister),
+                at.bucket.clone(),
+                prefix.clone(),
+                delimited,
+            );
+            running.spawn(async move { (prefix, task.await) });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let (prefix, page) = match done {
+            Ok(done) => done,
+            // A listing task cannot panic short of a bug in the SDK; were one to, its
+            // folder is unknown here, so the whole listing is reported incomplete.
+            Err(e) => {
+                listed.skipped.push(Skipped {
+                    source: format!("s3://{}/{}", at.bucket, at.prefix),
+                    reason: format!("a listing stopped ({e}): part of it was not read"),
+                });
+                continue;
+            }
+        };
+        match page {
+            Ok(page) => {
+                objects.extend(page.objects);
+                for f in page.folders {
+                    let folders = folders_of(&f);
+                    if folders.contains(&"CloudTrail-Digest") {
+                        continue;
+                    }
+                    if filters.outside(&folders) {
+                        listed.folders_passed_over += 1;
+                    } else {
+                        queue.push_back(f);
+                    }
+                }
+            }
+            Err(reason) => listed.skipped.push(Skipped {
+                source: format!("s3://{}/{}", at.bucket, prefix),
+                reason: format!("cannot list: {reason}"),
+            }),
+        }
+    }
+    objects.sort();
+    objects.dedup();
+    for (key, size) in objects {
+        // Named exactly, an object is read whatever its name, as a file is.
+        let exact = key == at.prefix;
+        let named = (key.ends_with(".json") || key.ends_with(".json.gz"))
+            && !folders_of(&key).contains(&"CloudTrail-Digest");
+        if !exact && !named {
+            continue;
+        }
+        if !exact && filters.outside(&folders_of(&key)) {
+            listed.passed_over += 1;
+            continue;
+        }
+        listed.inputs.push(Input::S3(Object {
+            bucket: at.bucket.clone(),
+            key,
+            size,
+        }));
+    }
+    listed.skipped.sort_by(|a, b| a.source.cmp(&b.source));
+    listed
+}
+
+/// Reads objects for the workers (plain threads) through the async client.
+pub struct Reader {
+    pub runtime: tokio::runtime::Handle,
+    pub client: aws_sdk_s3::Client,
+}
+
+impl Reader {
+    /// An object's text, gunzipped when it is gzip; the reason when it cannot be read.
+    pub fn text(&self, o: &Object) -> Result<String, String> {
+        let too_large = |n: i64| {
+            format!(
+                "larger than {} MiB ({n} bytes; the limit): not read",
+                MAX_FILE >> 20
+            )
+        };
+        let over = |n: i64| u64::try_from(n).map_or(true, |n| n > MAX_FILE);
+        if let Some(n) = o.size.filter(|n| over(*n)) {
+            return Err(too_large(n));
+        }
+        let raw = self.runtime.block_on(async {
+            let out = self
+                .client
+                .get_object()
+                .bucket(&o.bucket)
+                .key(&o.key)
+                .send()
+                .await
+                .map_err(|e| format!("cannot read: {}", aws_error("GetObject", &e)))?;
+            // Replaced since it was listed: the size is checked again before a byte is
+            // held.
+            if let Some(n) = out.content_length().filter(|n| over(*n)) {
+                return Err(too_large(n));
+            }
+            out.body
+                .collect()
+                .await
+                .map(aws_sdk_s3::primitives::AggregatedBytes::to_vec)
+                .map_err(|e| format!("cannot read: GetObject's body: {e}"))
+        })?;
+        let size = raw.len() as u64;
+        read_text(std::io::Cursor::new(raw), Some(size))
+    }
+}
+
+#[cfg(test)]
+mod tests;
