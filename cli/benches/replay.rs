@@ -4,6 +4,8 @@
 //! guarded call and writes the report. Both run as processes, output to /dev/null.
 //! Beside it a dense archive (one file, every record a guarded call: 400,000 decisions)
 //! and each run's peak RSS, which must stay flat however dense a file is.
+//! Then the sparse archive read from S3 (moto server, on this machine) beside the same
+//! files on local disk, in the same run: `replay s3://BUCKET/` against `replay DIR`.
 
 // Scenarios read top to bottom, helpers take values as written, sizes are small: the
 // workspace's length and cast lints are for the product code.
@@ -18,7 +20,8 @@
 mod archive;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use std::path::PathBuf;
+use crossguard_emulator_tests::{Estate, Moto};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -127,6 +130,34 @@ fn replay_cmd(
     cmd
 }
 
+/// The sparse archive uploaded to a fresh moto server; its environment for the CLI.
+fn in_s3(dir: &std::path::Path, files: &[PathBuf]) -> (Moto, Vec<(String, String)>) {
+    let moto = Moto::start().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let estate = Estate::bare(moto.sdk().await);
+        estate.create_bucket("bench-trail").await.unwrap();
+        for f in files {
+            let key = f.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            estate
+                .s3
+                .put_object()
+                .bucket("bench-trail")
+                .key(key)
+                .body(std::fs::read(f).unwrap().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let env = moto
+        .function_env("")
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect();
+    (moto, env)
+}
+
 fn bench(c: &mut Criterion) {
     let (dir, files, bytes) = archive();
     assert!(bytes >= 200_000_000, "archive is {bytes} bytes");
@@ -151,6 +182,32 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // S3 against local disk: the same files, the same workers (twice the cores, as reads
+    // from S3 wait on the network), moto on this machine serving them.
+    let (_moto, env) = in_s3(&dir, &files);
+    let jobs = 4;
+    let mut g = c.benchmark_group("replay-s3");
+    g.throughput(Throughput::Bytes(bytes));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(30));
+    g.bench_function("local-disk", |b| {
+        b.iter(|| run(&mut replay_cmd(bin, &allowlist, jobs, &dir)));
+    });
+    g.bench_function("s3", |b| {
+        b.iter(|| {
+            let mut cmd = replay_cmd(bin, &allowlist, jobs, Path::new("s3://bench-trail/"));
+            run(cmd.env_remove("AWS_PROFILE").envs(env.iter().cloned()));
+        });
+    });
+    g.finish();
+    let local = peak_rss_mib(&mut replay_cmd(bin, &allowlist, jobs, &dir));
+    let mut cmd = replay_cmd(bin, &allowlist, jobs, Path::new("s3://bench-trail/"));
+    let remote = peak_rss_mib(cmd.env_remove("AWS_PROFILE").envs(env.iter().cloned()));
+    eprintln!(
+        "peak RSS, --jobs {jobs}: local disk {local:.1} MiB; s3 {remote:.1} MiB; s3/local {:.2}x",
+        remote / local
+    );
 
     let (dense_dir, dense_files, dense_bytes) = generated("target/bench-archive-dense", DENSE);
     let mut g = c.benchmark_group("replay-dense");
