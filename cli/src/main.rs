@@ -177,6 +177,9 @@ struct ReplayArgs {
     /// per core, 8 to 64).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
+    /// Keys per page of an S3 archive's listing (S3's 1,000 when unset).
+    #[arg(long, value_name = "N", hide = true)]
+    page_size: Option<i32>,
     /// The HTML report's title.
     #[arg(long, default_value = "crossguard: cross-account grant changes")]
     title: String,
@@ -610,11 +613,11 @@ fn replay(a: ReplayArgs) -> Result<u8> {
     for p in &a.paths {
         match (replay::s3::Location::parse(p), &runtime, &client) {
             (Some(Ok(at)), Some(rt), Some(client)) => {
-                let listed = rt.block_on(replay::s3::list(
-                    Arc::new(client.clone()),
-                    &at,
-                    &ctx.filters,
-                ));
+                let lister = replay::s3::S3Lister {
+                    client: client.clone(),
+                    page_size: a.page_size,
+                };
+                let listed = rt.block_on(replay::s3::list(Arc::new(lister), &at, &ctx.filters));
                 inputs.extend(listed.inputs);
                 tally.skipped.extend(listed.skipped);
                 tally.passed_over += listed.passed_over;

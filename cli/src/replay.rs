@@ -114,10 +114,12 @@ impl Filters {
     /// (`AWSLogs/[o-ORG/]ACCT/CloudTrail/REGION/YYYY/MM/DD/…`): its folders put it under
     /// an account not asked for, or a day outside the range.
     fn passes_over(&self, path: &Path) -> bool {
-        let folders: Vec<&str> = path
+        // Every folder kept, readable or not, so that the path keeps its shape.
+        let folders: Vec<Cow<str>> = path
             .parent()
-            .map(|p| p.iter().filter_map(|c| c.to_str()).collect())
+            .map(|p| p.iter().map(|c| c.to_string_lossy()).collect())
             .unwrap_or_default();
+        let folders: Vec<&str> = folders.iter().map(AsRef::as_ref).collect();
         self.outside(&folders)
     }
 
@@ -141,22 +143,32 @@ impl Filters {
         let ["CloudTrail", _region, date @ ..] = rest else {
             return false;
         };
+        // Level by level: the year alone, then with the month, then with the day. A
+        // folder outside makes everything below it outside, whatever shape the rest
+        // has, so a listing that stops at it misses nothing a walk would read.
         let day = |y: &str, m: &str, d: &str| Date::parse(&format!("{y}-{m}-{d}")).map(Date::days);
-        let (first, last) = match date {
-            [y] => (day(y, "01", "01"), day(y, "12", "31")),
-            [y, m] => (
-                day(y, m, "01"),
-                ["31", "30", "29", "28"].iter().find_map(|d| day(y, m, d)),
-            ),
-            [y, m, d, ..] => (day(y, m, d), day(y, m, d)),
-            [] => return false,
-        };
-        let (Some(first), Some(last)) = (first, last) else {
-            return false;
-        };
+        let year = date
+            .first()
+            .and_then(|y| Some((day(y, "01", "01")?, day(y, "12", "31")?)));
+        let month = date.get(..2).and_then(|ym| {
+            let first = day(ym[0], ym[1], "01")?;
+            let last = ["31", "30", "29", "28"]
+                .iter()
+                .find_map(|d| day(ym[0], ym[1], d))?;
+            Some((first, last))
+        });
+        let on = date
+            .get(..3)
+            .and_then(|ymd| day(ymd[0], ymd[1], ymd[2]))
+            .map(|d| (d, d));
         let bound = |s: &Option<String>| s.as_deref().and_then(Date::parse).map(Date::days);
-        bound(&self.since).is_some_and(|s| last < s - 1)
-            || bound(&self.until).is_some_and(|u| first > u + 1)
+        let (since, until) = (bound(&self.since), bound(&self.until));
+        [year, month, on]
+            .into_iter()
+            .flatten()
+            .any(|(first, last)| {
+                since.is_some_and(|s| last < s - 1) || until.is_some_and(|u| first > u + 1)
+            })
     }
 
     /// Whether listing these folders one level at a time can pass over anything below
@@ -166,8 +178,10 @@ impl Filters {
             return false;
         }
         let Some(rest) = archive_path(folders) else {
-            // Not yet in an archive's layout: `AWSLogs/` may be further down.
-            return true;
+            // Not yet in an archive's layout: `AWSLogs/` may be a little further down
+            // (`s3://BUCKET/` over `BUCKET/trails/AWSLogs/`); deeper than that, one call
+            // per folder would cost more than listing the rest flat.
+            return folders.len() < DEPTH_BEFORE_AWSLOGS;
         };
         match rest {
             [] => true,
@@ -177,6 +191,9 @@ impl Filters {
         }
     }
 }
+
+/// Folders gone down one at a time, looking for `AWSLogs/`.
+const DEPTH_BEFORE_AWSLOGS: usize = 3;
 
 /// The folders after `AWSLogs/` (and an organization trail's `o-ORG/`), when the path
 /// goes through `AWSLogs`.

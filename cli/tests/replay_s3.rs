@@ -96,7 +96,11 @@ async fn an_archive_in_s3_replays_as_the_same_archive_on_disk() {
     upload(&estate, "org-trail", objects(&dir)).await;
 
     let local = replay(&moto, &["--format", "json", dir.to_str().unwrap()]);
-    let remote = replay(&moto, &["--format", "json", "s3://org-trail/"]);
+    // Three keys a page: the SDK's continuation tokens followed to the end.
+    let remote = replay(
+        &moto,
+        &["--format", "json", "--page-size", "3", "s3://org-trail/"],
+    );
     assert_eq!(
         remote.status.code(),
         Some(1),
@@ -179,6 +183,19 @@ async fn faults_in_s3_are_named_and_the_rest_read() {
         b"\x1f\x8bnot gzip".to_vec(),
     ));
     objects.push((format!("{folder}/notes.json"), b"not json".to_vec()));
+    // The console's folder marker, and a copy of the good file under a name that
+    // ListObjectsV2 URL-encodes (a space, a plus, a percent).
+    objects.push(("AWSLogs/".into(), Vec::new()));
+    let good = objects
+        .iter()
+        .find(|(k, _)| {
+            k.ends_with(".json.gz") && k.contains("/CloudTrail/") && !k.contains("broken")
+        })
+        .unwrap()
+        .1
+        .clone();
+    let odd = format!("{folder}/copy of+log 100%.json.gz");
+    objects.push((odd.clone(), good));
     upload(&estate, "faulty-trail", objects).await;
 
     let out = replay(
@@ -188,6 +205,7 @@ async fn faults_in_s3_are_named_and_the_rest_read() {
             "json",
             "s3://faulty-trail/AWSLogs/",
             "s3://no-such-trail-bucket/AWSLogs/",
+            "s3://faulty-trail/AWSLogs/o-typo/",
         ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -215,6 +233,32 @@ async fn faults_in_s3_are_named_and_the_rest_read() {
         ),
         "{stderr}"
     );
+
+    assert!(
+        stderr.contains("skipped s3://faulty-trail/AWSLogs/o-typo/: no object under this prefix"),
+        "{stderr}"
+    );
+    // Exactly the four faults: not the folder marker, not the oddly named copy.
+    assert_eq!(stderr.matches("crossguard: skipped").count(), 4, "{stderr}");
+    assert!(
+        !stderr.contains("copy of") && !stderr.contains("faulty-trail/AWSLogs/:"),
+        "{stderr}"
+    );
+    // The copy was read (its events are the good file's again: dropped as duplicates).
+    let text = replay(&moto, &["s3://faulty-trail/AWSLogs/"]);
+    let first = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(first.starts_with("read 2 file(s)"), "{first}");
+    let json = replay(
+        &moto,
+        &["--format", "json", &format!("s3://faulty-trail/{odd}")],
+    );
+    let rows = lines(&json);
+    assert_eq!(rows.len() as u64, e.guarded);
+    assert_eq!(rows[0]["source"], format!("s3://faulty-trail/{odd}"));
 
     let bad = replay(&moto, &["s3://Not_A_Bucket/x"]);
     assert_eq!(bad.status.code(), Some(2));

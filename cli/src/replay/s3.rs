@@ -82,7 +82,14 @@ pub trait Lister: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Page, String>> + Send;
 }
 
-impl Lister for aws_sdk_s3::Client {
+/// The S3 client as a [`Lister`].
+pub struct S3Lister {
+    pub client: aws_sdk_s3::Client,
+    /// Keys per page (S3's 1,000 when unset).
+    pub page_size: Option<i32>,
+}
+
+impl Lister for S3Lister {
     fn page(
         &self,
         bucket: &str,
@@ -90,12 +97,17 @@ impl Lister for aws_sdk_s3::Client {
         delimited: bool,
         token: Option<String>,
     ) -> impl Future<Output = Result<Page, String>> + Send {
+        // Keys come URL-encoded: one S3 cannot put in XML would otherwise make the whole
+        // folder unlistable.
         let call = self
+            .client
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .set_delimiter(delimited.then(|| "/".to_string()))
-            .set_continuation_token(token);
+            .set_continuation_token(token)
+            .set_max_keys(self.page_size);
         async move {
             let out = call.send().await.map_err(|e| {
                 let e = aws_error("ListObjectsV2", &e);
@@ -108,9 +120,10 @@ impl Lister for aws_sdk_s3::Client {
                 };
                 format!("{e}{hint}")
             })?;
+            // A token is followed whatever the truncation flag says (reading on is never
+            // a gap); more promised without a token is not "the end".
             let next = match (out.is_truncated(), out.next_continuation_token()) {
-                (Some(true), Some(t)) => Some(t.to_string()),
-                // A page that says more follow without saying where: not "the end".
+                (_, Some(t)) => Some(t.to_string()),
                 (Some(true), None) => {
                     return Err("ListObjectsV2 said the listing goes on but gave no token".into())
                 }
@@ -121,14 +134,14 @@ impl Lister for aws_sdk_s3::Client {
                 let Some(key) = o.key() else {
                     return Err("ListObjectsV2 listed an object without a key".into());
                 };
-                objects.push((key.to_string(), o.size()));
+                objects.push((url_decoded(key)?, o.size()));
             }
             let mut folders = Vec::new();
             for p in out.common_prefixes() {
                 let Some(p) = p.prefix() else {
                     return Err("ListObjectsV2 listed a folder without a prefix".into());
                 };
-                folders.push(p.to_string());
+                folders.push(url_decoded(p)?);
             }
             Ok(Page {
                 objects,
@@ -137,6 +150,14 @@ impl Lister for aws_sdk_s3::Client {
             })
         }
     }
+}
+
+/// A key as S3 wrote it with `EncodingType=url` (form encoding: `+` is a space).
+fn url_decoded(s: &str) -> Result<String, String> {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|e| format!("ListObjectsV2 listed a key that is not UTF-8 once decoded ({e})"))
 }
 
 /// What a listing found.
@@ -160,6 +181,7 @@ async fn folder<L: Lister>(
 ) -> Result<Page, String> {
     let mut all = Page::default();
     let mut token = None;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let page = lister
             .page(&bucket, &prefix, delimited, token.clone())
@@ -167,8 +189,8 @@ async fn folder<L: Lister>(
         all.objects.extend(page.objects);
         all.folders.extend(page.folders);
         match page.next {
-            // The same page again would be an endless listing.
-            Some(next) if token.as_ref() == Some(&next) => {
+            // A page seen before would make an endless listing.
+            Some(next) if !seen.insert(next.clone()) => {
                 return Err("ListObjectsV2 gave the same page token twice".into())
             }
             Some(next) => token = Some(next),
@@ -242,11 +264,25 @@ pub async fn list<L: Lister>(lister: Arc<L>, at: &Location, filters: &Filters) -
             }),
         }
     }
+    listed.skipped.sort_by(|a, b| a.source.cmp(&b.source));
+    chosen(&mut listed, at, filters, objects);
+    listed
+}
+
+/// The listed objects replay reads, in key order; an address with nothing to read named.
+fn chosen(
+    listed: &mut Listed,
+    at: &Location,
+    filters: &Filters,
+    mut objects: Vec<(String, Option<i64>)>,
+) {
     objects.sort();
     objects.dedup();
+    let found = objects.len();
     for (key, size) in objects {
-        // Named exactly, an object is read whatever its name, as a file is.
-        let exact = key == at.prefix;
+        // Named exactly, an object is read whatever its name, as a file is (not the
+        // empty marker the console leaves for a folder).
+        let exact = key == at.prefix && !key.ends_with('/');
         let named = (key.ends_with(".json") || key.ends_with(".json.gz"))
             && !folders_of(&key).contains(&"CloudTrail-Digest");
         if !exact && !named {
@@ -262,8 +298,22 @@ pub async fn list<L: Lister>(lister: Arc<L>, at: &Location, filters: &Filters) -
             size,
         }));
     }
-    listed.skipped.sort_by(|a, b| a.source.cmp(&b.source));
-    listed
+    // An address that reads nothing, and passed nothing over, is a mistake to name
+    // (a typo in a prefix), not a quiet empty part of the run.
+    let quiet = listed.inputs.is_empty()
+        && listed.skipped.is_empty()
+        && listed.passed_over == 0
+        && listed.folders_passed_over == 0;
+    if quiet {
+        listed.skipped.push(Skipped {
+            source: format!("s3://{}/{}", at.bucket, at.prefix),
+            reason: if found == 0 {
+                "no object under this prefix".into()
+            } else {
+                format!("none of the {found} object(s) under this prefix is a log file (.json, .json.gz)")
+            },
+        });
+    }
 }
 
 /// Reads objects for the workers (plain threads) through the async client.
@@ -293,17 +343,43 @@ impl Reader {
                 .key(&o.key)
                 .send()
                 .await
-                .map_err(|e| format!("cannot read: {}", aws_error("GetObject", &e)))?;
+                .map_err(|e| {
+                    let e = aws_error("GetObject", &e);
+                    let hint = match e.code.as_deref() {
+                        Some("AccessDenied") => {
+                            " (the credentials need s3:GetObject on it, and kms:Decrypt when the trail is encrypted with a KMS key)"
+                        }
+                        Some("InvalidObjectState") => {
+                            " (archived in a Glacier storage class: restore it, then replay)"
+                        }
+                        Some("NoSuchKey") => " (deleted since it was listed)",
+                        _ => "",
+                    };
+                    format!("cannot read: {e}{hint}")
+                })?;
             // Replaced since it was listed: the size is checked again before a byte is
-            // held.
+            // held, and the body is read no further than the limit whatever it claims.
             if let Some(n) = out.content_length().filter(|n| over(*n)) {
                 return Err(too_large(n));
             }
-            out.body
-                .collect()
+            let mut body = out.body;
+            let mut raw = Vec::with_capacity(o.size.map_or(0, |n| {
+                usize::try_from(n).unwrap_or(0).min(1 << 26)
+            }));
+            while let Some(chunk) = body
+                .try_next()
                 .await
-                .map(aws_sdk_s3::primitives::AggregatedBytes::to_vec)
-                .map_err(|e| format!("cannot read: GetObject's body: {e}"))
+                .map_err(|e| format!("cannot read: GetObject's body: {e}"))?
+            {
+                raw.extend_from_slice(&chunk);
+                if raw.len() as u64 > MAX_FILE {
+                    return Err(format!(
+                        "larger than {} MiB (the limit), as stored: not read",
+                        MAX_FILE >> 20
+                    ));
+                }
+            }
+            Ok(raw)
         })?;
         let size = raw.len() as u64;
         read_text(std::io::Cursor::new(raw), Some(size))

@@ -13,7 +13,7 @@ struct Bucket {
     calls: Mutex<Vec<(String, bool)>>,
     /// Listings of these prefixes fail.
     refused: Vec<String>,
-    /// Every page says "more, from the same token".
+    /// Pages name each other in a cycle: from the first to the third, back to the first.
     stuck: bool,
 }
 
@@ -52,7 +52,7 @@ impl Lister for Bucket {
                 }
             }
             if self.stuck {
-                page.next = Some("0".into());
+                page.next = Some(if from == 0 { "2" } else { "0" }.into());
             } else if from + 2 < entries.len() {
                 page.next = Some((from + 2).to_string());
             }
@@ -221,7 +221,7 @@ fn a_listing_that_repeats_its_token_is_a_fault_not_an_endless_loop() {
     let mut bucket = archive();
     bucket.stuck = true;
     let (listed, calls) = run(bucket, &at(""), &Filters::default());
-    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.len(), 3);
     assert!(listed.inputs.is_empty());
     assert!(listed.skipped[0].reason.contains("same page token twice"));
 }
@@ -230,8 +230,158 @@ fn a_listing_that_repeats_its_token_is_a_fault_not_an_endless_loop() {
 fn an_object_named_exactly_is_read_whatever_its_name() {
     let (listed, _) = run(archive(), &at("notes.txt"), &Filters::default());
     assert_eq!(keys(&listed), ["notes.txt"]);
+    // A prefix is not a name: no log file under it is a fault to name, not a quiet gap.
     let (listed, _) = run(archive(), &at("notes"), &Filters::default());
     assert!(listed.inputs.is_empty());
+    assert_eq!(
+        listed.skipped[0].reason,
+        "none of the 1 object(s) under this prefix is a log file (.json, .json.gz)"
+    );
+    let (listed, _) = run(archive(), &at("AWSLogs/o-typo/"), &Filters::default());
+    assert_eq!(listed.skipped[0].source, "s3://trail/AWSLogs/o-typo/");
+    assert_eq!(listed.skipped[0].reason, "no object under this prefix");
+}
+
+#[test]
+fn the_consoles_folder_marker_is_not_read() {
+    let mut bucket = archive();
+    bucket.keys.insert("AWSLogs/".into());
+    let (listed, _) = run(bucket, &at("AWSLogs/"), &Filters::default());
+    assert_eq!(keys(&listed).len(), 12);
+    assert!(listed.skipped.is_empty());
+}
+
+/// A small deterministic generator (no dependency for a test's randomness).
+struct Lcg(u64);
+
+impl Lcg {
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        from[(self.0 >> 33) as usize % from.len()]
+    }
+}
+
+/// Keys of every shape an archive (or a damaged copy of one) may hold.
+fn odd_keys(n: usize) -> BTreeSet<String> {
+    let parts = [
+        "AWSLogs",
+        "o-abc123",
+        A,
+        B,
+        "1111",
+        "CloudTrail",
+        "CloudTrail-Digest",
+        "eu-west-1",
+        "2024",
+        "2025",
+        "2026",
+        "01",
+        "02",
+        "12",
+        "1",
+        "29",
+        "31",
+        "xx",
+        "late",
+        "",
+    ];
+    let names = ["x.json.gz", "y.json", "notes.txt", "z.json.gz"];
+    let mut rng = Lcg(7);
+    let mut keys = BTreeSet::new();
+    while keys.len() < n {
+        let depth = 1 + rng
+            .pick(&["0", "1", "2", "3", "4", "5", "6", "7", "8"])
+            .parse::<usize>()
+            .unwrap();
+        // Mostly the archive's own layout, damaged here and there.
+        let mut k: Vec<&str> = vec![
+            "AWSLogs",
+            rng.pick(&[A, B, "o-abc123"]),
+            rng.pick(&[A, B, "CloudTrail"]),
+        ];
+        for _ in 0..depth {
+            k.push(rng.pick(&parts));
+        }
+        k.push(rng.pick(&names));
+        keys.insert(k.join("/"));
+    }
+    keys
+}
+
+/// Whatever the shape of the keys, the listing reads exactly what a walk of the same
+/// tree on disk reads: every `.json`/`.json.gz` key outside digests whose folders are not
+/// outside the filters — a folder passed over unlisted hides nothing the walk would read.
+#[test]
+fn the_listing_reads_what_a_walk_reads_whatever_the_shapes() {
+    let all = odd_keys(3000);
+    let filter_sets = [
+        Filters::default(),
+        Filters {
+            since: Some("2026-01-02".into()),
+            until: Some("2026-01-30T10:00:00Z".into()),
+            accounts: vec![],
+        },
+        Filters {
+            since: Some("2025-03-01".into()),
+            accounts: vec![A.into()],
+            ..Filters::default()
+        },
+        Filters {
+            until: Some("2024-02-28".into()),
+            accounts: vec![B.into()],
+            ..Filters::default()
+        },
+    ];
+    for filters in filter_sets {
+        let walk: Vec<&str> = all
+            .iter()
+            .filter(|k| {
+                let path = std::path::Path::new(k.as_str());
+                (k.ends_with(".json") || k.ends_with(".json.gz"))
+                    && !path.iter().any(|c| c == "CloudTrail-Digest")
+                    && !filters.passes_over(path)
+            })
+            .map(String::as_str)
+            .collect();
+        let bucket = Bucket {
+            keys: all.clone(),
+            ..Bucket::default()
+        };
+        let (listed, _) = run(bucket, &at(""), &filters);
+        assert_eq!(keys(&listed), walk, "{filters:?}");
+    }
+}
+
+/// A folder outside the filters has nothing inside it that is not: what lets a listing
+/// stop at it.
+#[test]
+fn outside_is_inherited_by_everything_below() {
+    let keys = odd_keys(3000);
+    let filters = [
+        Filters {
+            since: Some("2026-01-02".into()),
+            until: Some("2026-02-01".into()),
+            accounts: vec![A.into()],
+        },
+        Filters {
+            since: Some("2024-02-29T23:00:00Z".into()),
+            ..Filters::default()
+        },
+    ];
+    for f in &filters {
+        for k in &keys {
+            let parts: Vec<&str> = k.split('/').filter(|p| !p.is_empty()).collect();
+            let whole = f.outside(&parts[..parts.len() - 1]);
+            for n in 0..parts.len() {
+                if f.outside(&parts[..n]) {
+                    assert!(whole, "{:?} is outside, {k} below it is not", &parts[..n]);
+                }
+            }
+        }
+    }
 }
 
 #[test]
