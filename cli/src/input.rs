@@ -48,16 +48,27 @@ pub fn read_whole(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>
     if raw.len() as u64 > limit {
         return Err(Fault::TooLarge(None));
     }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
-        read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), limit, &mut out)
-            .map_err(Fault::Gzip)?;
-        if out.len() as u64 > limit {
-            return Err(Fault::UnzipsTooLarge);
-        }
-        raw = out;
+    unzipped(raw, limit)
+}
+
+/// Bytes already held, gunzipped when they are gzip (refused past `limit` once unzipped).
+pub fn unzipped(raw: Vec<u8>, limit: u64) -> Result<Vec<u8>, Fault> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
     }
-    Ok(raw)
+    // A guess at the text's size, never past the limit: an allocation that fails aborts.
+    let room = raw.len().saturating_mul(8).min(
+        usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1),
+    );
+    let mut out = Vec::with_capacity(room);
+    read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), limit, &mut out)
+        .map_err(Fault::Gzip)?;
+    if out.len() as u64 > limit {
+        return Err(Fault::UnzipsTooLarge);
+    }
+    Ok(out)
 }
 
 /// A file or stdin (`-`), gunzipped when it is gzip, as UTF-8 text. Anything larger than

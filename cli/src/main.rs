@@ -178,7 +178,7 @@ struct ReplayArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
     /// Keys per page of an S3 archive's listing (S3's 1,000 when unset).
-    #[arg(long, value_name = "N", hide = true)]
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(i32).range(1..=1000))]
     page_size: Option<i32>,
     /// The HTML report's title.
     #[arg(long, default_value = "crossguard: cross-account grant changes")]

@@ -415,7 +415,12 @@ fn read_file(path: &Path) -> Result<String, String> {
 /// A stored input's text (a file's, an object's), gunzipped when it is gzip; the reason
 /// when it cannot be read.
 fn read_text(r: impl Read, size: Option<u64>) -> Result<String, String> {
-    let raw = read_whole(r, size, MAX_FILE).map_err(|fault| match fault {
+    text_of(read_whole(r, size, MAX_FILE))
+}
+
+/// What was read, as text; the reason when it cannot be.
+fn text_of(read: Result<Vec<u8>, Fault>) -> Result<String, String> {
+    let raw = read.map_err(|fault| match fault {
         Fault::TooLarge(Some(n)) => format!(
             "larger than {} MiB ({n} bytes; the limit): not read",
             MAX_FILE >> 20

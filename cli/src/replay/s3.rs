@@ -4,7 +4,7 @@
 //! YYYY/MM/DD/`), then lists what is left flat; several folders at once. The objects
 //! are then read as local files are: each worker one object at a time.
 
-use super::{read_text, Filters, Input, MAX_FILE};
+use super::{text_of, Filters, Input, MAX_FILE};
 use crossguard_engine::report::Skipped;
 use crossguard_guard::aws::aws_error;
 use std::collections::VecDeque;
@@ -129,19 +129,29 @@ impl Lister for S3Lister {
                 }
                 _ => None,
             };
+            // Decoded only when S3 says it encoded (a store that ignores the request
+            // sends keys as they are, `+` and `%` included).
+            let encoded = out.encoding_type() == Some(&aws_sdk_s3::types::EncodingType::Url);
+            let key_of = |s: &str| {
+                if encoded {
+                    url_decoded(s)
+                } else {
+                    Ok(s.to_string())
+                }
+            };
             let mut objects = Vec::new();
             for o in out.contents() {
                 let Some(key) = o.key() else {
                     return Err("ListObjectsV2 listed an object without a key".into());
                 };
-                objects.push((url_decoded(key)?, o.size()));
+                objects.push((key_of(key)?, o.size()));
             }
             let mut folders = Vec::new();
             for p in out.common_prefixes() {
                 let Some(p) = p.prefix() else {
                     return Err("ListObjectsV2 listed a folder without a prefix".into());
                 };
-                folders.push(url_decoded(p)?);
+                folders.push(key_of(p)?);
             }
             Ok(Page {
                 objects,
@@ -279,6 +289,10 @@ fn chosen(
     objects.sort();
     objects.dedup();
     let found = objects.len();
+    let digests = objects
+        .iter()
+        .filter(|(k, _)| folders_of(k).contains(&"CloudTrail-Digest"))
+        .count();
     for (key, size) in objects {
         // Named exactly, an object is read whatever its name, as a file is (not the
         // empty marker the console leaves for a folder).
@@ -309,6 +323,8 @@ fn chosen(
             source: format!("s3://{}/{}", at.bucket, at.prefix),
             reason: if found == 0 {
                 "no object under this prefix".into()
+            } else if digests == found {
+                "only CloudTrail digest files under this prefix (not events)".into()
             } else {
                 format!("none of the {found} object(s) under this prefix is a log file (.json, .json.gz)")
             },
@@ -362,27 +378,27 @@ impl Reader {
             if let Some(n) = out.content_length().filter(|n| over(*n)) {
                 return Err(too_large(n));
             }
+            // Room for the size S3 gives (checked above), so the buffer does not grow
+            // by doubling; no byte past the limit is held, whatever the size said.
+            let room = out.content_length().or(o.size).unwrap_or(0);
             let mut body = out.body;
-            let mut raw = Vec::with_capacity(o.size.map_or(0, |n| {
-                usize::try_from(n).unwrap_or(0).min(1 << 26)
-            }));
+            let mut raw = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
             while let Some(chunk) = body
                 .try_next()
                 .await
                 .map_err(|e| format!("cannot read: GetObject's body: {e}"))?
             {
-                raw.extend_from_slice(&chunk);
-                if raw.len() as u64 > MAX_FILE {
+                if (raw.len() + chunk.len()) as u64 > MAX_FILE {
                     return Err(format!(
                         "larger than {} MiB (the limit), as stored: not read",
                         MAX_FILE >> 20
                     ));
                 }
+                raw.extend_from_slice(&chunk);
             }
             Ok(raw)
         })?;
-        let size = raw.len() as u64;
-        read_text(std::io::Cursor::new(raw), Some(size))
+        text_of(crate::input::unzipped(raw, MAX_FILE))
     }
 }
 

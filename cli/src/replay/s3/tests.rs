@@ -385,6 +385,13 @@ fn outside_is_inherited_by_everything_below() {
 }
 
 #[test]
+fn keys_decode_as_s3_encodes_them() {
+    assert_eq!(url_decoded("a+b%2Bc%20100%25").unwrap(), "a b+c 100%");
+    assert_eq!(url_decoded("AWSLogs/o-x/").unwrap(), "AWSLogs/o-x/");
+    assert!(url_decoded("%FF").is_err());
+}
+
+#[test]
 fn addresses_parse() {
     assert_eq!(
         Location::parse("s3://my-trail.logs/AWSLogs/"),
