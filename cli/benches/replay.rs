@@ -150,11 +150,7 @@ fn in_s3(dir: &std::path::Path, files: &[PathBuf]) -> (Moto, Vec<(String, String
                 .unwrap();
         }
     });
-    let env = moto
-        .function_env("")
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("AWS_"))
-        .collect();
+    let env = moto.cli_env();
     (moto, env)
 }
 

@@ -33,11 +33,7 @@ fn replay(moto: &Moto, args: &[&str]) -> Output {
         .arg(allowlist)
         .args(args)
         .env_remove("AWS_PROFILE")
-        .envs(
-            moto.function_env("")
-                .into_iter()
-                .filter(|(k, _)| k.starts_with("AWS_")),
-        )
+        .envs(moto.cli_env())
         .output()
         .unwrap()
 }

@@ -17,11 +17,7 @@ fn crossguard(moto: &Moto, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .env_remove("AWS_PROFILE")
-        .envs(
-            moto.function_env("")
-                .into_iter()
-                .filter(|(k, _)| k.starts_with("AWS_")),
-        )
+        .envs(moto.cli_env())
         .output()
         .unwrap()
 }

@@ -53,10 +53,7 @@ fn same_as_ocsf(json: &Output, ocsf: &Output) {
 }
 
 fn aws_env(moto: &Moto) -> Vec<(String, String)> {
-    moto.function_env("")
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("AWS_"))
-        .collect()
+    moto.cli_env()
 }
 
 fn trust(principal: Value, condition: Option<Value>) -> Value {

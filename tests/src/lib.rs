@@ -175,6 +175,15 @@ impl Moto {
         self.sdk_as("testing", "testing", None).await
     }
 
+    /// The environment the CLI needs to reach this server as AWS: endpoint, region and
+    /// credentials, nothing of a function's.
+    pub fn cli_env(&self) -> Vec<(String, String)> {
+        self.function_env("")
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("AWS_"))
+            .collect()
+    }
+
     /// The environment a guard function needs to run against this server.
     pub fn function_env(&self, topic_arn: &str) -> Vec<(String, String)> {
         [
