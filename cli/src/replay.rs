@@ -140,6 +140,15 @@ impl Filters {
         {
             return true;
         }
+        // Another service's folder beside CloudTrail's (AWS Config's in a shared log
+        // bucket, Insights): not CloudTrail logs of calls. Digests are left out by name.
+        if is_account_id(acct)
+            && rest
+                .first()
+                .is_some_and(|svc| *svc != "CloudTrail" && *svc != "CloudTrail-Digest")
+        {
+            return true;
+        }
         let ["CloudTrail", _region, date @ ..] = rest else {
             return false;
         };
@@ -965,6 +974,13 @@ mod tests {
             "AWSLogs/222222222222/CloudTrail/eu-west-1/2026/01/15/{file}"
         )));
         assert!(!p("elsewhere/2026/01/01/x.json"));
+        // AWS Config's files in a shared log bucket: passed over, whatever the filters.
+        let config = "AWSLogs/111111111111/Config/eu-west-1/2026/1/15/ConfigSnapshot/x.json.gz";
+        assert!(p(config));
+        assert!(Filters::default().passes_over(Path::new(config)));
+        assert!(!Filters::default().passes_over(Path::new(&format!(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/01/15/{file}"
+        ))));
         // Below a day folder, or a whole month out of range: still outside.
         assert!(p(&format!(
             "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/01/08/late/{file}"

@@ -243,6 +243,18 @@ fn an_object_named_exactly_is_read_whatever_its_name() {
 }
 
 #[test]
+fn another_services_files_in_a_shared_bucket_are_passed_over_and_counted() {
+    let mut bucket = archive();
+    bucket.keys.insert(format!(
+        "AWSLogs/o-abc123/{A}/Config/eu-west-1/2026/1/3/ConfigHistory/{A}_Config_x.json.gz"
+    ));
+    let (listed, _) = run(bucket, &at(""), &Filters::default());
+    assert_eq!(keys(&listed).len(), 12);
+    assert_eq!(listed.passed_over, 1);
+    assert!(listed.skipped.is_empty());
+}
+
+#[test]
 fn the_consoles_folder_marker_is_not_read() {
     let mut bucket = archive();
     bucket.keys.insert("AWSLogs/".into());
