@@ -83,9 +83,20 @@ pub const MAX_GRANTS: usize = 500;
 /// Grants of a whole document, for the given resource: at most [`MAX_GRANTS`] + 1 (one
 /// more tells the caller the policy is over the limit), without computing the rest.
 pub fn grants(doc: &PolicyDocument, resource: &Resource) -> Vec<Grant> {
-    let perimeters: Vec<Perimeter> = doc.statements.iter().filter_map(perimeter).collect();
+    grants_of(&doc.statements, doc.statements.iter(), resource)
+}
+
+/// Grants of the `Allow` statements in `of`, narrowed by the data perimeters of
+/// `policy` (the whole policy they belong to). A statement's grants depend on itself and
+/// on the policy's `Deny`s alone, which lets a plan's check read only what it wrote.
+pub(crate) fn grants_of<'a>(
+    policy: impl IntoIterator<Item = &'a Statement>,
+    of: impl Iterator<Item = &'a Statement>,
+    resource: &Resource,
+) -> Vec<Grant> {
+    let perimeters: Vec<Perimeter> = policy.into_iter().filter_map(perimeter).collect();
     let mut out = Vec::new();
-    for st in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
+    for st in of.filter(|s| s.effect == Effect::Allow) {
         statement_grants(st, resource, &perimeters, &mut out);
         if out.len() > MAX_GRANTS {
             break;

@@ -6,7 +6,7 @@ use crate::analysis::{self, Grant, Nature, Who};
 use crate::date::Date;
 use crate::event::EventSummary;
 use crate::finding::{Finding, GrantedActions, Scope};
-use crate::policy::{Actions, PolicyDocument};
+use crate::policy::{Actions, Effect, PolicyDocument, Statement};
 use crate::remediation::{self, Plan, PlanError};
 use crate::resource::Resource;
 use crate::wildcard;
@@ -205,8 +205,9 @@ pub(crate) fn decide_unbounded(
             ..Decision::bare(Verdict::Compliant, Some(resource.clone()), "")
         };
     }
-    let checked = remediation::plan(doc, resource, &findings)
-        .and_then(|plan| verify(allowlist, resource, &findings, &plan, opts.today).map(|()| plan));
+    let checked = remediation::plan(doc, resource, &findings).and_then(|plan| {
+        verify(allowlist, resource, doc, &findings, &plan, opts.today).map(|()| plan)
+    });
     let (plan, action) = match checked {
         Ok(plan) => (
             plan,
@@ -256,30 +257,59 @@ pub fn evaluate(
 /// A plan is only offered if, applied, it leaves no unapproved grant and every approved
 /// grant and warning still stands. A plan that fails this is refused and the violation
 /// is alerted instead: the guard never removes approved access.
+///
+/// A statement's grants depend only on itself and the policy's `Deny`s (their data
+/// perimeters). While the plan leaves every `Deny` as it was and writes none, the
+/// statements it kept unchanged grant exactly what they granted before, judged the same:
+/// only the statements it wrote are read again. Otherwise the whole policy it leaves is.
 fn verify(
     allowlist: &Allowlist,
     resource: &Resource,
+    doc: &PolicyDocument,
     before: &[Finding],
     plan: &Plan,
     today: Date,
 ) -> Result<(), PlanError> {
-    let Some(after_doc) = plan.resulting_document() else {
+    let Some(w) = plan.written() else {
         return Ok(());
     };
-    let after = evaluate(allowlist, resource, after_doc, today);
+    let untouched = doc.statements.iter().filter(|s| w.untouched(s.index));
+    let after_policy = untouched.clone().chain(&w.statements);
+    let denies_kept = doc
+        .statements
+        .iter()
+        .all(|s| s.effect != Effect::Deny || w.untouched(s.index))
+        && w.statements.iter().all(|s| s.effect != Effect::Deny);
+    // Grants of what the plan wrote; of everything it leaves when a `Deny` changed.
+    let read_again: Box<dyn Iterator<Item = &Statement>> = if denies_kept {
+        Box::new(w.statements.iter())
+    } else {
+        Box::new(after_policy.clone())
+    };
+    let after: Vec<Finding> = analysis::grants_of(after_policy, read_again, resource)
+        .into_iter()
+        .map(|g| judge(allowlist, resource, g, today))
+        .collect();
     if let Some(f) = after.iter().find(|f| f.is_violation()) {
         return Err(PlanError::StillLetsIn {
             principal: f.principal.clone(),
             reason: f.reason.clone(),
         });
     }
+    // Before findings of the statements kept unchanged stand as they were.
+    let standing = |f: &&Finding| denies_kept && w.untouched(f.statement);
+    let same = |a: &Finding, b: &Finding| {
+        !b.is_violation()
+            && a.principal == b.principal
+            && a.grant.who == b.grant.who
+            && a.actions == b.actions
+    };
     for kept in before.iter().filter(|f| !f.is_violation()) {
-        let still = after.iter().any(|f| {
-            !f.is_violation()
-                && f.principal == kept.principal
-                && f.grant.who == kept.grant.who
-                && f.actions == kept.actions
-        });
+        if standing(&kept) {
+            continue;
+        }
+        let still = after.iter().any(|f| same(kept, f))
+            || before.iter().filter(standing).any(|f| same(kept, f));
         if !still && kept.scope.is_outside() {
             return Err(PlanError::RemovesApproved(kept.principal.clone()));
         }
@@ -605,3 +635,6 @@ fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> App
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
 use crate::kinds::{Edited, Emptied};
-use crate::policy::{PolicyDocument, PolicyError, Principals};
+use crate::policy::{PolicyDocument, PolicyError, Principals, Statement};
 use crate::principal;
 use crate::resource::Resource;
 use serde::Serialize;
@@ -128,9 +128,35 @@ pub struct Plan {
     /// The call that undoes a tampering, for `undo` (`{"call": "EnableRule", "name": …}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub undo: Option<Value>,
-    /// `policy`, parsed once: what verification and the next decision read.
+    /// What the plan wrote into `policy`, parsed: what its check reads.
     #[serde(skip)]
-    document: Option<PolicyDocument>,
+    written: Option<Written>,
+}
+
+/// The statements a plan wrote into the policy it leaves, parsed, and the statements it
+/// left as they were. A statement's grants depend only on itself and the policy's `Deny`s,
+/// so while those stand untouched the check of the plan reads only what it wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Written {
+    /// The statements the plan changed or added, with their indices in its policy.
+    pub(crate) statements: Vec<Statement>,
+    /// Indices (before the plan) of the statements it kept unchanged, ascending.
+    pub(crate) untouched: Vec<usize>,
+}
+
+impl Written {
+    /// Did the plan keep statement `index` (before the plan) as it was?
+    pub(crate) fn untouched(&self, index: usize) -> bool {
+        self.untouched.binary_search(&index).is_ok()
+    }
+
+    /// A whole new policy (nothing of the old kept): every statement is written.
+    fn whole(doc: &PolicyDocument) -> Written {
+        Written {
+            statements: doc.statements.clone(),
+            untouched: Vec::new(),
+        }
+    }
 }
 
 impl Removed {
@@ -163,6 +189,9 @@ pub enum PlanError {
         /// Its statement's index.
         statement: usize,
     },
+    /// A finding names a statement the policy's JSON does not hold.
+    #[error("statement {0} is not in the policy's JSON")]
+    Missing(usize),
     /// A statement is not a JSON object.
     #[error("statement {0} is not an object")]
     NotObject(usize),
@@ -219,7 +248,7 @@ impl Plan {
             acl: None,
             public_access_block: None,
             undo: None,
-            document: None,
+            written: None,
         }
     }
 
@@ -234,7 +263,7 @@ impl Plan {
             acl: None,
             public_access_block: None,
             undo: None,
-            document: None,
+            written: None,
         }
     }
 
@@ -252,7 +281,7 @@ impl Plan {
             acl: None,
             public_access_block: None,
             undo: None,
-            document: None,
+            written: None,
         };
         let raw = match doc.raw_statements() {
             Ok(raw) => raw,
@@ -290,7 +319,7 @@ impl Plan {
             acl: None,
             public_access_block: None,
             undo: None,
-            document: None,
+            written: None,
         }
     }
 
@@ -305,7 +334,7 @@ impl Plan {
             acl: Some(acl),
             public_access_block: None,
             undo: None,
-            document: None,
+            written: None,
         }
     }
 
@@ -320,7 +349,7 @@ impl Plan {
             acl: None,
             public_access_block: Some(settings),
             undo: None,
-            document: None,
+            written: None,
         }
     }
 
@@ -335,13 +364,25 @@ impl Plan {
             acl: None,
             public_access_block: None,
             undo: Some(undo),
-            document: None,
+            written: None,
         }
     }
 
-    /// The policy the resource has once the plan is applied (`None`: no policy, or no plan).
-    pub fn resulting_document(&self) -> Option<&PolicyDocument> {
-        self.document.as_ref()
+    /// The policy the resource has once the plan is applied (`None`: no policy, or no
+    /// plan), read from `policy`.
+    pub fn resulting_document(&self) -> Option<Result<PolicyDocument, PolicyError>> {
+        self.policy.clone().map(PolicyDocument::from_value)
+    }
+
+    /// What the plan wrote, for its check (`None`: it writes no policy).
+    pub(crate) fn written(&self) -> Option<&Written> {
+        self.written.as_ref()
+    }
+
+    /// What the plan wrote, to be altered by tests of its check.
+    #[cfg(test)]
+    pub(crate) fn written_mut(&mut self) -> Option<&mut Written> {
+        self.written.as_mut()
     }
 }
 
@@ -457,7 +498,16 @@ pub fn plan(
     resource: &Resource,
     findings: &[Finding],
 ) -> Result<Plan, PlanError> {
-    let mut raw = doc.raw_statements().map_err(PlanError::Unreadable)?;
+    // The document, its statements taken out to be edited (their place kept).
+    let mut document = doc.raw_owned().map_err(PlanError::Unreadable)?;
+    let (mut raw, was_single) = match document.get_mut("Statement").map(Value::take) {
+        Some(Value::Array(list)) => (list, false),
+        Some(single) => {
+            let object = single.is_object();
+            (vec![single], object)
+        }
+        None => (Vec::new(), false),
+    };
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
@@ -466,19 +516,27 @@ pub fn plan(
     let mut cuts: BTreeMap<usize, StatementCut> = BTreeMap::new();
     for (&s, fs) in &by_statement {
         if fs.iter().any(|f| f.is_violation()) {
-            let cut = cut_statement(s, fs, doc, &mut raw[s], resource)?;
+            // Both readings hold the same statements; were one missing, nothing is cut.
+            let (Some(typed), Some(value)) = (doc.statements.get(s), raw.get_mut(s)) else {
+                return Err(PlanError::Missing(s));
+            };
+            let cut = cut_statement(s, fs, typed, value, resource)?;
             cuts.insert(s, cut);
         }
     }
-    let mut kept: Vec<Value> = raw
+    // Each statement left, with its index before the plan when the plan did not touch it.
+    let mut kept: Vec<(Option<usize>, Value)> = raw
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| !cuts.get(i).is_some_and(|c| c.dropped))
-        .map(|(_, v)| v)
+        .filter_map(|(i, v)| match cuts.get(&i) {
+            Some(c) if c.dropped => None,
+            Some(_) => Some((None, v)),
+            None => Some((Some(i), v)),
+        })
         .collect();
     let emptied = resource.kind.spec().emptied;
-    if emptied == Emptied::OwnerAdmin && !owner_kept(doc, resource, findings, &cuts, &kept)? {
-        kept.insert(0, owner_admin_statement(resource));
+    if emptied == Emptied::OwnerAdmin && !owner_kept(&document, resource, findings, &cuts, &kept)? {
+        kept.insert(0, (None, owner_admin_statement(resource)));
     }
     if resource.kind.spec().edited == Edited::BySid {
         statementwise(doc, &cuts)?;
@@ -486,34 +544,21 @@ pub fn plan(
     let removed = cuts.into_values().flat_map(|c| c.removed).collect();
     let any_allow = kept
         .iter()
-        .any(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
-    let (kind, document) = match emptied {
+        .any(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
+    let (kind, policy) = match emptied {
         Emptied::Delete if kept.is_empty() => (PlanKind::DeletePolicy, None),
         Emptied::TopicDefault if kept.is_empty() => (
             PlanKind::PutPolicy,
-            Some(
-                PolicyDocument::from_value(default_topic_policy(resource))
-                    .map_err(PlanError::Invalid)?,
-            ),
+            Some(whole(default_topic_policy(resource))?),
         ),
-        Emptied::DenyAll if !any_allow => (
-            PlanKind::DenyAllTrust,
-            Some(PolicyDocument::from_value(deny_all_trust()).map_err(PlanError::Invalid)?),
+        Emptied::DenyAll if !any_allow => (PlanKind::DenyAllTrust, Some(whole(deny_all_trust())?)),
+        // A document whose `Statement` was one object keeps that form.
+        _ => (
+            PlanKind::PutPolicy,
+            Some(edited(document, kept, was_single)?),
         ),
-        _ => {
-            // A document whose `Statement` was one object keeps that form.
-            let single = matches!(
-                doc.raw().map_err(PlanError::Unreadable)?.get("Statement"),
-                Some(Value::Object(_))
-            ) && kept.len() == 1;
-            (PlanKind::PutPolicy, Some(document_with(doc, kept, single)?))
-        }
     };
-    let policy = document
-        .as_ref()
-        .map(PolicyDocument::to_json)
-        .transpose()
-        .map_err(PlanError::Unreadable)?;
+    let (policy, written) = policy.unzip();
     Ok(Plan {
         kind,
         policy,
@@ -523,22 +568,53 @@ pub fn plan(
         acl: None,
         public_access_block: None,
         undo: None,
-        document,
+        written,
     })
+}
+
+/// A whole new policy, and all of it as written.
+fn whole(policy: Value) -> Result<(Value, Written), PlanError> {
+    let doc = PolicyDocument::from_value(policy).map_err(PlanError::Invalid)?;
+    let written = Written::whole(&doc);
+    Ok((doc.to_json().map_err(PlanError::Invalid)?, written))
+}
+
+/// `document` with the statements `kept` (each with its index before the plan when the
+/// plan left it as it was), and what the plan wrote into it, parsed.
+fn edited(
+    document: Map<String, Value>,
+    kept: Vec<(Option<usize>, Value)>,
+    was_single: bool,
+) -> Result<(Value, Written), PlanError> {
+    let single = was_single && kept.len() == 1;
+    let untouched = kept.iter().filter_map(|(i, _)| *i).collect();
+    let statements = PolicyDocument::parse_statements(
+        kept.iter()
+            .enumerate()
+            .filter(|(_, (before, _))| before.is_none())
+            .map(|(i, (_, v))| (i, v)),
+    )
+    .map_err(PlanError::Invalid)?;
+    let kept = kept.into_iter().map(|(_, v)| v).collect();
+    let written = Written {
+        statements,
+        untouched,
+    };
+    Ok((with_statements(document, kept, single), written))
 }
 
 /// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
 fn cut_statement(
     s: usize,
     fs: &[&Finding],
-    doc: &PolicyDocument,
+    typed: &Statement,
     raw: &mut Value,
     resource: &Resource,
 ) -> Result<StatementCut, PlanError> {
     let original = Arc::new(raw.clone());
     let note = |f: &Finding, cut: Cut| Removed::of(f, cut, original.clone());
     let mut out = StatementCut::default();
-    let Principals::Listed(entries) = &doc.statements[s].principals else {
+    let Principals::Listed(entries) = &typed.principals else {
         // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
         // statement can be cut.
         out.dropped = true;
@@ -617,11 +693,11 @@ fn cut_statement(
 /// so never cut: one still standing settles it. Else (a dropped statement, a cut `*`)
 /// look at what is left.
 fn owner_kept(
-    doc: &PolicyDocument,
+    document: &Map<String, Value>,
     resource: &Resource,
     findings: &[Finding],
     cuts: &BTreeMap<usize, StatementCut>,
-    kept: &[Value],
+    kept: &[(Option<usize>, Value)],
 ) -> Result<bool, PlanError> {
     let owner = Who::Account(resource.account.clone());
     let standing = findings.iter().any(|f| {
@@ -636,36 +712,28 @@ fn owner_kept(
     if standing {
         return Ok(true);
     }
-    let probe = document_with(doc, kept.to_vec(), false)?;
+    let statements = kept.iter().map(|(_, v)| v.clone()).collect();
+    let probe = PolicyDocument::from_value(with_statements(document.clone(), statements, false))
+        .map_err(PlanError::Invalid)?;
     Ok(analysis::grants(&probe, resource)
         .iter()
         .any(|g| g.who == owner))
 }
 
-fn document_with(
-    doc: &PolicyDocument,
+/// `document` with `statements` in its `Statement` (`single`: as one object), in the
+/// place the old ones had: every other field stays as it was.
+fn with_statements(
+    mut document: Map<String, Value>,
     statements: Vec<Value>,
     single: bool,
-) -> Result<PolicyDocument, PlanError> {
-    let mut value = Some(if single {
-        statements.into_iter().next().unwrap_or(Value::Null)
-    } else {
-        Value::Array(statements)
-    });
-    // Copy every field but the old statements; the new ones take their place.
-    let mut raw: Map<String, Value> = doc
-        .raw()
-        .map_err(PlanError::Unreadable)?
-        .iter()
-        .map(|(k, v)| match k.as_str() {
-            "Statement" => (k.clone(), value.take().unwrap_or(Value::Null)),
-            _ => (k.clone(), v.clone()),
-        })
-        .collect();
-    if let Some(v) = value {
-        raw.insert("Statement".into(), v);
-    }
-    PolicyDocument::from_value(Value::Object(raw)).map_err(PlanError::Invalid)
+) -> Value {
+    let value = match (single, <[Value; 1]>::try_from(statements)) {
+        (true, Ok([one])) => one,
+        (_, Ok(one)) => Value::Array(one.into()),
+        (_, Err(list)) => Value::Array(list),
+    };
+    document.insert("Statement".into(), value);
+    Value::Object(document)
 }
 
 /// Remove the principal entries at `cut` (indices in parse order), keeping each type's

@@ -184,7 +184,8 @@ proptest! {
         // a safe plan must exist.
         prop_assert_ne!(plan.kind, PlanKind::Refused, "{:?}", plan.reason);
         prop_assert!(!plan.removed.is_empty());
-        let after = plan.resulting_document();
+        let after = plan.resulting_document().transpose().unwrap();
+        let after = after.as_ref();
         let before_kept = kept_keys(&d.findings);
         match after {
             None => {

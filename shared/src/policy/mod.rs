@@ -108,6 +108,20 @@ impl PolicyDocument {
         })
     }
 
+    /// The document as a JSON object of its own, for a plan to edit. Text the fast path
+    /// accepted has no duplicate key at any level (it refuses them), so serde_json reads
+    /// it exactly without the duplicate bookkeeping; anything else is the checked copy.
+    pub(crate) fn raw_owned(&self) -> Result<Map<String, Value>, PolicyError> {
+        match (self.raw.get(), self.text.as_deref()) {
+            (None, Some(text)) => match serde_json::from_str(text) {
+                Ok(Value::Object(map)) => Ok(map),
+                Ok(other) => Err(PolicyError::NotObject(json_type(&other))),
+                Err(e) => Err(PolicyError::Json(e.to_string())),
+            },
+            _ => self.raw().cloned(),
+        }
+    }
+
     /// The raw statements, always as a list (a lone statement object becomes a list of one).
     pub fn raw_statements(&self) -> Result<Vec<Value>, PolicyError> {
         Ok(match self.raw()?.get("Statement") {
@@ -115,6 +129,17 @@ impl PolicyDocument {
             Some(single) => vec![single.clone()],
             None => Vec::new(),
         })
+    }
+
+    /// The raw statements, each with its index, parsed as [`PolicyDocument::from_value`]
+    /// parses a document's: what a plan wrote, read back for its check.
+    pub(crate) fn parse_statements<'a>(
+        list: impl Iterator<Item = (usize, &'a Value)>,
+    ) -> Result<Vec<Statement>, PolicyError> {
+        let statements = list
+            .map(|(i, v)| parse_statement(i, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        condition_keys_once(statements)
     }
 
     /// Size as AWS counts it for its limits: without insignificant white space.
