@@ -228,6 +228,8 @@ proptest! {
         let slow = PolicyDocument::from_value(policy.clone()).unwrap();
         prop_assert_eq!(&fast.statements, &slow.statements);
         prop_assert_eq!(fast.raw().unwrap(), slow.raw().unwrap());
+        // What a plan edits, read without the duplicate bookkeeping, is the same object.
+        prop_assert_eq!(&PolicyDocument::parse(&text).unwrap().raw_owned().unwrap(), slow.raw().unwrap());
         prop_assert_eq!(fast.compact_len(), slow.compact_len());
     }
 

@@ -111,7 +111,8 @@ impl PolicyDocument {
     /// The document as a JSON object of its own, for a plan to edit. Text the fast path
     /// accepted has no duplicate key at any level (it refuses them), so serde_json reads
     /// it exactly without the duplicate bookkeeping; anything else is the checked copy.
-    pub(crate) fn raw_owned(&self) -> Result<Map<String, Value>, PolicyError> {
+    #[doc(hidden)]
+    pub fn raw_owned(&self) -> Result<Map<String, Value>, PolicyError> {
         match (self.raw.get(), self.text.as_deref()) {
             (None, Some(text)) => match serde_json::from_str(text) {
                 Ok(Value::Object(map)) => Ok(map),
