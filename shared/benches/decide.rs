@@ -46,6 +46,21 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+    // JSON read exactly (duplicate keys noted, SPEC §1) against serde_json's own reading
+    // of the same text, the floor for every document and record crossguard reads whole.
+    let mut group = c.benchmark_group("json");
+    for (name, text, _) in &cases {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(format!("{name}/checked"), |b| {
+            b.iter(|| black_box(crossguard_engine::json::from_str(black_box(text)).unwrap()));
+        });
+        group.bench_function(format!("{name}/serde_json"), |b| {
+            b.iter(|| {
+                black_box(serde_json::from_str::<serde_json::Value>(black_box(text)).unwrap())
+            });
+        });
+    }
+    group.finish();
     // What Cloud Custodian's PolicyChecker does: text to the list of findings.
     let mut group = c.benchmark_group("evaluate");
     for (name, text, resource) in &cases {
