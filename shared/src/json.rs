@@ -119,8 +119,7 @@ fn push_index(path: &mut String, index: usize) {
     let mut n = index;
     loop {
         at -= 1;
-        // `n % 10` is below 10: the cast cannot truncate.
-        digits[at] = b'0' + (n % 10) as u8;
+        digits[at] = b"0123456789"[n % 10];
         n /= 10;
         if n == 0 {
             break;
