@@ -160,6 +160,47 @@ fn kept_keys(findings: &[Finding]) -> Vec<GrantKey> {
     v
 }
 
+/// A data-perimeter `Deny`: everyone outside some accounts or organizations is refused.
+fn perimeter() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::ANY,
+        subset(&ACCOUNTS[..]),
+        subset(&ORGS[..]),
+        subset(&ACTIONS[..]),
+    )
+        .prop_map(|(by_org, accts, orgs, actions)| {
+            let (key, values) = if by_org {
+                ("aws:PrincipalOrgID", json!(orgs))
+            } else {
+                ("aws:PrincipalAccount", json!(accts))
+            };
+            json!({"Effect": "Deny", "Principal": "*", "Action": actions, "Resource": "*",
+                   "Condition": {"StringNotEquals": {key: values}}})
+        })
+}
+
+/// The check as it read the whole policy a plan leaves: applied, no unapproved grant is
+/// left and every approved grant and warning outside the owner's account still stands.
+fn whole_policy_check(al: &Allowlist, r: &Resource, before: &[Finding], plan: &Plan) -> bool {
+    let Some(after) = plan.resulting_document() else {
+        return true;
+    };
+    let Ok(after) = after else {
+        return false;
+    };
+    let after = evaluate(al, r, &after, opts().today);
+    !after.iter().any(Finding::is_violation)
+        && before.iter().filter(|f| !f.is_violation()).all(|kept| {
+            !kept.scope.is_outside()
+                || after.iter().any(|f| {
+                    !f.is_violation()
+                        && f.principal == kept.principal
+                        && f.grant.who == kept.grant.who
+                        && f.actions == kept.actions
+                })
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
@@ -212,6 +253,45 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// The engine's check of a plan reads again only what the plan wrote; the check it
+    /// replaced read the whole result. Over policies with data-perimeter `Deny`s, read
+    /// from text (the fast path) or from a value, a single statement or a list, for every
+    /// way a kind treats a policy left empty, both checks agree on every plan.
+    #[test]
+    fn plan_check_agrees_with_the_whole_policy_check(
+        statements in prop::collection::vec(statement(), 1..5),
+        perimeters in prop::collection::vec(perimeter(), 0..3),
+        al in allowlist_text(),
+        kind in prop::sample::select(&["bucket/data", "role/app", "key/k1", "topic/t"][..]),
+        as_text in prop::bool::ANY,
+        single in prop::bool::weighted(0.2),
+    ) {
+        let allowlist = Allowlist::from_toml(&al, "gen.toml").unwrap();
+        let resource = Resource::from_spec(kind, OWNER, Some("us-east-1")).unwrap();
+        let mut all = statements;
+        all.extend(perimeters);
+        let stmts = if single && all.len() == 1 { all[0].clone() } else { json!(all) };
+        let policy = json!({"Version": "2012-10-17", "Statement": stmts});
+        let doc = if as_text {
+            PolicyDocument::parse(&policy.to_string()).unwrap()
+        } else {
+            PolicyDocument::from_value(policy).unwrap()
+        };
+        let d = decide(&allowlist, &resource, Some(&doc), opts());
+        if d.verdict != Verdict::Violation {
+            return Ok(());
+        }
+        // The plan before any check, and the whole-policy check applied to it.
+        let findings = evaluate(&allowlist, &resource, &doc, opts().today);
+        let Ok(unchecked) = remediation::plan(&doc, &resource, &findings) else {
+            prop_assert_eq!(d.remediation.as_ref().map(|p| p.kind), Some(PlanKind::Refused));
+            return Ok(());
+        };
+        let whole_ok = whole_policy_check(&allowlist, &resource, &findings, &unchecked);
+        let engine_ok = d.remediation.as_ref().is_some_and(|p| p.kind != PlanKind::Refused);
+        prop_assert_eq!(engine_ok, whole_ok, "{:?}", d.remediation.as_ref().and_then(|p| p.reason.clone()));
     }
 
     #[test]

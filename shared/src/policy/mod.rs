@@ -339,6 +339,35 @@ mod tests {
         }
     }
 
+    /// A plan reads text the fast path accepted without the duplicate bookkeeping: that
+    /// is exact only because the fast path leaves every duplicate key, at any level, to
+    /// the checked reading.
+    #[test]
+    fn the_fast_path_declines_every_duplicate_key() {
+        let st =
+            r#"{"Effect":"Allow","Principal":{"AWS":"1"},"Action":"s3:GetObject","Resource":"*"}"#;
+        let plain = format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#);
+        assert!(PolicyDocument::parse(&plain).unwrap().read_from_text());
+        let dupes = [
+            format!(r#"{{"Version":"1","Version":"2","Statement":[{st}]}}"#),
+            format!(r#"{{"Statement":[{st}],"Statement":[]}}"#),
+            r#"{"Statement":[{"Effect":"Allow","Effect":"Deny","Principal":"*","Action":"x"}]}"#.into(),
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"1","AWS":"2"},"Action":"x"}]}"#.into(),
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"x","Condition":{"StringEquals":{"k":"1"},"StringEquals":{"k":"2"}}}]}"#.into(),
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"x","Condition":{"StringEquals":{"k":"1","k":"2"}}}]}"#.into(),
+            format!(r#"{{"Unknown":{{"a":{{"b":1,"b":2}}}},"Statement":[{st}]}}"#),
+            format!(r#"{{"Unknown":[{{"c":1,"c":2}}],"Statement":[{st}]}}"#),
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"x","Extra":{"d":1,"d":2}}]}"#.into(),
+            format!(r#"{{"Vers\u0069on":"1","Version":"2","Statement":[{st}]}}"#),
+        ];
+        for text in &dupes {
+            // Either refused outright or read by the checked path: never the fast one.
+            if let Ok(doc) = PolicyDocument::parse(text) {
+                assert!(!doc.read_from_text(), "{text}");
+            }
+        }
+    }
+
     #[test]
     fn star_and_not_forms() {
         let d = PolicyDocument::parse(
