@@ -149,14 +149,6 @@ impl Written {
     pub(crate) fn untouched(&self, index: usize) -> bool {
         self.untouched.binary_search(&index).is_ok()
     }
-
-    /// A whole new policy (nothing of the old kept): every statement is written.
-    fn whole(doc: &PolicyDocument) -> Written {
-        Written {
-            statements: doc.statements.clone(),
-            untouched: Vec::new(),
-        }
-    }
 }
 
 impl Removed {
@@ -239,17 +231,7 @@ pub enum PlanError {
 impl Plan {
     /// A refused plan: the violation is alerted, nothing is changed.
     pub fn refused(why: &PlanError) -> Plan {
-        Plan {
-            kind: PlanKind::Refused,
-            policy: None,
-            removed: Vec::new(),
-            reason: Some(why.to_string()),
-            grant_id: None,
-            acl: None,
-            public_access_block: None,
-            undo: None,
-            written: None,
-        }
+        Plan::refused_because(why.to_string())
     }
 
     /// A refused plan for a reason of the door's own (not a policy edit's).
@@ -272,17 +254,7 @@ impl Plan {
     /// principal with its statement. When only the retiring principal is unapproved,
     /// revoking would take the approved grantee's access: refused.
     pub fn for_grant(doc: &PolicyDocument, findings: &[Finding], grant_id: Option<String>) -> Plan {
-        let refuse = |reason: String| Plan {
-            kind: PlanKind::Refused,
-            policy: None,
-            removed: Vec::new(),
-            reason: Some(reason),
-            grant_id: None,
-            acl: None,
-            public_access_block: None,
-            undo: None,
-            written: None,
-        };
+        let refuse = Plan::refused_because;
         let raw = match doc.raw_statements() {
             Ok(raw) => raw,
             Err(e) => return refuse(PlanError::Unreadable(e).to_string()),
@@ -575,8 +547,12 @@ pub fn plan(
 /// A whole new policy, and all of it as written.
 fn whole(policy: Value) -> Result<(Value, Written), PlanError> {
     let doc = PolicyDocument::from_value(policy).map_err(PlanError::Invalid)?;
-    let written = Written::whole(&doc);
-    Ok((doc.to_json().map_err(PlanError::Invalid)?, written))
+    let json = doc.to_json().map_err(PlanError::Invalid)?;
+    let written = Written {
+        statements: doc.statements,
+        untouched: Vec::new(),
+    };
+    Ok((json, written))
 }
 
 /// `document` with the statements `kept` (each with its index before the plan when the
