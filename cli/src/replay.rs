@@ -145,7 +145,7 @@ impl Filters {
         if is_account_id(acct)
             && rest
                 .first()
-                .is_some_and(|svc| *svc != "CloudTrail" && *svc != "CloudTrail-Digest")
+                .is_some_and(|svc| *svc != "CloudTrail" && *svc != DIGESTS)
         {
             return true;
         }
@@ -216,6 +216,15 @@ fn archive_path<'a, 'p>(folders: &'a [&'p str]) -> Option<&'a [&'p str]> {
 }
 
 /// Twelve digits: only a folder so named is an account's.
+/// The folder CloudTrail keeps its digest files in: signatures, not events.
+const DIGESTS: &str = "CloudTrail-Digest";
+
+/// A file replay reads by its name, on disk and in S3: JSON or gzipped JSON, outside the
+/// digest folder.
+fn is_log_file(name: &str, in_digests: bool) -> bool {
+    (name.ends_with(".json") || name.ends_with(".json.gz")) && !in_digests
+}
+
 fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -356,8 +365,7 @@ pub fn inputs(paths: &[String], filters: &Filters) -> (Vec<Input>, Vec<Skipped>,
                 }
             };
             let name = entry.file_name().to_string_lossy();
-            let named = (name.ends_with(".json") || name.ends_with(".json.gz"))
-                && !entry.path().iter().any(|c| c == "CloudTrail-Digest");
+            let named = is_log_file(&name, entry.path().iter().any(|c| c == DIGESTS));
             if !named || entry.file_type().is_dir() {
                 continue;
             }

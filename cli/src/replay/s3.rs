@@ -4,7 +4,7 @@
 //! YYYY/MM/DD/`), then lists what is left flat; several folders at once. The objects
 //! are then read as local files are: each worker one object at a time.
 
-use super::{text_of, Filters, Input, MAX_FILE};
+use super::{is_log_file, text_of, Filters, Input, DIGESTS, MAX_FILE};
 use crossguard_engine::report::Skipped;
 use crossguard_guard::aws::aws_error;
 use std::collections::VecDeque;
@@ -258,7 +258,7 @@ pub async fn list<L: Lister>(lister: Arc<L>, at: &Location, filters: &Filters) -
                 objects.extend(page.objects);
                 for f in page.folders {
                     let folders = folders_of(&f);
-                    if folders.contains(&"CloudTrail-Digest") {
+                    if folders.contains(&DIGESTS) {
                         continue;
                     }
                     if filters.outside(&folders) {
@@ -289,20 +289,18 @@ fn chosen(
     objects.sort();
     objects.dedup();
     let found = objects.len();
-    let digests = objects
-        .iter()
-        .filter(|(k, _)| folders_of(k).contains(&"CloudTrail-Digest"))
-        .count();
+    let mut digests = 0;
     for (key, size) in objects {
+        let folders = folders_of(&key);
+        let in_digests = folders.contains(&DIGESTS);
+        digests += usize::from(in_digests);
         // Named exactly, an object is read whatever its name, as a file is (not the
         // empty marker the console leaves for a folder).
         let exact = key == at.prefix && !key.ends_with('/');
-        let named = (key.ends_with(".json") || key.ends_with(".json.gz"))
-            && !folders_of(&key).contains(&"CloudTrail-Digest");
-        if !exact && !named {
+        if !exact && !is_log_file(&key, in_digests) {
             continue;
         }
-        if !exact && filters.outside(&folders_of(&key)) {
+        if !exact && filters.outside(&folders) {
             listed.passed_over += 1;
             continue;
         }
