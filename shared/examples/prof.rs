@@ -3,18 +3,32 @@ use crossguard_engine::*;
 use std::hint::black_box;
 use std::time::Instant;
 
+// As the bench and the CLI run the engine.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches");
     let al_text = std::fs::read_to_string(format!("{dir}/allowlist.toml")).unwrap();
     let al = Allowlist::from_toml(&al_text, "a").unwrap();
-    let r = Resource::from_spec("key/k", "222222222222", Some("eu-west-1")).unwrap();
     let opts = Options {
         today: Date::new(2026, 11, 22).unwrap(),
         mode: None,
     };
-    for name in ["trust-small", "key-medium", "bucket-5k", "bucket-20k"] {
+    // One policy by name (for a profiler), or all of them.
+    let only = std::env::args().nth(1);
+    for (name, spec) in [
+        ("trust-small", "role/VendorAudit"),
+        ("key-medium", "key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ("bucket-5k", "bucket/shared-data"),
+        ("bucket-20k", "bucket/data-lake"),
+    ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let r = Resource::from_spec(spec, "222222222222", Some("eu-west-1")).unwrap();
         let text = std::fs::read_to_string(format!("{dir}/policies/{name}.json")).unwrap();
-        let n = 500;
+        let n = if only.is_some() { 5000 } else { 500 };
         let t = Instant::now();
         for _ in 0..n {
             black_box(PolicyDocument::parse(black_box(&text)).unwrap());
