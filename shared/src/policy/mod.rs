@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 mod fast;
 mod model;
+pub(crate) mod pieces;
 mod reference;
 
 use reference::{json_type, parse_statement};
