@@ -419,6 +419,27 @@ fn plan_cuts_only_the_unapproved_principal() {
 }
 
 #[test]
+fn a_plans_policy_is_a_json_object_in_every_encoding_of_the_decision() {
+    let p = doc(vec![stmt(
+        json!({"AWS": [TRUSTED, format!("arn:aws:iam::{OUTSIDER}:root")]}),
+        json!("s3:GetObject"),
+    )]);
+    let d = decide_doc(&allowlist(&pairing("")), "bucket/b", p);
+    let policy = plan_of(&d).policy.as_ref().unwrap().to_value().unwrap();
+    assert!(policy.is_object());
+    // As a JSON value (scan, replay), as text (check, evidence) and indented (alerts).
+    let value = serde_json::to_value(&d).unwrap();
+    assert_eq!(value["remediation"]["policy"], policy);
+    for text in [
+        serde_json::to_string(&d).unwrap(),
+        serde_json::to_string_pretty(&d).unwrap(),
+    ] {
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["remediation"]["policy"], policy);
+    }
+}
+
+#[test]
 fn plan_cuts_condition_values_of_a_narrowed_wildcard() {
     let p = doc(vec![
         json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
