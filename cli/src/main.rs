@@ -356,19 +356,8 @@ impl Emit {
     fn write(&mut self, source: &str, d: &Decision) -> Result<()> {
         match self.format {
             Format::Json => {
-                // The decision's object with `source` as its last member, written
-                // straight out (no intermediate `Value` tree per decision).
                 self.line.clear();
-                serde_json::to_writer(&mut self.line, d)?;
-                if self.line.pop() != Some(b'}') {
-                    anyhow::bail!("a decision did not encode as a JSON object");
-                }
-                if self.line.len() > 1 {
-                    self.line.push(b',');
-                }
-                self.line.extend_from_slice(b"\"source\":");
-                serde_json::to_writer(&mut self.line, source)?;
-                self.line.extend_from_slice(b"}\n");
+                json_line(&mut self.line, source, d)?;
                 self.out.write_all(&self.line)?;
             }
             Format::Text => {
@@ -387,6 +376,16 @@ impl Emit {
         Ok(())
     }
 
+    /// JSON lines a worker rendered, with the exit code and error lines they carry.
+    fn push_rendered(&mut self, r: &Rendered) -> Result<()> {
+        self.out.write_all(&r.json)?;
+        for e in &r.errors {
+            warn(e);
+        }
+        self.code = self.code.max(r.code);
+        Ok(())
+    }
+
     fn finish(mut self) -> Result<u8> {
         if let Some((s, d)) = self.first.take() {
             self.write(&s, &d)?;
@@ -394,6 +393,53 @@ impl Emit {
         self.out.flush()?;
         Ok(self.code)
     }
+}
+
+/// A decision's JSON line: its object with `source` as the last member, written straight
+/// out (no intermediate `Value` tree per decision).
+fn json_line(line: &mut Vec<u8>, source: &str, d: &Decision) -> Result<()> {
+    let start = line.len();
+    serde_json::to_writer(&mut *line, d)?;
+    if line.pop() != Some(b'}') {
+        anyhow::bail!("a decision did not encode as a JSON object");
+    }
+    if line.len() > start + 1 {
+        line.push(b',');
+    }
+    line.extend_from_slice(b"\"source\":");
+    serde_json::to_writer(&mut *line, source)?;
+    line.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// A batch of `check`'s JSON lines, rendered where they were decided.
+#[derive(Default)]
+struct Rendered {
+    json: Vec<u8>,
+    /// The worst verdict's exit code.
+    code: u8,
+    /// A line for stderr per decision that is an error.
+    errors: Vec<String>,
+}
+
+impl Rendered {
+    fn push(&mut self, source: &str, d: &Decision) -> Result<()> {
+        json_line(&mut self.json, source, d)?;
+        if d.verdict == Verdict::Error {
+            self.errors
+                .push(format!("crossguard: error: {source}: {}", d.reason));
+        }
+        self.code = self.code.max(d.verdict.exit_code());
+        Ok(())
+    }
+}
+
+/// What a `check` worker hands the printer for one batch.
+enum Decided {
+    /// Text: the decisions (the printer knows whether there is more than one).
+    Decisions(Vec<Decision>),
+    /// JSON: rendered by the worker, on its core.
+    Json(Rendered),
 }
 
 fn check(a: &CheckArgs) -> Result<u8> {
@@ -409,10 +455,27 @@ fn check(a: &CheckArgs) -> Result<u8> {
         },
         Err(e) => Decision::error(Some(resource.clone()), format!("{e:#}")),
     };
+    let decide_batch = |batch: &[String]| -> Result<Decided> {
+        Ok(match a.format {
+            Format::Text => Decided::Decisions(batch.iter().map(decide_file).collect()),
+            Format::Json => {
+                let mut r = Rendered::default();
+                for p in batch {
+                    r.push(p, &decide_file(p))?;
+                }
+                Decided::Json(r)
+            }
+        })
+    };
     let mut emit = Emit::new(a.format);
-    let mut print = |first: usize, decisions: Vec<Decision>| -> Result<()> {
-        for (p, d) in a.policies[first..].iter().zip(decisions) {
-            emit.push(p, d)?;
+    let mut print = |first: usize, decided: Result<Decided>| -> Result<()> {
+        match decided? {
+            Decided::Decisions(decisions) => {
+                for (p, d) in a.policies[first..].iter().zip(decisions) {
+                    emit.push(p, d)?;
+                }
+            }
+            Decided::Json(r) => emit.push_rendered(&r)?,
         }
         Ok(())
     };
@@ -420,7 +483,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
     let workers = jobs(a.jobs).min(batches.len());
     if workers <= 1 {
         for (i, batch) in batches.enumerate() {
-            print(i * CHECK_BATCH, batch.iter().map(decide_file).collect())?;
+            print(i * CHECK_BATCH, decide_batch(batch))?;
         }
         return emit.finish();
     }
@@ -429,17 +492,14 @@ fn check(a: &CheckArgs) -> Result<u8> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let batches: Vec<&[String]> = batches.collect();
     std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Decision>)>(workers * 2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Decided>)>(workers * 2);
         for _ in 0..workers {
-            let (tx, next, batches, decide_file) = (tx.clone(), &next, &batches, &decide_file);
+            let (tx, next, batches, decide_batch) = (tx.clone(), &next, &batches, &decide_batch);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(batch) = batches.get(i) else { break };
                 // The printer stopped (stdout closed): stop too.
-                if tx
-                    .send((i, batch.iter().map(decide_file).collect()))
-                    .is_err()
-                {
+                if tx.send((i, decide_batch(batch))).is_err() {
                     break;
                 }
             });
@@ -447,10 +507,10 @@ fn check(a: &CheckArgs) -> Result<u8> {
         drop(tx);
         let mut early = std::collections::BTreeMap::new();
         let mut want = 0;
-        for (i, decisions) in rx {
-            early.insert(i, decisions);
-            while let Some(decisions) = early.remove(&want) {
-                print(want * CHECK_BATCH, decisions)?;
+        for (i, decided) in rx {
+            early.insert(i, decided);
+            while let Some(decided) = early.remove(&want) {
+                print(want * CHECK_BATCH, decided)?;
                 want += 1;
             }
         }
