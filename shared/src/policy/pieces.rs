@@ -2,7 +2,7 @@
 //! put back together: the statements a plan leaves as they were are copied as text, not
 //! read into a JSON tree and written out again.
 
-use super::{compact_len_of_text, PolicyDocument, PolicyError};
+use super::{compact_len_of_text, string_end, PolicyDocument, PolicyError};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -192,25 +192,10 @@ pub(crate) fn compact(text: &str) -> Cow<'_, str> {
             continue;
         }
         i += 1;
-        if c != b'"' {
-            continue;
+        if c == b'"' {
+            // Past the closing quote: the string is copied with the run it ends.
+            i = string_end(b, i);
         }
-        // Past the closing quote: the string is copied with the run it ends.
-        loop {
-            let Some(k) = b
-                .get(i..)
-                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-            else {
-                i = b.len();
-                break;
-            };
-            i += k + 1;
-            if b[i - 1] == b'"' {
-                break;
-            }
-            i += 1;
-        }
-        i = i.min(b.len());
     }
     out.push_str(&text[from..]);
     Cow::Owned(out)
