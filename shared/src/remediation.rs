@@ -8,53 +8,13 @@ use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
 use crate::kinds::{Edited, Emptied};
-use crate::policy::pieces::Pieces;
-use crate::policy::{Effect, PolicyDocument, PolicyError, Principals, Statement};
+use crate::policy::{PolicyDocument, PolicyError, Principals, Statement};
 use crate::principal;
 use crate::resource::Resource;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-/// A policy as compact JSON text: what a plan leaves, as the guard writes it and reports
-/// print it. Checked to be JSON when made.
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct PolicyText(Box<RawValue>);
-
-impl PolicyText {
-    /// `text`, once serde_json has read it as JSON.
-    fn new(text: String) -> Result<PolicyText, PlanError> {
-        RawValue::from_string(text)
-            .map(PolicyText)
-            .map_err(|e| PlanError::Unreadable(PolicyError::Json(e.to_string())))
-    }
-
-    /// The JSON text.
-    pub fn as_str(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The policy as a JSON value.
-    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(self.as_str())
-    }
-}
-
-impl PartialEq for PolicyText {
-    fn eq(&self, other: &PolicyText) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl std::fmt::Display for PolicyText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What the plan does to the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -150,7 +110,7 @@ pub struct Plan {
     pub kind: PlanKind,
     /// The policy after the plan, for `put_policy` and `deny_all_trust`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<PolicyText>,
+    pub policy: Option<Value>,
     /// Every grant it removes, with its original statement.
     pub removed: Vec<Removed>,
     /// Why there is no plan, for `refused`.
@@ -383,9 +343,7 @@ impl Plan {
     /// The policy the resource has once the plan is applied (`None`: no policy, or no
     /// plan), read from `policy`.
     pub fn resulting_document(&self) -> Option<Result<PolicyDocument, PolicyError>> {
-        self.policy
-            .as_ref()
-            .map(|p| PolicyDocument::parse(p.as_str()))
+        self.policy.clone().map(PolicyDocument::from_value)
     }
 
     /// What the plan wrote, for its check (`None`: it writes no policy).
@@ -427,7 +385,7 @@ fn owner_root(resource: &Resource) -> String {
 /// cannot express exactly.
 fn statementwise(
     doc: &PolicyDocument,
-    cuts: &BTreeMap<usize, (StatementCut, Value)>,
+    cuts: &BTreeMap<usize, StatementCut>,
 ) -> Result<(), PlanError> {
     let sid_of = |i: usize| {
         doc.statements
@@ -435,7 +393,7 @@ fn statementwise(
             .and_then(|st| st.sid.as_deref())
             .filter(|sid| !sid.is_empty())
     };
-    for (&s, (cut, _)) in cuts {
+    for (&s, cut) in cuts {
         if !cut.dropped {
             return Err(PlanError::WithinStatement(s));
         }
@@ -512,50 +470,53 @@ pub fn plan(
     resource: &Resource,
     findings: &[Finding],
 ) -> Result<Plan, PlanError> {
-    // The document in pieces: only the statements the plan cuts are read as JSON values;
-    // every other statement is copied as text.
-    let pieces = doc.pieces().map_err(PlanError::Unreadable)?;
+    // The document, its statements taken out to be edited (their place kept).
+    let mut document = doc.raw_owned().map_err(PlanError::Unreadable)?;
+    let (mut raw, was_single) = match document.get_mut("Statement").map(Value::take) {
+        Some(Value::Array(list)) => (list, false),
+        Some(single) => {
+            let object = single.is_object();
+            (vec![single], object)
+        }
+        None => (Vec::new(), false),
+    };
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
             m
         });
-    let mut cuts: BTreeMap<usize, (StatementCut, Value)> = BTreeMap::new();
+    let mut cuts: BTreeMap<usize, StatementCut> = BTreeMap::new();
     for (&s, fs) in &by_statement {
         if fs.iter().any(|f| f.is_violation()) {
             // Both readings hold the same statements; were one missing, nothing is cut.
-            let (Some(typed), Some(text)) = (doc.statements.get(s), pieces.statements.get(s))
-            else {
+            let (Some(typed), Some(value)) = (doc.statements.get(s), raw.get_mut(s)) else {
                 return Err(PlanError::Missing(s));
             };
-            let mut value: Value = serde_json::from_str(text)
-                .map_err(|e| PlanError::Unreadable(PolicyError::Json(e.to_string())))?;
-            let cut = cut_statement(s, fs, typed, &mut value, resource)?;
-            cuts.insert(s, (cut, value));
+            let cut = cut_statement(s, fs, typed, value, resource)?;
+            cuts.insert(s, cut);
         }
     }
-    // Each statement left: its index before the plan when the plan did not touch it, or
-    // what the plan wrote.
-    let mut kept: Vec<Kept> = Vec::with_capacity(pieces.statements.len() + 1);
-    for i in 0..pieces.statements.len() {
-        match cuts.get_mut(&i) {
-            Some((c, _)) if c.dropped => {}
-            Some((_, v)) => kept.push(Kept::Written(v.take())),
-            None => kept.push(Kept::Untouched(i)),
-        }
-    }
+    // Each statement left, with its index before the plan when the plan did not touch it.
+    let mut kept: Vec<(Option<usize>, Value)> = raw
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, v)| match cuts.get(&i) {
+            Some(c) if c.dropped => None,
+            Some(_) => Some((None, v)),
+            None => Some((Some(i), v)),
+        })
+        .collect();
     let emptied = resource.kind.spec().emptied;
-    if emptied == Emptied::OwnerAdmin && !owner_kept(&pieces, resource, findings, &cuts, &kept)? {
-        kept.insert(0, Kept::Written(owner_admin_statement(resource)));
+    if emptied == Emptied::OwnerAdmin && !owner_kept(&document, resource, findings, &cuts, &kept)? {
+        kept.insert(0, (None, owner_admin_statement(resource)));
     }
     if resource.kind.spec().edited == Edited::BySid {
         statementwise(doc, &cuts)?;
     }
-    let removed = cuts.into_values().flat_map(|(c, _)| c.removed).collect();
-    let any_allow = kept.iter().any(|k| match k {
-        Kept::Untouched(i) => doc.statements.get(*i).map(|s| s.effect) == Some(Effect::Allow),
-        Kept::Written(v) => v.get("Effect").and_then(Value::as_str) == Some("Allow"),
-    });
+    let removed = cuts.into_values().flat_map(|c| c.removed).collect();
+    let any_allow = kept
+        .iter()
+        .any(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
     let (kind, policy) = match emptied {
         Emptied::Delete if kept.is_empty() => (PlanKind::DeletePolicy, None),
         Emptied::TopicDefault if kept.is_empty() => (
@@ -564,7 +525,10 @@ pub fn plan(
         ),
         Emptied::DenyAll if !any_allow => (PlanKind::DenyAllTrust, Some(whole(deny_all_trust())?)),
         // A document whose `Statement` was one object keeps that form.
-        _ => (PlanKind::PutPolicy, Some(edited(&pieces, &kept)?)),
+        _ => (
+            PlanKind::PutPolicy,
+            Some(edited(document, kept, was_single)?),
+        ),
     };
     let (policy, written) = policy.unzip();
     Ok(Plan {
@@ -580,65 +544,39 @@ pub fn plan(
     })
 }
 
-/// A statement a plan leaves.
-enum Kept {
-    /// As it was: its index before the plan.
-    Untouched(usize),
-    /// Changed or added by the plan.
-    Written(Value),
-}
-
-/// The statements' texts, in order.
-fn texts<'a>(pieces: &'a Pieces<'_>, kept: &[Kept]) -> Result<Vec<Cow<'a, str>>, PlanError> {
-    kept.iter()
-        .map(|k| match k {
-            Kept::Untouched(i) => pieces
-                .statements
-                .get(*i)
-                .map(|t| Cow::Borrowed(t.as_ref()))
-                .ok_or(PlanError::Missing(*i)),
-            Kept::Written(v) => serde_json::to_string(v)
-                .map(Cow::Owned)
-                .map_err(|e| PlanError::Unreadable(PolicyError::Json(e.to_string()))),
-        })
-        .collect()
-}
-
 /// A whole new policy, and all of it as written.
-fn whole(policy: Value) -> Result<(PolicyText, Written), PlanError> {
+fn whole(policy: Value) -> Result<(Value, Written), PlanError> {
     let doc = PolicyDocument::from_value(policy).map_err(PlanError::Invalid)?;
     let json = doc.to_json().map_err(PlanError::Invalid)?;
-    let text = serde_json::to_string(&json)
-        .map_err(|e| PlanError::Unreadable(PolicyError::Json(e.to_string())))?;
     let written = Written {
         statements: doc.statements,
         untouched: Vec::new(),
     };
-    Ok((PolicyText::new(text)?, written))
+    Ok((json, written))
 }
 
-/// The document with the statements `kept` in place of its own, and what the plan wrote
-/// into it, parsed. A `Statement` that was one object stays one when one is left.
-fn edited(pieces: &Pieces<'_>, kept: &[Kept]) -> Result<(PolicyText, Written), PlanError> {
-    let untouched = kept
-        .iter()
-        .filter_map(|k| match k {
-            Kept::Untouched(i) => Some(*i),
-            Kept::Written(_) => None,
-        })
-        .collect();
-    let statements =
-        PolicyDocument::parse_statements(kept.iter().enumerate().filter_map(|(i, k)| match k {
-            Kept::Written(v) => Some((i, v)),
-            Kept::Untouched(_) => None,
-        }))
-        .map_err(PlanError::Invalid)?;
-    let text = pieces.with_statements(&texts(pieces, kept)?, pieces.single);
+/// `document` with the statements `kept` (each with its index before the plan when the
+/// plan left it as it was), and what the plan wrote into it, parsed.
+fn edited(
+    document: Map<String, Value>,
+    kept: Vec<(Option<usize>, Value)>,
+    was_single: bool,
+) -> Result<(Value, Written), PlanError> {
+    let single = was_single && kept.len() == 1;
+    let untouched = kept.iter().filter_map(|(i, _)| *i).collect();
+    let statements = PolicyDocument::parse_statements(
+        kept.iter()
+            .enumerate()
+            .filter(|(_, (before, _))| before.is_none())
+            .map(|(i, (_, v))| (i, v)),
+    )
+    .map_err(PlanError::Invalid)?;
+    let kept = kept.into_iter().map(|(_, v)| v).collect();
     let written = Written {
         statements,
         untouched,
     };
-    Ok((PolicyText::new(text)?, written))
+    Ok((with_statements(document, kept, single), written))
 }
 
 /// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
@@ -731,15 +669,15 @@ fn cut_statement(
 /// so never cut: one still standing settles it. Else (a dropped statement, a cut `*`)
 /// look at what is left.
 fn owner_kept(
-    pieces: &Pieces<'_>,
+    document: &Map<String, Value>,
     resource: &Resource,
     findings: &[Finding],
-    cuts: &BTreeMap<usize, (StatementCut, Value)>,
-    kept: &[Kept],
+    cuts: &BTreeMap<usize, StatementCut>,
+    kept: &[(Option<usize>, Value)],
 ) -> Result<bool, PlanError> {
     let owner = Who::Account(resource.account.clone());
     let standing = findings.iter().any(|f| {
-        let cut = cuts.get(&f.statement).map(|(c, _)| c);
+        let cut = cuts.get(&f.statement);
         f.grant.who == owner
             && !cut.is_some_and(|c| c.dropped)
             && !f
@@ -750,11 +688,28 @@ fn owner_kept(
     if standing {
         return Ok(true);
     }
-    let probe = PolicyDocument::parse(&pieces.with_statements(&texts(pieces, kept)?, false))
+    let statements = kept.iter().map(|(_, v)| v.clone()).collect();
+    let probe = PolicyDocument::from_value(with_statements(document.clone(), statements, false))
         .map_err(PlanError::Invalid)?;
     Ok(analysis::grants(&probe, resource)
         .iter()
         .any(|g| g.who == owner))
+}
+
+/// `document` with `statements` in its `Statement` (`single`: as one object), in the
+/// place the old ones had: every other field stays as it was.
+fn with_statements(
+    mut document: Map<String, Value>,
+    statements: Vec<Value>,
+    single: bool,
+) -> Value {
+    let value = match (single, <[Value; 1]>::try_from(statements)) {
+        (true, Ok([one])) => one,
+        (_, Ok(one)) => Value::Array(one.into()),
+        (_, Err(list)) => Value::Array(list),
+    };
+    document.insert("Statement".into(), value);
+    Value::Object(document)
 }
 
 /// Remove the principal entries at `cut` (indices in parse order), keeping each type's

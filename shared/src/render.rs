@@ -186,24 +186,11 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         };
         line(out, &text);
     }
-    // The policy is read back from its text to be shown indented.
-    let policy = p
-        .policy
-        .as_ref()
-        .map(crate::remediation::PolicyText::to_value);
-    let shown = match (p.kind, &policy) {
-        (PlanKind::PutPolicy, Some(Err(e))) => {
-            line(
-                out,
-                &format!("           (the policy could not be shown: {e})"),
-            );
-            None
-        }
-        (PlanKind::PutPolicy, Some(Ok(v))) => Some(v),
-        (PlanKind::PutPolicy, None) => None,
-        (PlanKind::PutAcl, _) => p.acl.as_ref(),
-        (PlanKind::PutPublicAccessBlock, _) => p.public_access_block.as_ref(),
-        (PlanKind::Undo, _) => p.undo.as_ref(),
+    let shown = match p.kind {
+        PlanKind::PutPolicy => p.policy.as_ref(),
+        PlanKind::PutAcl => p.acl.as_ref(),
+        PlanKind::PutPublicAccessBlock => p.public_access_block.as_ref(),
+        PlanKind::Undo => p.undo.as_ref(),
         _ => None,
     };
     if let Some(pol) = shown {

@@ -265,7 +265,7 @@ proptest! {
         perimeters in prop::collection::vec(perimeter(), 0..3),
         al in allowlist_text(),
         kind in prop::sample::select(&["bucket/data", "role/app", "key/k1", "topic/t"][..]),
-        form in 0..3u8,
+        as_text in prop::bool::ANY,
         single in prop::bool::weighted(0.2),
     ) {
         let allowlist = Allowlist::from_toml(&al, "gen.toml").unwrap();
@@ -273,14 +273,11 @@ proptest! {
         let mut all = statements;
         all.extend(perimeters);
         let stmts = if single && all.len() == 1 { all[0].clone() } else { json!(all) };
-        let policy = json!({"Version": "2012-10-17", "Statement": stmts, "Id": "gen"});
-        // Read from a value, from compact text or from indented text: a plan of text
-        // copies the statements it keeps from the text.
-        let of_value = PolicyDocument::from_value(policy.clone()).unwrap();
-        let doc = match form {
-            0 => PolicyDocument::from_value(policy).unwrap(),
-            1 => PolicyDocument::parse(&policy.to_string()).unwrap(),
-            _ => PolicyDocument::parse(&serde_json::to_string_pretty(&policy).unwrap()).unwrap(),
+        let policy = json!({"Version": "2012-10-17", "Statement": stmts});
+        let doc = if as_text {
+            PolicyDocument::parse(&policy.to_string()).unwrap()
+        } else {
+            PolicyDocument::from_value(policy).unwrap()
         };
         let d = decide(&allowlist, &resource, Some(&doc), opts());
         if d.verdict != Verdict::Violation {
@@ -292,17 +289,6 @@ proptest! {
             prop_assert_eq!(d.remediation.as_ref().map(|p| p.kind), Some(PlanKind::Refused));
             return Ok(());
         };
-        // The policy it leaves is the one a plan of the same document read as a value
-        // leaves (its JSON tree written out), and it is compact text.
-        let of_value = remediation::plan(&of_value, &resource, &findings).unwrap();
-        let text = unchecked.policy.as_ref().map(|p| p.as_str().to_string());
-        prop_assert_eq!(
-            unchecked.policy.as_ref().map(|p| p.to_value().unwrap()),
-            of_value.policy.as_ref().map(|p| p.to_value().unwrap())
-        );
-        prop_assert_eq!(&text, &of_value.policy.as_ref().map(|p| p.as_str().to_string()));
-        prop_assert!(text.is_none_or(|t| !t.contains('\n')));
-        prop_assert_eq!(&unchecked.removed, &of_value.removed);
         let whole_ok = whole_policy_check(&allowlist, &resource, &findings, &unchecked);
         let engine_ok = d.remediation.as_ref().is_some_and(|p| p.kind != PlanKind::Refused);
         prop_assert_eq!(engine_ok, whole_ok, "{:?}", d.remediation.as_ref().and_then(|p| p.reason.clone()));

@@ -625,7 +625,7 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
                 self.policies.remove_statements(resource, &sids).await
             }
             (PlanKind::PutPolicy | PlanKind::DenyAllTrust, Some(policy)) => {
-                self.policies.write(resource, policy.as_str()).await
+                self.policies.write(resource, &policy.to_string()).await
             }
             (PlanKind::DeletePolicy, _) => self.policies.delete(resource).await,
             (PlanKind::PutPublicAccessBlock, _) => match &plan.public_access_block {

@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 
 mod fast;
 mod model;
-pub(crate) mod pieces;
 mod reference;
 
 use reference::{json_type, parse_statement};
@@ -175,32 +174,27 @@ fn compact_len_of_text(t: &str) -> usize {
             continue;
         }
         let start = i;
-        i = string_end(b, i + 1);
+        i += 1;
+        // Past the closing quote; an unclosed string counts to the end of the text.
+        loop {
+            let Some(k) = b
+                .get(i..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            else {
+                i = b.len();
+                break;
+            };
+            i += k + 1;
+            if b[i - 1] == b'"' {
+                break;
+            }
+            // A backslash: the byte after it is escaped.
+            i += 1;
+        }
+        i = i.min(b.len());
         n += i - start;
     }
     n
-}
-
-/// Where the string whose first byte after the opening quote is at `i` ends: past its
-/// closing quote (an unclosed string ends with the text).
-pub(crate) fn string_end(b: &[u8], mut i: usize) -> usize {
-    loop {
-        let Some(k) = b
-            .get(i..)
-            .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-        else {
-            return b.len();
-        };
-        i += k + 1;
-        if b[i - 1] == b'"' {
-            return i;
-        }
-        // A backslash: the byte after it is escaped.
-        i += 1;
-        if i >= b.len() {
-            return b.len();
-        }
-    }
 }
 
 /// Condition keys are case-insensitive in IAM: `aws:PrincipalAccount` and
