@@ -95,8 +95,18 @@ pub(crate) fn grants_of<'a>(
     resource: &Resource,
 ) -> Vec<Grant> {
     let perimeters: Vec<Perimeter> = policy.into_iter().filter_map(perimeter).collect();
-    let mut out = Vec::new();
-    for st in of.filter(|s| s.effect == Effect::Allow) {
+    let allows: Vec<&Statement> = of.filter(|s| s.effect == Effect::Allow).collect();
+    // Room for a grant per principal entry (most let in one caller): a grant is large,
+    // and growing the list a step at a time copied it over and over.
+    let entries: usize = allows
+        .iter()
+        .map(|s| match &s.principals {
+            Principals::Listed(list) => list.len(),
+            Principals::AllExcept(_) => 1,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(entries.min(MAX_GRANTS + 1));
+    for st in allows {
         statement_grants(st, resource, &perimeters, &mut out);
         if out.len() > MAX_GRANTS {
             break;

@@ -157,8 +157,7 @@ pub fn decide(
         };
     };
     let (limit, what) = resource.kind.policy_limit();
-    let size = doc.compact_len();
-    if size > limit {
+    if let Some(size) = doc.over_limit(limit) {
         let err = crate::policy::PolicyError::OverLimit { size, limit, what };
         return Decision::error(Some(resource.clone()), err.to_string());
     }

@@ -587,20 +587,21 @@ fn cut_statement(
     raw: &mut Value,
     resource: &Resource,
 ) -> Result<StatementCut, PlanError> {
-    let original = Arc::new(raw.clone());
-    let note = |f: &Finding, cut: Cut| Removed::of(f, cut, original.clone());
     let mut out = StatementCut::default();
     let Principals::Listed(entries) = &typed.principals else {
         // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
-        // statement can be cut.
+        // statement can be cut. It goes whole: its JSON moves into the record.
         out.dropped = true;
+        let original = Arc::new(raw.take());
         out.removed.extend(
             fs.iter()
                 .filter(|f| f.is_violation())
-                .map(|f| note(f, Cut::Statement)),
+                .map(|f| Removed::of(f, Cut::Statement, original.clone())),
         );
         return Ok(out);
     };
+    // What is cut, noted before the statement as it was is kept (below).
+    let mut notes: Vec<(&Finding, Cut)> = Vec::new();
     let mut targets: Vec<Who> = Vec::new();
     for i in 0..entries.len() {
         let of_entry: Vec<&Finding> = fs
@@ -613,8 +614,7 @@ fn cut_statement(
         }
         if of_entry.iter().all(|f| f.is_violation()) {
             out.entries.insert(i);
-            out.removed
-                .extend(of_entry.iter().map(|f| note(f, Cut::Principal)));
+            notes.extend(of_entry.iter().map(|&f| (f, Cut::Principal)));
             continue;
         }
         // The entry lets in approved and unapproved callers: only the condition values
@@ -638,13 +638,17 @@ fn cut_statement(
     let Value::Object(stmt) = raw else {
         return Err(PlanError::NotObject(s));
     };
+    // The statement as it was, copied before the first change to it; a statement that
+    // goes whole, unchanged until then, is moved instead.
+    let mut before: Option<Arc<Value>> = None;
     if !targets.is_empty() {
+        before = Some(Arc::new(Value::Object(stmt.clone())));
         for (t, what) in cut_condition_values(stmt, &targets)? {
             for f in fs
                 .iter()
                 .filter(|f| f.is_violation() && target_of(&f.grant.who).as_ref() == Some(&t))
             {
-                out.removed.push(note(f, what.clone()));
+                notes.push((f, what.clone()));
             }
         }
     }
@@ -654,14 +658,29 @@ fn cut_statement(
                 .entries
                 .iter()
                 .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public);
-        let left = rebuild_principal(stmt, &out.entries, add_owner.then(|| owner_root(resource)));
-        if !left {
-            out.dropped = true;
-            for r in out.removed.iter_mut().filter(|r| r.cut == Cut::Principal) {
-                r.cut = Cut::PrincipalAndStatement;
+        match principal_without(stmt, &out.entries, add_owner.then(|| owner_root(resource))) {
+            None => {}
+            Some(left) if left.is_empty() => {
+                out.dropped = true;
+                for (_, cut) in notes.iter_mut().filter(|(_, c)| *c == Cut::Principal) {
+                    *cut = Cut::PrincipalAndStatement;
+                }
+            }
+            Some(left) => {
+                before.get_or_insert_with(|| Arc::new(Value::Object(stmt.clone())));
+                stmt.insert("Principal".into(), Value::Object(left));
             }
         }
     }
+    let original = match before {
+        Some(b) => b,
+        None if out.dropped => Arc::new(Value::Object(std::mem::take(stmt))),
+        None => Arc::new(Value::Object(stmt.clone())),
+    };
+    out.removed = notes
+        .into_iter()
+        .map(|(f, cut)| Removed::of(f, cut, original.clone()))
+        .collect();
     Ok(out)
 }
 
@@ -720,10 +739,26 @@ pub(crate) fn rebuild_principal(
     cut: &BTreeSet<usize>,
     add: Option<String>,
 ) -> bool {
+    let Some(out) = principal_without(stmt, cut, add) else {
+        return true;
+    };
+    let left = !out.is_empty();
+    stmt.insert("Principal".into(), Value::Object(out));
+    left
+}
+
+/// The statement's `Principal` object without the entries at `cut` (see
+/// [`rebuild_principal`]), the statement left as it is; `None` when it stays as it is
+/// (`"*"`, not cut).
+fn principal_without(
+    stmt: &Map<String, Value>,
+    cut: &BTreeSet<usize>,
+    add: Option<String>,
+) -> Option<Map<String, Value>> {
     let mut out = Map::new();
     match stmt.get("Principal") {
         // `"Principal": "*"` is the statement's one entry, index 0.
-        Some(Value::String(_)) if !cut.contains(&0) => return true,
+        Some(Value::String(_)) if !cut.contains(&0) => return None,
         Some(Value::Object(map)) => {
             let mut index = 0usize;
             for (key, values) in map {
@@ -767,9 +802,7 @@ pub(crate) fn rebuild_principal(
             Value::Array(list)
         };
     }
-    let left = !out.is_empty();
-    stmt.insert("Principal".into(), Value::Object(out));
-    left
+    Some(out)
 }
 
 /// Remove condition values that resolve to the given targets. Cutting a value of an

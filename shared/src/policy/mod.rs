@@ -156,6 +156,16 @@ impl PolicyDocument {
         }
     }
 
+    /// The size as [`PolicyDocument::compact_len`] counts it, when that is over `limit`.
+    /// Text no longer than the limit is within it without counting: white space only
+    /// shrinks the count.
+    pub fn over_limit(&self, limit: usize) -> Option<usize> {
+        if self.text.as_ref().is_some_and(|t| t.len() <= limit) {
+            return None;
+        }
+        Some(self.compact_len()).filter(|&n| n > limit)
+    }
+
     /// The document's JSON object, exactly as given.
     pub fn to_json(&self) -> Result<Value, PolicyError> {
         Ok(Value::Object(self.raw()?.clone()))
@@ -337,6 +347,26 @@ mod tests {
         ] {
             assert_eq!(compact_len_of_text(t), slow(t), "{t:?}");
         }
+    }
+
+    #[test]
+    fn over_limit_counts_only_what_could_be_over() {
+        let compact = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let padded = compact.replace(',', " ,   \n ");
+        let n = compact.len();
+        for text in [compact, padded.as_str()] {
+            let doc = PolicyDocument::parse(text).unwrap();
+            assert!(doc.read_from_text());
+            assert_eq!(doc.compact_len(), n);
+            // Longer text than the limit, yet within it once white space is left out.
+            assert_eq!(doc.over_limit(n), None, "{text}");
+            assert_eq!(doc.over_limit(n - 1), Some(n), "{text}");
+        }
+        // Read from a value: no text to measure, the count is of its compact JSON.
+        let value: Value = serde_json::from_str(compact).unwrap();
+        let doc = PolicyDocument::from_value(value).unwrap();
+        assert_eq!(doc.over_limit(n), None);
+        assert_eq!(doc.over_limit(n - 1), Some(n));
     }
 
     /// A plan reads text the fast path accepted without the duplicate bookkeeping: that
