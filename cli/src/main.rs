@@ -398,17 +398,8 @@ impl Emit {
 /// A decision's JSON line: its object with `source` as the last member, written straight
 /// out (no intermediate `Value` tree per decision).
 fn json_line(line: &mut Vec<u8>, source: &str, d: &Decision) -> Result<()> {
-    let start = line.len();
-    serde_json::to_writer(&mut *line, d)?;
-    if line.pop() != Some(b'}') {
-        anyhow::bail!("a decision did not encode as a JSON object");
-    }
-    if line.len() > start + 1 {
-        line.push(b',');
-    }
-    line.extend_from_slice(b"\"source\":");
-    serde_json::to_writer(&mut *line, source)?;
-    line.extend_from_slice(b"}\n");
+    output::decision_json(line, d, &[("source", source)])?;
+    line.push(b'\n');
     Ok(())
 }
 

@@ -5,8 +5,10 @@
 use crate::input::warn;
 use crate::report;
 use clap::ValueEnum;
+use crossguard_engine::decision::Decision;
 use crossguard_engine::decision::Verdict;
-use crossguard_engine::report::{Change, Origin, Report};
+use crossguard_engine::report::{Change, Fingerprint, Origin, Report};
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 
@@ -15,7 +17,110 @@ pub use crossguard_engine::report::Inputs as Tally;
 /// One decided row, with its JSON line.
 pub struct Item {
     pub change: Change,
-    pub json: serde_json::Value,
+    pub json: Json,
+}
+
+/// A row's JSON: a value (read from an evidence record), or the compact text a decision
+/// was written as (no value tree made per decision).
+pub enum Json {
+    Value(serde_json::Value),
+    Text(Vec<u8>),
+}
+
+impl Json {
+    /// As a value (OCSF output builds on it): the text, read back.
+    fn value(&self) -> io::Result<std::borrow::Cow<'_, serde_json::Value>> {
+        Ok(match self {
+            Json::Value(v) => std::borrow::Cow::Borrowed(v),
+            Json::Text(t) => std::borrow::Cow::Owned(serde_json::from_slice(t)?),
+        })
+    }
+}
+
+/// `d`'s JSON object written to `buf`, with `tail`'s members (string values) last.
+pub fn decision_json(
+    buf: &mut Vec<u8>,
+    d: &Decision,
+    tail: &[(&str, &str)],
+) -> serde_json::Result<()> {
+    let start = buf.len();
+    serde_json::to_writer(&mut *buf, d)?;
+    if buf.pop() != Some(b'}') {
+        return Err(serde::ser::Error::custom(
+            "a decision did not encode as a JSON object",
+        ));
+    }
+    for (key, value) in tail {
+        if buf.len() > start + 1 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(&mut *buf, key)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, value)?;
+    }
+    buf.push(b'}');
+    Ok(())
+}
+
+/// A decision's members in order, each as the JSON text it was written as.
+struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = m.next_entry()? {
+                    out.push(kv);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl Item {
+    /// A decision as a row of `origin`, read from `source`: its JSON line is written
+    /// once, and the row is made from it (the members [`Change::READS`] names, and the
+    /// fingerprint of every member), as [`Change::from_decision`] makes it from the
+    /// decision's value.
+    pub fn of_decision(d: &Decision, origin: Origin, source: &str) -> serde_json::Result<Item> {
+        let mut text = Vec::with_capacity(1024);
+        decision_json(
+            &mut text,
+            d,
+            &[("origin", origin.as_str()), ("source", source)],
+        )?;
+        let members: Members = serde_json::from_slice(&text)?;
+        let mut fingerprint = Fingerprint::default();
+        let mut read = serde_json::Map::new();
+        for (key, raw) in members.0 {
+            fingerprint.member_text(key, raw.get());
+            if Change::READS.contains(&key) {
+                read.insert(key.to_string(), serde_json::from_str(raw.get())?);
+            }
+        }
+        let change = Change::from_members(
+            &serde_json::Value::Object(read),
+            fingerprint.finish(),
+            origin,
+            source,
+            None,
+        );
+        Ok(Item {
+            change,
+            json: Json::Text(text),
+        })
+    }
 }
 
 /// What one input gave, or a chunk of it.
@@ -148,13 +253,16 @@ impl Sink {
                     self.errors += u64::from(c.verdict == Verdict::Error);
                     match self.format {
                         ReportFormat::Json => {
-                            serde_json::to_writer(&mut self.out, &item.json)?;
+                            match &item.json {
+                                Json::Value(v) => serde_json::to_writer(&mut self.out, v)?,
+                                Json::Text(t) => self.out.write_all(t)?,
+                            }
                             self.out.write_all(b"\n")?;
                         }
                         ReportFormat::Ocsf => {
                             let f = crossguard_engine::ocsf::detection_finding(
                                 &c,
-                                &item.json,
+                                &*item.json.value()?,
                                 self.now_ms,
                             );
                             serde_json::to_writer(&mut self.out, &f)?;
@@ -210,5 +318,64 @@ impl Sink {
         } else {
             (0, None)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossguard_engine::{decide, Allowlist, Date, Options, PolicyDocument, Resource};
+
+    /// Every example policy decided as a bucket's, a role's and a key's (violations with
+    /// plans, compliant, errors), an error and an ignored decision.
+    fn decisions() -> Vec<Decision> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+        let al_text = std::fs::read_to_string(format!("{root}/allowlist.toml")).unwrap();
+        let al = Allowlist::from_toml(&al_text, "allowlist.toml").unwrap();
+        let opts = Options {
+            today: Date::new(2026, 6, 1).unwrap(),
+            mode: None,
+        };
+        let mut out = vec![
+            Decision::error(None, "could not be checked: \"quoted\" \u{1}"),
+            Decision::ignored(None, "not guarded"),
+        ];
+        let mut names: Vec<_> = std::fs::read_dir(format!("{root}/policies"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        for path in names {
+            let doc = PolicyDocument::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for spec in ["bucket/shared-data", "role/VendorAudit", "key/1234abcd"] {
+                let r = Resource::from_spec(spec, "111111111111", Some("eu-west-1")).unwrap();
+                out.push(decide(&al, &r, Some(&doc), opts));
+            }
+        }
+        out
+    }
+
+    /// A row made from the decision's JSON text is the row made from its value, and the
+    /// line is the value's line.
+    #[test]
+    fn a_row_from_the_text_is_the_row_from_the_value() {
+        let all = decisions();
+        assert!(all.iter().any(|d| d.remediation.is_some()));
+        for d in &all {
+            for (origin, source) in [(Origin::CloudTrail, "a/b.json.gz"), (Origin::Scan, "scan")] {
+                let mut value = serde_json::to_value(d).unwrap();
+                let o = value.as_object_mut().unwrap();
+                o.insert("origin".into(), origin.as_str().into());
+                o.insert("source".into(), source.into());
+                let want = Change::from_decision(&value, origin, source, None);
+                let item = Item::of_decision(d, origin, source).unwrap();
+                assert_eq!(item.change, want);
+                let Json::Text(text) = &item.json else {
+                    panic!("a decision's row holds its text")
+                };
+                assert_eq!(*text, serde_json::to_vec(&value).unwrap());
+                assert_eq!(*item.json.value().unwrap(), value);
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! however many rows a file gives.
 
 use crate::input::{read_whole, Fault};
-use crate::output::{Batch, Item, Sink, Tally};
+use crate::output::{Batch, Item, Json, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
 use crossguard_engine::event::{self, GUARDED};
@@ -494,9 +494,9 @@ impl Context {
         }
     }
 
-    fn keep(&self, rows: &mut Rows, change: Change, json: Value) {
-        if self.filters.admits(&change) {
-            rows.push(Item { change, json });
+    fn keep(&self, rows: &mut Rows, item: Item) {
+        if self.filters.admits(&item.change) {
+            rows.push(item);
         } else {
             rows.batch.tally.filtered += 1;
         }
@@ -505,22 +505,13 @@ impl Context {
     fn decided(&self, rows: &mut Rows, d: &engine::Decision, source: &str) {
         // A decision always encodes; were one not to, the input is reported skipped (and
         // the run fails), never passed as a row of nothing.
-        let mut json = match serde_json::to_value(d) {
-            Ok(json) => json,
-            Err(e) => {
-                rows.batch.tally.skipped.push(Skipped {
-                    source: source.to_string(),
-                    reason: format!("a decision could not be encoded: {e}"),
-                });
-                return;
-            }
-        };
-        if let Some(o) = json.as_object_mut() {
-            o.insert("origin".into(), Origin::CloudTrail.as_str().into());
-            o.insert("source".into(), source.into());
+        match Item::of_decision(d, Origin::CloudTrail, source) {
+            Ok(item) => self.keep(rows, item),
+            Err(e) => rows.batch.tally.skipped.push(Skipped {
+                source: source.to_string(),
+                reason: format!("a decision could not be encoded: {e}"),
+            }),
         }
-        let change = Change::from_decision(&json, Origin::CloudTrail, source, None);
-        self.keep(rows, change, json);
     }
 
     /// One record of a log file.
@@ -594,7 +585,13 @@ impl Context {
                     o.insert("outcome".into(), outcome.clone().into());
                 }
                 let change = Change::from_decision(&json, Origin::Evidence, source, outcome);
-                self.keep(rows, change, json);
+                self.keep(
+                    rows,
+                    Item {
+                        change,
+                        json: Json::Value(json),
+                    },
+                );
                 Ok(())
             }
             Some(s) if s.starts_with("crossguard.claim/") => {

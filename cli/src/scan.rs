@@ -7,7 +7,7 @@
 
 use crate::output::{Batch, Item};
 use anyhow::{Context as _, Result};
-use crossguard_engine::report::{Change, Origin, Skipped};
+use crossguard_engine::report::{Origin, Skipped};
 use crossguard_engine::{self as engine, Allowlist, Decision, Options, Resource, ResourceKind};
 use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies};
 use crossguard_guard::ports::{AwsError, Live, PolicyStore};
@@ -62,13 +62,7 @@ fn decided(
 /// A decision as a report row. A decision that cannot be encoded fails the scan: a row
 /// is never made from a guess.
 fn item(d: &Decision) -> Result<Item> {
-    let mut json = serde_json::to_value(d).context("encoding a decision")?;
-    if let Some(o) = json.as_object_mut() {
-        o.insert("origin".into(), Origin::Scan.as_str().into());
-        o.insert("source".into(), "scan".into());
-    }
-    let change = Change::from_decision(&json, Origin::Scan, "scan", None);
-    Ok(Item { change, json })
+    Item::of_decision(d, Origin::Scan, "scan").context("encoding a decision")
 }
 
 /// An error row of no one resource, naming the account it is about.
@@ -115,12 +109,11 @@ impl Scan {
         // ended first.
         batch.items.sort_by(|a, b| {
             let key = |i: &Item| {
-                let reason = i.json.get("reason").and_then(serde_json::Value::as_str);
                 (
                     i.change.account.clone(),
                     i.change.kind.clone(),
                     i.change.resource.clone(),
-                    reason.map(String::from),
+                    i.change.reason.clone(),
                 )
             };
             key(a).cmp(&key(b))

@@ -144,6 +144,24 @@ impl Change {
         source: &str,
         outcome: Option<String>,
     ) -> Change {
+        Change::from_members(decision, fingerprint(decision), origin, source, outcome)
+    }
+
+    /// The members of a decision's JSON a row is made from: a decision's other members
+    /// only go into its fingerprint.
+    pub const READS: [&'static str; 6] = [
+        "event", "resource", "findings", "verdict", "action", "reason",
+    ];
+
+    /// A row from the members [`Change::READS`] names of a decision's JSON, and the
+    /// [`Fingerprint`] of all of it.
+    pub fn from_members(
+        decision: &Value,
+        fingerprint: u64,
+        origin: Origin,
+        source: &str,
+        outcome: Option<String>,
+    ) -> Change {
         let event = decision.get("event").unwrap_or(&Value::Null);
         let resource = decision.get("resource").unwrap_or(&Value::Null);
         let grantees = decision
@@ -172,7 +190,7 @@ impl Change {
             outcome,
             reason: string_at(decision, "reason").unwrap_or_default(),
             grantees,
-            fingerprint: fingerprint(decision),
+            fingerprint,
             merged: false,
         }
     }
@@ -196,20 +214,63 @@ impl Change {
 
 /// The decision's JSON, without the keys that say where it was read, hashed.
 fn fingerprint(decision: &Value) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut f = Fingerprint::default();
     match decision.as_object() {
-        Some(o) => {
-            for (k, v) in o {
-                if !matches!(k.as_str(), "source" | "origin" | "outcome") {
-                    k.hash(&mut h);
-                    v.to_string().hash(&mut h);
-                }
-            }
-        }
-        None => decision.to_string().hash(&mut h),
+        Some(o) => o.iter().for_each(|(k, v)| f.member(k, v)),
+        None => hash_json(decision, &mut f.0),
     }
-    h.finish()
+    f.finish()
+}
+
+/// A decision's fingerprint, a member at a time, from its JSON value or its JSON text.
+#[derive(Default)]
+pub struct Fingerprint(std::collections::hash_map::DefaultHasher);
+
+impl Fingerprint {
+    /// Where a decision was read is not part of it.
+    fn counts(key: &str) -> bool {
+        !matches!(key, "source" | "origin" | "outcome")
+    }
+
+    /// The member `key` with the value `v`.
+    pub fn member(&mut self, key: &str, v: &Value) {
+        if Fingerprint::counts(key) {
+            std::hash::Hash::hash(key, &mut self.0);
+            hash_json(v, &mut self.0);
+        }
+    }
+
+    /// The member `key` whose value is the compact JSON `text` (as serde_json writes it:
+    /// the same digest as [`Fingerprint::member`] of that value).
+    pub fn member_text(&mut self, key: &str, text: &str) {
+        if Fingerprint::counts(key) {
+            std::hash::Hash::hash(key, &mut self.0);
+            std::hash::Hash::hash(text, &mut self.0);
+        }
+    }
+
+    /// The digest.
+    pub fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
+}
+
+/// Hash `v`'s compact JSON as `v.to_string().hash(h)` would, without the string: the
+/// hasher reads its input as one stream however it is cut, and a `str` ends with 0xFF.
+fn hash_json(v: &Value, h: &mut impl std::hash::Hasher) {
+    struct Feed<'h, H>(&'h mut H);
+    impl<H: std::hash::Hasher> std::io::Write for Feed<'_, H> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // A Value always encodes (its keys are strings): nothing to fail here.
+    let _ = serde_json::to_writer(Feed(&mut *h), v);
+    h.write_u8(0xff);
 }
 
 /// A finding that reaches outside the owner's account, as a grantee.
@@ -448,6 +509,26 @@ mod tests {
             "event": {"id": id, "time": "2026-01-02T03:04:05Z", "name": "PutBucketPolicy",
                       "actor": "arn:aws:iam::222222222222:user/<alice>"}
         })
+    }
+
+    /// The fingerprint is an id in OCSF output: hashing the JSON as it is written must
+    /// give what hashing its text as a string gave.
+    #[test]
+    fn a_fingerprint_hashes_the_json_text_as_a_string() {
+        use std::hash::{Hash, Hasher};
+        let long = "x".repeat(5000);
+        for v in [
+            json!(null),
+            json!("é \" \\ \n \u{1}"),
+            json!({"a": [1, -2, 3.5, true], "b": {"c": long}, "d": "→"}),
+            decision("e-1", "violation", json!([finding("*", false)])),
+        ] {
+            let mut by_text = std::collections::hash_map::DefaultHasher::new();
+            v.to_string().hash(&mut by_text);
+            let mut streamed = std::collections::hash_map::DefaultHasher::new();
+            hash_json(&v, &mut streamed);
+            assert_eq!(streamed.finish(), by_text.finish(), "{v}");
+        }
     }
 
     fn finding(account: &str, approved: bool) -> Value {
