@@ -579,6 +579,50 @@ fn edited(
     Ok((with_statements(document, kept, single), written))
 }
 
+/// Entries cut whole, each violation with its cut, callers whose condition values go.
+type ToCut<'f> = (BTreeSet<usize>, Vec<(&'f Finding, Cut)>, Vec<Who>);
+
+/// Of a listed statement's `n` principal entries, with its findings `fs`: the entries
+/// that go whole (every grant they make is a violation), each violation noted with its
+/// cut, and the callers whose condition values go (an entry that also lets in approved
+/// callers).
+fn what_to_cut<'f>(s: usize, fs: &[&'f Finding], n: usize) -> Result<ToCut<'f>, PlanError> {
+    let (mut entries, mut notes, mut targets) = (BTreeSet::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let of_entry: Vec<&Finding> = fs
+            .iter()
+            .copied()
+            .filter(|f| f.grant.entry == Some(i))
+            .collect();
+        if !of_entry.iter().any(|f| f.is_violation()) {
+            continue;
+        }
+        if of_entry.iter().all(|f| f.is_violation()) {
+            entries.insert(i);
+            notes.extend(of_entry.iter().map(|&f| (f, Cut::Principal)));
+            continue;
+        }
+        // The entry lets in approved and unapproved callers: only the condition values
+        // naming the unapproved ones can go.
+        for f in of_entry.iter().filter(|f| f.is_violation()) {
+            match (f.grant.via, target_of(&f.grant.who)) {
+                (Via::Condition, Some(t)) => {
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
+                _ => {
+                    return Err(PlanError::Inseparable {
+                        principal: f.principal.clone(),
+                        statement: s,
+                    })
+                }
+            }
+        }
+    }
+    Ok((entries, notes, targets))
+}
+
 /// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
 fn cut_statement(
     s: usize,
@@ -601,40 +645,8 @@ fn cut_statement(
         return Ok(out);
     };
     // What is cut, noted before the statement as it was is kept (below).
-    let mut notes: Vec<(&Finding, Cut)> = Vec::new();
-    let mut targets: Vec<Who> = Vec::new();
-    for i in 0..entries.len() {
-        let of_entry: Vec<&Finding> = fs
-            .iter()
-            .copied()
-            .filter(|f| f.grant.entry == Some(i))
-            .collect();
-        if !of_entry.iter().any(|f| f.is_violation()) {
-            continue;
-        }
-        if of_entry.iter().all(|f| f.is_violation()) {
-            out.entries.insert(i);
-            notes.extend(of_entry.iter().map(|&f| (f, Cut::Principal)));
-            continue;
-        }
-        // The entry lets in approved and unapproved callers: only the condition values
-        // naming the unapproved ones can go.
-        for f in of_entry.iter().filter(|f| f.is_violation()) {
-            match (f.grant.via, target_of(&f.grant.who)) {
-                (Via::Condition, Some(t)) => {
-                    if !targets.contains(&t) {
-                        targets.push(t);
-                    }
-                }
-                _ => {
-                    return Err(PlanError::Inseparable {
-                        principal: f.principal.clone(),
-                        statement: s,
-                    })
-                }
-            }
-        }
-    }
+    let (cut_entries, mut notes, targets) = what_to_cut(s, fs, entries.len())?;
+    out.entries = cut_entries;
     let Value::Object(stmt) = raw else {
         return Err(PlanError::NotObject(s));
     };
