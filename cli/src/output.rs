@@ -90,9 +90,9 @@ impl<'de> serde::Deserialize<'de> for Members<'de> {
 
 impl Item {
     /// A decision as a row of `origin`, read from `source`: its JSON line is written
-    /// once, and the row is made from it (the members [`Change::READS`] names, and the
-    /// fingerprint of every member), as [`Change::from_decision`] makes it from the
-    /// decision's value.
+    /// once, the row made from the decision itself, and its fingerprint from the line's
+    /// members as written ([`Change::from_decision`] makes the same row, fingerprint
+    /// included, from the decision's value).
     pub fn of_decision(d: &Decision, origin: Origin, source: &str) -> serde_json::Result<Item> {
         let mut text = Vec::with_capacity(1024);
         decision_json(
@@ -102,22 +102,11 @@ impl Item {
         )?;
         let members: Members = serde_json::from_slice(&text)?;
         let mut fingerprint = Fingerprint::default();
-        let mut read = serde_json::Map::new();
         for (key, raw) in members.0 {
             fingerprint.member_text(key, raw.get());
-            if Change::READS.contains(&key) {
-                read.insert(key.to_string(), serde_json::from_str(raw.get())?);
-            }
         }
-        let change = Change::from_members(
-            &serde_json::Value::Object(read),
-            fingerprint.finish(),
-            origin,
-            source,
-            None,
-        );
         Ok(Item {
-            change,
+            change: Change::of_decision(d, fingerprint.finish(), origin, source),
             json: Json::Text(text),
         })
     }
@@ -345,6 +334,16 @@ mod tests {
             .map(|e| e.unwrap().path())
             .collect();
         names.sort();
+        let mut events: Vec<_> = std::fs::read_dir(format!("{root}/events"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        events.sort();
+        for path in events {
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.extend(crossguard_engine::decide_event_text(&al, &text, opts).unwrap());
+        }
+        assert!(out.iter().filter(|d| d.event.is_some()).count() > 5);
         for path in names {
             let doc = PolicyDocument::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
             for spec in ["bucket/shared-data", "role/VendorAudit", "key/1234abcd"] {

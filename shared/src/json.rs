@@ -223,7 +223,9 @@ impl<'de> Visitor<'de> for Node<'_> {
             };
             let value = map.next_value_seed(Node(self.0))?;
             let mut s = self.0.borrow_mut();
-            if out.contains_key(&key) {
+            // A key seen before keeps its place and takes the last value, as serde_json's
+            // own reading does; the one lookup tells it was there.
+            if out.insert(key, value).is_some() {
                 if s.duplicates.len() < MAX_NOTED {
                     let p = s.path.clone();
                     s.duplicates.push(p);
@@ -232,7 +234,6 @@ impl<'de> Visitor<'de> for Node<'_> {
                 }
             }
             s.path.truncate(len);
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }

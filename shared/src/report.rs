@@ -4,7 +4,9 @@
 //! text summary, CSV or one HTML page. Rows are built from the decision's JSON form, so a
 //! decision made now and one read back from an evidence record take the same path.
 
-use crate::decision::Verdict;
+use crate::decision::{Action, Decision, Verdict};
+use crate::event::EventSummary;
+use crate::finding::{Finding, Scope};
 use crate::principal::is_account_id;
 use serde::Serialize;
 use serde_json::Value;
@@ -144,24 +146,7 @@ impl Change {
         source: &str,
         outcome: Option<String>,
     ) -> Change {
-        Change::from_members(decision, fingerprint(decision), origin, source, outcome)
-    }
-
-    /// The members of a decision's JSON a row is made from: a decision's other members
-    /// only go into its fingerprint.
-    pub const READS: [&'static str; 6] = [
-        "event", "resource", "findings", "verdict", "action", "reason",
-    ];
-
-    /// A row from the members [`Change::READS`] names of a decision's JSON, and the
-    /// [`Fingerprint`] of all of it.
-    pub fn from_members(
-        decision: &Value,
-        fingerprint: u64,
-        origin: Origin,
-        source: &str,
-        outcome: Option<String>,
-    ) -> Change {
+        let fingerprint = fingerprint(decision);
         let event = decision.get("event").unwrap_or(&Value::Null);
         let resource = decision.get("resource").unwrap_or(&Value::Null);
         let grantees = decision
@@ -190,6 +175,42 @@ impl Change {
             outcome,
             reason: string_at(decision, "reason").unwrap_or_default(),
             grantees,
+            fingerprint,
+            merged: false,
+        }
+    }
+
+    /// A row from a decision itself: what [`Change::from_decision`] reads from the
+    /// decision's JSON (`fingerprint`: a digest of that JSON).
+    pub fn of_decision(d: &Decision, fingerprint: u64, origin: Origin, source: &str) -> Change {
+        let event = d.event.as_ref();
+        let resource = d.resource.as_ref();
+        let of_event = |f: fn(&EventSummary) -> &Option<String>| event.and_then(|e| f(e).clone());
+        Change {
+            origin,
+            sources: vec![source.to_string()],
+            event_id: of_event(|e| &e.id),
+            time: of_event(|e| &e.time),
+            event_name: of_event(|e| &e.name),
+            actor: of_event(|e| &e.actor),
+            account: resource
+                .map(|r| r.account.clone())
+                .or_else(|| of_event(|e| &e.account)),
+            region: resource
+                .and_then(|r| r.region.clone())
+                .or_else(|| of_event(|e| &e.region)),
+            kind: resource.map(|r| r.kind.as_str().to_string()),
+            resource: resource.map(|r| r.name.clone()),
+            verdict: d.verdict,
+            action: match d.action {
+                Action::None => "none",
+                Action::Alert => "alert",
+                Action::Remediate => "remediate",
+            }
+            .to_string(),
+            outcome: None,
+            reason: d.reason.clone(),
+            grantees: d.findings.iter().filter_map(grantee_of).collect(),
             fingerprint,
             merged: false,
         }
@@ -296,6 +317,34 @@ fn grantee(f: &Value) -> Option<Grantee> {
         standing,
         approved_by: string_at(f, "approved_by"),
         ticket: string_at(f, "ticket"),
+    })
+}
+
+/// [`grantee`] of a finding itself.
+fn grantee_of(f: &Finding) -> Option<Grantee> {
+    if !matches!(
+        f.scope,
+        Scope::Account | Scope::Org | Scope::Public | Scope::Unresolvable
+    ) {
+        return None;
+    }
+    let standing = if f.approved {
+        Standing::Approved
+    } else if f.warning {
+        Standing::Warning
+    } else {
+        Standing::Unapproved
+    };
+    Some(Grantee {
+        party: f
+            .account
+            .clone()
+            .or_else(|| f.org.clone())
+            .unwrap_or_else(|| "unresolvable".into()),
+        principal: f.principal.clone(),
+        standing,
+        approved_by: f.approved_by.clone(),
+        ticket: f.ticket.clone(),
     })
 }
 
