@@ -28,11 +28,19 @@ pub enum Json {
 }
 
 impl Json {
-    /// As a value (OCSF output builds on it): the text, read back.
+    /// As a value (OCSF output builds on it): the text, read back. Without serde_json's
+    /// nesting limit: a decision nests a policy's statement a few levels deeper than the
+    /// policy (which was read with the limit) had it, and its value had no limit.
     fn value(&self) -> io::Result<std::borrow::Cow<'_, serde_json::Value>> {
         Ok(match self {
             Json::Value(v) => std::borrow::Cow::Borrowed(v),
-            Json::Text(t) => std::borrow::Cow::Owned(serde_json::from_slice(t)?),
+            Json::Text(t) => {
+                let mut de = serde_json::Deserializer::from_slice(t);
+                de.disable_recursion_limit();
+                let v = serde::Deserialize::deserialize(&mut de)?;
+                de.end()?;
+                std::borrow::Cow::Owned(v)
+            }
         })
     }
 }
@@ -344,6 +352,17 @@ mod tests {
             out.extend(crossguard_engine::decide_event_text(&al, &text, opts).unwrap());
         }
         assert!(out.iter().filter(|d| d.event.is_some()).count() > 5);
+        // A statement nested as deep as a policy can be read: deeper in the decision.
+        let deep = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::999999999999:root"}},"Action":"s3:GetObject","Resource":"*","X":{}1{}}}]}}"#,
+            "[".repeat(124),
+            "]".repeat(124)
+        );
+        let doc = PolicyDocument::parse(&deep).unwrap();
+        let r = Resource::from_spec("bucket/shared-data", "111111111111", None).unwrap();
+        let d = decide(&al, &r, Some(&doc), opts);
+        assert!(d.remediation.is_some(), "{}", d.reason);
+        out.push(d);
         for path in names {
             let doc = PolicyDocument::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
             for spec in ["bucket/shared-data", "role/VendorAudit", "key/1234abcd"] {

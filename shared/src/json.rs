@@ -7,7 +7,7 @@
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 /// Duplicate keys noted with their paths; past this, one more only sets `overflow`.
@@ -62,15 +62,32 @@ fn is_under(path: &str, prefix: &str) -> bool {
 /// Parse JSON text, noting duplicate keys. Errors are serde_json's (syntax, a number out
 /// of range, a lone surrogate, nesting past 128 levels).
 pub fn from_str(text: &str) -> Result<Checked, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let checked = Checked::deserialize(&mut de)?;
-    de.end()?;
-    Ok(checked)
+    read(|| serde_json::Deserializer::from_str(text))
 }
 
 /// Same, from bytes (which must be UTF-8).
 pub fn from_slice(bytes: &[u8]) -> Result<Checked, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    read(|| serde_json::Deserializer::from_slice(bytes))
+}
+
+/// Most documents hold no duplicate key: read without writing paths, and only a document
+/// that has one is read again to name each (the same reader: the same value, the same
+/// errors).
+fn read<'a, R: serde_json::de::Read<'a>>(
+    reader: impl Fn() -> serde_json::Deserializer<R>,
+) -> Result<Checked, serde_json::Error> {
+    let seen = Cell::new(false);
+    let mut de = reader();
+    let value = Node(&seen).deserialize(&mut de)?;
+    de.end()?;
+    if !seen.get() {
+        return Ok(Checked {
+            value,
+            duplicates: Vec::new(),
+            overflow: false,
+        });
+    }
+    let mut de = reader();
     let checked = Checked::deserialize(&mut de)?;
     de.end()?;
     Ok(checked)
@@ -152,17 +169,71 @@ impl<'de> Deserialize<'de> for Checked {
     }
 }
 
-/// Builds one value as serde_json's own `Value` visitor does, tracking the path.
-struct Node<'s>(&'s RefCell<State>);
+/// What a reading notes of where it is and of duplicate keys.
+trait Track {
+    /// Entering the value of `key`; returns what [`Track::leave`] restores.
+    fn key(&self, key: &str) -> usize;
+    /// Entering element `index` of an array.
+    fn index(&self, index: usize) -> usize;
+    /// Leaving the value entered.
+    fn leave(&self, mark: usize);
+    /// The key just read was there before, at the place entered.
+    fn duplicate(&self);
+}
 
-impl<'de> DeserializeSeed<'de> for Node<'_> {
+/// Paths, and each duplicate key by its path.
+impl Track for RefCell<State> {
+    fn key(&self, key: &str) -> usize {
+        let mut s = self.borrow_mut();
+        let len = s.path.len();
+        push_key(&mut s.path, key);
+        len
+    }
+    fn index(&self, index: usize) -> usize {
+        let mut s = self.borrow_mut();
+        let len = s.path.len();
+        push_index(&mut s.path, index);
+        len
+    }
+    fn leave(&self, mark: usize) {
+        self.borrow_mut().path.truncate(mark);
+    }
+    fn duplicate(&self) {
+        let mut s = self.borrow_mut();
+        if s.duplicates.len() < MAX_NOTED {
+            let p = s.path.clone();
+            s.duplicates.push(p);
+        } else {
+            s.overflow = true;
+        }
+    }
+}
+
+/// Only whether there is a duplicate key.
+impl Track for Cell<bool> {
+    fn key(&self, _: &str) -> usize {
+        0
+    }
+    fn index(&self, _: usize) -> usize {
+        0
+    }
+    fn leave(&self, _: usize) {}
+    fn duplicate(&self) {
+        self.set(true);
+    }
+}
+
+/// Builds one value as serde_json's own `Value` visitor does, noting where it is.
+struct Node<'s, T>(&'s T);
+
+impl<'de, T: Track> DeserializeSeed<'de> for Node<'_, T> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_> {
+impl<'de, T: Track> Visitor<'de> for Node<'_, T> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -198,14 +269,9 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let len = {
-                let mut s = self.0.borrow_mut();
-                let len = s.path.len();
-                push_index(&mut s.path, out.len());
-                len
-            };
+            let mark = self.0.index(out.len());
             let next = seq.next_element_seed(Node(self.0))?;
-            self.0.borrow_mut().path.truncate(len);
+            self.0.leave(mark);
             match next {
                 Some(v) => out.push(v),
                 None => return Ok(Value::Array(out)),
@@ -215,25 +281,14 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let len = {
-                let mut s = self.0.borrow_mut();
-                let len = s.path.len();
-                push_key(&mut s.path, &key);
-                len
-            };
+            let mark = self.0.key(&key);
             let value = map.next_value_seed(Node(self.0))?;
-            let mut s = self.0.borrow_mut();
             // A key seen before keeps its place and takes the last value, as serde_json's
             // own reading does; the one lookup tells it was there.
             if out.insert(key, value).is_some() {
-                if s.duplicates.len() < MAX_NOTED {
-                    let p = s.path.clone();
-                    s.duplicates.push(p);
-                } else {
-                    s.overflow = true;
-                }
+                self.0.duplicate();
             }
-            s.path.truncate(len);
+            self.0.leave(mark);
         }
         Ok(Value::Object(out))
     }
