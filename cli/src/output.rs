@@ -8,9 +8,12 @@ use clap::ValueEnum;
 use crossguard_engine::decision::Decision;
 use crossguard_engine::decision::Verdict;
 use crossguard_engine::report::{Change, Fingerprint, Origin, Report};
-use serde_json::value::RawValue;
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter};
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
+use std::ops::Range;
 
 pub use crossguard_engine::report::Inputs as Tally;
 
@@ -53,6 +56,15 @@ pub fn decision_json(
 ) -> serde_json::Result<()> {
     let start = buf.len();
     serde_json::to_writer(&mut *buf, d)?;
+    append_members(buf, start, tail)
+}
+
+/// `tail`'s members added last to the JSON object written in `buf` from `start`.
+fn append_members(
+    buf: &mut Vec<u8>,
+    start: usize,
+    tail: &[(&str, &str)],
+) -> serde_json::Result<()> {
     if buf.pop() != Some(b'}') {
         return Err(serde::ser::Error::custom(
             "a decision did not encode as a JSON object",
@@ -70,49 +82,107 @@ pub fn decision_json(
     Ok(())
 }
 
-/// A decision's members in order, each as the JSON text it was written as.
-struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
+/// A writer into a buffer that tells [`Spans`] how much is written.
+struct Counted<'a> {
+    buf: &'a mut Vec<u8>,
+    len: &'a Cell<usize>,
+}
 
-impl<'de> serde::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(kv) = m.next_entry()? {
-                    out.push(kv);
-                }
-                Ok(Members(out))
+impl io::Write for Counted<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        self.len.set(self.buf.len());
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A member of a JSON object: where its key (quoted) and its value are in the text.
+type Member = (Range<usize>, Range<usize>);
+
+/// Compact JSON (serde_json's own formatter writes every byte), noting where each member
+/// of the outermost object is.
+struct Spans<'a> {
+    len: &'a Cell<usize>,
+    depth: usize,
+    key: usize,
+    members: &'a mut Vec<Member>,
+}
+
+impl Formatter for Spans<'_> {
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        CompactFormatter.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        CompactFormatter.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        CompactFormatter.begin_object_key(w, first)?;
+        self.key = self.len.get();
+        Ok(())
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let key_end = self.len.get();
+        CompactFormatter.begin_object_value(w)?;
+        if self.depth == 1 {
+            let at = self.len.get();
+            self.members.push((self.key..key_end, at..at));
+        }
+        Ok(())
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        CompactFormatter.end_object_value(w)?;
+        if self.depth == 1 {
+            if let Some((_, value)) = self.members.last_mut() {
+                value.end = self.len.get();
             }
         }
-        d.deserialize_map(Visit)
+        Ok(())
     }
 }
 
 impl Item {
     /// A decision as a row of `origin`, read from `source`: its JSON line is written
     /// once, the row made from the decision itself, and its fingerprint from the line's
-    /// members as written ([`Change::from_decision`] makes the same row, fingerprint
-    /// included, from the decision's value).
+    /// members as they were written ([`Change::from_decision`] makes the same row,
+    /// fingerprint included, from the decision's value).
     pub fn of_decision(d: &Decision, origin: Origin, source: &str) -> serde_json::Result<Item> {
         let mut text = Vec::with_capacity(1024);
-        decision_json(
+        let mut members = Vec::new();
+        let len = Cell::new(0);
+        let counted = Counted {
+            buf: &mut text,
+            len: &len,
+        };
+        let spans = Spans {
+            len: &len,
+            depth: 0,
+            key: 0,
+            members: &mut members,
+        };
+        d.serialize(&mut serde_json::Serializer::with_formatter(counted, spans))?;
+        let mut fingerprint = Fingerprint::default();
+        for (key, value) in members {
+            let (Some(key), Some(value)) = (text.get(key), text.get(value)) else {
+                return Err(serde::ser::Error::custom("a member's place was lost"));
+            };
+            let key: std::borrow::Cow<str> = serde_json::from_slice(key)?;
+            let value = std::str::from_utf8(value).map_err(serde::ser::Error::custom)?;
+            fingerprint.member_text(&key, value);
+        }
+        append_members(
             &mut text,
-            d,
+            0,
             &[("origin", origin.as_str()), ("source", source)],
         )?;
-        let members: Members = serde_json::from_slice(&text)?;
-        let mut fingerprint = Fingerprint::default();
-        for (key, raw) in members.0 {
-            fingerprint.member_text(key, raw.get());
-        }
         Ok(Item {
             change: Change::of_decision(d, fingerprint.finish(), origin, source),
             json: Json::Text(text),
