@@ -49,6 +49,17 @@ pub enum Action {
     Remediate,
 }
 
+impl Action {
+    /// As it is written in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::None => "none",
+            Action::Alert => "alert",
+            Action::Remediate => "remediate",
+        }
+    }
+}
+
 /// One decision: the verdict on a resource's policy, every finding, and what to do.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {

@@ -1,10 +1,11 @@
 //! Reports for auditors: every grant change — replayed from CloudTrail, recorded by the
 //! guard Lambdas as evidence, or found by a scan of the live estate — as one compact row,
 //! aggregated (verdicts, who trusts whom, actors, period). The CLI writes them out as a
-//! text summary, CSV or one HTML page. Rows are built from the decision's JSON form, so a
-//! decision made now and one read back from an evidence record take the same path.
+//! text summary, CSV or one HTML page. A row is read from a decision's JSON form (an
+//! evidence record's) or, for a decision made in this run, from the decision itself
+//! ([`Change::of_decision`]); the CLI's tests hold the two equal, fingerprint included.
 
-use crate::decision::{Action, Decision, Verdict};
+use crate::decision::{Decision, Verdict};
 use crate::event::EventSummary;
 use crate::finding::{Finding, Scope};
 use crate::principal::is_account_id;
@@ -202,12 +203,7 @@ impl Change {
             kind: resource.map(|r| r.kind.as_str().to_string()),
             resource: resource.map(|r| r.name.clone()),
             verdict: d.verdict,
-            action: match d.action {
-                Action::None => "none",
-                Action::Alert => "alert",
-                Action::Remediate => "remediate",
-            }
-            .to_string(),
+            action: d.action.as_str().to_string(),
             outcome: None,
             reason: d.reason.clone(),
             grantees: d.findings.iter().filter_map(grantee_of).collect(),

@@ -108,3 +108,10 @@ fn a_written_deny_makes_the_whole_policy_read_again() {
         Err(PlanError::StillLetsIn { principal, .. }) if principal.contains(OUTSIDER)
     ));
 }
+
+#[test]
+fn an_action_is_spelled_as_its_json() {
+    for a in [Action::None, Action::Alert, Action::Remediate] {
+        assert_eq!(serde_json::to_value(a).unwrap(), json!(a.as_str()));
+    }
+}
