@@ -37,6 +37,13 @@ pub enum Fault {
 /// stored or once unzipped) the input is refused whole. `size` is the stored size when
 /// known: an input over the limit is then refused without reading a byte.
 pub fn read_whole(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>, Fault> {
+    unzipped(read_stored(r, size, limit)?, limit)
+}
+
+/// Everything `r` holds as stored (gzip left as it is), or nothing past `limit` bytes.
+/// `size` is the stored size when known: an input over the limit is then refused
+/// without reading a byte.
+pub fn read_stored(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>, Fault> {
     if let Some(n) = size.filter(|n| *n > limit) {
         return Err(Fault::TooLarge(Some(n)));
     }
@@ -48,7 +55,7 @@ pub fn read_whole(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>
     if raw.len() as u64 > limit {
         return Err(Fault::TooLarge(None));
     }
-    unzipped(raw, limit)
+    Ok(raw)
 }
 
 /// Bytes already held, gunzipped when they are gzip (refused past `limit` once unzipped).

@@ -8,7 +8,7 @@
 //! decided, a chunk at a time through a bounded channel per file, so memory stays flat
 //! however many rows a file gives.
 
-use crate::input::{read_whole, Fault};
+use crate::input::{read_stored, unzipped, Fault};
 use crate::output::{Batch, Item, Json, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
 pub mod s3;
+mod stream;
 
 /// Largest file read (after gunzip), and largest document on stdin: CloudTrail log
 /// files are far smaller.
@@ -237,6 +238,8 @@ pub struct Context {
     names: AhoCorasick,
     /// How `s3://` objects are read, when any is named.
     pub s3: Option<s3::Reader>,
+    /// A gzip file that unzips to more than this many bytes is decided as a stream.
+    stream_over: u64,
 }
 
 impl Context {
@@ -255,6 +258,7 @@ impl Context {
                 .build(patterns)
                 .expect("fixed patterns build"),
             s3: None,
+            stream_over: stream::STREAM_OVER,
         }
     }
 }
@@ -417,8 +421,8 @@ fn kind(t: std::fs::FileType) -> &'static str {
     }
 }
 
-/// A file's text, gunzipped when it is gzip; the reason when it cannot be read.
-fn read_file(path: &Path) -> Result<String, String> {
+/// A file's bytes as stored (gzip left as it is); the reason when it cannot be read.
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     // A regular file's size is known: one over the limit is refused unread.
     let size = file
@@ -426,18 +430,12 @@ fn read_file(path: &Path) -> Result<String, String> {
         .ok()
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.len());
-    read_text(file, size)
+    read_stored(file, size, MAX_FILE).map_err(fault_reason)
 }
 
-/// A stored input's text (a file's, an object's), gunzipped when it is gzip; the reason
-/// when it cannot be read.
-fn read_text(r: impl Read, size: Option<u64>) -> Result<String, String> {
-    text_of(read_whole(r, size, MAX_FILE))
-}
-
-/// What was read, as text; the reason when it cannot be.
-fn text_of(read: Result<Vec<u8>, Fault>) -> Result<String, String> {
-    let raw = read.map_err(|fault| match fault {
+/// Why a stored input could not be read, as a skipped file's reason.
+fn fault_reason(fault: Fault) -> String {
+    match fault {
         Fault::TooLarge(Some(n)) => format!(
             "larger than {} MiB ({n} bytes; the limit): not read",
             MAX_FILE >> 20
@@ -448,7 +446,12 @@ fn text_of(read: Result<Vec<u8>, Fault>) -> Result<String, String> {
         ),
         Fault::Io(e) => format!("cannot read: {e}"),
         Fault::Gzip(e) => format!("corrupt or truncated gzip: {e}"),
-    })?;
+    }
+}
+
+/// Stored bytes as text, gunzipped when they are gzip; the reason when they cannot be.
+fn text_of(raw: Vec<u8>) -> Result<String, String> {
+    let raw = unzipped(raw, MAX_FILE).map_err(fault_reason)?;
     String::from_utf8(raw).map_err(|e| format!("not UTF-8 text: {e}"))
 }
 
@@ -684,21 +687,45 @@ impl Context {
         Ok(())
     }
 
+    /// A file's or object's bytes as stored. A gzip file that says it unzips to more
+    /// than [`Context::stream_over`] is read twice as a stream from its gzip bytes
+    /// (checked whole, then decided), when it is made of log files only: the rows are
+    /// the same, but its text is never held whole. Anything else, and anything the first
+    /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
+    fn decide_stored(&self, rows: &mut Rows, raw: Vec<u8>, source: &str) -> Result<(), String> {
+        if stream::says_over(&raw, self.stream_over) {
+            if let Some(docs) = stream::log_documents(&raw) {
+                return stream::decide(self, rows, &raw, docs, source);
+            }
+        }
+        let text = text_of(raw)?;
+        self.decide_text(rows, &text, source)
+    }
+
     /// One file or object: all of it, or nothing and the reason. Rows go to `send` in
     /// chunks (false from it: stop).
     pub fn stored(&self, input: &Input, send: &mut dyn FnMut(Batch) -> bool) {
-        let source = input.source();
-        let mut rows = Rows::new(send);
-        let text = match input {
+        let raw = match input {
             Input::File(path) => read_file(path),
             Input::S3(o) => match &self.s3 {
-                Some(reader) => reader.text(o),
+                Some(reader) => reader.bytes(o),
                 None => Err("no S3 client to read it with".into()),
             },
             // Read before any worker starts; never given to one.
             Input::Stdin => Err("stdin is read on its own".into()),
         };
-        match text.and_then(|text| self.decide_text(&mut rows, &text, &source)) {
+        self.decide_read(raw, input.source(), send);
+    }
+
+    /// What was read of one file or object (or why nothing could be), decided.
+    fn decide_read(
+        &self,
+        raw: Result<Vec<u8>, String>,
+        source: String,
+        send: &mut dyn FnMut(Batch) -> bool,
+    ) {
+        let mut rows = Rows::new(send);
+        match raw.and_then(|raw| self.decide_stored(&mut rows, raw, &source)) {
             Ok(()) => rows.batch.tally.files_read = 1,
             Err(reason) => rows.batch.tally.skipped.push(Skipped { source, reason }),
         }

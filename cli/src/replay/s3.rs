@@ -4,7 +4,7 @@
 //! YYYY/MM/DD/`), then lists what is left flat; several folders at once. The objects
 //! are then read as local files are: each worker one object at a time.
 
-use super::{is_log_file, text_of, Filters, Input, DIGESTS, MAX_FILE};
+use super::{is_log_file, Filters, Input, DIGESTS, MAX_FILE};
 use crossguard_engine::report::Skipped;
 use crossguard_guard::aws::aws_error;
 use std::collections::VecDeque;
@@ -337,8 +337,9 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// An object's text, gunzipped when it is gzip; the reason when it cannot be read.
-    pub fn text(&self, o: &Object) -> Result<String, String> {
+    /// An object's bytes as stored (gzip left as it is); the reason when it cannot be
+    /// read.
+    pub fn bytes(&self, o: &Object) -> Result<Vec<u8>, String> {
         let too_large = |n: i64| {
             format!(
                 "larger than {} MiB ({n} bytes; the limit): not read",
@@ -349,7 +350,7 @@ impl Reader {
         if let Some(n) = o.size.filter(|n| over(*n)) {
             return Err(too_large(n));
         }
-        let raw = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             let out = self
                 .client
                 .get_object()
@@ -395,8 +396,7 @@ impl Reader {
                 raw.extend_from_slice(&chunk);
             }
             Ok(raw)
-        })?;
-        text_of(crate::input::unzipped(raw, MAX_FILE))
+        })
     }
 }
 

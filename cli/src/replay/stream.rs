@@ -1,0 +1,488 @@
+//! A gzip log file too large to hold unzipped, decided from its gzip bytes in two
+//! readings: the first checks all of it (gzip, size, UTF-8, JSON, every document a log
+//! file) and keeps nothing, the second decides each record as it is read. A fault keeps
+//! the rule that a faulty file is refused whole: only a file the first reading found
+//! sound is decided this way, and anything else is unzipped whole and read as before.
+//!
+//! A dense file (every record a guarded call) unzips to some 50 times its gzip size:
+//! held whole, a 13 MB file took 625 MiB. Read this way, a worker holds the gzip bytes,
+//! a buffer, one record and the rows not yet written.
+
+use super::{Context, Rows, MAX_FILE};
+use flate2::read::MultiGzDecoder;
+use serde::de::{self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufReader, Read};
+
+/// A gzip file that says it unzips to more than this is decided as a stream. Below it,
+/// the text is held whole (faster: read once, delimited in place).
+pub(super) const STREAM_OVER: u64 = 64 << 20;
+
+/// Buffer between the inflater and the JSON reader.
+const BUFFER: usize = 1 << 16;
+
+/// Is `raw` gzip whose last member says it unzips to more than `over` bytes? The size
+/// (ISIZE, the last four bytes) is a hint only: a file that lies about it is read whole,
+/// and refused past [`MAX_FILE`], as any other.
+pub(super) fn says_over(raw: &[u8], over: u64) -> bool {
+    // Ten bytes of header and eight of trailer at the least.
+    raw.len() >= 18
+        && raw.starts_with(&[0x1f, 0x8b])
+        && raw
+            .last_chunk::<4>()
+            .is_some_and(|n| u64::from(u32::from_le_bytes(*n)) > over)
+}
+
+/// The first reading: how many documents `raw` unzips to, when it is sound and every
+/// document is a log file (`{"Records": [...]}`); `None` for anything else.
+pub(super) fn log_documents(raw: &[u8]) -> Option<usize> {
+    let mut docs = 0;
+    for doc in serde_json::Deserializer::from_reader(reader(raw)).into_iter::<LogShape>() {
+        doc.ok()?;
+        docs += 1;
+    }
+    (docs > 0).then_some(docs)
+}
+
+/// The second reading: each record of `docs` log documents decided as it is read.
+pub(super) fn decide(
+    ctx: &Context,
+    rows: &mut Rows,
+    raw: &[u8],
+    docs: usize,
+    source: &str,
+) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(reader(raw));
+    for _ in 0..docs {
+        let read = de.deserialize_map(Decide { ctx, rows, source });
+        if rows.closed {
+            return Ok(());
+        }
+        // The same bytes were read without fault a moment ago; were this to fail, the
+        // rows sent before it stand, and the file is reported as not read whole.
+        read.map_err(|e| format!("read differently the second time, after some rows: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The unzipped text as a checked stream.
+fn reader(raw: &[u8]) -> BufReader<Checked<MultiGzDecoder<&[u8]>>> {
+    BufReader::with_capacity(BUFFER, Checked::new(MultiGzDecoder::new(raw)))
+}
+
+/// A reader refused past [`MAX_FILE`] bytes, and at the first byte that is not UTF-8:
+/// serde_json checks the strings it reads, not those it only steps over.
+struct Checked<R> {
+    inner: R,
+    read: u64,
+    /// An unfinished UTF-8 sequence at the end of the last read.
+    carry: [u8; 4],
+    carried: usize,
+}
+
+impl<R> Checked<R> {
+    fn new(inner: R) -> Self {
+        Checked {
+            inner,
+            read: 0,
+            carry: [0; 4],
+            carried: 0,
+        }
+    }
+
+    fn check(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text");
+        // Finish the carried sequence a byte at a time: four bytes at most.
+        while self.carried > 0 {
+            let Some((&b, rest)) = bytes.split_first() else {
+                return Ok(());
+            };
+            self.carry[self.carried] = b;
+            self.carried += 1;
+            bytes = rest;
+            match std::str::from_utf8(&self.carry[..self.carried]) {
+                Ok(_) => self.carried = 0,
+                Err(e) if e.error_len().is_none() => {}
+                Err(_) => return Err(bad()),
+            }
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(_) => Ok(()),
+            // Cut at the end of this read: at most three bytes, finished by the next.
+            Err(e) if e.error_len().is_none() => {
+                let tail = &bytes[e.valid_up_to()..];
+                self.carry[..tail.len()].copy_from_slice(tail);
+                self.carried = tail.len();
+                Ok(())
+            }
+            Err(_) => Err(bad()),
+        }
+    }
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.carried > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not UTF-8 text: cut in a character",
+            ));
+        }
+        self.read += n as u64;
+        if self.read > MAX_FILE {
+            return Err(io::Error::other("larger than the limit once unzipped"));
+        }
+        self.check(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// A document as the first reading takes it: a JSON object with a `Records` array, an
+/// optional string `schema` (as the whole reading requires), each key once. Anything
+/// else is an error here, and the file is read whole instead.
+struct LogShape;
+
+impl<'de> Deserialize<'de> for LogShape {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(Shape)
+    }
+}
+
+struct Shape;
+
+impl<'de> de::Visitor<'de> for Shape {
+    type Value = LogShape;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LogShape, A::Error> {
+        let (mut records, mut schema) = (false, false);
+        while let Some(key) = map.next_key::<Cow<str>>()? {
+            match &*key {
+                "Records" if records => return Err(de::Error::duplicate_field("Records")),
+                "Records" => {
+                    // `null` is not a log file's: such a document is read whole.
+                    map.next_value::<Option<Steps>>()?
+                        .ok_or_else(|| de::Error::custom("Records: null"))?;
+                    records = true;
+                }
+                "schema" if schema => return Err(de::Error::duplicate_field("schema")),
+                "schema" => {
+                    map.next_value::<Option<Cow<str>>>()?;
+                    schema = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if records {
+            Ok(LogShape)
+        } else {
+            Err(de::Error::missing_field("Records"))
+        }
+    }
+}
+
+/// An array stepped over, each element read as JSON and nothing kept.
+struct Steps;
+
+impl<'de> Deserialize<'de> for Steps {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = Steps;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Steps, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Steps)
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
+/// The second reading of one log document: its `Records` decided one at a time.
+struct Decide<'c, 'r, 's> {
+    ctx: &'c Context,
+    rows: &'r mut Rows<'s>,
+    source: &'c str,
+}
+
+impl<'de> de::Visitor<'de> for Decide<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<str>>()? {
+            if key == "Records" {
+                map.next_value_seed(Records {
+                    ctx: self.ctx,
+                    rows: &mut *self.rows,
+                    source: self.source,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Records<'c, 'r, 's> {
+    ctx: &'c Context,
+    rows: &'r mut Rows<'s>,
+    source: &'c str,
+}
+
+impl<'de> DeserializeSeed<'de> for Records<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for Records<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            self.ctx.record(self.rows, raw.get(), self.source);
+            if self.rows.closed {
+                // The writer stopped: nothing more is read.
+                return Err(de::Error::custom("the writer stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Batch, Context, Filters, Json};
+    use super::*;
+    use crossguard_engine::report::{Change, Inputs};
+    use crossguard_engine::{Allowlist, Date, Options};
+    use std::io::Write;
+
+    fn context() -> Context {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+        let text = std::fs::read_to_string(format!("{root}/allowlist.toml")).unwrap();
+        let allowlist = Allowlist::from_toml(&text, "allowlist.toml").unwrap();
+        let opts = Options {
+            today: Date::new(2026, 6, 1).unwrap(),
+            mode: None,
+        };
+        Context::new(allowlist, opts, Filters::default())
+    }
+
+    /// The example events' records (each guarded call, decided), an irrelevant call and
+    /// a record with a duplicate key (an error row), as log-file records.
+    fn records() -> Vec<String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/events");
+        let mut paths: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        let mut out: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                v["detail"].to_string()
+            })
+            .collect();
+        out.push(r#"{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}"#.into());
+        out.push(
+            r#"{"eventName":"PutBucketPolicy","eventSource":"s3.amazonaws.com","eventSource":"s3.amazonaws.com"}"#
+                .into(),
+        );
+        out
+    }
+
+    fn gzip(members: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in members {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(m).unwrap();
+            out.extend(gz.finish().unwrap());
+        }
+        out
+    }
+
+    /// Every row (its change and JSON text) and each batch's tally, as the writer gets them.
+    fn outcome(ctx: &Context, raw: &[u8]) -> (Vec<(Change, Vec<u8>)>, Vec<Inputs>) {
+        let mut batches: Vec<Batch> = Vec::new();
+        ctx.decide_read(Ok(raw.to_vec()), "f.json.gz".into(), &mut |b| {
+            batches.push(b);
+            true
+        });
+        let mut rows = Vec::new();
+        let mut tallies = Vec::new();
+        for b in batches {
+            for item in b.items {
+                let text = match item.json {
+                    Json::Text(t) => t,
+                    Json::Value(v) => serde_json::to_vec(&v).unwrap(),
+                };
+                rows.push((item.change, text));
+            }
+            tallies.push(b.tally);
+        }
+        (rows, tallies)
+    }
+
+    /// Decided whole, then as a stream: the same rows and tallies.
+    fn both(raw: &[u8]) -> (Vec<(Change, Vec<u8>)>, Vec<Inputs>) {
+        let mut ctx = context();
+        ctx.stream_over = u64::MAX;
+        let whole = outcome(&ctx, raw);
+        ctx.stream_over = 0;
+        let streamed = outcome(&ctx, raw);
+        assert_eq!(streamed.0.len(), whole.0.len());
+        for (s, w) in streamed.0.iter().zip(&whole.0) {
+            assert_eq!(s.0, w.0);
+            assert_eq!(String::from_utf8_lossy(&s.1), String::from_utf8_lossy(&w.1));
+        }
+        assert_eq!(streamed.1, whole.1);
+        whole
+    }
+
+    #[test]
+    fn a_log_file_streamed_gives_the_rows_it_gives_whole() {
+        let records = records();
+        let log = format!("{{\"Records\":[{}]}}", records.join(","));
+        // Pretty, with other keys around and a schema, written twice in one member; a
+        // second member; characters of two to four bytes cut across reads.
+        let pretty = format!(
+            "\n {{ \"a\": [1, {{\"b\": null}}], \"schema\": \"x\\u00e9\",\n \"Records\" : [ {} ] , \"z\": \"é😀\" }}\n{log}  ",
+            records.join(",\n  ")
+        );
+        let wide = format!(
+            "{{\"Records\":[{{\"eventName\":\"GetObject\",\"x\":\"{}\"}},{}]}}",
+            "é😀中".repeat(60_000),
+            records[1]
+        );
+        let many = format!(
+            "{{\"Records\":[{}]}}",
+            vec![records.join(","); 40].join(",")
+        );
+        let cases: Vec<Vec<u8>> = vec![
+            gzip(&[log.as_bytes()]),
+            gzip(&[pretty.as_bytes()]),
+            gzip(&[log.as_bytes(), pretty.as_bytes()]),
+            gzip(&[wide.as_bytes()]),
+            gzip(&[many.as_bytes()]),
+            gzip(&[b"{\"Records\":[]}"]),
+        ];
+        for raw in &cases {
+            assert!(says_over(raw, 0));
+            assert!(log_documents(raw).is_some(), "read as a stream");
+            let (rows, tallies) = both(raw);
+            let read: u64 = tallies.iter().map(|t| t.files_read).sum();
+            assert_eq!(read, 1);
+            assert!(tallies.iter().all(|t| t.skipped.is_empty()));
+            let records: u64 = tallies.iter().map(|t| t.records).sum();
+            if raw != cases.last().unwrap() {
+                assert!(records >= 2 && !rows.is_empty());
+            }
+        }
+        // 40 copies of every record: rows in more than one chunk.
+        assert!(both(&cases[4]).1.len() > 1);
+    }
+
+    #[test]
+    fn a_faulty_or_other_file_is_read_whole_and_refused_or_decided_as_before() {
+        let records = records();
+        let log = format!("{{\"Records\":[{}]}}", records.join(","));
+        let event = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/events/2-unapproved-account.json"
+        ))
+        .unwrap();
+        let mut bad_utf8 = log.clone().into_bytes();
+        let at = bad_utf8.len() / 2;
+        bad_utf8.splice(at..at, [b'"', 0xff, b'"']);
+        let mut cut_char = br#"{"Records":[],"x":""#.to_vec();
+        cut_char.extend([0xf0, 0x9f, 0x98, b'"', b'}']);
+        let mut gz_cut = gzip(&[log.as_bytes()]);
+        gz_cut.truncate(gz_cut.len() - 9);
+        let mut gz_corrupt = gzip(&[log.as_bytes()]);
+        let mid = gz_corrupt.len() / 2;
+        gz_corrupt[mid] ^= 0x55;
+        let texts: Vec<Vec<u8>> = vec![
+            log[..log.len() - 3].into(),
+            bad_utf8,
+            cut_char,
+            format!("{{\"Records\":[],\"Records\":[{}]}}", records[1]).into(),
+            b"{\"Records\":null}".to_vec(),
+            br#"{"Records":[],"schema":7}"#.to_vec(),
+            br#"{"Records":[],"schema":"a","schema":"b"}"#.to_vec(),
+            format!("{log} x").into(),
+            format!("[[{}],null]", records[1]).into(),
+            b"  ".to_vec(),
+            b"{\"Records\":{}}".to_vec(),
+            event.clone(),
+            [log.as_bytes(), &event].concat(),
+        ];
+        let mut cases: Vec<Vec<u8>> = texts.iter().map(|t| gzip(&[t])).collect();
+        cases.push(gz_cut);
+        cases.push(gz_corrupt);
+        for (i, raw) in cases.iter().enumerate() {
+            assert!(log_documents(raw).is_none(), "case {i} is not streamed");
+            let (rows, tallies) = both(raw);
+            let skipped: Vec<_> = tallies.iter().flat_map(|t| &t.skipped).collect();
+            // The event, and the array read as a log file, are decided; every other
+            // case is refused whole, no row of it reported.
+            if [8, 11, 12].contains(&i) {
+                assert!(skipped.is_empty() && !rows.is_empty(), "case {i}");
+            } else {
+                assert_eq!(skipped.len(), 1, "case {i}");
+                assert!(rows.is_empty(), "case {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_size_hint_is_the_last_members() {
+        let small = gzip(&[b"{\"Records\":[]}"]);
+        assert!(says_over(&small, 13));
+        assert!(!says_over(&small, 14));
+        assert!(!says_over(b"{\"Records\":[]}            ", 0));
+        assert!(!says_over(&small[..17], 0));
+    }
+
+    #[test]
+    fn utf8_is_checked_across_reads() {
+        let text = "aé😀中b".repeat(5);
+        for cut in 1..text.len() {
+            let mut c = Checked::new(&b""[..]);
+            let (a, b) = text.as_bytes().split_at(cut);
+            assert!(c.check(a).is_ok() && c.check(b).is_ok() && c.carried == 0);
+        }
+        let mut c = Checked::new(&[b'a', 0xe4, 0xb8][..]);
+        let mut buf = [0; 8];
+        assert_eq!(c.read(&mut buf).unwrap(), 3);
+        assert!(c.read(&mut buf).is_err(), "cut in a character at the end");
+        let mut c = Checked::new(&b""[..]);
+        assert!(c.check(&[0xe4]).is_ok());
+        assert!(c.check(b"a").is_err());
+    }
+}
