@@ -63,15 +63,19 @@ pub fn unzipped(raw: Vec<u8>, limit: u64) -> Result<Vec<u8>, Fault> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
+    unzip(&raw, limit)
+}
+
+/// Gzip bytes unzipped, refused past `limit` bytes.
+pub fn unzip(gz: &[u8], limit: u64) -> Result<Vec<u8>, Fault> {
     // A guess at the text's size, never past the limit: an allocation that fails aborts.
-    let room = raw.len().saturating_mul(8).min(
+    let room = gz.len().saturating_mul(8).min(
         usize::try_from(limit)
             .unwrap_or(usize::MAX)
             .saturating_add(1),
     );
     let mut out = Vec::with_capacity(room);
-    read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), limit, &mut out)
-        .map_err(Fault::Gzip)?;
+    read_capped(flate2::read::MultiGzDecoder::new(gz), limit, &mut out).map_err(Fault::Gzip)?;
     if out.len() as u64 > limit {
         return Err(Fault::UnzipsTooLarge);
     }

@@ -8,7 +8,7 @@
 //! decided, a chunk at a time through a bounded channel per file, so memory stays flat
 //! however many rows a file gives.
 
-use crate::input::{read_stored, unzipped, Fault};
+use crate::input::{read_stored, unzip, unzipped, Fault};
 use crate::output::{Batch, Item, Json, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
@@ -451,8 +451,20 @@ fn fault_reason(fault: Fault) -> String {
 
 /// Stored bytes as text, gunzipped when they are gzip; the reason when they cannot be.
 fn text_of(raw: Vec<u8>) -> Result<String, String> {
-    let raw = unzipped(raw, MAX_FILE).map_err(fault_reason)?;
-    String::from_utf8(raw).map_err(|e| format!("not UTF-8 text: {e}"))
+    text_from(unzipped(raw, MAX_FILE))
+}
+
+/// What was read, as text; the reason when it cannot be.
+fn text_from(read: Result<Vec<u8>, Fault>) -> Result<String, String> {
+    String::from_utf8(read.map_err(fault_reason)?).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// A stored input, ready to decide.
+enum Reading {
+    /// Its text, whole.
+    Text(String),
+    /// Gzip bytes found sound and made of `docs` log files, to decide as a stream.
+    Stream { gz: Vec<u8>, docs: usize },
 }
 
 /// Is this one of the calls crossguard guards (by name and source)?
@@ -687,19 +699,33 @@ impl Context {
         Ok(())
     }
 
-    /// A file's or object's bytes as stored. A gzip file that says it unzips to more
-    /// than [`Context::stream_over`] is read twice as a stream from its gzip bytes
-    /// (checked whole, then decided), when it is made of log files only: the rows are
-    /// the same, but its text is never held whole. Anything else, and anything the first
-    /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
+    /// A file's or object's bytes as stored, decided (or the reason it cannot be).
     fn decide_stored(&self, rows: &mut Rows, raw: Vec<u8>, source: &str) -> Result<(), String> {
-        if stream::says_over(&raw, self.stream_over) {
-            if let Some(docs) = stream::log_documents(&raw) {
-                return stream::decide(self, rows, &raw, docs, source);
+        match self.reading(raw)? {
+            Reading::Text(text) => self.decide_text(rows, &text, source),
+            Reading::Stream { gz, docs } => stream::decide(self, rows, &gz, docs, source),
+        }
+    }
+
+    /// How stored bytes are read. A gzip file that unzips to more than
+    /// [`Context::stream_over`] bytes is read twice as a stream from its gzip bytes
+    /// (checked whole, then decided), when it is made of log files only: the rows are the
+    /// same, but its text is never held whole. Anything else, and anything the first
+    /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
+    fn reading(&self, raw: Vec<u8>) -> Result<Reading, String> {
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            // Unzipped up to the bound, not by gzip's size field: the field is the last
+            // member's only, and one tiny member appended would hide a large file.
+            match unzip(&raw, self.stream_over) {
+                Err(Fault::UnzipsTooLarge) => {
+                    if let Some(docs) = stream::log_documents(&raw) {
+                        return Ok(Reading::Stream { gz: raw, docs });
+                    }
+                }
+                read => return text_from(read).map(Reading::Text),
             }
         }
-        let text = text_of(raw)?;
-        self.decide_text(rows, &text, source)
+        text_of(raw).map(Reading::Text)
     }
 
     /// One file or object: all of it, or nothing and the reason. Rows go to `send` in

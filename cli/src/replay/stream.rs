@@ -6,35 +6,23 @@
 //!
 //! A dense file (every record a guarded call) unzips to some 50 times its gzip size:
 //! held whole, a 13 MB file took 625 MiB. Read this way, a worker holds the gzip bytes,
-//! a buffer, one record and the rows not yet written.
+//! a buffer, one record (or one top-level key or string: serde_json reads a string
+//! whole) and the rows not yet written.
 
 use super::{Context, Rows, MAX_FILE};
 use flate2::read::MultiGzDecoder;
 use serde::de::{self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufReader, Read};
 
-/// A gzip file that says it unzips to more than this is decided as a stream. Below it,
-/// the text is held whole (faster: read once, delimited in place).
+/// A gzip file that unzips to more than this is decided as a stream. Up to it, the text
+/// is held whole (faster: read once, delimited in place).
 pub(super) const STREAM_OVER: u64 = 64 << 20;
 
 /// Buffer between the inflater and the JSON reader.
 const BUFFER: usize = 1 << 16;
-
-/// Is `raw` gzip whose last member says it unzips to more than `over` bytes? The size
-/// (ISIZE, the last four bytes) is a hint only: a file that lies about it is read whole,
-/// and refused past [`MAX_FILE`], as any other.
-pub(super) fn says_over(raw: &[u8], over: u64) -> bool {
-    // Ten bytes of header and eight of trailer at the least.
-    raw.len() >= 18
-        && raw.starts_with(&[0x1f, 0x8b])
-        && raw
-            .last_chunk::<4>()
-            .is_some_and(|n| u64::from(u32::from_le_bytes(*n)) > over)
-}
 
 /// The first reading: how many documents `raw` unzips to, when it is sound and every
 /// document is a log file (`{"Records": [...]}`); `None` for anything else.
@@ -163,21 +151,21 @@ impl<'de> de::Visitor<'de> for Shape {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LogShape, A::Error> {
         let (mut records, mut schema) = (false, false);
-        while let Some(key) = map.next_key::<Cow<str>>()? {
-            match &*key {
-                "Records" if records => return Err(de::Error::duplicate_field("Records")),
-                "Records" => {
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Records if records => return Err(de::Error::duplicate_field("Records")),
+                Key::Records => {
                     // `null` is not a log file's: such a document is read whole.
                     map.next_value::<Option<Steps>>()?
                         .ok_or_else(|| de::Error::custom("Records: null"))?;
                     records = true;
                 }
-                "schema" if schema => return Err(de::Error::duplicate_field("schema")),
-                "schema" => {
-                    map.next_value::<Option<Cow<str>>>()?;
+                Key::Schema if schema => return Err(de::Error::duplicate_field("schema")),
+                Key::Schema => {
+                    map.next_value::<Option<Text>>()?;
                     schema = true;
                 }
-                _ => {
+                Key::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -187,6 +175,52 @@ impl<'de> de::Visitor<'de> for Shape {
         } else {
             Err(de::Error::missing_field("Records"))
         }
+    }
+}
+
+/// A top-level key, compared and not kept (a key may be as long as the file).
+enum Key {
+    Records,
+    Schema,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl de::Visitor<'_> for Visit {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
+                Ok(match s {
+                    "Records" => Key::Records,
+                    "schema" => Key::Schema,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(Visit)
+    }
+}
+
+/// A JSON string, read (escapes checked, as the whole reading does) and not kept.
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl de::Visitor<'_> for Visit {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Text, E> {
+                Ok(Text)
+            }
+        }
+        d.deserialize_str(Visit)
     }
 }
 
@@ -225,8 +259,8 @@ impl<'de> de::Visitor<'de> for Decide<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<str>>()? {
-            if key == "Records" {
+        while let Some(key) = map.next_key::<Key>()? {
+            if let Key::Records = key {
                 map.next_value_seed(Records {
                     ctx: self.ctx,
                     rows: &mut *self.rows,
@@ -275,7 +309,7 @@ impl<'de> de::Visitor<'de> for Records<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Batch, Context, Filters, Json};
+    use super::super::{Batch, Context, Filters, Json, Reading};
     use super::*;
     use crossguard_engine::report::{Change, Inputs};
     use crossguard_engine::{Allowlist, Date, Options};
@@ -351,11 +385,14 @@ mod tests {
 
     /// Decided whole, then as a stream: the same rows and tallies.
     fn both(raw: &[u8]) -> (Vec<(Change, Vec<u8>)>, Vec<Inputs>) {
-        let mut ctx = context();
+        both_in(&mut context(), raw)
+    }
+
+    fn both_in(ctx: &mut Context, raw: &[u8]) -> (Vec<(Change, Vec<u8>)>, Vec<Inputs>) {
         ctx.stream_over = u64::MAX;
-        let whole = outcome(&ctx, raw);
+        let whole = outcome(ctx, raw);
         ctx.stream_over = 0;
-        let streamed = outcome(&ctx, raw);
+        let streamed = outcome(ctx, raw);
         assert_eq!(streamed.0.len(), whole.0.len());
         for (s, w) in streamed.0.iter().zip(&whole.0) {
             assert_eq!(s.0, w.0);
@@ -392,9 +429,13 @@ mod tests {
             gzip(&[many.as_bytes()]),
             gzip(&[b"{\"Records\":[]}"]),
         ];
+        let mut ctx = context();
+        ctx.stream_over = 0;
         for raw in &cases {
-            assert!(says_over(raw, 0));
-            assert!(log_documents(raw).is_some(), "read as a stream");
+            assert!(
+                matches!(ctx.reading(raw.clone()), Ok(Reading::Stream { .. })),
+                "read as a stream"
+            );
             let (rows, tallies) = both(raw);
             let read: u64 = tallies.iter().map(|t| t.files_read).sum();
             assert_eq!(read, 1);
@@ -445,8 +486,14 @@ mod tests {
         let mut cases: Vec<Vec<u8>> = texts.iter().map(|t| gzip(&[t])).collect();
         cases.push(gz_cut);
         cases.push(gz_corrupt);
+        let mut ctx = context();
+        ctx.stream_over = 0;
         for (i, raw) in cases.iter().enumerate() {
             assert!(log_documents(raw).is_none(), "case {i} is not streamed");
+            assert!(
+                !matches!(ctx.reading(raw.clone()), Ok(Reading::Stream { .. })),
+                "case {i} is read whole"
+            );
             let (rows, tallies) = both(raw);
             let skipped: Vec<_> = tallies.iter().flat_map(|t| &t.skipped).collect();
             // The event, and the array read as a log file, are decided; every other
@@ -461,12 +508,21 @@ mod tests {
     }
 
     #[test]
-    fn the_size_hint_is_the_last_members() {
-        let small = gzip(&[b"{\"Records\":[]}"]);
-        assert!(says_over(&small, 13));
-        assert!(!says_over(&small, 14));
-        assert!(!says_over(b"{\"Records\":[]}            ", 0));
-        assert!(!says_over(&small[..17], 0));
+    fn a_file_over_the_bound_streams_whatever_gzip_says_of_its_size() {
+        let log = format!("{{\"Records\":[{}]}}", records().join(","));
+        let mut ctx = context();
+        ctx.stream_over = log.len() as u64 - 1;
+        let streams = |ctx: &Context, raw: &[u8]| {
+            matches!(ctx.reading(raw.to_vec()), Ok(Reading::Stream { .. }))
+        };
+        assert!(streams(&ctx, &gzip(&[log.as_bytes()])));
+        // A last member of one byte: gzip's size field says 1, the file is still large.
+        assert!(streams(&ctx, &gzip(&[log.as_bytes(), b" "])));
+        // At the bound exactly, or a plain file: held whole.
+        ctx.stream_over = log.len() as u64;
+        assert!(!streams(&ctx, &gzip(&[log.as_bytes()])));
+        ctx.stream_over = 0;
+        assert!(!streams(&ctx, log.as_bytes()));
     }
 
     #[test]
@@ -484,5 +540,201 @@ mod tests {
         let mut c = Checked::new(&b""[..]);
         assert!(c.check(&[0xe4]).is_ok());
         assert!(c.check(b"a").is_err());
+    }
+
+    /// A small deterministic generator (xorshift): a number below `n`.
+    fn random(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % n.max(1) as u64).unwrap()
+        }
+    }
+
+    /// Pieces the mutations insert: JSON's structure, escapes and literals, bad bytes,
+    /// control characters, a BOM, the keys that matter.
+    const PIECES: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b",",
+        b":",
+        b"\"",
+        b"\\",
+        b"u",
+        b"0",
+        b"1",
+        b"9",
+        b"-",
+        b".",
+        b"e",
+        b"E",
+        b"+",
+        b"n",
+        b"null",
+        b"true",
+        b"f",
+        b" ",
+        b"\n",
+        b"\t",
+        b"\r",
+        b"\x00",
+        b"\x1f",
+        b"\x7f",
+        "é".as_bytes(),
+        "😀".as_bytes(),
+        &[0xff],
+        &[0xc3],
+        &[0xed, 0xa0, 0x80],
+        &[0xef, 0xbb, 0xbf],
+        b"\\ud800",
+        b"\\udc00",
+        b"\\u0000",
+        b"\"Records\"",
+        b"\"schema\"",
+        b"Records",
+        b"schema",
+        b"x",
+    ];
+
+    /// One to four random edits: a piece inserted or put in place of a byte, bytes
+    /// dropped, a stretch of the text repeated elsewhere.
+    fn mutate(t: &mut Vec<u8>, rnd: &mut impl FnMut(usize) -> usize) {
+        for _ in 0..=rnd(3) {
+            let at = rnd(t.len() + 1);
+            match rnd(5) {
+                0 | 1 => {
+                    let piece = PIECES[rnd(PIECES.len())];
+                    t.splice(at..at, piece.iter().copied());
+                }
+                2 if at < t.len() => {
+                    let end = (at + 1 + rnd(4)).min(t.len());
+                    t.drain(at..end);
+                }
+                3 if at < t.len() => {
+                    let piece = PIECES[rnd(PIECES.len())];
+                    t.splice(at..=at, piece.iter().copied());
+                }
+                _ => {
+                    let end = (at + rnd(30)).min(t.len());
+                    let stretch = t[at..end].to_vec();
+                    let to = rnd(t.len() + 1);
+                    t.splice(to..to, stretch);
+                }
+            }
+        }
+    }
+
+    /// Texts mutated at random (some cut into two gzip members): whenever the first
+    /// reading accepts a file, the whole reading accepts it as log files only, and both
+    /// give the same rows and tallies.
+    #[test]
+    fn the_first_reading_is_never_looser_than_the_whole_one() {
+        let mut rnd = random(0x9E37_79B9_7F4A_7C15);
+        let recs = records();
+        let seeds: Vec<Vec<u8>> = vec![
+            format!("{{\"Records\":[{}]}}", recs.join(",")).into(),
+            br#"{"Records":[{"eventName":"PutBucketPolicy","eventSource":"s3.amazonaws.com","x":"\u00e9\ud83d\ude00"},1,-2.5e3,"s",null,[true,false],{}],"schema":"a","z":{"k":[1,{"q":"\"\\/"}]}}"#.to_vec(),
+            format!(" {{\"schema\":null,\"Records\":[{}]}}\n{{\"Records\":[]}} ", recs[1]).into(),
+            br#"{"Rec\u006frds":[0],"sch\u0065ma":"\u0041"}"#.to_vec(),
+        ];
+        let mut ctx = context();
+        let (mut accepted, mut tried) = (0, 0);
+        for _ in 0..60_000 {
+            let mut t = seeds[rnd(seeds.len())].clone();
+            if rnd(8) == 0 {
+                t.extend_from_slice(&seeds[rnd(seeds.len())]);
+            }
+            mutate(&mut t, &mut rnd);
+            let raw = if rnd(3) == 0 {
+                let cut = rnd(t.len() + 1);
+                gzip(&[&t[..cut], &t[cut..]])
+            } else {
+                gzip(&[&t])
+            };
+            tried += 1;
+            let Some(docs) = log_documents(&raw) else {
+                continue;
+            };
+            accepted += 1;
+            let text = std::str::from_utf8(&t).expect("accepted: UTF-8");
+            let whole = ctx
+                .delimit(text)
+                .unwrap_or_else(|e| panic!("accepted streamed, refused whole ({e}): {text:?}"));
+            assert_eq!(whole.len(), docs, "{text:?}");
+            assert!(
+                whole.iter().all(|d| matches!(d, super::super::Doc::Log(_))),
+                "{text:?}"
+            );
+            both_in(&mut ctx, &raw);
+        }
+        assert!(
+            accepted > 1_000 && accepted < tried,
+            "{accepted} of {tried}"
+        );
+    }
+
+    /// The UTF-8 check over reads cut anywhere agrees with `str::from_utf8` on the whole.
+    #[test]
+    fn utf8_checked_in_pieces_is_utf8_checked_whole() {
+        struct Cuts<'a>(&'a [u8], Vec<usize>);
+        impl Read for Cuts<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self
+                    .1
+                    .pop()
+                    .unwrap_or(usize::MAX)
+                    .min(self.0.len())
+                    .min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut rnd = random(0x1234_5678_9abc_def1);
+        let pool: Vec<u8> = "aé😀中\u{10ffff}\u{7ff}\u{800}\u{ffff}"
+            .bytes()
+            .chain([
+                0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff, 0xa0, 0x90, 0x8f,
+            ])
+            .collect();
+        for _ in 0..200_000 {
+            let len = rnd(12);
+            let bytes: Vec<u8> = (0..len).map(|_| pool[rnd(pool.len())]).collect();
+            let cuts: Vec<usize> = (0..len).map(|_| 1 + rnd(3)).collect();
+            let mut c = Checked::new(Cuts(&bytes, cuts));
+            let mut out = Vec::new();
+            let ok = c.read_to_end(&mut out).is_ok();
+            assert_eq!(ok, std::str::from_utf8(&bytes).is_ok(), "{bytes:x?}");
+        }
+    }
+
+    /// A writer that stops after its k-th batch sees the same batches from both readings.
+    #[test]
+    fn a_writer_that_stops_sees_the_same_batches() {
+        let records = records();
+        let many = format!(
+            "{{\"Records\":[{}]}}\n{{\"Records\":[{}]}}",
+            vec![records.join(","); 40].join(","),
+            vec![records.join(","); 7].join(",")
+        );
+        let raw = gzip(&[many.as_bytes()]);
+        let mut ctx = context();
+        for k in 1..6 {
+            let mut got = Vec::new();
+            for over in [u64::MAX, 0] {
+                ctx.stream_over = over;
+                let mut batches: Vec<(usize, Inputs)> = Vec::new();
+                ctx.decide_read(Ok(raw.clone()), "f".into(), &mut |b| {
+                    batches.push((b.items.len(), b.tally));
+                    batches.len() < k
+                });
+                got.push(batches);
+            }
+            assert_eq!(got[0], got[1], "k {k}");
+            assert!(got[0].len() <= k, "the run stops at the k-th batch");
+        }
     }
 }
