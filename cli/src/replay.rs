@@ -714,9 +714,16 @@ impl Context {
     /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
     fn reading(&self, raw: Vec<u8>) -> Result<Reading, String> {
         if raw.starts_with(&[0x1f, 0x8b]) {
-            // Unzipped up to the bound, not by gzip's size field: the field is the last
-            // member's only, and one tiny member appended would hide a large file.
-            match unzip(&raw, self.stream_over) {
+            // Gzip's size field saying more than the bound is believed (no text is made
+            // to find out); saying less, it is not: the field is the last member's only,
+            // and one tiny member appended would hide a large file. The text is then
+            // unzipped up to the bound.
+            let read = if stream::says_over(&raw, self.stream_over) {
+                Err(Fault::UnzipsTooLarge)
+            } else {
+                unzip(&raw, self.stream_over)
+            };
+            match read {
                 Err(Fault::UnzipsTooLarge) => {
                     if let Some(docs) = stream::log_documents(&raw) {
                         return Ok(Reading::Stream { gz: raw, docs });
