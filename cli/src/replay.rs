@@ -721,7 +721,7 @@ impl Context {
             let read = if stream::says_over(&raw, self.stream_over) {
                 Err(Fault::UnzipsTooLarge)
             } else {
-                unzip(&raw, self.stream_over)
+                unzip(&raw, self.stream_over.min(MAX_FILE))
             };
             match read {
                 Err(Fault::UnzipsTooLarge) => {

@@ -11,9 +11,8 @@
 
 use super::{Context, Rows, MAX_FILE};
 use flate2::read::MultiGzDecoder;
-use serde::de::{self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::fmt;
 use std::io::{self, BufReader, Read};
 
@@ -54,17 +53,228 @@ pub(super) fn decide(
     docs: usize,
     source: &str,
 ) -> Result<(), String> {
-    let mut de = serde_json::Deserializer::from_reader(reader(raw));
+    let mut text = Window::new(Checked::new(MultiGzDecoder::new(raw)));
+    // The same bytes were read without fault a moment ago; were this to fail, the rows
+    // sent before it stand, and the file is reported as not read whole.
+    let differs = |e: io::Error| format!("read differently the second time, after some rows: {e}");
     for _ in 0..docs {
-        let read = de.deserialize_map(Decide { ctx, rows, source });
-        if rows.closed {
-            return Ok(());
+        text.expect(b'{').map_err(differs)?;
+        loop {
+            match text.next_byte().map_err(differs)? {
+                b'}' => break,
+                b',' => continue,
+                b'"' => {}
+                _ => return Err(differs(Window::<()>::unexpected())),
+            }
+            let records = text.key_is_records().map_err(differs)?;
+            text.expect(b':').map_err(differs)?;
+            if !records {
+                text.skip_value().map_err(differs)?;
+                continue;
+            }
+            text.expect(b'[').map_err(differs)?;
+            loop {
+                if text.peek().map_err(differs)? == b']' {
+                    text.pos += 1;
+                    break;
+                }
+                let (start, end) = text.value().map_err(differs)?;
+                let record = std::str::from_utf8(&text.buf[start..end])
+                    .map_err(|e| differs(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+                ctx.record(rows, record, source);
+                if rows.closed {
+                    return Ok(());
+                }
+                text.forget();
+                if text.next_byte().map_err(differs)? == b']' {
+                    break;
+                }
+            }
         }
-        // The same bytes were read without fault a moment ago; were this to fail, the
-        // rows sent before it stand, and the file is reported as not read whole.
-        read.map_err(|e| format!("read differently the second time, after some rows: {e}"))?;
     }
     Ok(())
+}
+
+/// The second reading's text: a window over the unzipped stream, refilled as it is
+/// scanned. Only text the first reading found sound (JSON, each document a log file) is
+/// scanned, so the scanner follows JSON's structure without judging it: it delimits
+/// records in place, where serde_json's stream reader would take a byte at a time.
+struct Window<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Where the scan is, in `buf`.
+    pos: usize,
+    done: bool,
+}
+
+impl<R> Window<R> {
+    fn unexpected() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not the text the first reading read",
+        )
+    }
+}
+
+impl<R: Read> Window<R> {
+    fn new(inner: R) -> Self {
+        Window {
+            inner,
+            buf: Vec::with_capacity(2 * BUFFER),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// Read more onto the end of the window; false at the end of the text.
+    fn more(&mut self) -> io::Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + BUFFER, 0);
+        let n = self.inner.read(&mut self.buf[old..]);
+        self.buf.truncate(old + n.as_ref().map_or(0, |n| *n));
+        match n? {
+            0 => {
+                self.done = true;
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Let go of what was scanned (between records: nothing before `pos` is needed).
+    fn forget(&mut self) {
+        if self.pos >= BUFFER {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    /// The next byte that is not white space, not taken.
+    fn peek(&mut self) -> io::Result<u8> {
+        loop {
+            while let Some(&b) = self.buf.get(self.pos) {
+                if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                    return Ok(b);
+                }
+                self.pos += 1;
+            }
+            if !self.more()? {
+                return Err(Self::unexpected());
+            }
+        }
+    }
+
+    /// The next byte that is not white space, taken.
+    fn next_byte(&mut self) -> io::Result<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn expect(&mut self, want: u8) -> io::Result<()> {
+        if self.next_byte()? == want {
+            Ok(())
+        } else {
+            Err(Self::unexpected())
+        }
+    }
+
+    /// Past the string whose opening quote was taken: where its closing quote was.
+    fn skip_string(&mut self) -> io::Result<usize> {
+        loop {
+            match memchr::memchr2(b'"', b'\\', &self.buf[self.pos..]) {
+                Some(i) if self.buf[self.pos + i] == b'"' => {
+                    self.pos += i + 1;
+                    return Ok(self.pos - 1);
+                }
+                Some(i) => {
+                    // An escape: the backslash and the byte it escapes (`\u`'s digits
+                    // are plain bytes).
+                    self.pos += i + 1;
+                    while self.pos >= self.buf.len() {
+                        if !self.more()? {
+                            return Err(Self::unexpected());
+                        }
+                    }
+                    self.pos += 1;
+                }
+                None => {
+                    self.pos = self.buf.len();
+                    if !self.more()? {
+                        return Err(Self::unexpected());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A key whose opening quote was taken: is it `Records` (escapes read as JSON)?
+    fn key_is_records(&mut self) -> io::Result<bool> {
+        let start = self.pos - 1;
+        let end = self.skip_string()? + 1;
+        let key = &self.buf[start..end];
+        if !key.contains(&b'\\') {
+            return Ok(key == b"\"Records\"");
+        }
+        serde_json::from_slice::<String>(key)
+            .map(|k| k == "Records")
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Past the value that starts here.
+    fn skip_value(&mut self) -> io::Result<()> {
+        self.value().map(|_| ())
+    }
+
+    /// The value that starts here (after white space): where it starts and ends.
+    fn value(&mut self) -> io::Result<(usize, usize)> {
+        let first = self.peek()?;
+        let start = self.pos;
+        self.pos += 1;
+        match first {
+            b'"' => {
+                self.skip_string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 1usize;
+                while depth > 0 {
+                    let Some(&b) = self.buf.get(self.pos) else {
+                        if !self.more()? {
+                            return Err(Self::unexpected());
+                        }
+                        continue;
+                    };
+                    self.pos += 1;
+                    match b {
+                        b'"' => {
+                            self.skip_string()?;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+            // A number or a literal: up to what follows it.
+            _ => loop {
+                match self.buf.get(self.pos) {
+                    Some(b) if !matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') => {
+                        self.pos += 1;
+                    }
+                    Some(_) => break,
+                    None => {
+                        if !self.more()? {
+                            break;
+                        }
+                    }
+                }
+            },
+        }
+        Ok((start, self.pos))
+    }
 }
 
 /// The unzipped text as a checked stream.
@@ -255,69 +465,6 @@ impl<'de> Deserialize<'de> for Steps {
     }
 }
 
-/// The second reading of one log document: its `Records` decided one at a time.
-struct Decide<'c, 'r, 's> {
-    ctx: &'c Context,
-    rows: &'r mut Rows<'s>,
-    source: &'c str,
-}
-
-impl<'de> de::Visitor<'de> for Decide<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudTrail log file")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Key>()? {
-            if let Key::Records = key {
-                map.next_value_seed(Records {
-                    ctx: self.ctx,
-                    rows: &mut *self.rows,
-                    source: self.source,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Records<'c, 'r, 's> {
-    ctx: &'c Context,
-    rows: &'r mut Rows<'s>,
-    source: &'c str,
-}
-
-impl<'de> DeserializeSeed<'de> for Records<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> de::Visitor<'de> for Records<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            self.ctx.record(self.rows, raw.get(), self.source);
-            if self.rows.closed {
-                // The writer stopped: nothing more is read.
-                return Err(de::Error::custom("the writer stopped"));
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{Batch, Context, Filters, Json, Reading};
@@ -497,14 +644,8 @@ mod tests {
         let mut cases: Vec<Vec<u8>> = texts.iter().map(|t| gzip(&[t])).collect();
         cases.push(gz_cut);
         cases.push(gz_corrupt);
-        let mut ctx = context();
-        ctx.stream_over = 0;
         for (i, raw) in cases.iter().enumerate() {
             assert!(log_documents(raw).is_none(), "case {i} is not streamed");
-            assert!(
-                !matches!(ctx.reading(raw.clone()), Ok(Reading::Stream { .. })),
-                "case {i} is read whole"
-            );
             let (rows, tallies) = both(raw);
             let skipped: Vec<_> = tallies.iter().flat_map(|t| &t.skipped).collect();
             // The event, and the array read as a log file, are decided; every other
@@ -690,6 +831,52 @@ mod tests {
         );
     }
 
+    /// Whatever the bound, a file not streamed reads as it did before there was one:
+    /// the same text, or the same reason.
+    #[test]
+    fn a_file_read_whole_reads_as_before_whatever_the_bound() {
+        let log = format!("{{\"Records\":[{}]}}", records().join(","));
+        let mut cut = gzip(&[log.as_bytes()]);
+        cut.truncate(cut.len() - 9);
+        let mut corrupt = gzip(&[log.as_bytes()]);
+        let mid = corrupt.len() / 2;
+        corrupt[mid] ^= 0x55;
+        // The size field saying large, falsely: not streamed, refused as corrupt.
+        let mut lies = gzip(&[log.as_bytes()]);
+        let n = lies.len();
+        lies[n - 4..].copy_from_slice(&[0xff; 4]);
+        let mut bad_utf8 = log.clone().into_bytes();
+        bad_utf8.insert(log.len() / 2, 0xff);
+        let cases = [
+            cut,
+            corrupt,
+            lies,
+            gzip(&[&bad_utf8]),
+            gzip(&[b""]),
+            vec![0x1f, 0x8b],
+            gzip(&[&log.as_bytes()[..100], &log.as_bytes()[100..]]),
+            gzip(&[log.as_bytes(), b"x"]),
+            log.clone().into_bytes(),
+        ];
+        let mut ctx = context();
+        for (i, raw) in cases.iter().enumerate() {
+            let before = super::super::text_of(raw.clone());
+            if i < 4 {
+                assert!(before.is_err(), "case {i}");
+            }
+            for bound in [0, log.len() / 2, log.len() - 1, log.len(), log.len() + 1] {
+                ctx.stream_over = bound as u64;
+                match ctx.reading(raw.clone()) {
+                    Ok(Reading::Text(t)) => assert_eq!(Ok(&t), before.as_ref(), "case {i}"),
+                    Err(e) => assert_eq!(Err(&e), before.as_ref(), "case {i}"),
+                    // A sound log file over the bound: streamed (its rows are the
+                    // whole reading's, the tests above show).
+                    Ok(Reading::Stream { .. }) => assert!(i == 6 && bound < log.len()),
+                }
+            }
+        }
+    }
+
     /// The UTF-8 check over reads cut anywhere agrees with `str::from_utf8` on the whole.
     #[test]
     fn utf8_checked_in_pieces_is_utf8_checked_whole() {
@@ -731,8 +918,8 @@ mod tests {
         let records = records();
         let many = format!(
             "{{\"Records\":[{}]}}\n{{\"Records\":[{}]}}",
-            vec![records.join(","); 40].join(","),
-            vec![records.join(","); 7].join(",")
+            vec![records.join(","); 200].join(","),
+            vec![records.join(","); 100].join(",")
         );
         let raw = gzip(&[many.as_bytes()]);
         let mut ctx = context();
@@ -748,7 +935,7 @@ mod tests {
                 got.push(batches);
             }
             assert_eq!(got[0], got[1], "k {k}");
-            assert!(got[0].len() <= k, "the run stops at the k-th batch");
+            assert_eq!(got[0].len(), k, "the run stops at the k-th batch");
         }
     }
 }
