@@ -6,7 +6,8 @@
 //! one of the guarded event names in it — most of an archive is other calls. Files are
 //! spread over the machine's cores; rows are written in input order as they are
 //! decided, a chunk at a time through a bounded channel per file, so memory stays flat
-//! however many rows a file gives.
+//! however many rows a file gives. A gzip file over 64 MiB unzipped is never held as
+//! text: it is checked, then decided, as a stream from its gzip bytes (`stream`).
 
 use crate::input::{read_stored, unzip, unzipped, Fault};
 use crate::output::{Batch, Item, Json, Sink, Tally};
