@@ -56,113 +56,126 @@ pub(super) fn decide(
     let mut text = Window::new(Checked::new(MultiGzDecoder::new(raw)));
     // The same bytes were read without fault a moment ago; were this to fail, the rows
     // sent before it stand, and the file is reported as not read whole.
-    let differs = |e: io::Error| format!("read differently the second time, after some rows: {e}");
-    for _ in 0..docs {
-        text.expect(b'{').map_err(differs)?;
-        loop {
-            match text.next_byte().map_err(differs)? {
-                b'}' => break,
-                b',' => continue,
-                b'"' => {}
-                _ => return Err(differs(Window::<()>::unexpected())),
-            }
-            let records = text.key_is_records().map_err(differs)?;
-            text.expect(b':').map_err(differs)?;
-            if !records {
-                text.skip_value().map_err(differs)?;
-                continue;
-            }
-            text.expect(b'[').map_err(differs)?;
-            loop {
-                if text.peek().map_err(differs)? == b']' {
-                    text.pos += 1;
-                    break;
-                }
-                let (start, end) = text.value().map_err(differs)?;
-                let record = std::str::from_utf8(&text.buf[start..end])
-                    .map_err(|e| differs(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-                ctx.record(rows, record, source);
-                if rows.closed {
-                    return Ok(());
-                }
-                text.forget();
-                if text.next_byte().map_err(differs)? == b']' {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(())
+    text.records(docs, &mut |record| {
+        ctx.record(rows, record, source);
+        !rows.closed
+    })
+    .map_err(|e| format!("read differently the second time, after some rows: {e}"))
 }
 
 /// The second reading's text: a window over the unzipped stream, refilled as it is
 /// scanned. Only text the first reading found sound (JSON, each document a log file) is
 /// scanned, so the scanner follows JSON's structure without judging it: it delimits
-/// records in place, where serde_json's stream reader would take a byte at a time.
+/// records in place, where serde_json's stream reader would take a byte at a time. It
+/// holds the record (or key) being read and a few buffers, never what it steps over.
 struct Window<R> {
     inner: R,
+    /// `buf[..end]` is text read and not let go of; the rest is room, zeroed once.
     buf: Vec<u8>,
+    end: usize,
     /// Where the scan is, in `buf`.
     pos: usize,
+    /// Where the record or key being read starts: kept when the window is refilled.
+    keep: Option<usize>,
     done: bool,
 }
 
-impl<R> Window<R> {
-    fn unexpected() -> io::Error {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "not the text the first reading read",
-        )
-    }
+fn unexpected() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "not the text the first reading read",
+    )
 }
 
 impl<R: Read> Window<R> {
     fn new(inner: R) -> Self {
         Window {
             inner,
-            buf: Vec::with_capacity(2 * BUFFER),
+            buf: Vec::new(),
+            end: 0,
             pos: 0,
+            keep: None,
             done: false,
         }
     }
 
-    /// Read more onto the end of the window; false at the end of the text.
+    /// Each record of `docs` log documents, in order, to `each` (false from it: stop).
+    fn records(&mut self, docs: usize, each: &mut dyn FnMut(&str) -> bool) -> io::Result<()> {
+        for _ in 0..docs {
+            self.expect(b'{')?;
+            loop {
+                match self.next_byte()? {
+                    b'}' => break,
+                    b',' => continue,
+                    b'"' => {}
+                    _ => return Err(unexpected()),
+                }
+                let records = self.key_is_records()?;
+                self.expect(b':')?;
+                if !records {
+                    self.value(false)?;
+                    continue;
+                }
+                self.expect(b'[')?;
+                loop {
+                    if self.peek()? == b']' {
+                        self.pos += 1;
+                        break;
+                    }
+                    let (start, end) = self.value(true)?;
+                    let record = std::str::from_utf8(&self.buf[start..end])
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    if !each(record) {
+                        return Ok(());
+                    }
+                    if self.next_byte()? == b']' {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Read more onto the end of the window, first letting go of what is scanned and
+    /// not kept; false at the end of the text.
     fn more(&mut self) -> io::Result<bool> {
         if self.done {
             return Ok(false);
         }
-        let old = self.buf.len();
-        self.buf.resize(old + BUFFER, 0);
-        let n = self.inner.read(&mut self.buf[old..]);
-        self.buf.truncate(old + n.as_ref().map_or(0, |n| *n));
-        match n? {
-            0 => {
-                self.done = true;
-                Ok(false)
-            }
-            _ => Ok(true),
+        let from = self.keep.unwrap_or(self.pos);
+        if from >= BUFFER {
+            self.buf.copy_within(from..self.end, 0);
+            self.end -= from;
+            self.pos -= from;
+            self.keep = self.keep.map(|k| k - from);
         }
+        if self.buf.len() - self.end < BUFFER {
+            self.buf.resize(self.end + BUFFER, 0);
+        }
+        let n = self.inner.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        self.done = n == 0;
+        Ok(n > 0)
     }
 
-    /// Let go of what was scanned (between records: nothing before `pos` is needed).
-    fn forget(&mut self) {
-        if self.pos >= BUFFER {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
+    /// The byte at `pos`, reading more when it is not in the window yet.
+    fn at_pos(&mut self) -> io::Result<Option<u8>> {
+        while self.pos >= self.end {
+            if !self.more()? {
+                return Ok(None);
+            }
         }
+        Ok(Some(self.buf[self.pos]))
     }
 
     /// The next byte that is not white space, not taken.
     fn peek(&mut self) -> io::Result<u8> {
         loop {
-            while let Some(&b) = self.buf.get(self.pos) {
-                if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-                    return Ok(b);
-                }
-                self.pos += 1;
-            }
-            if !self.more()? {
-                return Err(Self::unexpected());
+            match self.at_pos()? {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => self.pos += 1,
+                Some(b) => return Ok(b),
+                None => return Err(unexpected()),
             }
         }
     }
@@ -178,33 +191,31 @@ impl<R: Read> Window<R> {
         if self.next_byte()? == want {
             Ok(())
         } else {
-            Err(Self::unexpected())
+            Err(unexpected())
         }
     }
 
-    /// Past the string whose opening quote was taken: where its closing quote was.
-    fn skip_string(&mut self) -> io::Result<usize> {
+    /// Past the string whose opening quote was taken.
+    fn skip_string(&mut self) -> io::Result<()> {
         loop {
-            match memchr::memchr2(b'"', b'\\', &self.buf[self.pos..]) {
-                Some(i) if self.buf[self.pos + i] == b'"' => {
-                    self.pos += i + 1;
-                    return Ok(self.pos - 1);
-                }
+            match memchr::memchr2(b'"', b'\\', &self.buf[self.pos..self.end]) {
                 Some(i) => {
-                    // An escape: the backslash and the byte it escapes (`\u`'s digits
-                    // are plain bytes).
+                    let quote = self.buf[self.pos + i] == b'"';
                     self.pos += i + 1;
-                    while self.pos >= self.buf.len() {
-                        if !self.more()? {
-                            return Err(Self::unexpected());
-                        }
+                    if quote {
+                        return Ok(());
+                    }
+                    // An escape: the byte after the backslash is skipped (`\u`'s digits
+                    // are plain bytes).
+                    if self.at_pos()?.is_none() {
+                        return Err(unexpected());
                     }
                     self.pos += 1;
                 }
                 None => {
-                    self.pos = self.buf.len();
+                    self.pos = self.end;
                     if !self.more()? {
-                        return Err(Self::unexpected());
+                        return Err(unexpected());
                     }
                 }
             }
@@ -213,9 +224,11 @@ impl<R: Read> Window<R> {
 
     /// A key whose opening quote was taken: is it `Records` (escapes read as JSON)?
     fn key_is_records(&mut self) -> io::Result<bool> {
-        let start = self.pos - 1;
-        let end = self.skip_string()? + 1;
-        let key = &self.buf[start..end];
+        self.keep = Some(self.pos - 1);
+        let skipped = self.skip_string();
+        let start = self.keep.take().unwrap_or(0);
+        skipped?;
+        let key = &self.buf[start..self.pos];
         if !key.contains(&b'\\') {
             return Ok(key == b"\"Records\"");
         }
@@ -224,56 +237,51 @@ impl<R: Read> Window<R> {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
-    /// Past the value that starts here.
-    fn skip_value(&mut self) -> io::Result<()> {
-        self.value().map(|_| ())
+    /// Past the value that starts here (after white space). Kept (a record): where it
+    /// starts and ends in the window; else let go of as it is read.
+    fn value(&mut self, keep: bool) -> io::Result<(usize, usize)> {
+        let first = self.peek()?;
+        if keep {
+            self.keep = Some(self.pos);
+        }
+        let stepped = self.step_over(first);
+        let start = self.keep.take().unwrap_or(0);
+        stepped?;
+        Ok((start, self.pos))
     }
 
-    /// The value that starts here (after white space): where it starts and ends.
-    fn value(&mut self) -> io::Result<(usize, usize)> {
-        let first = self.peek()?;
-        let start = self.pos;
+    /// Past the value whose first byte, `first`, is at `pos`.
+    fn step_over(&mut self, first: u8) -> io::Result<()> {
         self.pos += 1;
         match first {
-            b'"' => {
-                self.skip_string()?;
-            }
+            b'"' => self.skip_string(),
             b'{' | b'[' => {
                 let mut depth = 1usize;
                 while depth > 0 {
-                    let Some(&b) = self.buf.get(self.pos) else {
-                        if !self.more()? {
-                            return Err(Self::unexpected());
-                        }
-                        continue;
+                    let Some(b) = self.at_pos()? else {
+                        return Err(unexpected());
                     };
                     self.pos += 1;
                     match b {
-                        b'"' => {
-                            self.skip_string()?;
-                        }
+                        b'"' => self.skip_string()?,
                         b'{' | b'[' => depth += 1,
                         b'}' | b']' => depth -= 1,
                         _ => {}
                     }
                 }
+                Ok(())
             }
             // A number or a literal: up to what follows it.
-            _ => loop {
-                match self.buf.get(self.pos) {
-                    Some(b) if !matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') => {
-                        self.pos += 1;
+            _ => {
+                while let Some(b) = self.at_pos()? {
+                    if matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                        break;
                     }
-                    Some(_) => break,
-                    None => {
-                        if !self.more()? {
-                            break;
-                        }
-                    }
+                    self.pos += 1;
                 }
-            },
+                Ok(())
+            }
         }
-        Ok((start, self.pos))
     }
 }
 
@@ -874,6 +882,40 @@ mod tests {
                     Ok(Reading::Stream { .. }) => assert!(i == 6 && bound < log.len()),
                 }
             }
+        }
+    }
+
+    /// The window holds a record and a few buffers, never what it only steps over: a
+    /// top-level value other than `Records`, white space, documents without records
+    /// (the first reading holds none of these). Found by review: the window once let go
+    /// only after a record.
+    #[test]
+    fn the_window_holds_a_record_and_buffers_not_what_it_steps_over() {
+        let n = 8 << 20;
+        let big = format!("{{\"eventName\":\"{}\"}}", "x".repeat(n));
+        let cases = [
+            (
+                format!("{{\"Records\":[1],\"x\":[{}0]}}", "0,".repeat(n / 2)),
+                1,
+            ),
+            (format!("{{\"Records\":[{}]}}", " ".repeat(n)), 0),
+            ("{\"Records\":[]}".repeat(n / 14), 0),
+            (format!("{{\"Records\":[{}1,2]}}", " ".repeat(n)), 2),
+            (format!("{{\"Records\":[{big},1]}}"), 2),
+        ];
+        for (i, (t, count)) in cases.iter().enumerate() {
+            let docs = log_documents(&gzip(&[t.as_bytes()])).unwrap();
+            let mut text = Window::new(t.as_bytes());
+            let mut got = Vec::new();
+            text.records(docs, &mut |r| {
+                got.push(r.len());
+                true
+            })
+            .unwrap();
+            assert_eq!(got.len(), *count, "case {i}");
+            // A record of 8 MiB is held whole; nothing else grows the window.
+            let most = got.iter().max().copied().unwrap_or(0) + 3 * BUFFER;
+            assert!(text.buf.len() <= most, "case {i}: {} bytes", text.buf.len());
         }
     }
 
