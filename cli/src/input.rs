@@ -60,10 +60,15 @@ pub fn read_stored(r: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8
 
 /// Bytes already held, gunzipped when they are gzip (refused past `limit` once unzipped).
 pub fn unzipped(raw: Vec<u8>, limit: u64) -> Result<Vec<u8>, Fault> {
-    if !raw.starts_with(&[0x1f, 0x8b]) {
+    if !is_gzip(&raw) {
         return Ok(raw);
     }
     unzip(&raw, limit)
+}
+
+/// Do these bytes start as gzip does (its two magic bytes)?
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
 }
 
 /// Gzip bytes unzipped, refused past `limit` bytes.

@@ -22,6 +22,8 @@ mod replay;
 mod report;
 mod restore;
 mod scan;
+#[cfg(test)]
+mod testing;
 
 use input::{read_input, warn, MAX_READ};
 use output::{ReportFormat, Sink};

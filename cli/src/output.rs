@@ -391,18 +391,13 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossguard_engine::{decide, Allowlist, Date, Options, PolicyDocument, Resource};
+    use crossguard_engine::{decide, PolicyDocument, Resource};
 
     /// Every example policy decided as a bucket's, a role's and a key's (violations with
     /// plans, compliant, errors), an error and an ignored decision.
     fn decisions() -> Vec<Decision> {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
-        let al_text = std::fs::read_to_string(format!("{root}/allowlist.toml")).unwrap();
-        let al = Allowlist::from_toml(&al_text, "allowlist.toml").unwrap();
-        let opts = Options {
-            today: Date::new(2026, 6, 1).unwrap(),
-            mode: None,
-        };
+        let (al, opts) = crate::testing::examples();
         let mut out = vec![
             Decision::error(None, "could not be checked: \"quoted\" \u{1}"),
             Decision::ignored(None, "not guarded"),

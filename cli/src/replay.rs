@@ -9,7 +9,7 @@
 //! however many rows a file gives. A gzip file over 64 MiB unzipped is never held as
 //! text: it is checked, then decided, as a stream from its gzip bytes (`stream`).
 
-use crate::input::{read_stored, unzip, unzipped, Fault};
+use crate::input::{is_gzip, read_stored, unzip, unzipped, Fault};
 use crate::output::{Batch, Item, Json, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
@@ -714,7 +714,7 @@ impl Context {
     /// same, but its text is never held whole. Anything else, and anything the first
     /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
     fn reading(&self, raw: Vec<u8>) -> Result<Reading, String> {
-        if raw.starts_with(&[0x1f, 0x8b]) {
+        if is_gzip(&raw) {
             // Gzip's size field saying more than the bound is believed (no text is made
             // to find out); saying less, it is not: the field is the last member's only,
             // and one tiny member appended would hide a large file. The text is then
@@ -771,10 +771,7 @@ impl Context {
     /// kept.
     pub fn stdin(&self, sink: &mut Sink) -> Result<()> {
         let mut input = BufReader::new(std::io::stdin().lock());
-        let gz = input
-            .fill_buf()
-            .context("cannot read stdin")?
-            .starts_with(&[0x1f, 0x8b]);
+        let gz = is_gzip(input.fill_buf().context("cannot read stdin")?);
         let reader: Box<dyn Read> = if gz {
             Box::new(flate2::read::MultiGzDecoder::new(input))
         } else {

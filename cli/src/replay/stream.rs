@@ -478,17 +478,10 @@ mod tests {
     use super::super::{Batch, Context, Filters, Json, Reading};
     use super::*;
     use crossguard_engine::report::{Change, Inputs};
-    use crossguard_engine::{Allowlist, Date, Options};
     use std::io::Write;
 
     fn context() -> Context {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
-        let text = std::fs::read_to_string(format!("{root}/allowlist.toml")).unwrap();
-        let allowlist = Allowlist::from_toml(&text, "allowlist.toml").unwrap();
-        let opts = Options {
-            today: Date::new(2026, 6, 1).unwrap(),
-            mode: None,
-        };
+        let (allowlist, opts) = crate::testing::examples();
         Context::new(allowlist, opts, Filters::default())
     }
 
