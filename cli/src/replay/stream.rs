@@ -113,7 +113,7 @@ impl<R: Read> Window<R> {
                 let records = self.key_is_records()?;
                 self.expect(b':')?;
                 if !records {
-                    self.value(false)?;
+                    self.skip_value()?;
                     continue;
                 }
                 self.expect(b'[')?;
@@ -122,7 +122,7 @@ impl<R: Read> Window<R> {
                         self.pos += 1;
                         break;
                     }
-                    let (start, end) = self.value(true)?;
+                    let (start, end) = self.kept_value()?;
                     let record = std::str::from_utf8(&self.buf[start..end])
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                     if !each(record) {
@@ -226,7 +226,8 @@ impl<R: Read> Window<R> {
     fn key_is_records(&mut self) -> io::Result<bool> {
         self.keep = Some(self.pos - 1);
         let skipped = self.skip_string();
-        let start = self.keep.take().unwrap_or(0);
+        // Set above, and only ever moved by a refill: a start never guessed.
+        let start = self.keep.take().ok_or_else(unexpected)?;
         skipped?;
         let key = &self.buf[start..self.pos];
         if !key.contains(&b'\\') {
@@ -237,15 +238,20 @@ impl<R: Read> Window<R> {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
-    /// Past the value that starts here (after white space). Kept (a record): where it
-    /// starts and ends in the window; else let go of as it is read.
-    fn value(&mut self, keep: bool) -> io::Result<(usize, usize)> {
+    /// Past the value that starts here (after white space), let go of as it is read.
+    fn skip_value(&mut self) -> io::Result<()> {
         let first = self.peek()?;
-        if keep {
-            self.keep = Some(self.pos);
-        }
+        self.step_over(first)
+    }
+
+    /// Past the value that starts here (after white space), kept (a record): where it
+    /// starts and ends in the window.
+    fn kept_value(&mut self) -> io::Result<(usize, usize)> {
+        let first = self.peek()?;
+        self.keep = Some(self.pos);
         let stepped = self.step_over(first);
-        let start = self.keep.take().unwrap_or(0);
+        // Set above, and only ever moved by a refill: a start never guessed.
+        let start = self.keep.take().ok_or_else(unexpected)?;
         stepped?;
         Ok((start, self.pos))
     }
