@@ -29,6 +29,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
+mod fast;
 pub mod s3;
 mod stream;
 
@@ -299,8 +300,9 @@ impl<'a> Rows<'a> {
 
 /// A document of a text, delimited and checked, not yet decided.
 enum Doc<'a> {
-    /// A log file's records, each only delimited.
-    Log(Vec<&'a RawValue>),
+    /// A log file's records, each only delimited (its call read, when the fast
+    /// delimiter read it).
+    Log(Vec<fast::Record<'a>>),
     /// Anything else: an evidence record, a claim, an event, a bare record.
     Other {
         text: &'a str,
@@ -494,7 +496,15 @@ struct Skim<'a> {
 }
 
 impl Context {
-    fn guarded(&self, record: &str) -> bool {
+    /// Is this record one of the guarded calls, or one to read in full to know? `call`
+    /// is what the fast delimiter read of its top level: the same answer, without
+    /// searching the record again.
+    fn guarded(&self, record: &str, call: fast::Call) -> bool {
+        if let fast::Call::Named { name, source } = call {
+            return name
+                .zip(source)
+                .is_some_and(|(n, s)| GUARDED.iter().any(|(gn, gs, _)| *gn == n && *gs == s));
+        }
         if !self.names.is_match(record) {
             return false;
         }
@@ -531,9 +541,9 @@ impl Context {
     }
 
     /// One record of a log file.
-    fn record(&self, rows: &mut Rows, raw: &str, source: &str) {
+    fn record(&self, rows: &mut Rows, raw: &str, call: fast::Call, source: &str) {
         rows.batch.tally.records += 1;
-        if !self.guarded(raw) {
+        if !self.guarded(raw, call) {
             rows.batch.tally.irrelevant += 1;
             return;
         }
@@ -645,6 +655,15 @@ impl Context {
     /// other), delimited and checked. A fault anywhere refuses the whole text before
     /// any of it is decided: nothing of it is reported, the reason is.
     fn delimit<'t>(&self, text: &'t str) -> Result<Vec<Doc<'t>>, String> {
+        match fast::log_files(text) {
+            Some(files) => Ok(files.into_iter().map(Doc::Log).collect()),
+            None => self.delimit_slowly(text),
+        }
+    }
+
+    /// [`Context::delimit`] by serde_json, the judge of every text the fast delimiter
+    /// doubts: it names the fault, and reads documents other than log files.
+    fn delimit_slowly<'t>(&self, text: &'t str) -> Result<Vec<Doc<'t>>, String> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Top>();
         let mut start = 0;
         let mut docs = Vec::new();
@@ -658,7 +677,15 @@ impl Context {
                 }
             })?;
             docs.push(match doc.records {
-                Some(records) => Doc::Log(records),
+                Some(records) => Doc::Log(
+                    records
+                        .into_iter()
+                        .map(|r| fast::Record {
+                            raw: r.get(),
+                            call: fast::Call::Unknown,
+                        })
+                        .collect(),
+                ),
                 None => {
                     let text = &text[start..end];
                     self.other(None, text, doc.schema.as_deref(), "")?;
@@ -681,11 +708,11 @@ impl Context {
         for doc in self.delimit(text)? {
             match doc {
                 Doc::Log(records) => {
-                    for raw in records {
+                    for r in records {
                         if rows.closed {
                             return Ok(());
                         }
-                        self.record(rows, raw.get(), source);
+                        self.record(rows, r.raw, r.call, source);
                     }
                 }
                 Doc::Other { text, schema } => {

@@ -57,7 +57,7 @@ pub(super) fn decide(
     // The same bytes were read without fault a moment ago; were this to fail, the rows
     // sent before it stand, and the file is reported as not read whole.
     text.records(docs, &mut |record| {
-        ctx.record(rows, record, source);
+        ctx.record(rows, record, super::fast::Call::Unknown, source);
         !rows.closed
     })
     .map_err(|e| format!("read differently the second time, after some rows: {e}"))
@@ -483,6 +483,7 @@ impl<'de> Deserialize<'de> for Steps {
 mod tests {
     use super::super::{Batch, Context, Filters, Json, Reading};
     use super::*;
+    use crate::testing::{mutate, random, records};
     use crossguard_engine::report::{Change, Inputs};
     use std::io::Write;
 
@@ -493,28 +494,6 @@ mod tests {
 
     /// The example events' records (each guarded call, decided), an irrelevant call and
     /// a record with a duplicate key (an error row), as log-file records.
-    fn records() -> Vec<String> {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/events");
-        let mut paths: Vec<_> = std::fs::read_dir(root)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        let mut out: Vec<String> = paths
-            .iter()
-            .map(|p| {
-                let v: serde_json::Value =
-                    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-                v["detail"].to_string()
-            })
-            .collect();
-        out.push(r#"{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}"#.into());
-        out.push(
-            r#"{"eventName":"PutBucketPolicy","eventSource":"s3.amazonaws.com","eventSource":"s3.amazonaws.com"}"#
-                .into(),
-        );
-        out
-    }
 
     fn gzip(members: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -702,91 +681,6 @@ mod tests {
         let mut c = Checked::new(&b""[..]);
         assert!(c.check(&[0xe4]).is_ok());
         assert!(c.check(b"a").is_err());
-    }
-
-    /// A small deterministic generator (xorshift): a number below `n`.
-    fn random(mut seed: u64) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % n.max(1) as u64).unwrap()
-        }
-    }
-
-    /// Pieces the mutations insert: JSON's structure, escapes and literals, bad bytes,
-    /// control characters, a BOM, the keys that matter.
-    const PIECES: &[&[u8]] = &[
-        b"{",
-        b"}",
-        b"[",
-        b"]",
-        b",",
-        b":",
-        b"\"",
-        b"\\",
-        b"u",
-        b"0",
-        b"1",
-        b"9",
-        b"-",
-        b".",
-        b"e",
-        b"E",
-        b"+",
-        b"n",
-        b"null",
-        b"true",
-        b"f",
-        b" ",
-        b"\n",
-        b"\t",
-        b"\r",
-        b"\x00",
-        b"\x1f",
-        b"\x7f",
-        "é".as_bytes(),
-        "😀".as_bytes(),
-        &[0xff],
-        &[0xc3],
-        &[0xed, 0xa0, 0x80],
-        &[0xef, 0xbb, 0xbf],
-        b"\\ud800",
-        b"\\udc00",
-        b"\\u0000",
-        b"\"Records\"",
-        b"\"schema\"",
-        b"Records",
-        b"schema",
-        b"x",
-    ];
-
-    /// One to four random edits: a piece inserted or put in place of a byte, bytes
-    /// dropped, a stretch of the text repeated elsewhere.
-    fn mutate(t: &mut Vec<u8>, rnd: &mut impl FnMut(usize) -> usize) {
-        for _ in 0..=rnd(3) {
-            let at = rnd(t.len() + 1);
-            match rnd(5) {
-                0 | 1 => {
-                    let piece = PIECES[rnd(PIECES.len())];
-                    t.splice(at..at, piece.iter().copied());
-                }
-                2 if at < t.len() => {
-                    let end = (at + 1 + rnd(4)).min(t.len());
-                    t.drain(at..end);
-                }
-                3 if at < t.len() => {
-                    let piece = PIECES[rnd(PIECES.len())];
-                    t.splice(at..=at, piece.iter().copied());
-                }
-                _ => {
-                    let end = (at + rnd(30)).min(t.len());
-                    let stretch = t[at..end].to_vec();
-                    let to = rnd(t.len() + 1);
-                    t.splice(to..to, stretch);
-                }
-            }
-        }
     }
 
     /// Texts mutated at random (some cut into two gzip members): whenever the first
