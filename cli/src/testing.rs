@@ -16,7 +16,8 @@ pub fn examples() -> (Allowlist, Options) {
     (allowlist, opts)
 }
 
-/// The example events' records, one of another call, and one with a duplicate key.
+/// The example events' records (each guarded call, decided), an irrelevant call and
+/// a record with a duplicate key (an error row), as log-file records.
 pub fn records() -> Vec<String> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/events");
     let mut paths: Vec<_> = std::fs::read_dir(root)

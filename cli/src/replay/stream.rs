@@ -492,9 +492,6 @@ mod tests {
         Context::new(allowlist, opts, Filters::default())
     }
 
-    /// The example events' records (each guarded call, decided), an irrelevant call and
-    /// a record with a duplicate key (an error row), as log-file records.
-
     fn gzip(members: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();
         for m in members {
