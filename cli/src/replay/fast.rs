@@ -120,21 +120,25 @@ struct Scan<'a> {
     i: usize,
 }
 
-/// Eight bytes at once: the high bit of a byte of the result is set at the first byte
-/// that is `"`, `\` or a control character (bytes after it may be set too). The same
-/// test serde_json makes.
-fn special(w: u64) -> u64 {
+/// Where the first byte of eight that is `"`, `\` or a control character is (8: none
+/// is). serde_json's test, all eight at once in a `u64`: the high bit of each special
+/// byte is set (and of bytes after the first, which the count stops before).
+#[inline(always)]
+fn first_special(chunk: &[u8; 8]) -> usize {
     const ONES: u64 = u64::MAX / 255;
+    let w = u64::from_le_bytes(*chunk);
     let ctrl = w.wrapping_sub(ONES * 0x20) & !w;
     let q = w ^ (ONES * u64::from(b'"'));
     let quote = q.wrapping_sub(ONES) & !q;
     let s = w ^ (ONES * u64::from(b'\\'));
     let slash = s.wrapping_sub(ONES) & !s;
-    (ctrl | quote | slash) & (ONES << 7)
+    let found = (ctrl | quote | slash) & (ONES << 7);
+    found.trailing_zeros() as usize / 8
 }
 
 impl<'a> Scan<'a> {
     /// The next byte that is not white space (not stepped over), or `None` at the end.
+    #[inline(always)]
     fn ws(&mut self) -> Option<u8> {
         while let Some(&c) = self.b.get(self.i) {
             if !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
@@ -150,20 +154,59 @@ impl<'a> Scan<'a> {
         (self.ws()? == c).then(|| self.i += 1)
     }
 
+    /// From `i`, past the bytes that are plain in a string, eight at a time: where the
+    /// first `"`, `\` or control character is, or where fewer than eight bytes are left.
+    #[inline(always)]
+    fn plain(&self, mut i: usize) -> usize {
+        while let Some(chunk) = self.b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let k = first_special(chunk);
+            i += k;
+            if k < 8 {
+                break;
+            }
+        }
+        i
+    }
+
     /// A string's contents, the opening quote already stepped over; to just past the
-    /// closing quote.
+    /// closing quote. Most strings end at their first special byte.
+    #[inline(always)]
     fn string(&mut self) -> Option<Str> {
         let start = self.i;
+        let end = self.plain(start);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Some(Str {
+                text: start..end,
+                escaped: false,
+            });
+        }
+        self.i = end;
+        self.string_slowly(start)
+    }
+
+    /// [`Scan::string`] when what it holds is not wanted: nothing is made of it (made
+    /// and returned, a string's place and escape cost more than the search).
+    #[inline(always)]
+    fn skip_string(&mut self) -> Option<()> {
+        let end = self.plain(self.i);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Some(());
+        }
+        let start = self.i;
+        self.i = end;
+        self.string_slowly(start).map(drop)
+    }
+
+    /// The rest of a string that holds an escape, a control character, or runs into the
+    /// text's last eight bytes.
+    #[cold]
+    #[inline(never)]
+    fn string_slowly(&mut self, start: usize) -> Option<Str> {
         let mut escaped = false;
         loop {
-            while let Some(chunk) = self.b.get(self.i..self.i + 8) {
-                let found = special(u64::from_le_bytes(chunk.try_into().ok()?));
-                if found != 0 {
-                    self.i += found.trailing_zeros() as usize / 8;
-                    break;
-                }
-                self.i += 8;
-            }
+            self.i = self.plain(self.i);
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
@@ -258,7 +301,7 @@ impl<'a> Scan<'a> {
             match c {
                 b'"' => {
                     self.i += 1;
-                    self.string()?;
+                    self.skip_string()?;
                 }
                 b'{' | b'[' => {
                     self.i += 1;
@@ -272,7 +315,7 @@ impl<'a> Scan<'a> {
                         open = open << 1 | u64::from(object);
                         depth += 1;
                         if object {
-                            self.key()?;
+                            self.skip_key()?;
                         }
                         continue;
                     }
@@ -293,7 +336,7 @@ impl<'a> Scan<'a> {
                     b',' => {
                         self.i += 1;
                         if object {
-                            self.key()?;
+                            self.skip_key()?;
                         }
                         break;
                     }
@@ -306,6 +349,14 @@ impl<'a> Scan<'a> {
                 depth -= 1;
             }
         }
+    }
+
+    /// An object's key and its colon, stepped over.
+    #[inline(always)]
+    fn skip_key(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        self.skip_string()?;
+        self.expect(b':')
     }
 
     /// An object's key and its colon.
@@ -437,6 +488,33 @@ mod tests {
                     ctx.guarded(f.raw, Call::Unknown),
                     "{text:?}"
                 );
+            }
+        }
+    }
+
+    /// The special byte found eight at a time is the one found a byte at a time, for
+    /// every byte value at every place, with others after it or not.
+    #[test]
+    fn special_bytes_are_found_eight_at_a_time() {
+        let slow = |c: &[u8; 8]| {
+            c.iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(8)
+        };
+        let mut rnd = random(7);
+        for at in 0..8 {
+            for byte in 0..=255u8 {
+                for _ in 0..4 {
+                    let mut c = [0; 8];
+                    for b in &mut c {
+                        *b = [b'a', 0x7f, 0xc3, 0xff, b' ', b'!', b'#', b']'][rnd(8)];
+                    }
+                    c[at] = byte;
+                    if rnd(2) == 0 {
+                        c[at + rnd(8 - at)] = [b'"', b'\\', 0, 0x1f][rnd(4)];
+                    }
+                    assert_eq!(first_special(&c), slow(&c), "{c:?}");
+                }
             }
         }
     }
