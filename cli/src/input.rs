@@ -71,20 +71,55 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
+/// What gzip's size field (ISIZE, the last four bytes) says: the last member's size
+/// unzipped, modulo 4 GiB. A hint, never to be trusted: a member appended, or a field
+/// written falsely, makes it anything.
+pub fn gzip_size_field(gz: &[u8]) -> Option<u64> {
+    // Ten bytes of header and eight of trailer at the least.
+    let field = gz.last_chunk::<4>().filter(|_| gz.len() >= 18)?;
+    Some(u64::from(u32::from_le_bytes(*field)))
+}
+
 /// Gzip bytes unzipped, refused past `limit` bytes.
 pub fn unzip(gz: &[u8], limit: u64) -> Result<Vec<u8>, Fault> {
-    // A guess at the text's size, never past the limit: an allocation that fails aborts.
-    let room = gz.len().saturating_mul(8).min(
-        usize::try_from(limit)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1),
-    );
-    let mut out = Vec::with_capacity(room);
-    read_capped(flate2::read::MultiGzDecoder::new(gz), limit, &mut out).map_err(Fault::Gzip)?;
-    if out.len() as u64 > limit {
+    let mut out = Vec::new();
+    let n = unzip_into(gz, limit, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// [`unzip`] into `room`, reused: the text is `room[..n]`, `n` returned. Bytes already
+/// in `room` are written over, never zeroed first (a fresh buffer per file costs fresh
+/// pages, and zeroing, as large as the text); it grows only when the text is larger.
+pub fn unzip_into(gz: &[u8], limit: u64, room: &mut Vec<u8>) -> Result<usize, Fault> {
+    // Read at most `limit + 1` bytes: one more than allowed tells "too large" from
+    // "exactly the limit". Never more room than that: an allocation that fails aborts.
+    let most = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    // Room for the text as gzip's size field has it (and the byte that tells the end), or
+    // eight times the gzip when that is more: made at once, not grown (growing copies).
+    let said = gzip_size_field(gz).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut want = said.saturating_add(1).max(gz.len().saturating_mul(8));
+    let mut unzip = flate2::read::MultiGzDecoder::new(gz);
+    let mut n = 0;
+    while n < most {
+        if n == room.len() {
+            want = want.max(room.len().saturating_mul(2)).min(most);
+            room.resize(want.max(n + 1), 0);
+        }
+        let end = room.len().min(most);
+        match unzip.read(&mut room[n..end]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Fault::Gzip(e)),
+        }
+    }
+    if n as u64 > limit {
         return Err(Fault::UnzipsTooLarge);
     }
-    Ok(out)
+    Ok(n)
 }
 
 /// A file or stdin (`-`), gunzipped when it is gzip, as UTF-8 text. Anything larger than
@@ -212,6 +247,69 @@ pub fn broken_pipe(e: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    fn gzip(members: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in members {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(m).unwrap();
+            out.extend(z.finish().unwrap());
+        }
+        out
+    }
+
+    /// Into a room kept from file to file, whatever it held and however large, a text
+    /// unzips as `read_to_end` would read it: the same bytes, the limit at the same
+    /// place, the same faults; the size field only a hint (small, large, or false).
+    #[test]
+    fn unzipped_into_a_kept_room_as_read_whole() {
+        let text: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut lies_small = gzip(&[&text]);
+        let n = lies_small.len();
+        lies_small[n - 4..].copy_from_slice(&3u32.to_le_bytes());
+        let mut lies_large = gzip(&[&text]);
+        lies_large[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let cases = [
+            gzip(&[&text]),
+            gzip(&[&text[..7], &text[7..], b""]),
+            lies_small,
+            lies_large,
+            gzip(&[b""]),
+        ];
+        let len = text.len() as u64;
+        for room_was in [0, 1, 100, text.len() - 1, text.len() + 1, 3 * text.len()] {
+            let mut room = vec![0xee; room_was];
+            for gz in &cases {
+                for limit in [0, 1, len / 2, len - 1, len, len + 1, u64::MAX >> 1] {
+                    let mut whole = Vec::new();
+                    let read = read_capped(
+                        flate2::read::MultiGzDecoder::new(&gz[..]),
+                        limit,
+                        &mut whole,
+                    );
+                    let into = unzip_into(gz, limit, &mut room);
+                    if read.is_err() {
+                        // A size field that lies is found out by the trailer's check.
+                        assert!(matches!(into, Err(Fault::Gzip(_))), "{limit}");
+                    } else if whole.len() as u64 > limit {
+                        assert!(matches!(into, Err(Fault::UnzipsTooLarge)), "{limit}");
+                    } else {
+                        let n = into.unwrap_or_else(|e| panic!("{e:?}"));
+                        assert_eq!(room[..n], whole[..], "{limit} {room_was}");
+                    }
+                }
+            }
+        }
+        let mut cut = gzip(&[&text]);
+        cut.truncate(cut.len() - 9);
+        assert!(matches!(
+            unzip_into(&cut, u64::MAX >> 1, &mut Vec::new()),
+            Err(Fault::Gzip(_))
+        ));
+    }
 
     #[test]
     fn long_quoted_values_are_cut() {

@@ -9,7 +9,7 @@
 //! however many rows a file gives. A gzip file over 64 MiB unzipped is never held as
 //! text: it is checked, then decided, as a stream from its gzip bytes (`stream`).
 
-use crate::input::{is_gzip, read_stored, unzip, unzipped, Fault};
+use crate::input::{is_gzip, read_stored, unzip_into, unzipped, Fault};
 use crate::output::{Batch, Item, Json, Sink, Tally};
 use aho_corasick::{AhoCorasick, MatchKind};
 use anyhow::{bail, Context as _, Result};
@@ -36,6 +36,16 @@ mod stream;
 /// Largest file read (after gunzip), and largest document on stdin: CloudTrail log
 /// files are far smaller.
 pub const MAX_FILE: u64 = 1 << 30;
+
+/// Largest room for a file's text a worker keeps from one file to the next: CloudTrail's
+/// files are far smaller, and a room kept is a room not made (fresh pages, zeroed) for
+/// every file.
+const KEEP_ROOM: usize = 16 << 20;
+
+thread_local! {
+    /// Each worker's room for a gzip file's text.
+    static ROOM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Rows sent to the writer at once.
 const CHUNK: usize = 256;
@@ -463,9 +473,9 @@ fn text_from(read: Result<Vec<u8>, Fault>) -> Result<String, String> {
 }
 
 /// A stored input, ready to decide.
-enum Reading {
-    /// Its text, whole.
-    Text(String),
+enum Reading<'r> {
+    /// Its text, whole (in the worker's room, when unzipped there).
+    Text(Cow<'r, str>),
     /// Gzip bytes found sound and made of `docs` log files, to decide as a stream.
     Stream { gz: Vec<u8>, docs: usize },
 }
@@ -729,10 +739,16 @@ impl Context {
 
     /// A file's or object's bytes as stored, decided (or the reason it cannot be).
     fn decide_stored(&self, rows: &mut Rows, raw: Vec<u8>, source: &str) -> Result<(), String> {
-        match self.reading(raw)? {
-            Reading::Text(text) => self.decide_text(rows, &text, source),
-            Reading::Stream { gz, docs } => stream::decide(self, rows, &gz, docs, source),
-        }
+        ROOM.with_borrow_mut(|room| {
+            let decided = match self.reading(raw, room)? {
+                Reading::Text(text) => self.decide_text(rows, &text, source),
+                Reading::Stream { gz, docs } => stream::decide(self, rows, &gz, docs, source),
+            };
+            if room.len() > KEEP_ROOM {
+                *room = Vec::new();
+            }
+            decided
+        })
     }
 
     /// How stored bytes are read. A gzip file that unzips to more than
@@ -740,7 +756,8 @@ impl Context {
     /// (checked whole, then decided), when it is made of log files only: the rows are the
     /// same, but its text is never held whole. Anything else, and anything the first
     /// reading finds fault with, is unzipped whole and decided (or refused) from its text.
-    fn reading(&self, raw: Vec<u8>) -> Result<Reading, String> {
+    /// A gzip file's text is unzipped into `room` when it fits the bound.
+    fn reading<'r>(&self, raw: Vec<u8>, room: &'r mut Vec<u8>) -> Result<Reading<'r>, String> {
         if is_gzip(&raw) {
             // Gzip's size field saying more than the bound is believed (no text is made
             // to find out); saying less, it is not: the field is the last member's only,
@@ -749,7 +766,7 @@ impl Context {
             let read = if stream::says_over(&raw, self.stream_over) {
                 Err(Fault::UnzipsTooLarge)
             } else {
-                unzip(&raw, self.stream_over.min(MAX_FILE))
+                unzip_into(&raw, self.stream_over.min(MAX_FILE), room)
             };
             match read {
                 Err(Fault::UnzipsTooLarge) => {
@@ -757,10 +774,16 @@ impl Context {
                         return Ok(Reading::Stream { gz: raw, docs });
                     }
                 }
-                read => return text_from(read).map(Reading::Text),
+                Ok(n) => {
+                    let text = room.get(..n).ok_or("unzipped text out of its room")?;
+                    return std::str::from_utf8(text)
+                        .map(|t| Reading::Text(Cow::Borrowed(t)))
+                        .map_err(|e| format!("not UTF-8 text: {e}"));
+                }
+                Err(fault) => return Err(fault_reason(fault)),
             }
         }
-        text_of(raw).map(Reading::Text)
+        text_of(raw).map(|t| Reading::Text(Cow::Owned(t)))
     }
 
     /// One file or object: all of it, or nothing and the reason. Rows go to `send` in
