@@ -609,6 +609,20 @@ mod tests {
         }
     }
 
+    /// The scanner makes serde_json's checks as serde_json 1.0.154 makes them (when it
+    /// steps over a value: no depth limit, `\u` escapes not paired, …). A new serde_json
+    /// is to be read against `ignore_value` and its string and number steps before this
+    /// is moved on: were it to check more, the scanner would be looser than the judge.
+    #[test]
+    fn serde_json_is_the_version_the_scanner_was_read_against() {
+        let lock = include_str!("../../../Cargo.lock");
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"serde_json\"\n"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")));
+        assert_eq!(version, Some("\"1.0.154\""));
+    }
+
     /// Texts mutated at random: whatever the fast delimiter accepts, serde_json accepts
     /// as log files only, with the same records and calls; and it accepts most valid
     /// ones (else the fast path would be a test of nothing).
