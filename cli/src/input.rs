@@ -247,17 +247,7 @@ pub fn broken_pipe(e: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn gzip(members: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for m in members {
-            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            z.write_all(m).unwrap();
-            out.extend(z.finish().unwrap());
-        }
-        out
-    }
+    use crate::testing::gzip;
 
     /// Into a room kept from file to file, whatever it held and however large, a text
     /// unzips as `read_to_end` would read it: the same bytes, the limit at the same

@@ -1,5 +1,5 @@
 //! What the unit tests share: the example allowlist, a fixed day to judge by, the
-//! example records, and random mutation of texts.
+//! example records, gzip, and random mutation of texts.
 
 use crossguard_engine::{Allowlist, Date, Options};
 
@@ -14,6 +14,18 @@ pub fn examples() -> (Allowlist, Options) {
         mode: None,
     };
     (allowlist, opts)
+}
+
+/// Each of `members` gzipped, one after another (a file of several members).
+pub fn gzip(members: &[&[u8]]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for m in members {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(m).unwrap();
+        out.extend(gz.finish().unwrap());
+    }
+    out
 }
 
 /// The example events' records (each guarded call, decided), an irrelevant call and

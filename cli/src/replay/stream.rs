@@ -479,23 +479,12 @@ impl<'de> Deserialize<'de> for Steps {
 mod tests {
     use super::super::{Batch, Context, Filters, Json, Reading};
     use super::*;
-    use crate::testing::{mutate, random, records};
+    use crate::testing::{gzip, mutate, random, records};
     use crossguard_engine::report::{Change, Inputs};
-    use std::io::Write;
 
     fn context() -> Context {
         let (allowlist, opts) = crate::testing::examples();
         Context::new(allowlist, opts, Filters::default())
-    }
-
-    fn gzip(members: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for m in members {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            gz.write_all(m).unwrap();
-            out.extend(gz.finish().unwrap());
-        }
-        out
     }
 
     /// Every row (its change and JSON text) and each batch's tally, as the writer gets them.
