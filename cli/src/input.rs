@@ -99,7 +99,11 @@ pub fn unzip_into(gz: &[u8], limit: u64, room: &mut Vec<u8>) -> Result<usize, Fa
         .saturating_add(1);
     // Room for the text as gzip's size field has it (and the byte that tells the end), or
     // eight times the gzip when that is more: made at once, not grown (growing copies).
-    let said = gzip_size_field(gz).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    // The field is believed only as far as deflate can go (1032 to 1): a field that lies
+    // makes no more room than a real file of that size would need.
+    let said = gzip_size_field(gz)
+        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+        .min(gz.len().saturating_mul(1032));
     let mut want = said.saturating_add(1).max(gz.len().saturating_mul(8));
     let mut unzip = flate2::read::MultiGzDecoder::new(gz);
     let mut n = 0;

@@ -740,10 +740,11 @@ impl Context {
     /// A file's or object's bytes as stored, decided (or the reason it cannot be).
     fn decide_stored(&self, rows: &mut Rows, raw: Vec<u8>, source: &str) -> Result<(), String> {
         ROOM.with_borrow_mut(|room| {
-            let decided = match self.reading(raw, room)? {
+            let decided = self.reading(raw, room).and_then(|reading| match reading {
                 Reading::Text(text) => self.decide_text(rows, &text, source),
                 Reading::Stream { gz, docs } => stream::decide(self, rows, &gz, docs, source),
-            };
+            });
+            // Let go of a large room whatever became of the file (a fault too).
             if room.len() > KEEP_ROOM {
                 *room = Vec::new();
             }
@@ -1037,6 +1038,49 @@ pub fn run(ctx: &Context, inputs: &[Input], jobs: usize, sink: &mut Sink) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A worker's room for a file's text is kept from one file to the next, and let go
+    /// of when it grew past [`KEEP_ROOM`], whatever became of the file (decided or
+    /// refused); each file's rows are its own.
+    #[test]
+    fn a_worker_keeps_a_small_room_and_lets_go_of_a_large_one() {
+        let (allowlist, opts) = crate::testing::examples();
+        let ctx = Context::new(allowlist, opts, Filters::default());
+        let record = &crate::testing::records()[0];
+        let log = |n: usize| format!("{{\"Records\":[{}]}}", vec![record.as_str(); n].join(","));
+        let small = log(3);
+        let large = log(KEEP_ROOM / record.len() + 1);
+        let mut bad = large.clone().into_bytes();
+        bad.insert(bad.len() / 2, 0xff);
+        let cases: [(&[u8], Option<u64>, usize); 4] = [
+            (small.as_bytes(), Some(3), small.len()),
+            (
+                large.as_bytes(),
+                Some((KEEP_ROOM / record.len() + 1) as u64),
+                0,
+            ),
+            (small.as_bytes(), Some(3), small.len()),
+            (&bad, None, 0),
+        ];
+        for (text, records, kept) in cases {
+            let (mut read, mut skipped) = (0, 0);
+            ctx.decide_read(
+                Ok(crate::testing::gzip(&[text])),
+                "f.json.gz".into(),
+                &mut |b| {
+                    read += b.tally.records;
+                    skipped += b.tally.skipped.len();
+                    true
+                },
+            );
+            match records {
+                Some(n) => assert_eq!((read, skipped), (n, 0)),
+                None => assert_eq!((read, skipped), (0, 1)),
+            }
+            let room = ROOM.with_borrow(Vec::len);
+            assert!(room >= kept && room <= KEEP_ROOM, "{room}");
+        }
+    }
 
     #[test]
     fn times_parse_and_filter() {
