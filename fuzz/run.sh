@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-policy event allowlist}
+TARGETS=${FUZZ_TARGETS:-policy event allowlist logfile}
 AFL_VERSION=0.18.2
 NICE="nice -n ${FUZZ_NICE:-19}"
 

@@ -5,6 +5,10 @@
 //! points take `&str`, and the CLI and Lambda refuse such bytes before reaching them).
 //! A panic anywhere is a finding; so is a broken invariant, raised as a panic.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
 use crossguard_engine::{
     decide, decide_event_text, render, Allowlist, Date, Decision, Options, PolicyDocument,
     Resource, Verdict,
@@ -15,7 +19,7 @@ use std::sync::OnceLock;
 pub const ALLOWLIST_TOML: &str = include_str!("../../examples/allowlist.toml");
 
 /// The targets by name, as `make fuzz` and the corpus directories name them.
-pub const TARGETS: [&str; 3] = ["policy", "event", "allowlist"];
+pub const TARGETS: [&str; 4] = ["policy", "event", "allowlist", "logfile"];
 
 pub fn allowlist() -> &'static Allowlist {
     static A: OnceLock<Allowlist> = OnceLock::new();
@@ -132,12 +136,78 @@ pub fn allowlist_toml(data: &[u8]) {
     }
 }
 
+/// `crossguard replay`'s fast delimiter, compiled here from the CLI's own source (the CLI
+/// is a binary crate; the scanner uses std alone). Its unit tests need the CLI and are
+/// never built here: this crate's targets have `test = false`.
+#[path = "../../cli/src/replay/fast.rs"]
+#[allow(dead_code)]
+mod fast;
+
+/// What serde_json reads of a log file, as `replay` reads it when the fast delimiter
+/// doubts a text: the judge (`cli/src/replay.rs`, `Top` and `Skim`).
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    schema: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Skim<'a> {
+    #[serde(rename = "eventName", borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSource", borrow)]
+    source: Option<Cow<'a, str>>,
+}
+
+/// (4) A text of log files, differentially: whatever the fast delimiter accepts,
+/// serde_json must accept as log files only, with the same records (the same slices of
+/// the text), and the call it read of a record must be what serde reads of it. The fast
+/// delimiter looser than serde_json would let a guarded call pass as another.
+pub fn logfile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some(docs) = fast::log_files(text) else {
+        return;
+    };
+    let mut judged = serde_json::Deserializer::from_str(text).into_iter::<Top>();
+    for fast_doc in &docs {
+        let slow = match judged.next() {
+            Some(Ok(Top {
+                records: Some(r), ..
+            })) => r,
+            other => panic!(
+                "accepted fast, not a log file to serde_json: {:?}",
+                other.map(|d| d.map(|_| ()))
+            ),
+        };
+        assert_eq!(slow.len(), fast_doc.len(), "records");
+        for (s, f) in slow.iter().zip(fast_doc) {
+            assert_eq!(
+                (s.get().as_ptr(), s.get().len()),
+                (f.raw.as_ptr(), f.raw.len()),
+                "record slices"
+            );
+            if let fast::Call::Named { name, source } = f.call {
+                let skim: Skim = serde_json::from_str(f.raw).expect("named, so serde reads it");
+                assert_eq!(skim.name.as_deref(), name, "eventName");
+                assert_eq!(skim.source.as_deref(), source, "eventSource");
+            }
+        }
+    }
+    assert!(judged.next().is_none(), "serde_json reads more documents");
+}
+
 /// The target of a name.
 pub fn target(name: &str) -> Option<fn(&[u8])> {
     match name {
         "policy" => Some(policy),
         "event" => Some(event),
         "allowlist" => Some(allowlist_toml),
+        "logfile" => Some(logfile),
         _ => None,
     }
 }

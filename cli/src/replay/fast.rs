@@ -623,6 +623,26 @@ mod tests {
         assert_eq!(version, Some("\"1.0.154\""));
     }
 
+    /// The `logfile` fuzz target's corpus (`fuzz/corpus/logfile`, where what a fuzzer
+    /// finds is kept) reads as serde_json reads it.
+    #[test]
+    fn the_fuzz_corpus_reads_as_serde_json_reads_it() {
+        let ctx = context();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/logfile");
+        let mut accepted = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            if let Some(docs) = log_files(text) {
+                accepted += 1;
+                judged(&ctx, text, &docs);
+            }
+        }
+        assert!(accepted >= 3, "{accepted}");
+    }
+
     /// Texts mutated at random: whatever the fast delimiter accepts, serde_json accepts
     /// as log files only, with the same records and calls; and it accepts most valid
     /// ones (else the fast path would be a test of nothing).
