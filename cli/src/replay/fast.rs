@@ -10,7 +10,9 @@
 //! other top-level key, nesting deeper than [`DEEPEST`], an empty text — is `None`,
 //! and the text is then read by serde_json exactly as before (same rows, same
 //! reasons). What it accepts, serde_json accepts with the same records: held by the
-//! random-mutation test below.
+//! random-mutation test below and by the `logfile` fuzz target, which compiles this file
+//! itself (`fuzz/src/lib.rs`): it uses std alone, and its tests are its only tie to the
+//! rest of the CLI.
 
 use std::ops::Range;
 
