@@ -102,7 +102,7 @@ async fn records_become_findings_updated_then_resolved() -> Result<()> {
         hub: AwsHub {
             s3: estate.s3.clone(),
             bucket: EVIDENCE_BUCKET.into(),
-            hub: hub.clone(),
+            hub: hub_exporter::wire::SecurityHub::new(&estate.sdk).map_err(anyhow::Error::msg)?,
         },
         bucket: EVIDENCE_BUCKET.into(),
         product: Product {

@@ -7,15 +7,10 @@
 //! added again, resolved when the grant is removed or approved. A separate function so
 //! that the guards' packages do not carry the Security Hub client.
 
-use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingFilters, Compliance, ComplianceStatus,
-    FindingProviderFields, FindingProviderSeverity, Recommendation, RecordState, Remediation,
-    Resource, Severity, SeverityLabel, StringFilter, StringFilterComparison, Workflow,
-    WorkflowStatus,
-};
 use crossguard_engine::asff::{self, AsffFinding, Prior, Product, Read, Subject};
+
+pub mod wire;
 use crossguard_engine::evidence;
-use crossguard_guard::aws::aws_error;
 use crossguard_guard::AwsError;
 use serde::Serialize;
 use serde_json::Value;
@@ -175,18 +170,28 @@ impl<H: Hub> Exporter<H> {
     }
 }
 
-/// Security Hub and S3 through the SDK.
+/// The importing account: `ACCOUNT_ID` when set, else the account of the ARN Lambda
+/// invoked the function by. No STS call: nothing crosses the network to learn it, and the
+/// package does not carry an STS client for it.
+pub fn own_account(configured: Option<String>, invoked_arn: &str) -> Result<String, String> {
+    if let Some(a) = configured {
+        return Ok(a);
+    }
+    crossguard_engine::principal::parse_arn(invoked_arn)
+        .filter(|arn| arn.service == "lambda")
+        .map(|arn| arn.account)
+        .filter(|a| crossguard_engine::principal::is_account_id(a))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!("the account is unknown: ACCOUNT_ID is unset and the invoked ARN {invoked_arn:?} names none")
+        })
+}
+
+/// S3 through the SDK, Security Hub through [`wire`].
 pub struct AwsHub {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
-    pub hub: aws_sdk_securityhub::Client,
-}
-
-fn filter(value: &str, comparison: StringFilterComparison) -> StringFilter {
-    StringFilter::builder()
-        .value(value)
-        .comparison(comparison)
-        .build()
+    pub hub: wire::SecurityHub,
 }
 
 impl Hub for AwsHub {
@@ -200,37 +205,23 @@ impl Hub for AwsHub {
         resource: &str,
         prefix: &str,
     ) -> Result<Vec<Prior>, AwsError> {
-        let filters = AwsSecurityFindingFilters::builder()
-            .product_arn(filter(product, StringFilterComparison::Equals))
-            .resource_id(filter(resource, StringFilterComparison::Equals))
-            .id(filter(prefix, StringFilterComparison::Prefix))
-            .record_state(filter("ACTIVE", StringFilterComparison::Equals))
-            .build();
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = self
-                .hub
-                .get_findings()
-                .filters(filters.clone())
-                .max_results(100)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| aws_error("GetFindings", &e))?;
-            // The filters again, here: an emulator (or a changed API) that ignores one
-            // must not make another resource's finding look like this one's.
-            out.extend(
-                page.findings()
-                    .iter()
-                    .filter(|f| f.id().is_some_and(|id| id.starts_with(prefix)))
-                    .filter(|f| f.product_arn() == Some(product))
-                    .filter(|f| f.resources().iter().any(|r| r.id() == Some(resource)))
-                    .filter(|f| f.record_state() != Some(&RecordState::Archived))
-                    .filter_map(prior),
-            );
-            match page.next_token().filter(|t| !t.is_empty()) {
-                Some(t) => token = Some(t.to_string()),
+            let request = wire::get_findings_request(product, resource, prefix, token.as_deref());
+            let page = self.hub.get_findings(request).await?;
+            let (priors, next) = wire::get_findings_page(&page, product, resource, prefix)
+                .map_err(|why| AwsError::local("GetFindings", format!("the answer: {why}")))?;
+            out.extend(priors);
+            match next {
+                // A token handed back again would page for ever.
+                Some(t) if token.as_deref() == Some(t.as_str()) => {
+                    return Err(AwsError::local(
+                        "GetFindings",
+                        "the same NextToken twice: the listing does not end",
+                    ))
+                }
+                Some(t) => token = Some(t),
                 None => return Ok(out),
             }
         }
@@ -239,124 +230,38 @@ impl Hub for AwsHub {
     async fn import(&self, findings: Vec<AsffFinding>) -> Result<(), AwsError> {
         let out = self
             .hub
-            .batch_import_findings()
-            .set_findings(Some(findings.into_iter().map(to_sdk).collect()))
-            .send()
-            .await
-            .map_err(|e| aws_error("BatchImportFindings", &e))?;
-        // FailedCount is always in the answer: without it, nothing says the import took.
-        if out.failed_count() != Some(0) || !out.failed_findings().is_empty() {
-            let why: Vec<String> = out
-                .failed_findings()
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {} {}",
-                        f.id().unwrap_or("?"),
-                        f.error_code().unwrap_or(""),
-                        f.error_message().unwrap_or("")
-                    )
-                })
-                .collect();
-            return Err(AwsError::local(
-                "BatchImportFindings",
-                format!(
-                    "{} finding(s) refused: {}",
-                    out.failed_count()
-                        .map_or_else(|| "an unknown number of".into(), |n| n.to_string()),
-                    why.join("; ")
-                ),
-            ));
-        }
-        Ok(())
+            .import_findings(wire::import_request(&findings))
+            .await?;
+        wire::import_answer(&out)
     }
 }
 
-/// What an update needs of a finding held; `None` without its id or `CreatedAt` (a
-/// finding Security Hub would not have taken): the update then starts it afresh.
-fn prior(f: &AwsSecurityFinding) -> Option<Prior> {
-    Some(Prior {
-        id: f.id()?.to_string(),
-        created_at: f.created_at()?.to_string(),
-        first_observed_at: f.first_observed_at().map(str::to_string),
-        last_observed_at: f.last_observed_at().map(str::to_string),
-        compliance: f
-            .compliance()
-            .and_then(Compliance::status)
-            .map(|s| s.as_str().to_string()),
-        workflow: f
-            .workflow()
-            .and_then(Workflow::status)
-            .map(|s| s.as_str().to_string()),
-        party: f
-            .product_fields()
-            .and_then(|p| p.get(asff::PARTY_FIELD))
-            .cloned(),
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::own_account;
 
-/// A finding in the SDK's shape.
-pub fn to_sdk(f: AsffFinding) -> AwsSecurityFinding {
-    let resources = f
-        .resources
-        .into_iter()
-        .map(|r| {
-            Resource::builder()
-                .r#type(r.kind)
-                .id(r.id)
-                .partition(r.partition.as_str().into())
-                .region(r.region)
-                .build()
-        })
-        .collect();
-    AwsSecurityFinding::builder()
-        .schema_version(f.schema_version)
-        .id(f.id)
-        .product_arn(f.product_arn)
-        .generator_id(f.generator_id)
-        .aws_account_id(f.aws_account_id)
-        .region(f.region)
-        .set_types(Some(f.types.clone()))
-        .created_at(f.created_at)
-        .updated_at(f.updated_at)
-        .first_observed_at(f.first_observed_at)
-        .last_observed_at(f.last_observed_at)
-        .severity(
-            Severity::builder()
-                .label(SeverityLabel::from(f.severity))
-                .build(),
-        )
-        // Where a provider updates severity and types after a person may have changed
-        // the top-level ones.
-        .finding_provider_fields(
-            FindingProviderFields::builder()
-                .severity(
-                    FindingProviderSeverity::builder()
-                        .label(SeverityLabel::from(f.severity))
-                        .build(),
-                )
-                .set_types(Some(f.types))
-                .build(),
-        )
-        .title(f.title)
-        .description(f.description)
-        .remediation(
-            Remediation::builder()
-                .recommendation(Recommendation::builder().text(f.remediation).build())
-                .build(),
-        )
-        .set_product_fields(Some(f.product_fields.into_iter().collect()))
-        .set_resources(Some(resources))
-        .compliance(
-            Compliance::builder()
-                .status(ComplianceStatus::from(f.compliance.as_str()))
-                .build(),
-        )
-        .workflow(
-            Workflow::builder()
-                .status(WorkflowStatus::from(f.workflow.as_str()))
-                .build(),
-        )
-        .record_state(RecordState::from(f.record_state))
-        .build()
+    #[test]
+    fn the_account_is_configured_or_the_invoked_functions() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:crossguard-hub-exporter";
+        assert_eq!(own_account(None, arn).unwrap(), "123456789012");
+        assert_eq!(
+            own_account(Some("210987654321".into()), arn).unwrap(),
+            "210987654321"
+        );
+        // An alias or version ARN names the same account.
+        assert_eq!(
+            own_account(None, &format!("{arn}:live")).unwrap(),
+            "123456789012"
+        );
+        for bad in [
+            "",
+            "crossguard-hub-exporter",
+            "arn:aws:lambda:eu-west-1::function:x",
+            "arn:aws:lambda:eu-west-1:12345678901x:function:x",
+            "arn:aws:iam::123456789012:role/x",
+        ] {
+            let e = own_account(None, bad).unwrap_err();
+            assert!(e.contains("ACCOUNT_ID is unset"), "{bad}: {e}");
+        }
+    }
 }

@@ -1,11 +1,12 @@
 //! hub-exporter: the guards' evidence records as AWS Security Hub findings.
 //!
 //! Environment: `EVIDENCE_BUCKET` (the records), `ACCOUNT_ID` (the importing account;
-//! STS is asked when unset), `AWS_REGION`, and optionally `AWS_ENDPOINT_URL`.
+//! when unset, the account of the ARN Lambda invoked the function by), `AWS_REGION`, and
+//! optionally `AWS_ENDPOINT_URL`.
 
 use crossguard_engine::asff::Product;
-use crossguard_engine::principal::partition_of_region;
-use hub_exporter::{AwsHub, Exporter};
+use crossguard_engine::principal::{is_account_id, partition_of_region};
+use hub_exporter::{own_account, AwsHub, Exporter};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
@@ -29,6 +30,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         return Err("EVIDENCE_BUCKET and AWS_REGION must be set".into());
     };
     let account = var("ACCOUNT_ID");
+    if let Some(a) = account.as_deref().filter(|a| !is_account_id(a)) {
+        tracing::error!(account = a, "ACCOUNT_ID is not a 12-digit account id");
+        return Err(format!("ACCOUNT_ID={a:?} is not a 12-digit account id").into());
+    }
     let exporter = Arc::new(tokio::sync::OnceCell::new());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (exporter, sdk, bucket, region, account) = (
@@ -42,15 +47,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             // Built on the first event: no network call at a cold start.
             let exporter = exporter
                 .get_or_try_init(|| async {
-                    let account = match account {
-                        Some(a) => a,
-                        None => crossguard_guard::own_account(&sdk).await?,
-                    };
-                    Ok::<_, crossguard_guard::AwsError>(Exporter {
+                    let account = own_account(account, &event.context.invoked_function_arn)
+                        .map_err(|e| diagnostic("crossguard.Configuration", e))?;
+                    let hub = hub_exporter::wire::SecurityHub::new(&sdk)
+                        .map_err(|e| diagnostic("crossguard.Configuration", e))?;
+                    Ok::<_, Diagnostic>(Exporter {
                         hub: AwsHub {
                             s3: crossguard_guard::aws::s3_client(&sdk),
                             bucket: bucket.clone(),
-                            hub: aws_sdk_securityhub::Client::new(&sdk),
+                            hub,
                         },
                         bucket,
                         product: Product {
@@ -60,8 +65,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                         },
                     })
                 })
-                .await
-                .map_err(|e| diagnostic("crossguard.Configuration", e.to_string()))?;
+                .await?;
             match exporter.handle(&event.payload, &crossguard_guard::handler::now().1).await {
                 Ok(done) => {
                     tracing::info!(key = %done.key, imported = done.imported.len(), skipped = done.skipped.as_deref().unwrap_or(""), "exported");
