@@ -37,6 +37,10 @@ pub trait Hub {
 /// BatchImportFindings takes at most this many findings per call.
 pub const BATCH: usize = 100;
 
+/// GetFindings pages of 100 read for one resource at most: a resource has a finding per
+/// party and door, and an answer that pages on past this is not believed.
+pub const MAX_PAGES: usize = 100;
+
 /// Why an object could not be exported. Each fails the invocation: Lambda retries it,
 /// then its dead-letter queue keeps it; nothing is skipped as if exported.
 #[derive(Debug, thiserror::Error)]
@@ -207,7 +211,8 @@ impl Hub for AwsHub {
     ) -> Result<Vec<Prior>, AwsError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
-        loop {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
             let request = wire::get_findings_request(product, resource, prefix, token.as_deref());
             let page = self.hub.get_findings(request).await?;
             let (priors, next) = wire::get_findings_page(&page, product, resource, prefix)
@@ -215,16 +220,20 @@ impl Hub for AwsHub {
             out.extend(priors);
             match next {
                 // A token handed back again would page for ever.
-                Some(t) if token.as_deref() == Some(t.as_str()) => {
+                Some(t) if !seen.insert(t.clone()) => {
                     return Err(AwsError::local(
                         "GetFindings",
-                        "the same NextToken twice: the listing does not end",
+                        format!("NextToken {t:?} came back again: the listing does not end"),
                     ))
                 }
                 Some(t) => token = Some(t),
                 None => return Ok(out),
             }
         }
+        Err(AwsError::local(
+            "GetFindings",
+            format!("more than {MAX_PAGES} pages of findings for one resource: not read further"),
+        ))
     }
 
     async fn import(&self, findings: Vec<AsffFinding>) -> Result<(), AwsError> {
@@ -232,7 +241,7 @@ impl Hub for AwsHub {
             .hub
             .import_findings(wire::import_request(&findings))
             .await?;
-        wire::import_answer(&out)
+        wire::import_answer(&out, findings.len())
     }
 }
 

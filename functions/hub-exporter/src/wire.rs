@@ -7,10 +7,12 @@
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::auth::{sigv4, SigV4OperationSigningConfig, SigningOptions};
+use aws_runtime::service_clock_skew::{ServiceClockSkewClassifier, ServiceClockSkewInterceptor};
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime::client::retries::classifiers::{
     HttpStatusCodeClassifier, TransientErrorClassifier,
 };
+use aws_smithy_runtime::client::stalled_stream_protection::StalledStreamProtectionInterceptor;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
 use aws_smithy_runtime_api::client::auth::{
@@ -36,25 +38,24 @@ const SERVICE: &str = "securityhub";
 /// partitions crossguard knows (the unit tests hold it to the SDK's resolver). Another
 /// partition's region is refused, not guessed into a wrong host.
 pub fn endpoint(region: &str, fips: bool, dual_stack: bool) -> Result<String, String> {
-    let valid = !region.is_empty()
-        && region.len() <= 63
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !region.starts_with('-')
-        && !region.ends_with('-');
-    if !valid {
-        return Err(format!("AWS_REGION={region:?} is not a region name"));
-    }
-    let (dns, dual) = if region.starts_with("cn-") {
+    // The partitions' own region patterns: `aws` `^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`,
+    // `aws-us-gov` `^us-gov-\w+-\d+$`, `aws-cn` `^cn-\w+-\d+$`. Anything else (an
+    // isolated or sovereign partition, a region not yet known) has other hosts.
+    let parts: Vec<&str> = region.split('-').collect();
+    let word = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let number = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let shaped = |n: usize| parts.len() == n && word(parts[n - 2]) && number(parts[n - 1]);
+    let (dns, dual) = if shaped(3) && parts[0] == "cn" {
         ("amazonaws.com.cn", "api.amazonwebservices.com.cn")
-    } else if region.contains("-iso") {
-        return Err(format!(
-            "region {region} is in an isolated partition, whose Security Hub endpoint this \
-             function does not know: set AWS_ENDPOINT_URL"
-        ));
-    } else {
+    } else if (shaped(4) && parts[..2] == ["us", "gov"])
+        || (shaped(3) && ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"].contains(&parts[0]))
+    {
         ("amazonaws.com", "api.aws")
+    } else {
+        return Err(format!(
+            "region {region:?} is not in a partition whose Security Hub endpoint this \
+             function knows (aws, aws-cn, aws-us-gov): set AWS_ENDPOINT_URL"
+        ));
     };
     let host = if fips { "securityhub-fips" } else { SERVICE };
     Ok(format!(
@@ -79,14 +80,21 @@ impl SecurityHub {
             .ok_or("AWS_REGION is not set")?
             .as_ref()
             .to_string();
-        let url = match sdk.endpoint_url() {
-            Some(url) => url.to_string(),
-            None => endpoint(
-                &region,
-                sdk.use_fips().unwrap_or(false),
-                sdk.use_dual_stack().unwrap_or(false),
-            )?,
-        };
+        let (fips, dual) = (
+            sdk.use_fips().unwrap_or(false),
+            sdk.use_dual_stack().unwrap_or(false),
+        );
+        let url =
+            match sdk.endpoint_url() {
+                // As the SDK refuses them: a custom endpoint cannot be made FIPS or dual-stack.
+                Some(_) if fips || dual => return Err(
+                    "AWS_ENDPOINT_URL with AWS_USE_FIPS_ENDPOINT or AWS_USE_DUALSTACK_ENDPOINT: \
+                     a custom endpoint is neither"
+                        .into(),
+                ),
+                Some(url) => url.to_string(),
+                None => endpoint(&region, fips, dual)?,
+            };
         let credentials = sdk
             .credentials_provider()
             .ok_or("no credentials in the SDK configuration")?;
@@ -146,6 +154,11 @@ fn operation(
         >::new())
         .retry_classifier(HttpStatusCodeClassifier::default())
         .retry_classifier(TransientErrorClassifier::<ErrorMetadata>::new())
+        // A signature refused for a skewed clock is retried with the service's time, and
+        // an answer that stalls is cut off and retried, as the generated clients do.
+        .retry_classifier(ServiceClockSkewClassifier::<ErrorMetadata>::new())
+        .interceptor(ServiceClockSkewInterceptor::new())
+        .interceptor(StalledStreamProtectionInterceptor::default())
         .runtime_plugin(signing(region, credentials));
     if let Some(t) = sdk.timeout_config() {
         b = b.timeout_config(t.clone());
@@ -208,8 +221,9 @@ fn request(path: &str, body: &Value) -> Result<HttpRequest, BoxError> {
     Ok(req)
 }
 
-/// A 2xx answer's JSON object, or the service's error code and message (restJson1: the
-/// `x-amzn-errortype` header, else the body's `__type` or `code`).
+/// A 2xx answer's JSON object, or the service's error code and message (restJson1, read
+/// as the generated clients read it: the `x-amzn-errortype` header, else the body's
+/// `code`, else its `__type`).
 fn response(res: &HttpResponse) -> Result<Value, OrchestratorError<ErrorMetadata>> {
     let body = res.body().bytes().unwrap_or_default();
     if !res.status().is_success() {
@@ -218,11 +232,12 @@ fn response(res: &HttpResponse) -> Result<Value, OrchestratorError<ErrorMetadata
         let code = res
             .headers()
             .get("x-amzn-errortype")
-            .or_else(|| field("__type"))
             .or_else(|| field("code"))
-            .or_else(|| field("Code"))
+            .or_else(|| field("__type"))
             .map(sanitize_code);
-        let message = field("message").or_else(|| field("Message"));
+        let message = field("message")
+            .or_else(|| field("Message"))
+            .or_else(|| field("errorMessage"));
         let mut meta = ErrorMetadata::builder();
         match code {
             Some(code) => meta = meta.code(code),
@@ -243,10 +258,11 @@ fn response(res: &HttpResponse) -> Result<Value, OrchestratorError<ErrorMetadata
     }
 }
 
-/// `aws.protocoltests#FooError:http://…` → `FooError`, as the SDK reads an error type.
+/// `aws.protocoltests#FooError:http://…` → `FooError`, as the SDK reads an error type:
+/// cut at the first `:`, then after the first `#`.
 fn sanitize_code(code: &str) -> &str {
-    let code = code.split(':').next().unwrap_or(code);
-    code.rsplit('#').next().unwrap_or(code)
+    let code = code.split_once(':').map_or(code, |(c, _)| c);
+    code.split_once('#').map_or(code, |(_, c)| c)
 }
 
 /// A GetFindings request: the active findings of `product` whose id starts with
@@ -284,10 +300,11 @@ pub fn get_findings_page(
     resource: &str,
     prefix: &str,
 ) -> Result<(Vec<Prior>, Option<String>), String> {
+    // `Findings` is in every answer: one without it is not read as "nothing held".
     let findings = match page.get("Findings") {
-        None | Some(Value::Null) => &[][..],
         Some(Value::Array(a)) => a.as_slice(),
         Some(_) => return Err("Findings is not a list".into()),
+        None => return Err("no Findings in the answer".into()),
     };
     let mut out = Vec::new();
     for f in findings {
@@ -305,9 +322,11 @@ pub fn get_findings_page(
         if !ours {
             continue;
         }
-        let (Some(id), Some(created_at)) = (id, f.text("CreatedAt")?) else {
-            // A finding Security Hub would not have taken: the update starts it afresh.
-            continue;
+        // Security Hub holds no finding without them: one that lacks them is an answer
+        // not understood, not a finding to start afresh (or to leave unresolved).
+        let (Some(id), Some(created_at)) = (id, f.text("CreatedAt")?.filter(|c| !c.is_empty()))
+        else {
+            return Err(format!("finding {id:?} has no CreatedAt"));
         };
         let status = |k: &str| -> Result<Option<String>, String> {
             match f.0.get(k) {
@@ -403,19 +422,29 @@ pub fn import_request(findings: &[AsffFinding]) -> Value {
     json!({ "Findings": findings })
 }
 
-/// A BatchImportFindings answer: every finding taken, or an error naming each refused
-/// one. `FailedCount` is always in the answer: without it, nothing says the import took.
-pub fn import_answer(out: &Value) -> Result<(), AwsError> {
+/// A BatchImportFindings answer for `sent` findings: every one taken, or an error naming
+/// each refused one. `FailedCount` is always in the answer, and `SuccessCount` must be
+/// what was sent: without them, nothing says the import took.
+pub fn import_answer(out: &Value, sent: usize) -> Result<(), AwsError> {
     let fail = |why: String| AwsError::local("BatchImportFindings", why);
-    let failed = out.get("FailedFindings").and_then(Value::as_array);
-    let count = out.get("FailedCount").and_then(Value::as_i64);
-    if count == Some(0) && failed.is_none_or(Vec::is_empty) {
+    let failed = match out.get("FailedFindings") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(_) => return Err(fail("FailedFindings is not a list".into())),
+    };
+    let count = out.get("FailedCount").and_then(Value::as_u64);
+    let taken = out.get("SuccessCount").and_then(Value::as_u64);
+    if count == Some(0) && failed.is_empty() && taken == Some(sent as u64) {
         return Ok(());
+    }
+    if count == Some(0) && failed.is_empty() {
+        return Err(fail(format!(
+            "{sent} finding(s) sent, SuccessCount {}",
+            taken.map_or_else(|| "absent".into(), |n| n.to_string())
+        )));
     }
     let text = |f: &Value, k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let why: Vec<String> = failed
-        .map(Vec::as_slice)
-        .unwrap_or_default()
         .iter()
         .map(|f| {
             let id = f.get("Id").and_then(Value::as_str).unwrap_or("?");
@@ -607,13 +636,10 @@ mod tests {
     }
 
     /// What the exporter read of a held finding before: the generated client's fields.
-    /// That client reads a required member the answer lacks as empty (`CreatedAt` ""),
-    /// which the exporter would have sent back; read here as absent, as meant: the
-    /// update starts such a finding afresh.
     fn prior(f: &sdk::AwsSecurityFinding) -> Option<Prior> {
         Some(Prior {
             id: f.id()?.to_string(),
-            created_at: f.created_at().filter(|c| !c.is_empty())?.to_string(),
+            created_at: f.created_at()?.to_string(),
             first_observed_at: f.first_observed_at().map(str::to_string),
             last_observed_at: f.last_observed_at().map(str::to_string),
             compliance: f
@@ -646,7 +672,54 @@ mod tests {
         (part("Credential="), part("SignedHeaders="))
     }
 
+    /// The signature a SigV4 verifier computes for `req` over the headers its
+    /// Authorization says it signed: what Security Hub checks, made by aws-sigv4 alone.
+    fn expected_signature(req: &http::Request<Vec<u8>>) -> String {
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        let (_, names) = signed(req);
+        // x-amz-date and the token are the signer's own, from the parameters below; the
+        // host it reads from the URI.
+        let headers = names
+            .split(';')
+            .filter(|h| !["host", "x-amz-date", "x-amz-security-token"].contains(h))
+            .map(|h| (h, header(req, h)));
+        let identity = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            Some("session-token".into()),
+            None,
+            "test",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("eu-west-1")
+            .name("securityhub")
+            .time(UNIX_EPOCH + Duration::from_secs(1_764_756_000))
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let uri = req.uri().to_string();
+        let signable = SignableRequest::new(
+            req.method().as_str(),
+            uri.as_str(),
+            headers,
+            SignableBody::Bytes(req.body()),
+        )
+        .unwrap();
+        sign(signable, &params).unwrap().signature().to_string()
+    }
+
+    fn signature(req: &http::Request<Vec<u8>>) -> &str {
+        let auth = header(req, "authorization");
+        auth.split("Signature=")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{auth}"))
+    }
+
     const TAKEN: &str = r#"{"FailedCount":0,"SuccessCount":2,"FailedFindings":[]}"#;
+    const TAKEN_ONE: &str = r#"{"FailedCount":0,"SuccessCount":1,"FailedFindings":[]}"#;
 
     #[tokio::test]
     async fn an_import_is_written_addressed_and_signed_as_the_generated_client_does() {
@@ -667,7 +740,7 @@ mod tests {
             .import_findings(import_request(&findings))
             .await
             .unwrap();
-        import_answer(&out).unwrap();
+        import_answer(&out, 2).unwrap();
         let (theirs, ours) = (&theirs.lock().unwrap()[0], &ours.lock().unwrap()[0]);
         let json = |r: &http::Request<Vec<u8>>| serde_json::from_slice::<Value>(r.body()).unwrap();
         assert_eq!(json(ours), json(theirs));
@@ -692,11 +765,50 @@ mod tests {
             our_scope,
             "AKIDEXAMPLE/20251203/eu-west-1/securityhub/aws4_request"
         );
+        // The signature is what a verifier computes over the request as sent (the
+        // verifier shown right on the generated client's request first).
+        assert_eq!(signature(theirs), expected_signature(theirs));
+        assert_eq!(signature(ours), expected_signature(ours));
+        let mut altered = ours.clone();
+        altered.body_mut().push(b' ');
+        assert_ne!(signature(ours), expected_signature(&altered));
         // Every header the generated client signs that says what the call is.
         for h in ["content-type", "host", "x-amz-date", "x-amz-security-token"] {
             assert!(their_headers.split(';').any(|x| x == h), "{their_headers}");
             assert!(our_headers.split(';').any(|x| x == h), "{our_headers}");
         }
+    }
+
+    /// A GetFindings page as the generated client reads it, with the exporter's filters.
+    async fn sdk_page(
+        page: &Value,
+        product: &str,
+        resource: &str,
+        prefix: &str,
+    ) -> Result<(Vec<Prior>, Option<String>), String> {
+        let (client, _) = recorder(vec![(200, vec![], page.to_string())]);
+        aws_sdk_securityhub::Client::new(&config(client))
+            .get_findings()
+            .send()
+            .await
+            .map(|out| {
+                let priors: Vec<Prior> = out
+                    .findings()
+                    .iter()
+                    .filter(|f| f.id().is_some_and(|id| id.starts_with(prefix)))
+                    .filter(|f| f.product_arn() == Some(product))
+                    .filter(|f| f.resources().iter().any(|r| r.id() == Some(resource)))
+                    .filter(|f| f.record_state() != Some(&sdk::RecordState::Archived))
+                    .filter_map(prior)
+                    .collect();
+                (
+                    priors,
+                    out.next_token()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string),
+                )
+            })
+            .map_err(|e| e.to_string())
     }
 
     /// GetFindings answers: each read here and by the generated client, with the
@@ -728,10 +840,9 @@ mod tests {
         foreign["ProductArn"] = json!("arn:aws:securityhub:eu-west-1::product/aws/guardduty");
         let pages = [
             json!({"Findings": [held("111111111111", resource, "ACTIVE"), held("111111111112", "arn:aws:s3:::other", "ACTIVE"),
-                                held("111111111115", resource, "ARCHIVED"), odd, foreign], "NextToken": "t2"}),
+                                held("111111111115", resource, "ARCHIVED"), foreign], "NextToken": "t2"}),
             json!({"Findings": [held("111111111111", resource, "ACTIVE")], "NextToken": ""}),
             json!({"Findings": []}),
-            json!({}),
             json!({"Findings": [wrong_id]}),
             json!({"Findings": [wrong_fields]}),
             json!({"Findings": [wrong_created]}),
@@ -741,28 +852,7 @@ mod tests {
         ];
         let mut read = 0;
         for page in pages {
-            let (client, _) = recorder(vec![(200, vec![], page.to_string())]);
-            let theirs = aws_sdk_securityhub::Client::new(&config(client))
-                .get_findings()
-                .send()
-                .await
-                .map(|out| {
-                    let priors: Vec<Prior> = out
-                        .findings()
-                        .iter()
-                        .filter(|f| f.id().is_some_and(|id| id.starts_with(prefix)))
-                        .filter(|f| f.product_arn() == Some(product))
-                        .filter(|f| f.resources().iter().any(|r| r.id() == Some(resource)))
-                        .filter(|f| f.record_state() != Some(&sdk::RecordState::Archived))
-                        .filter_map(prior)
-                        .collect();
-                    (
-                        priors,
-                        out.next_token()
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_string),
-                    )
-                });
+            let theirs = sdk_page(&page, product, resource, prefix).await;
             let ours = get_findings_page(&page, product, resource, prefix);
             match (theirs, ours) {
                 (Ok(theirs), Ok(ours)) => {
@@ -774,6 +864,27 @@ mod tests {
             }
         }
         assert_eq!(read, 2, "the first two pages hold one finding of ours each");
+        // Where this reading is stricter than the generated client's, which reads an
+        // answer without its required members as empty: no `Findings` is not "nothing
+        // held", and a finding of ours without `CreatedAt` (read as "" and sent back,
+        // refused, before) is an answer not understood, not a finding to start afresh.
+        let ours = [held("111111111111", resource, "ACTIVE")];
+        for page in [
+            json!({}),
+            json!({"Findings": null}),
+            json!({"Findings": [ours[0].clone(), odd]}),
+        ] {
+            let (client, _) = recorder(vec![(200, vec![], page.to_string())]);
+            let theirs = aws_sdk_securityhub::Client::new(&config(client))
+                .get_findings()
+                .send()
+                .await;
+            assert!(theirs.is_ok(), "{page}: the SDK reads it");
+            assert!(
+                get_findings_page(&page, product, resource, prefix).is_err(),
+                "{page}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -828,12 +939,14 @@ mod tests {
         let (client, seen) = recorder(vec![
             throttled.clone(),
             (503, vec![], String::new()),
-            (200, vec![], TAKEN.into()),
+            (200, vec![], TAKEN_ONE.into()),
         ]);
         let hub = SecurityHub::new(&config(client)).unwrap();
-        hub.import_findings(import_request(&[finding(0, Compliance::Failed)]))
+        let out = hub
+            .import_findings(import_request(&[finding(0, Compliance::Failed)]))
             .await
             .unwrap();
+        import_answer(&out, 1).unwrap();
         assert_eq!(
             seen.lock().unwrap().len(),
             3,
@@ -865,33 +978,193 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("AccessDeniedException"), "{e}");
         assert!(e.to_string().contains("not allowed"), "{e}");
 
-        for (status, body) in [(200, "[1]"), (200, "not json"), (500, "")] {
-            let (client, _) = recorder(vec![(status, vec![], body.to_string())]);
+        for (status, body, attempts) in [(200, "[1]", 1), (200, "not json", 1), (500, "", 3)] {
+            let (client, seen) = recorder(vec![(status, vec![], body.to_string())]);
             let e = SecurityHub::new(&config(client))
                 .unwrap()
                 .get_findings(json!({}))
                 .await;
             assert!(e.is_err(), "{status} {body}: {e:?}");
+            assert_eq!(seen.lock().unwrap().len(), attempts, "{status} {body}");
         }
+
+        // The generated clients' reading of an error's code: `code` before `__type`, the
+        // namespace cut at the first `#`, `errorMessage` as the message.
+        let both = (
+            400,
+            vec![],
+            r#"{"code":"ThrottlingException","__type":"Other","errorMessage":"slow down"}"#
+                .to_string(),
+        );
+        let (client, seen) = recorder(vec![both]);
+        let e = SecurityHub::new(&config(client))
+            .unwrap()
+            .get_findings(json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(seen.lock().unwrap().len(), 3, "throttling, retried");
+        assert_eq!(e.code.as_deref(), Some("ThrottlingException"), "{e}");
+        assert!(e.to_string().contains("slow down"), "{e}");
+        assert_eq!(sanitize_code("a#b#X:http://x"), "b#X");
+    }
+
+    /// An HTTPS client whose first call fails to connect and whose others answer `body`.
+    #[derive(Debug, Clone)]
+    struct Flaky(Arc<Mutex<usize>>, &'static str);
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Flaky {
+        fn call(
+            &self,
+            _: HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            use aws_smithy_runtime_api::client::result::ConnectorError;
+            let n = {
+                let mut n = self.0.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(if n == 1 {
+                Err(ConnectorError::io("connection reset".into()))
+            } else {
+                Ok(HttpResponse::new(
+                    200.try_into().unwrap(),
+                    SdkBody::from(self.1),
+                ))
+            })
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Flaky {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_fault_is_retried_and_a_skewed_clock_corrected() {
+        let calls = Arc::new(Mutex::new(0));
+        let client = aws_smithy_runtime_api::client::http::SharedHttpClient::new(Flaky(
+            Arc::clone(&calls),
+            TAKEN_ONE,
+        ));
+        let out = SecurityHub::new(&config(client))
+            .unwrap()
+            .import_findings(import_request(&[finding(0, Compliance::Failed)]))
+            .await
+            .unwrap();
+        import_answer(&out, 1).unwrap();
+        assert_eq!(*calls.lock().unwrap(), 2, "reset, then taken");
+
+        // Security Hub refuses a signature 20 minutes off its clock and says its time.
+        let skewed = (
+            403,
+            vec![("date", "Wed, 03 Dec 2025 10:20:00 GMT")],
+            r#"{"message":"Signature expired","__type":"InvalidSignatureException"}"#.to_string(),
+        );
+        let (client, seen) = recorder(vec![skewed, (200, vec![], TAKEN_ONE.into())]);
+        SecurityHub::new(&config(client))
+            .unwrap()
+            .import_findings(import_request(&[finding(0, Compliance::Failed)]))
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.len(),
+            2,
+            "refused, then signed again with the service's time"
+        );
+        assert_eq!(header(&seen[0], "x-amz-date"), "20251203T100000Z");
+        assert_ne!(header(&seen[1], "x-amz-date"), "20251203T100000Z");
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_does_not_end_is_an_error() {
+        let product = "P";
+        let page = |token: &str| {
+            (
+                200,
+                vec![],
+                json!({"Findings": [], "NextToken": token}).to_string(),
+            )
+        };
+        let hub = |answers| {
+            let (client, seen) = recorder(answers);
+            let sdk = config(client);
+            let hub = crate::AwsHub {
+                s3: aws_sdk_s3::Client::new(&sdk),
+                bucket: "evidence".into(),
+                hub: SecurityHub::new(&sdk).unwrap(),
+            };
+            (hub, seen)
+        };
+        use crate::Hub;
+        // A, B, A, …: handed back again, not followed for ever.
+        let (h, seen) = hub(vec![page("A"), page("B"), page("A")]);
+        let e = h.priors(product, "R", "crossguard/").await.unwrap_err();
+        assert!(e.to_string().contains("came back again"), "{e}");
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        // Ever new tokens: read up to the limit.
+        let answers = (0..=crate::MAX_PAGES)
+            .map(|i| page(&format!("t{i}")))
+            .collect();
+        let (h, seen) = hub(answers);
+        let e = h.priors(product, "R", "crossguard/").await.unwrap_err();
+        assert!(e.to_string().contains("pages of findings"), "{e}");
+        assert_eq!(seen.lock().unwrap().len(), crate::MAX_PAGES);
+        // A listing that ends: every page's findings, each page asked for by its token.
+        let held = |id: &str| {
+            json!({"Id": format!("crossguard/{id}"), "ProductArn": product,
+            "CreatedAt": "2026-12-01T00:00:00Z", "Resources": [{"Id": "R"}]})
+        };
+        let (h, seen) = hub(vec![
+            (
+                200,
+                vec![],
+                json!({"Findings": [held("a")], "NextToken": "n1"}).to_string(),
+            ),
+            (200, vec![], json!({"Findings": [held("b")]}).to_string()),
+        ]);
+        let priors = h.priors(product, "R", "crossguard/").await.unwrap();
+        let ids: Vec<&str> = priors.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["crossguard/a", "crossguard/b"]);
+        let second: Value = serde_json::from_slice(seen.lock().unwrap()[1].body()).unwrap();
+        assert_eq!(second["NextToken"], "n1");
     }
 
     #[test]
     fn an_import_answer_with_a_refusal_or_without_its_count_is_an_error() {
-        import_answer(&serde_json::from_str(TAKEN).unwrap()).unwrap();
+        import_answer(&serde_json::from_str(TAKEN).unwrap(), 2).unwrap();
+        for (answer, sent) in [
+            (json!({"FailedCount": 0, "SuccessCount": 2}), 3),
+            (json!({"FailedCount": 0}), 1),
+            (json!({"FailedCount": 0, "SuccessCount": 0}), 100),
+            (
+                json!({"FailedCount": 0, "SuccessCount": 1, "FailedFindings": "oops"}),
+                1,
+            ),
+        ] {
+            assert!(import_answer(&answer, sent).is_err(), "{answer} for {sent}");
+        }
         let refused = json!({"FailedCount": 1, "SuccessCount": 0, "FailedFindings": [
             {"Id": "crossguard/x", "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}]});
-        let e = import_answer(&refused).unwrap_err().to_string();
+        let e = import_answer(&refused, 1).unwrap_err().to_string();
         assert!(
             e.contains("1 finding(s) refused: crossguard/x: InvalidInput bad"),
             "{e}"
         );
-        let e = import_answer(&json!({"SuccessCount": 2}))
+        let e = import_answer(&json!({"SuccessCount": 2}), 2)
             .unwrap_err()
             .to_string();
         assert!(e.contains("an unknown number of"), "{e}");
-        assert!(
-            import_answer(&json!({"FailedCount": 0, "FailedFindings": [{"Id": "y"}]})).is_err()
-        );
+        assert!(import_answer(
+            &json!({"FailedCount": 0, "SuccessCount": 1, "FailedFindings": [{"Id": "y"}]}),
+            1
+        )
+        .is_err());
     }
 
     #[tokio::test]
@@ -908,7 +1181,6 @@ mod tests {
             "cn-northwest-1",
             "us-gov-west-1",
             "us-gov-east-1",
-            "xx-future-9",
         ];
         for region in regions {
             for fips in [false, true] {
@@ -932,6 +1204,11 @@ mod tests {
             "us-iso-east-1",
             "us-isob-east-1",
             "eu-isoe-west-1",
+            "us-isof-south-1",
+            "eusc-de-east-1",
+            "xx-future-9",
+            "us-east",
+            "cn-north-1-x",
             "",
             "eu-west-1.evil.com",
             "a/b",
@@ -939,5 +1216,13 @@ mod tests {
         ] {
             assert!(endpoint(bad, false, false).is_err(), "{bad}");
         }
+        // A custom endpoint is neither FIPS nor dual-stack: refused, as the SDK does.
+        let (client, _) = recorder(vec![(200, vec![], "{}".into())]);
+        let custom = config(client)
+            .into_builder()
+            .endpoint_url("http://localhost:4566")
+            .use_fips(true)
+            .build();
+        assert!(SecurityHub::new(&custom).is_err());
     }
 }
