@@ -135,13 +135,7 @@ pub fn read_input(name: &str, limit: u64) -> Result<String> {
         read_whole(io::stdin().lock(), None, limit)
     } else {
         let file = std::fs::File::open(name).with_context(|| format!("cannot open {shown}"))?;
-        // A regular file's size is known: refuse it without reading a byte.
-        let size = file
-            .metadata()
-            .ok()
-            .filter(std::fs::Metadata::is_file)
-            .map(|m| m.len());
-        read_whole(file, size, limit)
+        read_file(file, limit).and_then(|raw| unzipped(raw, limit))
     };
     let raw = match raw {
         Ok(raw) => raw,
@@ -163,6 +157,43 @@ pub fn read_input(name: &str, limit: u64) -> Result<String> {
     };
     String::from_utf8(raw).with_context(|| format!("{shown} is not UTF-8 text"))
 }
+
+/// A file's bytes, or nothing past `limit`. Its size is asked of the file system only
+/// when the first read shows it large, so a large regular file is still refused after
+/// [`FIRST_READ`] bytes, and the many small policies `check` reads cost one call less
+/// each (open, read, read, close).
+fn read_file(mut file: std::fs::File, limit: u64) -> Result<Vec<u8>, Fault> {
+    let first = u64::try_from(FIRST_READ)
+        .unwrap_or(u64::MAX)
+        .min(limit.saturating_add(1));
+    let mut raw = Vec::with_capacity(usize::try_from(first).unwrap_or(FIRST_READ));
+    (&mut file)
+        .take(first)
+        .read_to_end(&mut raw)
+        .map_err(Fault::Io)?;
+    if (raw.len() as u64) < first {
+        return Ok(raw);
+    }
+    let size = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    if let Some(n) = size.filter(|n| *n > limit) {
+        return Err(Fault::TooLarge(Some(n)));
+    }
+    let more = size.map_or(0, |n| n.saturating_sub(raw.len() as u64).saturating_add(1));
+    raw.reserve(usize::try_from(more.min(limit)).unwrap_or(0));
+    let left = limit - (raw.len() as u64).min(limit);
+    read_capped(file, left, &mut raw).map_err(Fault::Io)?;
+    if raw.len() as u64 > limit {
+        return Err(Fault::TooLarge(None));
+    }
+    Ok(raw)
+}
+
+/// What [`read_file`] reads before it asks a file's size: more than most policies.
+const FIRST_READ: usize = 16 * 1024;
 
 /// Read at most `limit + 1` bytes: one more than allowed tells "too large" from "exactly
 /// the limit".
@@ -252,6 +283,46 @@ pub fn broken_pipe(e: &anyhow::Error) -> bool {
 mod tests {
     use super::*;
     use crate::testing::gzip;
+
+    /// A file is read whole at every size about the first read's and the limit's, and
+    /// refused with its size past the limit, as when its size was asked first.
+    #[test]
+    fn a_file_is_read_whole_or_refused_with_its_size_at_every_boundary() {
+        let dir = std::env::temp_dir().join(format!("crossguard-read-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = FIRST_READ;
+        for size in [0, 1, f - 1, f, f + 1, 2 * f + 7] {
+            let bytes: Vec<u8> = (0..size).map(|i| u8::try_from(i % 251).unwrap()).collect();
+            let path = dir.join(format!("{size}"));
+            std::fs::write(&path, &bytes).unwrap();
+            for limit in [
+                0,
+                1,
+                f - 1,
+                f,
+                f + 1,
+                size.saturating_sub(1),
+                size,
+                size + 1,
+                1 << 20,
+            ] {
+                let open = || std::fs::File::open(&path).unwrap();
+                let got = read_file(open(), limit as u64);
+                let want = read_stored(open(), Some(size as u64), limit as u64);
+                match (got, want) {
+                    (Ok(got), Ok(want)) => {
+                        assert_eq!(got, want, "{size} bytes, limit {limit}");
+                        assert_eq!(got, bytes);
+                    }
+                    (Err(Fault::TooLarge(Some(a))), Err(Fault::TooLarge(Some(b)))) => {
+                        assert_eq!((a, b), (size as u64, size as u64), "limit {limit}");
+                    }
+                    (got, want) => panic!("{size} bytes, limit {limit}: {got:?} vs {want:?}"),
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Into a room kept from file to file, whatever it held and however large, a text
     /// unzips as `read_to_end` would read it: the same bytes, the limit at the same
