@@ -17,7 +17,6 @@ use crossguard_engine::event::{self, GUARDED};
 use crossguard_engine::evidence;
 use crossguard_engine::report::{Change, Origin, Skipped};
 use crossguard_engine::{self as engine, Allowlist, Date, Options};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -31,7 +30,10 @@ use std::sync::{mpsc, Condvar, Mutex};
 
 mod fast;
 pub mod s3;
+mod shape;
 mod stream;
+
+use shape::{Skim, Top};
 
 /// Largest file read (after gunzip), and largest document on stdin: CloudTrail log
 /// files are far smaller.
@@ -485,24 +487,6 @@ fn is_guarded(s: &engine::EventSummary) -> bool {
     GUARDED
         .iter()
         .any(|(n, src, _)| s.name.as_deref() == Some(*n) && s.source.as_deref() == Some(*src))
-}
-
-/// The top level of a document: a log file's records only delimited, not parsed.
-#[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(rename = "Records", borrow)]
-    records: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    schema: Option<Cow<'a, str>>,
-}
-
-/// Just enough of a record to know whether a guard handles it.
-#[derive(Deserialize)]
-struct Skim<'a> {
-    #[serde(rename = "eventName", borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(rename = "eventSource", borrow)]
-    source: Option<Cow<'a, str>>,
 }
 
 impl Context {

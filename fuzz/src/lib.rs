@@ -5,10 +5,6 @@
 //! points take `&str`, and the CLI and Lambda refuse such bytes before reaching them).
 //! A panic anywhere is a finding; so is a broken invariant, raised as a panic.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use std::borrow::Cow;
-
 use crossguard_engine::{
     decide, decide_event_text, render, Allowlist, Date, Decision, Options, PolicyDocument,
     Resource, Verdict,
@@ -144,23 +140,11 @@ pub fn allowlist_toml(data: &[u8]) {
 mod fast;
 
 /// What serde_json reads of a log file, as `replay` reads it when the fast delimiter
-/// doubts a text: the judge (`cli/src/replay.rs`, `Top` and `Skim`).
-#[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(rename = "Records", borrow)]
-    records: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    #[allow(dead_code)]
-    schema: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Skim<'a> {
-    #[serde(rename = "eventName", borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(rename = "eventSource", borrow)]
-    source: Option<Cow<'a, str>>,
-}
+/// doubts a text: the judge, compiled from the CLI's own source too.
+#[path = "../../cli/src/replay/shape.rs"]
+#[allow(dead_code)]
+mod shape;
+use shape::{Skim, Top};
 
 /// (4) A text of log files, differentially: whatever the fast delimiter accepts,
 /// serde_json must accept as log files only, with the same records (the same slices of
