@@ -926,6 +926,17 @@ mod tests {
         assert_eq!(req.uri(), theirs.uri());
     }
 
+    /// A GetFindings call answered with `answers`, and how many attempts it took.
+    async fn get_findings_answered(answers: Vec<Answer>) -> (Result<Value, AwsError>, usize) {
+        let (client, seen) = recorder(answers);
+        let out = SecurityHub::new(&config(client))
+            .unwrap()
+            .get_findings(json!({}))
+            .await;
+        let attempts = seen.lock().unwrap().len();
+        (out, attempts)
+    }
+
     #[tokio::test]
     async fn throttling_is_retried_and_an_error_names_its_code() {
         let throttled = (
@@ -953,39 +964,23 @@ mod tests {
             "throttled, then unavailable, then taken"
         );
 
-        let (client, seen) = recorder(vec![throttled]);
-        let e = SecurityHub::new(&config(client))
-            .unwrap()
-            .get_findings(json!({}))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            seen.lock().unwrap().len(),
-            3,
-            "three attempts, as configured"
-        );
+        let (e, attempts) = get_findings_answered(vec![throttled]).await;
+        let e = e.unwrap_err();
+        assert_eq!(attempts, 3, "three attempts, as configured");
         assert_eq!(e.code.as_deref(), Some("ThrottlingException"), "{e}");
         assert!(e.to_string().contains("Rate exceeded"), "{e}");
 
         let denied = (403, vec![], r#"{"__type":"com.amazonaws.securityhub#AccessDeniedException","Message":"not allowed"}"#.to_string());
-        let (client, seen) = recorder(vec![denied]);
-        let e = SecurityHub::new(&config(client))
-            .unwrap()
-            .get_findings(json!({}))
-            .await
-            .unwrap_err();
-        assert_eq!(seen.lock().unwrap().len(), 1, "a refusal is not retried");
+        let (e, attempts) = get_findings_answered(vec![denied]).await;
+        let e = e.unwrap_err();
+        assert_eq!(attempts, 1, "a refusal is not retried");
         assert_eq!(e.code.as_deref(), Some("AccessDeniedException"), "{e}");
         assert!(e.to_string().contains("not allowed"), "{e}");
 
         for (status, body, attempts) in [(200, "[1]", 1), (200, "not json", 1), (500, "", 3)] {
-            let (client, seen) = recorder(vec![(status, vec![], body.to_string())]);
-            let e = SecurityHub::new(&config(client))
-                .unwrap()
-                .get_findings(json!({}))
-                .await;
+            let (e, took) = get_findings_answered(vec![(status, vec![], body.to_string())]).await;
             assert!(e.is_err(), "{status} {body}: {e:?}");
-            assert_eq!(seen.lock().unwrap().len(), attempts, "{status} {body}");
+            assert_eq!(took, attempts, "{status} {body}");
         }
 
         // The generated clients' reading of an error's code: `code` before `__type`, the
@@ -996,13 +991,9 @@ mod tests {
             r#"{"code":"ThrottlingException","__type":"Other","errorMessage":"slow down"}"#
                 .to_string(),
         );
-        let (client, seen) = recorder(vec![both]);
-        let e = SecurityHub::new(&config(client))
-            .unwrap()
-            .get_findings(json!({}))
-            .await
-            .unwrap_err();
-        assert_eq!(seen.lock().unwrap().len(), 3, "throttling, retried");
+        let (e, attempts) = get_findings_answered(vec![both]).await;
+        let e = e.unwrap_err();
+        assert_eq!(attempts, 3, "throttling, retried");
         assert_eq!(e.code.as_deref(), Some("ThrottlingException"), "{e}");
         assert!(e.to_string().contains("slow down"), "{e}");
         assert_eq!(sanitize_code("a#b#X:http://x"), "b#X");
