@@ -99,7 +99,7 @@ impl SecurityHub {
             .credentials_provider()
             .ok_or("no credentials in the SDK configuration")?;
         Ok(SecurityHub {
-            get_findings: operation(sdk, &region, &url, &credentials, "GetFindings", "/findings")?,
+            get_findings: operation(sdk, &region, &url, &credentials, "GetFindings", "/findings"),
             import_findings: operation(
                 sdk,
                 &region,
@@ -107,7 +107,7 @@ impl SecurityHub {
                 &credentials,
                 "BatchImportFindings",
                 "/findings/import",
-            )?,
+            ),
         })
     }
 
@@ -136,7 +136,7 @@ fn operation(
     credentials: &SharedCredentialsProvider,
     name: &'static str,
     path: &'static str,
-) -> Result<Operation<Value, Value, ErrorMetadata>, String> {
+) -> Operation<Value, Value, ErrorMetadata> {
     let mut b = Operation::builder()
         .service_name(SERVICE)
         .operation_name(name)
@@ -175,9 +175,9 @@ fn operation(
     if let Some(time) = sdk.time_source() {
         b = b.time_source(time);
     }
-    Ok(b.serializer(move |body: Value| request(path, &body))
+    b.serializer(move |body: Value| request(path, &body))
         .deserializer(response)
-        .build())
+        .build()
 }
 
 /// SigV4 with the function's credentials, for Security Hub in `region`: what the generated
