@@ -16,7 +16,7 @@ from c7n.filters.iamaccess import PolicyChecker
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "shared" / "benches" / "policies"
 CRITERION = ROOT / "target" / "criterion"
-CASES = ["trust-small", "key-medium", "bucket-5k", "bucket-20k"]
+CASES = ["trust-small", "key-medium", "bucket-5k", "bucket-20k", "bucket-20k-one"]
 
 # The same approvals as shared/benches/allowlist.toml, in c7n's terms.
 checker = PolicyChecker({

@@ -22,6 +22,7 @@ fn main() {
         ("key-medium", "key/1234abcd-12ab-34cd-56ef-1234567890ab"),
         ("bucket-5k", "bucket/shared-data"),
         ("bucket-20k", "bucket/data-lake"),
+        ("bucket-20k-one", "bucket/data-lake"),
     ] {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
@@ -40,10 +41,13 @@ fn main() {
             black_box(decision::evaluate(&al, &r, &doc, opts.today));
         }
         let eval = t.elapsed() / n;
+        let d = decide(&al, &r, Some(&doc), opts);
+        let violations = d.violations().count();
+        let grants = d.findings.len();
         let t = Instant::now();
         for _ in 0..n {
             black_box(decide(&al, &r, Some(&doc), opts));
         }
-        println!("{name:12} parse {parse:>10.1?}  evaluate {eval:>10.1?}  decide(+plan+verify) {:>10.1?}", t.elapsed() / n);
+        println!("{name:14} {violations:>3}/{grants:<3} grants unapproved  parse {parse:>10.1?}  evaluate {eval:>10.1?}  decide(+plan+verify) {:>10.1?}", t.elapsed() / n);
     }
 }

@@ -47,6 +47,23 @@ impl Checked {
     }
 }
 
+/// Where the first byte of eight that is `"`, `\` or a control character is (8: none
+/// is). serde_json's test, all eight at once in a `u64`: the high bit of each special
+/// byte is set (and of bytes after the first, which the count stops before).
+#[doc(hidden)]
+#[inline(always)]
+pub fn first_special(chunk: &[u8; 8]) -> usize {
+    const ONES: u64 = u64::MAX / 255;
+    let w = u64::from_le_bytes(*chunk);
+    let ctrl = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let s = w ^ (ONES * u64::from(b'\\'));
+    let slash = s.wrapping_sub(ONES) & !s;
+    let found = (ctrl | quote | slash) & (ONES << 7);
+    found.trailing_zeros() as usize / 8
+}
+
 /// The reason given for a duplicate key at `path`.
 pub fn duplicate_message(path: &str) -> String {
     format!("duplicate JSON key {path}: the document cannot be read exactly (which value counts is up to the reader)")

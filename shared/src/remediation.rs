@@ -8,10 +8,10 @@ use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
 use crate::kinds::{Edited, Emptied};
-use crate::policy::{PolicyDocument, PolicyError, Principals, Statement};
+use crate::policy::{Effect, Parts, Piece, PolicyDocument, PolicyError, Principals, Statement};
 use crate::principal;
 use crate::resource::Resource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -110,7 +110,7 @@ pub struct Plan {
     pub kind: PlanKind,
     /// The policy after the plan, for `put_policy` and `deny_all_trust`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Value>,
+    pub policy: Option<PolicyText>,
     /// Every grant it removes, with its original statement.
     pub removed: Vec<Removed>,
     /// Why there is no plan, for `refused`.
@@ -131,6 +131,43 @@ pub struct Plan {
     /// What the plan wrote into `policy`, parsed: what its check reads.
     #[serde(skip)]
     written: Option<Written>,
+}
+
+/// A policy a plan leaves, as compact JSON text: the statements it did not change as they
+/// were given (white space left out), the ones it wrote from their values. Serialized as
+/// the JSON object it is; `to_string` is the text to put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyText(String);
+
+impl PolicyText {
+    /// The policy's JSON text.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// The policy as a JSON value.
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(&self.0);
+        de.disable_recursion_limit();
+        Value::deserialize(&mut de)
+    }
+}
+
+impl std::fmt::Display for PolicyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for PolicyText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Written into the output as the object it is, in the output's own form (compact
+        // or pretty), as its value would be. Without serde_json's nesting limit: its
+        // value had none.
+        let mut de = serde_json::Deserializer::from_str(&self.0);
+        de.disable_recursion_limit();
+        serde_transcode::transcode(&mut de, s)
+    }
 }
 
 /// The statements a plan wrote into the policy it leaves, parsed, and the statements it
@@ -343,7 +380,9 @@ impl Plan {
     /// The policy the resource has once the plan is applied (`None`: no policy, or no
     /// plan), read from `policy`.
     pub fn resulting_document(&self) -> Option<Result<PolicyDocument, PolicyError>> {
-        self.policy.clone().map(PolicyDocument::from_value)
+        self.policy
+            .as_ref()
+            .map(|p| PolicyDocument::parse(p.text()))
     }
 
     /// What the plan wrote, for its check (`None`: it writes no policy).
@@ -470,16 +509,10 @@ pub fn plan(
     resource: &Resource,
     findings: &[Finding],
 ) -> Result<Plan, PlanError> {
-    // The document, its statements taken out to be edited (their place kept).
-    let mut document = doc.raw_owned().map_err(PlanError::Unreadable)?;
-    let (mut raw, was_single) = match document.get_mut("Statement").map(Value::take) {
-        Some(Value::Array(list)) => (list, false),
-        Some(single) => {
-            let object = single.is_object();
-            (vec![single], object)
-        }
-        None => (Vec::new(), false),
-    };
+    // The document taken apart: only the statements cut are read as values; every other
+    // part is written back as the text it was.
+    let mut parts = doc.parts().map_err(PlanError::Unreadable)?;
+    let mut raw = std::mem::take(&mut parts.statements);
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
@@ -489,34 +522,40 @@ pub fn plan(
     for (&s, fs) in &by_statement {
         if fs.iter().any(|f| f.is_violation()) {
             // Both readings hold the same statements; were one missing, nothing is cut.
-            let (Some(typed), Some(value)) = (doc.statements.get(s), raw.get_mut(s)) else {
+            let (Some(typed), Some(piece)) = (doc.statements.get(s), raw.get_mut(s)) else {
                 return Err(PlanError::Missing(s));
             };
+            let value = piece.value_mut().map_err(PlanError::Unreadable)?;
             let cut = cut_statement(s, fs, typed, value, resource)?;
             cuts.insert(s, cut);
         }
     }
-    // Each statement left, with its index before the plan when the plan did not touch it.
-    let mut kept: Vec<(Option<usize>, Value)> = raw
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, v)| match cuts.get(&i) {
-            Some(c) if c.dropped => None,
-            Some(_) => Some((None, v)),
-            None => Some((Some(i), v)),
-        })
-        .collect();
+    // Each statement left: as it was (with its index before the plan), or as written.
+    let mut kept: Vec<Kept> = Vec::with_capacity(raw.len() + 1);
+    for (i, piece) in raw.into_iter().enumerate() {
+        match (cuts.get(&i), piece) {
+            (Some(c), _) if c.dropped => {}
+            (Some(_), Piece::Value(v)) => kept.push(Kept::Written(v)),
+            (None, piece) => kept.push(Kept::Untouched(i, piece)),
+            // A cut statement was read as a value above.
+            (Some(_), Piece::Text(_)) => return Err(PlanError::NotObject(i)),
+        }
+    }
     let emptied = resource.kind.spec().emptied;
-    if emptied == Emptied::OwnerAdmin && !owner_kept(&document, resource, findings, &cuts, &kept)? {
-        kept.insert(0, (None, owner_admin_statement(resource)));
+    if emptied == Emptied::OwnerAdmin && !owner_kept(resource, findings, &cuts, &kept)? {
+        kept.insert(0, Kept::Written(owner_admin_statement(resource)));
     }
     if resource.kind.spec().edited == Edited::BySid {
         statementwise(doc, &cuts)?;
     }
     let removed = cuts.into_values().flat_map(|c| c.removed).collect();
-    let any_allow = kept
-        .iter()
-        .any(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
+    let any_allow = kept.iter().any(|k| match k {
+        Kept::Untouched(i, _) => doc
+            .statements
+            .get(*i)
+            .is_some_and(|s| s.effect == Effect::Allow),
+        Kept::Written(v) => v.get("Effect").and_then(Value::as_str) == Some("Allow"),
+    });
     let (kind, policy) = match emptied {
         Emptied::Delete if kept.is_empty() => (PlanKind::DeletePolicy, None),
         Emptied::TopicDefault if kept.is_empty() => (
@@ -525,10 +564,7 @@ pub fn plan(
         ),
         Emptied::DenyAll if !any_allow => (PlanKind::DenyAllTrust, Some(whole(deny_all_trust())?)),
         // A document whose `Statement` was one object keeps that form.
-        _ => (
-            PlanKind::PutPolicy,
-            Some(edited(document, kept, was_single)?),
-        ),
+        _ => (PlanKind::PutPolicy, Some(edited(&parts, kept)?)),
     };
     let (policy, written) = policy.unzip();
     Ok(Plan {
@@ -544,39 +580,65 @@ pub fn plan(
     })
 }
 
+/// A statement a plan leaves: as it was, with its index before the plan, or as the plan
+/// wrote it.
+enum Kept<'a> {
+    Untouched(usize, Piece<'a>),
+    Written(Value),
+}
+
+impl Kept<'_> {
+    fn value(&self) -> Result<Value, PolicyError> {
+        match self {
+            Kept::Untouched(_, p) => p.to_value(),
+            Kept::Written(v) => Ok(v.clone()),
+        }
+    }
+}
+
 /// A whole new policy, and all of it as written.
-fn whole(policy: Value) -> Result<(Value, Written), PlanError> {
+fn whole(policy: Value) -> Result<(PolicyText, Written), PlanError> {
     let doc = PolicyDocument::from_value(policy).map_err(PlanError::Invalid)?;
-    let json = doc.to_json().map_err(PlanError::Invalid)?;
+    let text = serde_json::to_string(doc.raw().map_err(PlanError::Invalid)?)
+        .map_err(|e| PlanError::Invalid(PolicyError::Json(e.to_string())))?;
     let written = Written {
         statements: doc.statements,
         untouched: Vec::new(),
     };
-    Ok((json, written))
+    Ok((PolicyText(text), written))
 }
 
-/// `document` with the statements `kept` (each with its index before the plan when the
-/// plan left it as it was), and what the plan wrote into it, parsed.
-fn edited(
-    document: Map<String, Value>,
-    kept: Vec<(Option<usize>, Value)>,
-    was_single: bool,
-) -> Result<(Value, Written), PlanError> {
-    let single = was_single && kept.len() == 1;
-    let untouched = kept.iter().filter_map(|(i, _)| *i).collect();
-    let statements = PolicyDocument::parse_statements(
-        kept.iter()
-            .enumerate()
-            .filter(|(_, (before, _))| before.is_none())
-            .map(|(i, (_, v))| (i, v)),
-    )
-    .map_err(PlanError::Invalid)?;
-    let kept = kept.into_iter().map(|(_, v)| v).collect();
+/// The document of `parts` with the statements `kept`, and what the plan wrote into it,
+/// parsed.
+fn edited(parts: &Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyText, Written), PlanError> {
+    let untouched = kept
+        .iter()
+        .filter_map(|k| match k {
+            Kept::Untouched(i, _) => Some(*i),
+            Kept::Written(_) => None,
+        })
+        .collect();
+    let statements =
+        PolicyDocument::parse_statements(kept.iter().enumerate().filter_map(|(i, k)| match k {
+            Kept::Written(v) => Some((i, v)),
+            Kept::Untouched(..) => None,
+        }))
+        .map_err(PlanError::Invalid)?;
+    let pieces: Vec<Piece<'_>> = kept
+        .into_iter()
+        .map(|k| match k {
+            Kept::Untouched(_, p) => p,
+            Kept::Written(v) => Piece::Value(v),
+        })
+        .collect();
+    let text = parts
+        .write_with(pieces.iter(), parts.single)
+        .map_err(PlanError::Invalid)?;
     let written = Written {
         statements,
         untouched,
     };
-    Ok((with_statements(document, kept, single), written))
+    Ok((PolicyText(text), written))
 }
 
 /// Entries cut whole, each violation with its cut, callers whose condition values go.
@@ -700,11 +762,10 @@ fn cut_statement(
 /// so never cut: one still standing settles it. Else (a dropped statement, a cut `*`)
 /// look at what is left.
 fn owner_kept(
-    document: &Map<String, Value>,
     resource: &Resource,
     findings: &[Finding],
     cuts: &BTreeMap<usize, StatementCut>,
-    kept: &[(Option<usize>, Value)],
+    kept: &[Kept<'_>],
 ) -> Result<bool, PlanError> {
     let owner = Who::Account(resource.account.clone());
     let standing = findings.iter().any(|f| {
@@ -719,28 +780,16 @@ fn owner_kept(
     if standing {
         return Ok(true);
     }
-    let statements = kept.iter().map(|(_, v)| v.clone()).collect();
-    let probe = PolicyDocument::from_value(with_statements(document.clone(), statements, false))
+    let statements = kept
+        .iter()
+        .map(Kept::value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(PlanError::Unreadable)?;
+    let probe = PolicyDocument::from_value(json!({ "Statement": statements }))
         .map_err(PlanError::Invalid)?;
     Ok(analysis::grants(&probe, resource)
         .iter()
         .any(|g| g.who == owner))
-}
-
-/// `document` with `statements` in its `Statement` (`single`: as one object), in the
-/// place the old ones had: every other field stays as it was.
-fn with_statements(
-    mut document: Map<String, Value>,
-    statements: Vec<Value>,
-    single: bool,
-) -> Value {
-    let value = match (single, <[Value; 1]>::try_from(statements)) {
-        (true, Ok([one])) => one,
-        (_, Ok(one)) => Value::Array(one.into()),
-        (_, Err(list)) => Value::Array(list),
-    };
-    document.insert("Statement".into(), value);
-    Value::Object(document)
 }
 
 /// Remove the principal entries at `cut` (indices in parse order), keeping each type's

@@ -186,16 +186,20 @@ fn plan_lines(out: &mut String, p: &Plan, resource: Option<&Resource>) {
         };
         line(out, &text);
     }
-    let shown = match p.kind {
-        PlanKind::PutPolicy => p.policy.as_ref(),
-        PlanKind::PutAcl => p.acl.as_ref(),
-        PlanKind::PutPublicAccessBlock => p.public_access_block.as_ref(),
-        PlanKind::Undo => p.undo.as_ref(),
+    let shown: Option<Result<Cow<'_, serde_json::Value>, serde_json::Error>> = match p.kind {
+        PlanKind::PutPolicy => p.policy.as_ref().map(|t| t.to_value().map(Cow::Owned)),
+        PlanKind::PutAcl => p.acl.as_ref().map(|v| Ok(Cow::Borrowed(v))),
+        PlanKind::PutPublicAccessBlock => {
+            p.public_access_block.as_ref().map(|v| Ok(Cow::Borrowed(v)))
+        }
+        PlanKind::Undo => p.undo.as_ref().map(|v| Ok(Cow::Borrowed(v))),
         _ => None,
     };
     if let Some(pol) = shown {
-        // A JSON value always encodes; were it ever not to, the plan says so.
-        let pretty = serde_json::to_string_pretty(pol)
+        // A JSON value always encodes, and a plan's policy text was made from JSON read
+        // before; were either ever to fail, the plan says so.
+        let pretty = pol
+            .and_then(|v| serde_json::to_string_pretty(&*v))
             .unwrap_or_else(|e| format!("(the policy could not be shown: {e})"));
         for l in pretty.lines() {
             line(out, &format!("           {l}"));

@@ -407,7 +407,7 @@ fn plan_cuts_only_the_unapproved_principal() {
     let plan = plan_of(&d);
     assert_eq!(plan.kind, PlanKind::PutPolicy);
     assert_eq!(
-        plan.policy.as_ref().unwrap()["Statement"][0]["Principal"],
+        plan.policy.as_ref().unwrap().to_value().unwrap()["Statement"][0]["Principal"],
         json!({"AWS": [TRUSTED]})
     );
     assert_eq!(plan.removed.len(), 1);
@@ -426,7 +426,7 @@ fn plan_cuts_condition_values_of_a_narrowed_wildcard() {
     ]);
     let d = decide_doc(&allowlist(&pairing("")), "bucket/b", p);
     let plan = plan_of(&d);
-    let pol = plan.policy.as_ref().unwrap();
+    let pol = plan.policy.as_ref().unwrap().to_value().unwrap();
     assert_eq!(pol["Statement"][0]["Principal"], json!("*"));
     assert_eq!(
         pol["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalAccount"],
@@ -453,7 +453,7 @@ fn plan_deletes_an_empty_bucket_policy_and_denies_an_empty_trust() {
     let plan = plan_of(&d);
     assert_eq!(plan.kind, PlanKind::DenyAllTrust);
     assert_eq!(
-        plan.policy.as_ref().unwrap()["Statement"][0]["Effect"],
+        plan.policy.as_ref().unwrap().to_value().unwrap()["Statement"][0]["Effect"],
         json!("Deny")
     );
     // A Deny left alone is not "empty": the bucket policy is rewritten, not deleted.
@@ -464,7 +464,7 @@ fn plan_deletes_an_empty_bucket_policy_and_denies_an_empty_trust() {
     let d = decide_doc(&allowlist(""), "bucket/b", with_deny);
     assert_eq!(plan_of(&d).kind, PlanKind::PutPolicy);
     assert_eq!(
-        plan_of(&d).policy.as_ref().unwrap()["Statement"]
+        plan_of(&d).policy.as_ref().unwrap().to_value().unwrap()["Statement"]
             .as_array()
             .unwrap()
             .len(),
@@ -480,7 +480,7 @@ fn key_policy_keeps_owner_administration() {
         "key/k",
         doc(vec![stmt(json!({"AWS": "*"}), json!("kms:*"))]),
     );
-    let pol = plan_of(&d).policy.clone().unwrap();
+    let pol = plan_of(&d).policy.as_ref().unwrap().to_value().unwrap();
     assert_eq!(plan_of(&d).kind, PlanKind::PutPolicy);
     assert_eq!(
         pol["Statement"][0]["Principal"]["AWS"],
@@ -492,7 +492,7 @@ fn key_policy_keeps_owner_administration() {
         "key/k",
         doc(vec![stmt(json!({"AWS": OUTSIDER}), json!("kms:Decrypt"))]),
     );
-    let pol = plan_of(&d).policy.clone().unwrap();
+    let pol = plan_of(&d).policy.as_ref().unwrap().to_value().unwrap();
     assert_eq!(
         pol["Statement"][0]["Sid"],
         json!("Enable IAM User Permissions")

@@ -260,7 +260,7 @@ fn sns_default_policy_is_the_owner_alone_and_what_an_emptied_topic_gets() {
     assert_eq!(d.verdict, Verdict::Violation);
     let plan = d.remediation.unwrap();
     assert_eq!(plan.kind, PlanKind::PutPolicy);
-    assert_eq!(plan.policy.unwrap(), default);
+    assert_eq!(plan.policy.unwrap().to_value().unwrap(), default);
 
     let d = one(
         &allowlist(""),
@@ -308,7 +308,7 @@ fn lambda_policies_lose_whole_statements_by_sid_only() {
     let d = decide(&al, &f, Some(&doc), opts());
     let plan = d.remediation.unwrap();
     assert_eq!(plan.kind, PlanKind::PutPolicy);
-    let kept = plan.policy.unwrap();
+    let kept = plan.policy.unwrap().to_value().unwrap();
     assert_eq!(kept["Statement"].as_array().unwrap().len(), 1);
     assert_eq!(kept["Statement"][0]["Sid"], "build");
 

@@ -10,7 +10,10 @@ use std::sync::OnceLock;
 
 mod fast;
 mod model;
+mod parts;
 mod reference;
+
+pub(crate) use parts::{Parts, Piece};
 
 use reference::{json_type, parse_statement};
 
@@ -53,6 +56,11 @@ impl PolicyDocument {
     #[doc(hidden)]
     pub fn read_from_text(&self) -> bool {
         self.text.is_some()
+    }
+
+    /// The JSON text the document was read from, when the fast path read it.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// The document as a JSON object.
@@ -106,21 +114,6 @@ impl PolicyDocument {
             text: None,
             statements,
         })
-    }
-
-    /// The document as a JSON object of its own, for a plan to edit. Text the fast path
-    /// accepted has no duplicate key at any level (it refuses them), so serde_json reads
-    /// it exactly without the duplicate bookkeeping; anything else is the checked copy.
-    #[doc(hidden)]
-    pub fn raw_owned(&self) -> Result<Map<String, Value>, PolicyError> {
-        match (self.raw.get(), self.text.as_deref()) {
-            (None, Some(text)) => match serde_json::from_str(text) {
-                Ok(Value::Object(map)) => Ok(map),
-                Ok(other) => Err(PolicyError::NotObject(json_type(&other))),
-                Err(e) => Err(PolicyError::Json(e.to_string())),
-            },
-            _ => self.raw().cloned(),
-        }
     }
 
     /// The raw statements, always as a list (a lone statement object becomes a list of one).

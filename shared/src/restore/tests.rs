@@ -27,7 +27,10 @@ fn record_of(kind: ResourceKind, name: &str, policy: &Value) -> (String, Value) 
         ..EventSummary::default()
     });
     let plan = d.remediation.clone().unwrap();
-    let after = plan.policy.clone().unwrap_or(Value::Null);
+    let after = plan
+        .policy
+        .as_ref()
+        .map_or(Value::Null, |p| p.to_value().unwrap());
     let rec =
         crate::evidence::record(&d, Some(policy.clone()), Some(&Outcome::Remediated), "t").unwrap();
     (serde_json::to_string(&rec).unwrap(), after)

@@ -1,0 +1,583 @@
+//! A document taken apart for a remediation plan: its members in order and its
+//! statements, each either a slice of the text the document was read from or a JSON
+//! value. A plan edits only the statements it cuts (read as values) and writes every
+//! other part back as the text it was, so a policy is not read a second time whole, and
+//! what the plan leaves unchanged is written as it was given.
+
+use super::{PolicyDocument, PolicyError};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// One member's value or one statement: its JSON text as given, or a value.
+#[derive(Debug, Clone)]
+pub(crate) enum Piece<'a> {
+    /// Text from the document the fast path accepted (no duplicate key at any level).
+    Text(&'a str),
+    Value(Value),
+}
+
+impl Piece<'_> {
+    /// The piece as a value to edit; text is read on first use.
+    pub(crate) fn value_mut(&mut self) -> Result<&mut Value, PolicyError> {
+        if let Piece::Text(t) = *self {
+            // Exact without the duplicate bookkeeping: the fast path refused every
+            // duplicate key in the text this is a slice of.
+            let v = serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))?;
+            *self = Piece::Value(v);
+        }
+        match self {
+            Piece::Value(v) => Ok(v),
+            Piece::Text(_) => Err(PolicyError::Json("a statement could not be read".into())),
+        }
+    }
+
+    /// The piece as a value of its own.
+    pub(crate) fn to_value(&self) -> Result<Value, PolicyError> {
+        match self {
+            Piece::Text(t) => serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string())),
+            Piece::Value(v) => Ok(v.clone()),
+        }
+    }
+
+    /// Append the piece as compact JSON.
+    pub(crate) fn write(&self, out: &mut String) -> Result<(), PolicyError> {
+        match self {
+            Piece::Text(t) => compact_into(out, t),
+            Piece::Value(v) => out
+                .push_str(&serde_json::to_string(v).map_err(|e| PolicyError::Json(e.to_string()))?),
+        }
+        Ok(())
+    }
+}
+
+/// A document's members in order (its `Statement` among them, as a placeholder), and its
+/// statements.
+#[derive(Debug)]
+pub(crate) struct Parts<'a> {
+    /// Every member but `Statement`, in order, each with its key.
+    pub(crate) members: Vec<(Cow<'a, str>, Piece<'a>)>,
+    /// Where `Statement` stands among the members (`None`: it had none; it goes last).
+    pub(crate) statement_at: Option<usize>,
+    /// The statements, in order.
+    pub(crate) statements: Vec<Piece<'a>>,
+    /// `Statement` was one object, not a list.
+    pub(crate) single: bool,
+}
+
+impl<'a> Parts<'a> {
+    /// The document's JSON, compact, with `statements` in the place its statements had
+    /// (`single`: as one object), every other member as it was.
+    pub(crate) fn write_with<'p>(
+        &self,
+        statements: impl ExactSizeIterator<Item = &'p Piece<'p>>,
+        single: bool,
+    ) -> Result<String, PolicyError>
+    where
+        'a: 'p,
+    {
+        let mut out = String::with_capacity(256);
+        out.push('{');
+        let mut statements = Some(statements);
+        let mut write_statements = |out: &mut String| -> Result<(), PolicyError> {
+            let Some(list) = statements.take() else {
+                return Ok(());
+            };
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str("\"Statement\":");
+            let one = single && list.len() == 1;
+            if !one {
+                out.push('[');
+            }
+            for (i, s) in list.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                s.write(out)?;
+            }
+            if !one {
+                out.push(']');
+            }
+            Ok(())
+        };
+        for (i, (key, value)) in self.members.iter().enumerate() {
+            if self.statement_at == Some(i) {
+                write_statements(&mut out)?;
+            }
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(
+                &serde_json::to_string(key.as_ref())
+                    .map_err(|e| PolicyError::Json(e.to_string()))?,
+            );
+            out.push(':');
+            value.write(&mut out)?;
+        }
+        write_statements(&mut out)?;
+        out.push('}');
+        Ok(out)
+    }
+}
+
+impl PolicyDocument {
+    /// The document taken apart for a plan: from its text when it was read from text,
+    /// else from its JSON object.
+    pub(crate) fn parts(&self) -> Result<Parts<'_>, PolicyError> {
+        match self.text() {
+            Some(text) => parts_of_text(text),
+            None => parts_of_value(self.raw()?.clone()),
+        }
+    }
+}
+
+fn parts_of_value(document: Map<String, Value>) -> Result<Parts<'static>, PolicyError> {
+    let mut parts = Parts {
+        members: Vec::with_capacity(document.len()),
+        statement_at: None,
+        statements: Vec::new(),
+        single: false,
+    };
+    for (key, value) in document {
+        if key != "Statement" {
+            parts.members.push((Cow::Owned(key), Piece::Value(value)));
+            continue;
+        }
+        parts.statement_at = Some(parts.members.len());
+        match value {
+            Value::Array(list) => parts.statements = list.into_iter().map(Piece::Value).collect(),
+            one => {
+                parts.single = one.is_object();
+                parts.statements = vec![Piece::Value(one)];
+            }
+        }
+    }
+    Ok(parts)
+}
+
+fn parts_of_text(text: &str) -> Result<Parts<'_>, PolicyError> {
+    let mut parts = Parts {
+        members: Vec::new(),
+        statement_at: None,
+        statements: Vec::new(),
+        single: false,
+    };
+    let mut scan = Scan::new(text);
+    scan.expect(b'{')?;
+    let mut first = true;
+    while let Some(key) = scan.key(&mut first)? {
+        if key != "Statement" {
+            let value = scan.value()?;
+            parts.members.push((key, Piece::Text(value)));
+            continue;
+        }
+        if parts.statement_at.is_some() {
+            return Err(PolicyError::Duplicate(crate::json::duplicate_message(
+                "Statement",
+            )));
+        }
+        parts.statement_at = Some(parts.members.len());
+        // The list's elements found in the same pass.
+        if scan.peek() == Some(b'[') {
+            scan.i += 1;
+            if scan.peek() == Some(b']') {
+                scan.i += 1;
+                continue;
+            }
+            loop {
+                parts.statements.push(Piece::Text(scan.value()?));
+                match scan.peek() {
+                    Some(b',') => scan.i += 1,
+                    Some(b']') => {
+                        scan.i += 1;
+                        break;
+                    }
+                    _ => return Err(scan.fault()),
+                }
+            }
+        } else {
+            let value = scan.value()?;
+            parts.single = value.starts_with('{');
+            parts.statements = vec![Piece::Text(value)];
+        }
+    }
+    scan.end()?;
+    Ok(parts)
+}
+
+/// Where the members of a JSON object (or the elements of an array) are in its text.
+/// The text was read as JSON before (by the fast path, which refuses what serde_json
+/// refuses), so its structure is all there is to find: outside strings, brackets and
+/// commas. Anything other than that structure is an error, never a guess.
+struct Scan<'a> {
+    t: &'a str,
+    i: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn new(t: &'a str) -> Scan<'a> {
+        Scan { t, i: 0 }
+    }
+
+    fn fault(&self) -> PolicyError {
+        PolicyError::Json(format!(
+            "the policy's text could not be taken apart at byte {}",
+            self.i
+        ))
+    }
+
+    fn space(&mut self) {
+        let b = self.t.as_bytes();
+        while b
+            .get(self.i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.i += 1;
+        }
+    }
+
+    /// The next byte after white space, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.space();
+        self.t.as_bytes().get(self.i).copied()
+    }
+
+    /// Past `c` (after white space), or an error.
+    fn expect(&mut self, c: u8) -> Result<(), PolicyError> {
+        if self.peek() != Some(c) {
+            return Err(self.fault());
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// Past the string whose opening quote is at `self.i`, its plain bytes eight at a
+    /// time.
+    fn string(&mut self) -> Result<(), PolicyError> {
+        let b = self.t.as_bytes();
+        let mut i = self.i + 1;
+        loop {
+            while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+                let k = crate::json::first_special(chunk);
+                i += k;
+                if k < 8 {
+                    break;
+                }
+            }
+            match b.get(i) {
+                Some(b'"') => break,
+                // A backslash: the byte after it is escaped.
+                Some(b'\\') => i += 2,
+                Some(_) => i += 1,
+                None => {
+                    self.i = i;
+                    return Err(self.fault());
+                }
+            }
+        }
+        self.i = i + 1;
+        Ok(())
+    }
+
+    /// Past the object or array whose opening bracket is at `self.i`. In valid JSON an
+    /// object's braces balance outside strings whatever arrays are in it (and an array's
+    /// brackets whatever objects): only its own kind of bracket, and strings, are looked for.
+    fn close(&mut self, open: u8, close: u8) -> Result<(), PolicyError> {
+        let b = self.t.as_bytes();
+        let mut depth = 0usize;
+        loop {
+            match b.get(self.i) {
+                Some(b'"') => {
+                    self.string()?;
+                    continue;
+                }
+                Some(&c) if c == open => depth += 1,
+                Some(&c) if c == close => {
+                    depth = depth.checked_sub(1).ok_or_else(|| self.fault())?;
+                    if depth == 0 {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                }
+                Some(_) => {}
+                None => return Err(self.fault()),
+            }
+            self.i += 1;
+        }
+    }
+
+    /// The next value's text (after white space).
+    fn value(&mut self) -> Result<&'a str, PolicyError> {
+        self.space();
+        let b = self.t.as_bytes();
+        let start = self.i;
+        match b.get(start) {
+            Some(b'"') => self.string()?,
+            Some(b'{') => self.close(b'{', b'}')?,
+            Some(b'[') => self.close(b'[', b']')?,
+            Some(_) => {
+                while b.get(self.i).is_some_and(|c| {
+                    !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                }) {
+                    self.i += 1;
+                }
+            }
+            None => return Err(self.fault()),
+        }
+        if self.i == start {
+            return Err(self.fault());
+        }
+        self.t.get(start..self.i).ok_or_else(|| self.fault())
+    }
+
+    /// The next member's key (the object's `{` read before), past its `:`; `None` past
+    /// the object's end. `first`: no member was read yet.
+    fn key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, PolicyError> {
+        match (self.peek(), *first) {
+            (Some(b'}'), _) => {
+                self.i += 1;
+                return Ok(None);
+            }
+            (Some(b','), false) => self.i += 1,
+            (Some(b'"'), true) => {}
+            _ => return Err(self.fault()),
+        }
+        *first = false;
+        if self.peek() != Some(b'"') {
+            return Err(self.fault());
+        }
+        let start = self.i;
+        self.string()?;
+        let quoted = self.t.get(start..self.i).ok_or_else(|| self.fault())?;
+        // Most keys hold no escape: the text between the quotes is the key.
+        let key = match quoted.get(1..quoted.len().saturating_sub(1)) {
+            Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
+            _ => serde_json::from_str(quoted).map_err(|e| PolicyError::Json(e.to_string()))?,
+        };
+        self.expect(b':')?;
+        Ok(Some(key))
+    }
+
+    /// The members of the object that is the whole text, in order.
+    #[cfg(test)]
+    fn object(mut self) -> Result<Vec<(Cow<'a, str>, &'a str)>, PolicyError> {
+        let mut out = Vec::new();
+        self.expect(b'{')?;
+        let mut first = true;
+        while let Some(key) = self.key(&mut first)? {
+            out.push((key, self.value()?));
+        }
+        self.end()?;
+        Ok(out)
+    }
+
+    /// The elements of the array that is the whole text, in order.
+    #[cfg(test)]
+    fn array(mut self) -> Result<Vec<&'a str>, PolicyError> {
+        let mut out = Vec::new();
+        self.expect(b'[')?;
+        if self.peek() == Some(b']') {
+            self.i += 1;
+        } else {
+            loop {
+                out.push(self.value()?);
+                match self.peek() {
+                    Some(b',') => self.i += 1,
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(self.fault()),
+                }
+            }
+        }
+        self.end()?;
+        Ok(out)
+    }
+
+    /// Nothing but white space is left.
+    fn end(&mut self) -> Result<(), PolicyError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.fault()),
+        }
+    }
+}
+
+/// Append JSON text without its insignificant white space. The text is valid JSON (read
+/// before): outside strings, white space is all there is to leave out.
+pub(crate) fn compact_into(out: &mut String, t: &str) {
+    let b = t.as_bytes();
+    let mut i = 0;
+    out.reserve(b.len());
+    while i < b.len() {
+        // A run up to the next white space or string, copied whole.
+        let start = i;
+        while i < b.len() && !matches!(b[i], b'"' | b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+        out.push_str(&t[start..i]);
+        let Some(&c) = b.get(i) else { break };
+        if c != b'"' {
+            i += 1;
+            continue;
+        }
+        // A string, its quotes included: its end is the first quote not escaped.
+        let start = i;
+        i += 1;
+        loop {
+            match b
+                .get(i..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            {
+                None => {
+                    i = b.len();
+                    break;
+                }
+                Some(k) if b[i + k] == b'"' => {
+                    i += k + 1;
+                    break;
+                }
+                Some(k) => i += k + 2,
+            }
+        }
+        let end = i.min(b.len());
+        out.push_str(&t[start..end]);
+        i = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_text_reads_as_the_same_value() {
+        let texts = [
+            "{}",
+            " { \"a\" : [ 1 , 2.5e3, true, null ] ,\n\t\"b\" : \"x y\" } ",
+            r#"{"k":"a \"quoted\" word","l":"\\","m":"\\\"","n":"é \u00e9 \/ tab\t"}"#,
+            "{\"nested\": {\"deep\": [[[ {\"x\": \"  spaces  \"} ]]]}}",
+            TRICKY,
+        ];
+        for t in texts {
+            let mut out = String::new();
+            compact_into(&mut out, t);
+            let want: Value = serde_json::from_str(t).unwrap();
+            let got: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(got, want, "{t} → {out}");
+            assert!(!out.contains('\n'), "{out}");
+            // Nothing but white space outside strings left out.
+            assert_eq!(out.len(), super::super::compact_len_of_text(t), "{t}");
+        }
+    }
+
+    const TRICKY: &str = "{ \"Version\" : \"2012-10-17\",\n \"Id\":\"a}b]c,d\\\"{[\",\"N\":-1.5e+3 , \"T\":true,\"Z\":null,\r\n\t\"Statement\" : [ {\"Sid\":\"\\\\\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"1\",\"é\\u00e9\"]},\"Action\":\"x\",\"Resource\":\"*\",\"Condition\":{}} , {\"Sid\":\"[]{}\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"NotAction\":[],\"Resource\":[[[]]]} ] , \"E\":{} ,\"K\\u0041\":[ ]}";
+
+    /// The spans found are the members and elements serde_json finds.
+    #[test]
+    fn scan_finds_what_serde_json_finds() {
+        use serde_json::value::RawValue;
+        let members = Scan::new(TRICKY).object().unwrap();
+        let want: Vec<(String, &RawValue)> = {
+            let map: indexmap_free::Members = serde_json::from_str(TRICKY).unwrap();
+            map.0
+        };
+        assert_eq!(members.len(), want.len());
+        for ((k, v), (wk, wv)) in members.iter().zip(&want) {
+            assert_eq!(k, wk);
+            assert_eq!(*v, wv.get());
+        }
+        let statements = members.iter().find(|(k, _)| k == "Statement").unwrap().1;
+        let list = Scan::new(statements).array().unwrap();
+        let want: Vec<&RawValue> = serde_json::from_str(statements).unwrap();
+        assert_eq!(list, want.iter().map(|r| r.get()).collect::<Vec<_>>());
+        assert_eq!(members.last().unwrap().0, "KA");
+    }
+
+    /// Text that is not whole JSON is an error, at every place it can break: never a
+    /// panic, never a part made up.
+    #[test]
+    fn scan_refuses_broken_text() {
+        for n in 0..TRICKY.len() {
+            let Some(prefix) = TRICKY.get(..n) else {
+                continue;
+            };
+            if prefix.trim_end().len() < TRICKY.trim_end().len() {
+                assert!(Scan::new(prefix).object().is_err(), "{prefix:?}");
+            }
+        }
+        for t in [
+            "{} x",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "{\"a\":}",
+            "{1:2}",
+            "[1,]",
+            "{\"a\":]}",
+            "{\"a\":1]",
+        ] {
+            assert!(Scan::new(t).object().is_err(), "{t}");
+        }
+        assert!(Scan::new("[1 2]").array().is_err());
+    }
+
+    mod indexmap_free {
+        use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+        use serde_json::value::RawValue;
+
+        /// An object's members in order, each value as its text.
+        pub struct Members<'a>(pub Vec<(String, &'a RawValue)>);
+
+        impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Members<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(
+                        self,
+                        mut m: A,
+                    ) -> Result<Members<'de>, A::Error> {
+                        let mut out = Vec::new();
+                        while let Some(k) = m.next_key::<String>()? {
+                            out.push((k, m.next_value()?));
+                        }
+                        Ok(Members(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    }
+
+    #[test]
+    fn parts_of_text_and_of_value_write_the_same_document() {
+        let texts = [
+            r#"{"Version":"2012-10-17","Id":"x","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}],"Extra":{"a":[1,2]}}"#,
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"1"},"Action":"x","Resource":"*"},"Version":"2012-10-17"}"#,
+            "{ \"Version\" : \"2012-10-17\" ,\n  \"Statement\" : [\n  ] }",
+        ];
+        for t in texts {
+            let doc = PolicyDocument::parse(t).unwrap();
+            assert!(doc.read_from_text(), "{t}");
+            let from_text = doc.parts().unwrap();
+            let from_value = parts_of_value(doc.raw().unwrap().clone()).unwrap();
+            let a = from_text
+                .write_with(from_text.statements.iter(), from_text.single)
+                .unwrap();
+            let b = from_value
+                .write_with(from_value.statements.iter(), from_value.single)
+                .unwrap();
+            assert_eq!(a, b, "{t}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&a).unwrap(),
+                *doc.to_json().as_ref().unwrap()
+            );
+            assert_eq!(a, serde_json::to_string(&doc.to_json().unwrap()).unwrap());
+        }
+    }
+}
