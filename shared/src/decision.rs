@@ -11,6 +11,7 @@ use crate::remediation::{self, Plan, PlanError};
 use crate::resource::Resource;
 use crate::wildcard;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What a decision says of a change (SPEC §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -258,9 +259,10 @@ pub fn evaluate(
     doc: &PolicyDocument,
     today: Date,
 ) -> Vec<Finding> {
+    let mut memo = Memo::default();
     analysis::grants(doc, resource)
         .into_iter()
-        .map(|g| judge(allowlist, resource, g, today))
+        .map(|g| judge(allowlist, resource, g, today, &mut memo))
         .collect()
 }
 
@@ -296,9 +298,10 @@ fn verify(
     } else {
         Box::new(after_policy.clone())
     };
+    let mut memo = Memo::default();
     let after: Vec<Finding> = analysis::grants_of(after_policy, read_again, resource)
         .into_iter()
-        .map(|g| judge(allowlist, resource, g, today))
+        .map(|g| judge(allowlist, resource, g, today, &mut memo))
         .collect();
     if let Some(f) = after.iter().find(|f| f.is_violation()) {
         return Err(PlanError::StillLetsIn {
@@ -328,6 +331,7 @@ fn verify(
 }
 
 /// What the allowlist says of one grant, before it becomes a [`Finding`].
+#[derive(Clone)]
 struct Approval {
     approved: bool,
     by: Option<String>,
@@ -368,7 +372,68 @@ impl Approval {
     }
 }
 
-fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
+/// Approvals of accounts already judged in one policy. What the allowlist says of an
+/// account's grant depends on the account, the statement's actions, whether it requires
+/// `sts:ExternalId` and the organisations it is limited to (the resource and the day are
+/// the same throughout): a statement's principals of one account are judged once (the
+/// pairings' resource globs, the action coverage, the reason's text).
+#[derive(Default)]
+struct Memo {
+    /// At most [`Memo::ROOM`], searched in order: a policy has few such combinations, and
+    /// one with hundreds (a statement naming hundreds of accounts) is judged without.
+    seen: Vec<(MemoKey, Approval)>,
+}
+
+struct MemoKey {
+    account: String,
+    /// Held, not only compared by address: an address is unique only while it is held.
+    actions: Arc<Actions>,
+    external_id: bool,
+    orgs: Vec<String>,
+}
+
+impl Memo {
+    const ROOM: usize = 64;
+
+    fn approve_account(
+        &mut self,
+        al: &Allowlist,
+        res: &Resource,
+        g: &Grant,
+        account: &str,
+        today: Date,
+    ) -> Approval {
+        // An account no entry names is refused at once: nothing worth remembering.
+        if g.orgs.is_empty() && !al.pairings.iter().any(|p| p.trusted == account) {
+            return approve_account(al, res, g, account, today);
+        }
+        let hit = self.seen.iter().find(|(k, _)| {
+            Arc::ptr_eq(&k.actions, &g.actions)
+                && k.account == account
+                && k.external_id == g.external_id
+                && k.orgs == g.orgs
+        });
+        if let Some((_, v)) = hit {
+            return v.clone();
+        }
+        let v = approve_account(al, res, g, account, today);
+        if self.seen.len() >= Memo::ROOM {
+            return v;
+        }
+        self.seen.push((
+            MemoKey {
+                account: account.to_string(),
+                actions: g.actions.clone(),
+                external_id: g.external_id,
+                orgs: g.orgs.clone(),
+            },
+            v.clone(),
+        ));
+        v
+    }
+}
+
+fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut Memo) -> Finding {
     let (account, org, scope) = match (&g.who, &g.nature) {
         (_, Nature::Warning(_)) => (None, None, Scope::Service),
         (_, Nature::Internal(_)) => (Some(res.account.clone()), None, Scope::Internal),
@@ -389,7 +454,7 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date) -> Finding {
         (Nature::Plain, Who::Account(a)) if *a == res.account => {
             Approval::granted("owner".into(), None, "the owner's own account".into())
         }
-        (Nature::Plain, Who::Account(a)) => approve_account(al, res, &g, a, today),
+        (Nature::Plain, Who::Account(a)) => memo.approve_account(al, res, &g, a, today),
         (Nature::Plain, Who::Org(o)) => approve_orgs(al, res, &g, std::slice::from_ref(o), today)
             .unwrap_or_else(|why| {
                 Approval::denied(format!(
@@ -481,10 +546,20 @@ pub(crate) fn expired(expires: Option<Date>, today: Date) -> Result<(), Miss> {
 }
 
 pub(crate) fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
-    match ticket {
-        Some(t) => format!("{kind} #{number} ({t})"),
-        None => format!("{kind} #{number}"),
+    use std::fmt::Write;
+    // Built piece by piece: `format!` pads every `&str` it is given (a third of a
+    // finding's time went to formatting).
+    let mut s = String::with_capacity(kind.len() + 8 + ticket.as_ref().map_or(0, |t| t.len() + 3));
+    s.push_str(kind);
+    s.push_str(" #");
+    // Writing into a String cannot fail.
+    let _ = write!(s, "{number}");
+    if let Some(t) = ticket {
+        s.push_str(" (");
+        s.push_str(t);
+        s.push(')');
     }
+    s
 }
 
 fn scope_check(scope: &Coverage, res: &Resource) -> Result<(), Miss> {
@@ -525,15 +600,17 @@ fn approve_account(
         let name = entry_name("pairing", p.number, &p.ticket);
         match check {
             Ok(()) => {
-                return Approval::granted(
-                    name.clone(),
-                    p.ticket.clone(),
-                    format!(
-                        "{name} approves {account} → {} for {}",
-                        res.account,
-                        res.spec()
-                    ),
-                )
+                let reason = [
+                    name.as_str(),
+                    " approves ",
+                    account,
+                    " → ",
+                    &res.account,
+                    " for ",
+                    res.spec(),
+                ]
+                .concat();
+                return Approval::granted(name, p.ticket.clone(), reason);
             }
             Err(why) => misses.push(format!("{name} does not apply: {why}")),
         }
@@ -545,11 +622,18 @@ fn approve_account(
         }
     }
     if misses.is_empty() {
-        Approval::denied(format!(
-            "no [[pairing]] approves account {account} for {} (owner {})",
-            res.spec(),
-            res.account
-        ))
+        Approval::denied(
+            [
+                "no [[pairing]] approves account ",
+                account,
+                " for ",
+                res.spec(),
+                " (owner ",
+                &res.account,
+                ")",
+            ]
+            .concat(),
+        )
     } else {
         Approval::denied(format!(
             "account {account} is not approved: {}",

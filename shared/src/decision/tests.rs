@@ -115,3 +115,64 @@ fn an_action_is_spelled_as_its_json() {
         assert_eq!(serde_json::to_value(a).unwrap(), json!(a.as_str()));
     }
 }
+
+/// A grant's approval is remembered per account, actions, ExternalId and organisations:
+/// judged with what was remembered, every finding is what it is judged afresh, over the
+/// benchmark and example policies (approved, refused, expired, orgs, ExternalId, public)
+/// and a statement naming more accounts than are remembered.
+#[test]
+fn remembered_approvals_are_the_approvals() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let al_text = std::fs::read_to_string(format!("{root}/shared/benches/allowlist.toml")).unwrap();
+    let al = Allowlist::from_toml(&al_text, "allowlist.toml").unwrap();
+    let mut texts: Vec<String> = [
+        "trust-small",
+        "key-medium",
+        "bucket-5k",
+        "bucket-20k",
+        "bucket-20k-one",
+    ]
+    .iter()
+    .map(|n| std::fs::read_to_string(format!("{root}/shared/benches/policies/{n}.json")).unwrap())
+    .collect();
+    for e in std::fs::read_dir(format!("{root}/examples/policies")).unwrap() {
+        texts.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    // More accounts than the memo keeps, approved and not, in one statement.
+    let many: Vec<String> = (0..200)
+        .map(|i| {
+            if i % 3 == 0 {
+                TRUSTED.to_string()
+            } else {
+                format!("{:012}", 100_000_000_000u64 + i)
+            }
+        })
+        .collect();
+    texts.push(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": many}, "Action": "s3:GetObject", "Resource": "*"}]}).to_string());
+    let mut judged = 0;
+    for text in &texts {
+        let doc = PolicyDocument::parse(text).unwrap();
+        for spec in [
+            "bucket/data-lake",
+            "role/VendorAudit",
+            "key/k",
+            "bucket/logs-x",
+        ] {
+            let r = Resource::from_spec(spec, OWNER, Some("eu-west-1")).unwrap();
+            for today in [today(), Date::new(2100, 1, 1).unwrap()] {
+                let remembered = evaluate(&al, &r, &doc, today);
+                let afresh: Vec<Finding> = analysis::grants(&doc, &r)
+                    .into_iter()
+                    .map(|g| judge(&al, &r, g, today, &mut Memo::default()))
+                    .collect();
+                assert_eq!(
+                    serde_json::to_string(&remembered).unwrap(),
+                    serde_json::to_string(&afresh).unwrap(),
+                    "{spec}: {text}"
+                );
+                judged += remembered.len();
+            }
+        }
+    }
+    assert!(judged > 2000, "{judged}");
+}
