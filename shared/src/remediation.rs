@@ -110,7 +110,7 @@ pub struct Plan {
     pub kind: PlanKind,
     /// The policy after the plan, for `put_policy` and `deny_all_trust`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<PolicyText>,
+    pub policy: Option<PolicyJson>,
     /// Every grant it removes, with its original statement.
     pub removed: Vec<Removed>,
     /// Why there is no plan, for `refused`.
@@ -133,40 +133,86 @@ pub struct Plan {
     written: Option<Written>,
 }
 
-/// A policy a plan leaves, as compact JSON text: the statements it did not change as they
-/// were given (white space left out), the ones it wrote from their values. Serialized as
-/// the JSON object it is; `to_string` is the text to put.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyText(String);
+/// A policy a plan leaves: compact JSON text when the plan was made on the policy's text
+/// (the statements it did not change as they were given, white space left out; the ones
+/// it wrote from their values), or the JSON value it was made as. Serialized as the JSON
+/// object it is; `to_string` is the text to put.
+#[derive(Debug, Clone)]
+pub struct PolicyJson(Made);
 
-impl PolicyText {
-    /// The policy's JSON text.
-    pub fn text(&self) -> &str {
-        &self.0
+#[derive(Debug, Clone)]
+enum Made {
+    Text(String),
+    Value(Value),
+}
+
+/// Equal as the JSON values they are (member order and spelling aside), as plans were
+/// compared when they held values: a guard compares the plan it decided with the plan of
+/// the policy read again before writing, which may come back spelled otherwise.
+impl PartialEq for PolicyJson {
+    fn eq(&self, other: &PolicyJson) -> bool {
+        match (&self.0, &other.0) {
+            (Made::Text(a), Made::Text(b)) if a == b => true,
+            (Made::Value(a), Made::Value(b)) => a == b,
+            _ => matches!((self.to_value(), other.to_value()), (Ok(a), Ok(b)) if a == b),
+        }
+    }
+}
+
+impl Eq for PolicyJson {}
+
+impl PolicyJson {
+    pub(crate) fn text(text: String) -> PolicyJson {
+        PolicyJson(Made::Text(text))
+    }
+
+    pub(crate) fn value(value: Value) -> PolicyJson {
+        PolicyJson(Made::Value(value))
+    }
+
+    /// The policy's JSON text, compact.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Made::Text(t) => std::borrow::Cow::Borrowed(t),
+            Made::Value(v) => std::borrow::Cow::Owned(v.to_string()),
+        }
     }
 
     /// The policy as a JSON value.
     pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_str(&self.0);
-        de.disable_recursion_limit();
-        Value::deserialize(&mut de)
+        match &self.0 {
+            Made::Text(t) => {
+                let mut de = serde_json::Deserializer::from_str(t);
+                de.disable_recursion_limit();
+                Value::deserialize(&mut de)
+            }
+            Made::Value(v) => Ok(v.clone()),
+        }
     }
 }
 
-impl std::fmt::Display for PolicyText {
+impl std::fmt::Display for PolicyJson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match &self.0 {
+            Made::Text(t) => f.write_str(t),
+            Made::Value(v) => std::fmt::Display::fmt(v, f),
+        }
     }
 }
 
-impl Serialize for PolicyText {
+impl Serialize for PolicyJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Written into the output as the object it is, in the output's own form (compact
-        // or pretty), as its value would be. Without serde_json's nesting limit: its
-        // value had none.
-        let mut de = serde_json::Deserializer::from_str(&self.0);
-        de.disable_recursion_limit();
-        serde_transcode::transcode(&mut de, s)
+        match &self.0 {
+            // Written into the output as the object it is, in the output's own form
+            // (compact or pretty), as its value would be. Without serde_json's nesting
+            // limit: its value had none.
+            Made::Text(t) => {
+                let mut de = serde_json::Deserializer::from_str(t);
+                de.disable_recursion_limit();
+                serde_transcode::transcode(&mut de, s)
+            }
+            Made::Value(v) => v.serialize(s),
+        }
     }
 }
 
@@ -382,7 +428,7 @@ impl Plan {
     pub fn resulting_document(&self) -> Option<Result<PolicyDocument, PolicyError>> {
         self.policy
             .as_ref()
-            .map(|p| PolicyDocument::parse(p.text()))
+            .map(|p| PolicyDocument::parse(&p.as_text()))
     }
 
     /// What the plan wrote, for its check (`None`: it writes no policy).
@@ -511,13 +557,17 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     // The document taken apart: only the statements cut are read as values; every other
     // part is written back as the text it was.
-    let mut parts = doc.parts().map_err(PlanError::Unreadable)?;
-    let mut raw = std::mem::take(&mut parts.statements);
     let by_statement: BTreeMap<usize, Vec<&Finding>> =
         findings.iter().fold(BTreeMap::new(), |mut m, f| {
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
             m
         });
+    let cut = by_statement
+        .values()
+        .filter(|fs| fs.iter().any(|f| f.is_violation()))
+        .count();
+    let mut parts = doc.parts(cut).map_err(PlanError::Unreadable)?;
+    let mut raw = std::mem::take(&mut parts.statements);
     let mut cuts: BTreeMap<usize, StatementCut> = BTreeMap::new();
     for (&s, fs) in &by_statement {
         if fs.iter().any(|f| f.is_violation()) {
@@ -564,7 +614,7 @@ pub fn plan(
         ),
         Emptied::DenyAll if !any_allow => (PlanKind::DenyAllTrust, Some(whole(deny_all_trust())?)),
         // A document whose `Statement` was one object keeps that form.
-        _ => (PlanKind::PutPolicy, Some(edited(&parts, kept)?)),
+        _ => (PlanKind::PutPolicy, Some(edited(parts, kept)?)),
     };
     let (policy, written) = policy.unzip();
     Ok(Plan {
@@ -597,20 +647,19 @@ impl Kept<'_> {
 }
 
 /// A whole new policy, and all of it as written.
-fn whole(policy: Value) -> Result<(PolicyText, Written), PlanError> {
+fn whole(policy: Value) -> Result<(PolicyJson, Written), PlanError> {
     let doc = PolicyDocument::from_value(policy).map_err(PlanError::Invalid)?;
-    let text = serde_json::to_string(doc.raw().map_err(PlanError::Invalid)?)
-        .map_err(|e| PlanError::Invalid(PolicyError::Json(e.to_string())))?;
+    let json = doc.to_json().map_err(PlanError::Invalid)?;
     let written = Written {
         statements: doc.statements,
         untouched: Vec::new(),
     };
-    Ok((PolicyText(text), written))
+    Ok((PolicyJson::value(json), written))
 }
 
 /// The document of `parts` with the statements `kept`, and what the plan wrote into it,
 /// parsed.
-fn edited(parts: &Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyText, Written), PlanError> {
+fn edited(parts: Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyJson, Written), PlanError> {
     let untouched = kept
         .iter()
         .filter_map(|k| match k {
@@ -631,14 +680,25 @@ fn edited(parts: &Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyText, Written
             Kept::Written(v) => Piece::Value(v),
         })
         .collect();
-    let text = parts
-        .write_with(pieces.iter(), parts.single)
-        .map_err(PlanError::Invalid)?;
     let written = Written {
         statements,
         untouched,
     };
-    Ok((PolicyText(text), written))
+    let single = parts.single;
+    let policy = if parts.values {
+        PolicyJson::value(
+            parts
+                .into_value(pieces, single)
+                .map_err(PlanError::Invalid)?,
+        )
+    } else {
+        PolicyJson::text(
+            parts
+                .write_with(pieces.iter(), single)
+                .map_err(PlanError::Invalid)?,
+        )
+    };
+    Ok((policy, written))
 }
 
 /// Entries cut whole, each violation with its cut, callers whose condition values go.

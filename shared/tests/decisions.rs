@@ -946,3 +946,103 @@ fn a_condition_key_repeated_in_another_case_is_a_duplicate() {
         "the Value path agrees"
     );
 }
+
+/// Plans of policies read from text (as given, with a BOM, as a JSON string, URL-encoded)
+/// whose statements hold escapes at string ends, brackets in strings, number spellings and
+/// multibyte text: the same decision, JSON for JSON, as the plan of the same policy read as
+/// a value; the policy written lets in the approved account and not the other.
+#[test]
+fn plans_from_edge_texts_are_the_plans_from_values() {
+    let bad = r#"{"Sid":"bad\"}],","Effect":"Allow","Principal":{"AWS":"@OUT"},"Action":"s3:GetObject","Resource":"*","X":"\\\""}"#
+        .replace("@OUT", OUTSIDER);
+    let good = r#"{"Sid":"ü\\","Effect":"Allow","Principal":{"AWS":"@IN"},"Action":"s3:GetObject","Resource":"*","E":[[],{},[{}],-0,1e5]}"#
+        .replace("@IN", TRUSTED);
+    let mixed = r#"{"Effect":"Allow","Principal":{"AWS":["@IN","@OUT"]},"Action":"s3:GetObject","Resource":"*"}"#
+        .replace("@IN", TRUSTED)
+        .replace("@OUT", OUTSIDER);
+    let templates = [
+        r#"{"Id":"a\\","Statement":[BAD,GOOD],"Z":"}]\\"}"#,
+        r#"{"N":-0,"E":1e5,"F":-1.5E-3,"B":123456789012345678901234567890,"Statement":[GOOD,BAD,GOOD]}"#,
+        r#"{"A":[[],{},[{}],{"a":[]}],"Statement":[ BAD , GOOD ],"O":{}}"#,
+        "{\"é\":\"ü\",\"Statement\":[GOOD,BAD],\"日本\":[\"語\",{\"ß\":\"\\u00e9\"}]}",
+        "{\t\r\n\"Statement\"\t:\n[\rBAD\t,\nGOOD\r]\r,\n\"Id\" : \"x\"\t}",
+        r#"{"Statement":MIXED,"Version":"2012-10-17"}"#,
+        r#"{"Version":"2012-10-17","Statement":MIXED}"#,
+        r#"{"Statement":[MIXED],"M":{"K\u0041":1,"\\":2,"\"":3}}"#,
+    ];
+    let al = allowlist(&pairing(""));
+    let r = Resource::from_spec("bucket/b", OWNER, Some("us-east-1")).unwrap();
+    for t in templates {
+        let text = t
+            .replace("BAD", &bad)
+            .replace("GOOD", &good)
+            .replace("MIXED", &mixed);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let b = decide(
+            &al,
+            &r,
+            Some(&PolicyDocument::from_value(value).unwrap()),
+            opts(),
+        );
+        assert_eq!(b.verdict, Verdict::Violation, "{text}");
+        let url = percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        for form in [
+            text.clone(),
+            format!("\u{feff}{text}"),
+            serde_json::to_string(&text).unwrap(),
+            url,
+        ] {
+            let doc = PolicyDocument::parse(&form).unwrap();
+            assert!(doc.read_from_text(), "{form}");
+            let a = decide(&al, &r, Some(&doc), opts());
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                serde_json::to_string(&b).unwrap(),
+                "{form}"
+            );
+            let (pa, pb) = (plan_of(&a), plan_of(&b));
+            assert_eq!(pa.kind, PlanKind::PutPolicy, "{form}: {:?}", pa.reason);
+            let (ta, tb) = (pa.policy.as_ref().unwrap(), pb.policy.as_ref().unwrap());
+            assert_eq!(ta.to_value().unwrap(), tb.to_value().unwrap(), "{form}");
+            // As a guard compares the plan it decided with the plan of the policy read
+            // again: equal, whatever the spelling.
+            assert_eq!(pa, pb, "{form}");
+            let after = PolicyDocument::parse(&ta.as_text()).unwrap();
+            let d = decide(&al, &r, Some(&after), opts());
+            assert_eq!(d.verdict, Verdict::Compliant, "{}", ta.as_text());
+            assert!(
+                d.findings
+                    .iter()
+                    .any(|f| f.account.as_deref() == Some(TRUSTED)),
+                "{}",
+                ta.as_text()
+            );
+            assert!(!ta.as_text().contains(OUTSIDER), "{}", ta.as_text());
+        }
+    }
+}
+
+/// What a plan puts keeps the policy's own spelling of what it did not change (a number
+/// past 64 bits keeps its digits); what decisions and evidence show is the JSON value.
+#[test]
+fn the_policy_put_keeps_the_spelling_the_output_shows_the_value() {
+    let text = format!(
+        r#"{{"B":123456789012345678901234567890,"E":1e5,"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{OUTSIDER}"}},"Action":"s3:GetObject","Resource":"*"}},{{"Effect":"Allow","Principal":{{"AWS":"{TRUSTED}"}},"Action":"s3:GetObject","Resource":"*"}},{{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+    );
+    let r = Resource::from_spec("bucket/b", OWNER, Some("us-east-1")).unwrap();
+    let d = decide(
+        &allowlist(&pairing("")),
+        &r,
+        Some(&PolicyDocument::parse(&text).unwrap()),
+        opts(),
+    );
+    let p = plan_of(&d).policy.as_ref().unwrap();
+    assert!(p.as_text().contains("123456789012345678901234567890") && p.as_text().contains("1e5"));
+    let shown = serde_json::to_string(p).unwrap();
+    assert!(
+        shown.contains("1.2345678901234568e+29") && shown.contains("100000.0"),
+        "{shown}"
+    );
+    assert!(!p.as_text().contains(OUTSIDER));
+}

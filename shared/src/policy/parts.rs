@@ -62,9 +62,54 @@ pub(crate) struct Parts<'a> {
     pub(crate) statements: Vec<Piece<'a>>,
     /// `Statement` was one object, not a list.
     pub(crate) single: bool,
+    /// Every part is a value (the document was read as one).
+    pub(crate) values: bool,
 }
 
 impl<'a> Parts<'a> {
+    /// The document as one JSON object, with `statements` in the place its statements
+    /// had (`single`: as one object), every other member as it was.
+    pub(crate) fn into_value(
+        self,
+        statements: Vec<Piece<'_>>,
+        single: bool,
+    ) -> Result<Value, PolicyError> {
+        let mut list = statements
+            .into_iter()
+            .map(|p| match p {
+                Piece::Value(v) => Ok(v),
+                Piece::Text(t) => {
+                    serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))
+                }
+            })
+            .collect::<Result<Vec<Value>, _>>()?;
+        let statement = if single && list.len() == 1 {
+            list.remove(0)
+        } else {
+            Value::Array(list)
+        };
+        let mut statement = Some(statement);
+        let mut out = Map::with_capacity(self.members.len() + 1);
+        for (i, (key, value)) in self.members.into_iter().enumerate() {
+            if self.statement_at == Some(i) {
+                if let Some(s) = statement.take() {
+                    out.insert("Statement".into(), s);
+                }
+            }
+            let value = match value {
+                Piece::Value(v) => v,
+                Piece::Text(t) => {
+                    serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))?
+                }
+            };
+            out.insert(key.into_owned(), value);
+        }
+        if let Some(s) = statement {
+            out.insert("Statement".into(), s);
+        }
+        Ok(Value::Object(out))
+    }
+
     /// The document's JSON, compact, with `statements` in the place its statements had
     /// (`single`: as one object), every other member as it was.
     pub(crate) fn write_with<'p>(
@@ -122,11 +167,20 @@ impl<'a> Parts<'a> {
 }
 
 impl PolicyDocument {
-    /// The document taken apart for a plan: from its text when it was read from text,
-    /// else from its JSON object.
-    pub(crate) fn parts(&self) -> Result<Parts<'_>, PolicyError> {
+    /// The document taken apart for a plan that will read `edited` of its statements as
+    /// values: from its text when it was read from text and most statements stay as they
+    /// are, else as one JSON object (reading most of it as values anyway, one reading of
+    /// the whole costs less than finding each part first). Both are exact: text the fast
+    /// path accepted holds no duplicate key, so serde_json reads it without the checked
+    /// reader's bookkeeping.
+    pub(crate) fn parts(&self, edited: usize) -> Result<Parts<'_>, PolicyError> {
         match self.text() {
-            Some(text) => parts_of_text(text),
+            Some(text) if edited * 2 < self.statements.len() => parts_of_text(text),
+            Some(text) => match serde_json::from_str(text) {
+                Ok(Value::Object(map)) => parts_of_value(map),
+                Ok(other) => Err(PolicyError::NotObject(super::reference::json_type(&other))),
+                Err(e) => Err(PolicyError::Json(e.to_string())),
+            },
             None => parts_of_value(self.raw()?.clone()),
         }
     }
@@ -138,6 +192,7 @@ fn parts_of_value(document: Map<String, Value>) -> Result<Parts<'static>, Policy
         statement_at: None,
         statements: Vec::new(),
         single: false,
+        values: true,
     };
     for (key, value) in document {
         if key != "Statement" {
@@ -162,6 +217,7 @@ fn parts_of_text(text: &str) -> Result<Parts<'_>, PolicyError> {
         statement_at: None,
         statements: Vec::new(),
         single: false,
+        values: false,
     };
     let mut scan = Scan::new(text);
     scan.expect(b'{')?;
@@ -523,6 +579,63 @@ mod tests {
         assert!(Scan::new("[1 2]").array().is_err());
     }
 
+    /// Edge texts the fast path accepts (escapes at string ends, brackets and commas in
+    /// strings, number spellings, nested empties, multibyte text, every white space, a
+    /// lone statement first or last, an empty list): the parts found are serde_json's,
+    /// and the document written back is the text compacted.
+    #[test]
+    fn edge_texts_are_taken_apart_as_serde_json_reads_them() {
+        let st =
+            r#"{"Effect":"Allow","Principal":{"AWS":"1"},"Action":"s3:GetObject","Resource":"*"}"#;
+        let templates = [
+            r#"{"Id":"a\\","Statement":[ST,{"Sid":"\"}],","Effect":"Deny","Principal":"*","Action":"x","Resource":"*","X":"\\\""}],"Z":"}]\\"}"#,
+            r#"{"N":-0,"E":1e5,"F":-1.5E-3,"B":123456789012345678901234567890,"Statement":[ST]}"#,
+            r#"{"A":[[],{},[{}],{"a":[]}],"Statement":[ ST , ST ],"O":{}}"#,
+            "{\"é\":\"ü\",\"Statement\":[ST],\"日本\":[\"語\",{\"ß\":\"\\u00e9\"}],\"x\":\"ü\\\"\"}",
+            "{\t\r\n\"Statement\"\t:\n[\rST\t]\r,\n\"Id\" : \"x\"\t}",
+            r#"{"Statement":ST,"Version":"2012-10-17"}"#,
+            r#"{"Version":"2012-10-17","Statement":ST}"#,
+            r#"{"Statement":[ST],"M":{"K\u0041":1,"\\":2,"\"":3,"\u00e9":"\ud83d\ude00"}}"#,
+            r#"{"Statement":[]}"#,
+        ];
+        for t in templates {
+            let t = t.replace("ST", st);
+            let doc = PolicyDocument::parse(&t).unwrap();
+            assert!(doc.read_from_text(), "{t}");
+            let text = doc.text().unwrap();
+            let got = Scan::new(text).object().unwrap();
+            let want: indexmap_free::Members = serde_json::from_str(text).unwrap();
+            assert_eq!(got.len(), want.0.len(), "{t}");
+            for ((k, v), (wk, wv)) in got.iter().zip(&want.0) {
+                assert_eq!(k, wk, "{t}");
+                assert_eq!(*v, wv.get(), "{t}");
+            }
+            let parts = doc.parts(0).unwrap();
+            let raw = doc.raw_statements().unwrap();
+            assert_eq!(parts.statements.len(), doc.statements.len(), "{t}");
+            assert_eq!(parts.statements.len(), raw.len(), "{t}");
+            for (p, r) in parts.statements.iter().zip(&raw) {
+                assert_eq!(&p.to_value().unwrap(), r, "{t}");
+            }
+            assert_eq!(
+                parts.single,
+                doc.raw().unwrap()["Statement"].is_object(),
+                "{t}"
+            );
+            let written = parts
+                .write_with(parts.statements.iter(), parts.single)
+                .unwrap();
+            let mut compact = String::new();
+            compact_into(&mut compact, text);
+            assert_eq!(written, compact, "{t}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&written).unwrap(),
+                doc.to_json().unwrap(),
+                "{t}"
+            );
+        }
+    }
+
     mod indexmap_free {
         use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
         use serde_json::value::RawValue;
@@ -564,7 +677,7 @@ mod tests {
         for t in texts {
             let doc = PolicyDocument::parse(t).unwrap();
             assert!(doc.read_from_text(), "{t}");
-            let from_text = doc.parts().unwrap();
+            let from_text = doc.parts(0).unwrap();
             let from_value = parts_of_value(doc.raw().unwrap().clone()).unwrap();
             let a = from_text
                 .write_with(from_text.statements.iter(), from_text.single)
