@@ -159,6 +159,13 @@ fn operation(
         .retry_classifier(ServiceClockSkewClassifier::<ErrorMetadata>::new())
         .interceptor(ServiceClockSkewInterceptor::new())
         .interceptor(StalledStreamProtectionInterceptor::default())
+        // The headers every generated client sends: the user agent, the call's id and
+        // attempt, and on Lambda the X-Ray trace id (X-Amzn-Trace-Id), which links these
+        // calls to the function's trace.
+        .interceptor(aws_runtime::user_agent::UserAgentInterceptor::new())
+        .interceptor(aws_runtime::invocation_id::InvocationIdInterceptor::new())
+        .interceptor(aws_runtime::request_info::RequestInfoInterceptor::new())
+        .interceptor(aws_runtime::recursion_detection::RecursionDetectionInterceptor::new())
         .runtime_plugin(signing(region, credentials));
     if let Some(t) = sdk.timeout_config() {
         b = b.timeout_config(t.clone());
@@ -190,6 +197,11 @@ fn signing(region: &str, credentials: &SharedCredentialsProvider) -> StaticRunti
     options.normalize_uri_path = true;
     let mut layer = Layer::new("securityhub signing");
     layer.store_put(AuthSchemeOptionResolverParams::new(()));
+    // What the user agent names as the API called.
+    layer.store_put(aws_runtime::user_agent::ApiMetadata::new(
+        SERVICE,
+        env!("CARGO_PKG_VERSION"),
+    ));
     layer.store_put(SigV4OperationSigningConfig {
         region: Some(SigningRegion::from(aws_types::region::Region::new(
             region.to_string(),
@@ -772,6 +784,33 @@ mod tests {
         let mut altered = ours.clone();
         altered.body_mut().push(b' ');
         assert_ne!(signature(ours), expected_signature(&altered));
+        // The same headers as the generated client's (the user agent, the call's id and
+        // attempt; on Lambda the trace id, through the same interceptor).
+        let names = |r: &http::Request<Vec<u8>>| {
+            r.headers()
+                .keys()
+                .map(|k| k.as_str().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(names(ours), names(theirs));
+        for h in [
+            "amz-sdk-invocation-id",
+            "amz-sdk-request",
+            "user-agent",
+            "x-amz-user-agent",
+        ] {
+            assert!(!header(ours, h).is_empty(), "{h}");
+        }
+        assert_eq!(
+            header(ours, "amz-sdk-request"),
+            header(theirs, "amz-sdk-request")
+        );
+        assert!(
+            header(ours, "x-amz-user-agent").contains(" api/securityhub/"),
+            "{} / {}",
+            header(ours, "x-amz-user-agent"),
+            header(theirs, "x-amz-user-agent")
+        );
         // Every header the generated client signs that says what the call is.
         for h in ["content-type", "host", "x-amz-date", "x-amz-security-token"] {
             assert!(their_headers.split(';').any(|x| x == h), "{their_headers}");
