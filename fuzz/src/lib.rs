@@ -48,7 +48,9 @@ fn show(d: &Decision) {
 }
 
 /// (1) A policy document: parse, then decide it on a bucket, a role and a key.
-/// Invariant: a violation with a remediation plan has a document that turns back into JSON.
+/// Invariants: a violation with a remediation plan has a document that turns back into
+/// JSON; a plan made on the document's text (its statements found by a scan) is the plan
+/// made on the same document read as a value, and the policy it puts reads back.
 pub fn policy(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -56,6 +58,7 @@ pub fn policy(data: &[u8]) {
     let Ok(doc) = PolicyDocument::parse(text) else {
         return;
     };
+    let as_value = doc.to_json().ok().and_then(|v| PolicyDocument::from_value(v).ok());
     for resource in resources() {
         let d = decide(allowlist(), resource, Some(&doc), options());
         if d.verdict == Verdict::Violation && d.remediation.is_some() {
@@ -63,6 +66,25 @@ pub fn policy(data: &[u8]) {
                 panic!(
                     "invariant: {} is a violation with a plan, but to_json fails: {e}",
                     resource.spec()
+                );
+            }
+        }
+        if let Some(value_doc) = &as_value {
+            let v = decide(allowlist(), resource, Some(value_doc), options());
+            let (a, b) = (d.remediation.as_ref(), v.remediation.as_ref());
+            assert_eq!(
+                a.map(|p| (p.kind, &p.policy, &p.removed)),
+                b.map(|p| (p.kind, &p.policy, &p.removed)),
+                "invariant: {}: the plan from text differs from the plan from the value",
+                resource.spec()
+            );
+            if let Some(policy) = a.and_then(|p| p.policy.as_ref()) {
+                let back = PolicyDocument::parse(&policy.as_text());
+                assert!(
+                    back.is_ok(),
+                    "invariant: {}: the policy a plan puts does not read back: {:?}",
+                    resource.spec(),
+                    back.err()
                 );
             }
         }
