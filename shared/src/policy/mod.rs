@@ -176,28 +176,35 @@ fn compact_len_of_text(t: &str) -> usize {
             i += 1;
             continue;
         }
-        let start = i;
-        i += 1;
-        // Past the closing quote; an unclosed string counts to the end of the text.
-        loop {
-            let Some(k) = b
-                .get(i..)
-                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-            else {
-                i = b.len();
-                break;
-            };
-            i += k + 1;
-            if b[i - 1] == b'"' {
-                break;
-            }
-            // A backslash: the byte after it is escaped.
-            i += 1;
-        }
-        i = i.min(b.len());
-        n += i - start;
+        // Past the closing quote; an unclosed string counts to the end of the text (never
+        // less than it is).
+        let end = string_end(b, i).unwrap_or(b.len());
+        n += end - i;
+        i = end;
     }
     n
+}
+
+/// Just past the closing quote of the string whose opening quote is at `open`, its plain
+/// bytes stepped over eight at a time (most of a policy is strings); `None` when the text
+/// ends first.
+fn string_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let k = crate::json::first_special(chunk);
+            i += k;
+            if k < 8 {
+                break;
+            }
+        }
+        match b.get(i)? {
+            b'"' => return Some(i + 1),
+            // A backslash: the byte after it is escaped.
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
 }
 
 /// Condition keys are case-insensitive in IAM: `aws:PrincipalAccount` and

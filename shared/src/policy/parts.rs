@@ -20,10 +20,7 @@ impl Piece<'_> {
     /// The piece as a value to edit; text is read on first use.
     pub(crate) fn value_mut(&mut self) -> Result<&mut Value, PolicyError> {
         if let Piece::Text(t) = *self {
-            // Exact without the duplicate bookkeeping: the fast path refused every
-            // duplicate key in the text this is a slice of.
-            let v = serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))?;
-            *self = Piece::Value(v);
+            *self = Piece::Value(read(t)?);
         }
         match self {
             Piece::Value(v) => Ok(v),
@@ -34,8 +31,16 @@ impl Piece<'_> {
     /// The piece as a value of its own.
     pub(crate) fn to_value(&self) -> Result<Value, PolicyError> {
         match self {
-            Piece::Text(t) => serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string())),
+            Piece::Text(t) => read(t),
             Piece::Value(v) => Ok(v.clone()),
+        }
+    }
+
+    /// The piece as a value, taken.
+    fn into_value(self) -> Result<Value, PolicyError> {
+        match self {
+            Piece::Text(t) => read(t),
+            Piece::Value(v) => Ok(v),
         }
     }
 
@@ -48,6 +53,12 @@ impl Piece<'_> {
         }
         Ok(())
     }
+}
+
+/// JSON text the fast path accepted (or a slice of it) as a value: exact without the
+/// checked reader's duplicate bookkeeping, since that text holds no duplicate key.
+fn read(t: &str) -> Result<Value, PolicyError> {
+    serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))
 }
 
 /// A document's members in order (its `Statement` among them, as a placeholder), and its
@@ -76,12 +87,7 @@ impl<'a> Parts<'a> {
     ) -> Result<Value, PolicyError> {
         let mut list = statements
             .into_iter()
-            .map(|p| match p {
-                Piece::Value(v) => Ok(v),
-                Piece::Text(t) => {
-                    serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))
-                }
-            })
+            .map(Piece::into_value)
             .collect::<Result<Vec<Value>, _>>()?;
         let statement = if single && list.len() == 1 {
             list.remove(0)
@@ -96,13 +102,7 @@ impl<'a> Parts<'a> {
                     out.insert("Statement".into(), s);
                 }
             }
-            let value = match value {
-                Piece::Value(v) => v,
-                Piece::Text(t) => {
-                    serde_json::from_str(t).map_err(|e| PolicyError::Json(e.to_string()))?
-                }
-            };
-            out.insert(key.into_owned(), value);
+            out.insert(key.into_owned(), value.into_value()?);
         }
         if let Some(s) = statement {
             out.insert("Statement".into(), s);
@@ -176,10 +176,9 @@ impl PolicyDocument {
     pub(crate) fn parts(&self, edited: usize) -> Result<Parts<'_>, PolicyError> {
         match self.text() {
             Some(text) if edited * 2 < self.statements.len() => parts_of_text(text),
-            Some(text) => match serde_json::from_str(text) {
-                Ok(Value::Object(map)) => parts_of_value(map),
-                Ok(other) => Err(PolicyError::NotObject(super::reference::json_type(&other))),
-                Err(e) => Err(PolicyError::Json(e.to_string())),
+            Some(text) => match read(text)? {
+                Value::Object(map) => parts_of_value(map),
+                other => Err(PolicyError::NotObject(super::reference::json_type(&other))),
             },
             None => parts_of_value(self.raw()?.clone()),
         }
@@ -308,31 +307,9 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
-    /// Past the string whose opening quote is at `self.i`, its plain bytes eight at a
-    /// time.
+    /// Past the string whose opening quote is at `self.i`.
     fn string(&mut self) -> Result<(), PolicyError> {
-        let b = self.t.as_bytes();
-        let mut i = self.i + 1;
-        loop {
-            while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-                let k = crate::json::first_special(chunk);
-                i += k;
-                if k < 8 {
-                    break;
-                }
-            }
-            match b.get(i) {
-                Some(b'"') => break,
-                // A backslash: the byte after it is escaped.
-                Some(b'\\') => i += 2,
-                Some(_) => i += 1,
-                None => {
-                    self.i = i;
-                    return Err(self.fault());
-                }
-            }
-        }
-        self.i = i + 1;
+        self.i = super::string_end(self.t.as_bytes(), self.i).ok_or_else(|| self.fault())?;
         Ok(())
     }
 
@@ -479,26 +456,10 @@ pub(crate) fn compact_into(out: &mut String, t: &str) {
             i += 1;
             continue;
         }
-        // A string, its quotes included: its end is the first quote not escaped.
+        // A string, its quotes included; an unclosed one (not in text read before) to the
+        // end.
         let start = i;
-        i += 1;
-        loop {
-            match b
-                .get(i..)
-                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-            {
-                None => {
-                    i = b.len();
-                    break;
-                }
-                Some(k) if b[i + k] == b'"' => {
-                    i += k + 1;
-                    break;
-                }
-                Some(k) => i += k + 2,
-            }
-        }
-        let end = i.min(b.len());
+        let end = super::string_end(b, start).unwrap_or(b.len());
         out.push_str(&t[start..end]);
         i = end;
     }
