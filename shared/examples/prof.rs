@@ -15,8 +15,11 @@ fn main() {
         today: Date::new(2026, 11, 22).unwrap(),
         mode: None,
     };
-    // One policy by name (for a profiler), or all of them.
+    // One policy by name (for a profiler), or all of them; with a stage (`none`, `parse`,
+    // `evaluate`, `decide`), only that stage's loop runs, for instruction counts under
+    // callgrind (`none` is the set-up to subtract).
     let only = std::env::args().nth(1);
+    let stage = std::env::args().nth(2);
     for (name, spec) in [
         ("trust-small", "role/VendorAudit"),
         ("key-medium", "key/1234abcd-12ab-34cd-56ef-1234567890ab"),
@@ -30,6 +33,18 @@ fn main() {
         let r = Resource::from_spec(spec, "222222222222", Some("eu-west-1")).unwrap();
         let text = std::fs::read_to_string(format!("{dir}/policies/{name}.json")).unwrap();
         let n = if only.is_some() { 5000 } else { 500 };
+        if let Some(stage) = &stage {
+            let doc = PolicyDocument::parse(&text).unwrap();
+            for _ in 0..n {
+                match stage.as_str() {
+                    "parse" => drop(black_box(PolicyDocument::parse(black_box(&text)))),
+                    "evaluate" => drop(black_box(decision::evaluate(&al, &r, &doc, opts.today))),
+                    "decide" => drop(black_box(decide(&al, &r, Some(&doc), opts))),
+                    _ => {}
+                }
+            }
+            continue;
+        }
         let t = Instant::now();
         for _ in 0..n {
             black_box(PolicyDocument::parse(black_box(&text)).unwrap());

@@ -9,6 +9,7 @@ use crate::principal::{self, PrincipalType};
 use crate::resource::Resource;
 pub use crate::who::Who;
 use crate::wildcard;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 /// How a grant came to be limited to its `Who`, which tells remediation what to cut.
@@ -41,8 +42,8 @@ pub enum Nature {
 pub struct Grant {
     /// Index of the statement in the policy.
     pub statement: usize,
-    /// The statement's `Sid`.
-    pub sid: Option<String>,
+    /// The statement's `Sid`, shared by the statement's grants.
+    pub sid: Option<Arc<str>>,
     /// Index of the principal entry in the statement (`None` for `NotPrincipal`).
     pub entry: Option<usize>,
     /// The principal as a person reads it (`*`, an ARN, `Service:…`).
@@ -55,14 +56,16 @@ pub struct Grant {
     pub via: Via,
     /// Plain, internal, a warning, or forbidden.
     pub nature: Nature,
-    /// Organisations the caller must also belong to (recorded, and approvable by `[[org]]`).
-    pub orgs: Vec<String>,
+    /// Organisations the caller must also belong to (recorded, and approvable by `[[org]]`),
+    /// shared by the grants they limit alike.
+    pub orgs: Arc<[String]>,
     /// The statement's actions, shared by pointer.
     pub actions: Arc<Actions>,
     /// Whether the statement requires `sts:ExternalId`.
     pub external_id: bool,
-    /// Conditions that look like restrictions but are not trusted as one.
-    pub untrusted_conditions: Vec<String>,
+    /// Conditions that look like restrictions but are not trusted as one, shared by the
+    /// statement's grants.
+    pub untrusted_conditions: Arc<[String]>,
 }
 
 /// A `Deny` that refuses everyone outside a set of accounts or organisations.
@@ -96,18 +99,28 @@ pub(crate) fn grants_of<'a>(
 ) -> Vec<Grant> {
     let perimeters: Vec<Perimeter> = policy.into_iter().filter_map(perimeter).collect();
     let allows: Vec<&Statement> = of.filter(|s| s.effect == Effect::Allow).collect();
-    // Room for a grant per principal entry (most let in one caller): a grant is large,
-    // and growing the list a step at a time copied it over and over.
-    let entries: usize = allows
+    // Room for the grants at once: a grant is large, and growing the list a step at a
+    // time copied it over and over. A principal entry lets in one caller, or one per
+    // value its statement's conditions list (`*` limited to accounts); a perimeter's
+    // values limit, they add none.
+    let room: usize = allows
         .iter()
-        .map(|s| match &s.principals {
-            Principals::Listed(list) => list.len(),
-            Principals::AllExcept(_) => 1,
+        .map(|s| {
+            let entries = match &s.principals {
+                Principals::Listed(list) => list.len(),
+                Principals::AllExcept(_) => 1,
+            };
+            let values: usize = s.conditions.iter().map(|c| c.values.len()).sum();
+            entries.saturating_mul(values.max(1))
         })
-        .sum();
-    let mut out = Vec::with_capacity(entries.min(MAX_GRANTS + 1));
+        .fold(0, usize::saturating_add);
+    let mut out = Vec::with_capacity(room.min(MAX_GRANTS + 1));
+    let mut lets = Vec::new();
+    // Most grants are limited to no organisation and most statements have no untrusted
+    // condition: one empty list for all of them.
+    let none: Arc<[String]> = Arc::from([]);
     for st in allows {
-        statement_grants(st, resource, &perimeters, &mut out);
+        statement_grants(st, resource, &perimeters, &none, &mut lets, &mut out);
         if out.len() > MAX_GRANTS {
             break;
         }
@@ -199,12 +212,17 @@ fn perimeter_applies(p: &Perimeter, st: &Statement) -> bool {
 struct Narrowed<'p> {
     own: Vec<condition::Narrowing>,
     perimeters: Vec<&'p Perimeter>,
-    untrusted: Vec<String>,
+    untrusted: Arc<[String]>,
     external_id: bool,
+    /// The organisations a caller must be in, for principals the perimeters restrict
+    /// (`[1]`) and the others (`[0]`): the same for every principal of the statement,
+    /// so worked out once, on first need.
+    org_names: [OnceCell<Arc<[String]>>; 2],
+    none: &'p Arc<[String]>,
 }
 
 impl<'p> Narrowed<'p> {
-    fn of(st: &Statement, perimeters: &'p [Perimeter]) -> Narrowed<'p> {
+    fn of(st: &Statement, perimeters: &'p [Perimeter], none: &'p Arc<[String]>) -> Narrowed<'p> {
         let mut untrusted = Vec::new();
         let own: Vec<condition::Narrowing> = st
             .conditions
@@ -239,14 +257,31 @@ impl<'p> Narrowed<'p> {
                 .iter()
                 .filter(|p| perimeter_applies(p, st))
                 .collect(),
-            untrusted,
+            untrusted: if untrusted.is_empty() {
+                none.clone()
+            } else {
+                untrusted.into()
+            },
             external_id: condition::requires_external_id(&st.conditions),
+            org_names: Default::default(),
+            none,
         }
+    }
+
+    /// The organisations a principal must also be in, given the sets [`Narrowed::sets`]
+    /// gave for it.
+    fn org_names(&self, orgs: &[&[Who]], fenced: bool) -> Arc<[String]> {
+        if orgs.is_empty() {
+            return self.none.clone();
+        }
+        self.org_names[usize::from(fenced)]
+            .get_or_init(|| org_names(orgs).into())
+            .clone()
     }
 
     /// The account and organisation value sets that limit a principal who resolves to
     /// `reach`, and how a grant narrowed by them came to be so.
-    fn sets(&self, reach: &Who) -> (Vec<&[Who]>, Vec<&[Who]>, Via) {
+    fn sets(&self, reach: &Who) -> (Vec<&[Who]>, Vec<&[Who]>, Via, bool) {
         let (mut accounts, mut orgs) = (Vec::new(), Vec::new());
         for n in &self.own {
             match n.dimension {
@@ -273,7 +308,7 @@ impl<'p> Narrowed<'p> {
         } else {
             Via::Condition
         };
-        (accounts, orgs, via)
+        (accounts, orgs, via, perimeter_used)
     }
 }
 
@@ -282,10 +317,10 @@ struct Letting {
     who: Who,
     via: Via,
     nature: Nature,
-    orgs: Vec<String>,
+    orgs: Arc<[String]>,
 }
 
-fn letting(who: Who, via: Via, nature: Nature, orgs: Vec<String>) -> Letting {
+fn letting(who: Who, via: Via, nature: Nature, orgs: Arc<[String]>) -> Letting {
     Letting {
         who,
         via,
@@ -298,36 +333,50 @@ fn statement_grants(
     st: &Statement,
     resource: &Resource,
     perimeters: &[Perimeter],
+    none: &Arc<[String]>,
+    lets: &mut Vec<Letting>,
     out: &mut Vec<Grant>,
 ) {
-    let narrowed = Narrowed::of(st, perimeters);
+    let narrowed = Narrowed::of(st, perimeters, none);
+    // Shared by the statement's grants (and their findings) instead of copied into each.
+    let sid: Option<Arc<str>> = st.sid.as_deref().map(Arc::from);
     // `NotPrincipal` in an Allow opens the statement to everyone: one synthetic `*` entry.
     let everyone = PrincipalEntry {
         kind: PrincipalType::Star,
         value: String::new(),
     };
-    let entries: Vec<(Option<usize>, &PrincipalEntry)> = match &st.principals {
-        Principals::Listed(list) => list.iter().enumerate().map(|(i, e)| (Some(i), e)).collect(),
-        Principals::AllExcept(_) => vec![(None, &everyone)],
+    let entries: &[PrincipalEntry] = match &st.principals {
+        Principals::Listed(list) => list,
+        Principals::AllExcept(_) => std::slice::from_ref(&everyone),
     };
-    for (entry, e) in entries {
+    for (i, e) in entries.iter().enumerate() {
         if out.len() > MAX_GRANTS {
             return;
         }
-        let principal = match entry {
-            None => "NotPrincipal (everyone but the listed)".to_string(),
-            Some(_) => e.display(),
+        let (entry, mut principal) = match &st.principals {
+            Principals::AllExcept(_) => {
+                (None, "NotPrincipal (everyone but the listed)".to_string())
+            }
+            Principals::Listed(_) => (Some(i), e.display()),
         };
         let reach = principal::resolve(e.kind, &e.value);
-        for l in lettings(reach, st, resource, &narrowed) {
+        // One list of lettings for the whole policy, emptied for each entry.
+        lettings(reach, st, resource, &narrowed, lets);
+        let last = lets.len().saturating_sub(1);
+        for (k, l) in lets.drain(..).enumerate() {
             if out.len() > MAX_GRANTS {
                 return;
             }
             out.push(Grant {
                 statement: st.index,
-                sid: st.sid.clone(),
+                sid: sid.clone(),
                 entry,
-                principal: principal.clone(),
+                // Most entries let in one caller: theirs takes the text, not a copy.
+                principal: if k == last {
+                    std::mem::take(&mut principal)
+                } else {
+                    principal.clone()
+                },
                 principal_type: e.kind,
                 who: l.who,
                 via: l.via,
@@ -341,60 +390,64 @@ fn statement_grants(
     }
 }
 
-/// Whom one principal entry lets in once the statement's narrowing applies.
-fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Vec<Letting> {
-    let (accounts, orgs, via_cond) = n.sets(&reach);
-    let org_limit = || org_names(&orgs);
+/// Whom one principal entry lets in once the statement's narrowing applies, added to
+/// `out`.
+fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed, out: &mut Vec<Letting>) {
+    let (accounts, orgs, via_cond, fenced) = n.sets(&reach);
+    let org_limit = || n.org_names(&orgs, fenced);
     // A wide principal (`*`, a service): whom the value sets narrow it to, else `none`.
-    let wide = |none: Who, none_nature: Nature| -> Vec<Letting> {
+    let wide = |out: &mut Vec<Letting>, none: Who, none_nature: Nature| {
         if !accounts.is_empty() {
             let limit = org_limit();
-            condition::intersect(&accounts)
-                .into_iter()
-                .map(|t| letting(t, via_cond, Nature::Plain, limit.clone()))
-                .collect()
+            out.extend(
+                condition::intersect(&accounts)
+                    .into_iter()
+                    .map(|t| letting(t, via_cond, Nature::Plain, limit.clone())),
+            );
         } else if !orgs.is_empty() {
-            condition::intersect(&orgs)
-                .into_iter()
-                .map(|t| letting(t, via_cond, Nature::Plain, Vec::new()))
-                .collect()
+            out.extend(
+                condition::intersect(&orgs)
+                    .into_iter()
+                    .map(|t| letting(t, via_cond, Nature::Plain, n.none.clone())),
+            );
         } else {
-            vec![letting(none, Via::Principal, none_nature, Vec::new())]
+            out.push(letting(none, Via::Principal, none_nature, n.none.clone()));
         }
     };
     match reach {
-        Who::Public => wide(Who::Public, Nature::Plain),
+        Who::Public => wide(out, Who::Public, Nature::Plain),
         Who::Account(a) => {
-            let allowed = accounts.is_empty() || {
-                let probe = [Who::Account(a.clone())];
-                let mut sets = accounts.clone();
-                sets.push(&probe);
-                !condition::intersect(&sets)
-                    .iter()
-                    .all(|t| matches!(t, Who::Unresolvable(_)))
-            };
+            // Let in unless a value set leaves it out: the intersection of the sets and
+            // this one account, without building it (a set holding an unresolvable value
+            // compares literally and leaves nobody out).
+            let allowed = accounts.iter().all(|set| {
+                set.iter().any(|t| match t {
+                    Who::Account(x) => *x == a,
+                    Who::Unresolvable(_) => true,
+                    _ => false,
+                })
+            });
             if allowed {
-                vec![letting(
+                out.push(letting(
                     Who::Account(a),
                     Via::Principal,
                     Nature::Plain,
                     org_limit(),
-                )]
-            } else {
-                Vec::new()
+                ));
             }
         }
         Who::Service(svc)
             if resource.kind.spec().service_principals == ServicePrincipals::ActForOwner =>
         {
-            vec![letting(
+            out.push(letting(
                 Who::Account(resource.account.clone()),
                 Via::Principal,
                 Nature::Internal(format!("{svc} acts for the owner account in a role trust")),
-                Vec::new(),
-            )]
+                n.none.clone(),
+            ));
         }
         Who::Service(svc) => wide(
+            out,
             Who::Unresolvable(format!("{svc} acting for any account")),
             Nature::Warning(format!(
                 "service principal {svc} without aws:SourceAccount/aws:SourceArn/aws:SourceOrgID: \
@@ -405,19 +458,19 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed) -> Ve
             provider,
             account,
             saml,
-        } => vec![federated(st, resource, &provider, account, saml)],
-        Who::Org(o) => vec![letting(
+        } => out.push(federated(st, resource, &provider, account, saml, n.none)),
+        Who::Org(o) => out.push(letting(
             Who::Org(o),
             Via::Principal,
             Nature::Plain,
-            Vec::new(),
-        )],
-        Who::Unresolvable(why) => vec![letting(
+            n.none.clone(),
+        )),
+        Who::Unresolvable(why) => out.push(letting(
             Who::Unresolvable(why),
             Via::Principal,
             Nature::Plain,
-            Vec::new(),
-        )],
+            n.none.clone(),
+        )),
     }
 }
 
@@ -444,6 +497,7 @@ fn federated(
     provider: &str,
     account: Option<String>,
     saml: bool,
+    none: &Arc<[String]>,
 ) -> Letting {
     if !saml && !condition::oidc_subject_narrowed(&st.conditions, provider) {
         let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
@@ -458,11 +512,11 @@ fn federated(
                 "any subject of the shared identity provider {provider} can assume this role: \
                  add a {provider}:{claim} condition naming who may"
             )),
-            Vec::new(),
+            none.clone(),
         )
     } else {
         let who = Who::Account(account.unwrap_or_else(|| resource.account.clone()));
-        letting(who, Via::Principal, Nature::Plain, Vec::new())
+        letting(who, Via::Principal, Nature::Plain, none.clone())
     }
 }
 
@@ -555,7 +609,7 @@ mod tests {
             r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":["111111111111","333333333333"],"aws:PrincipalOrgID":"o-a1b2c3d4e5"},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::333333333333:role/*"}}}"#,
         );
         assert_eq!(whos(&g), [acct("333333333333")]);
-        assert_eq!(g[0].orgs, ["o-a1b2c3d4e5"]);
+        assert_eq!(*g[0].orgs, ["o-a1b2c3d4e5"]);
     }
 
     #[test]
@@ -587,6 +641,42 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"333333333333"}}}"#,
         );
         assert!(g.is_empty());
+    }
+
+    #[test]
+    fn a_named_account_is_let_in_only_where_every_value_set_allows_it() {
+        let named = |cond: &str| {
+            whos(&run(
+                "bucket/b",
+                &format!(
+                    r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111111111111:role/R"}},"Action":"s3:GetObject","Resource":"*","Condition":{cond}}}"#
+                ),
+            ))
+        };
+        let in_ = vec![acct("111111111111")];
+        for (cond, want) in [
+            (
+                r#"{"StringEquals":{"aws:PrincipalAccount":["333333333333","111111111111"]}}"#,
+                &in_,
+            ),
+            (
+                r#"{"StringEquals":{"aws:PrincipalAccount":"333333333333"}}"#,
+                &vec![],
+            ),
+            // A value compared literally (a wildcard) leaves nobody out.
+            (r#"{"StringLike":{"aws:PrincipalAccount":["3333*"]}}"#, &in_),
+            // Every set must allow it.
+            (
+                r#"{"StringEquals":{"aws:PrincipalAccount":["111111111111","333333333333"]},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::333333333333:role/*"}}"#,
+                &vec![],
+            ),
+            (
+                r#"{"StringEquals":{"aws:PrincipalAccount":["111111111111","333333333333"]},"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111111111111:role/*"}}"#,
+                &in_,
+            ),
+        ] {
+            assert_eq!(&named(cond), want, "{cond}");
+        }
     }
 
     #[test]

@@ -306,7 +306,7 @@ fn verify(
     if let Some(f) = after.iter().find(|f| f.is_violation()) {
         return Err(PlanError::StillLetsIn {
             principal: f.principal.clone(),
-            reason: f.reason.clone(),
+            reason: f.reason.to_string(),
         });
     }
     // Before findings of the statements kept unchanged stand as they were.
@@ -330,41 +330,46 @@ fn verify(
     Ok(())
 }
 
-/// What the allowlist says of one grant, before it becomes a [`Finding`].
+/// What the allowlist says of one grant, before it becomes a [`Finding`]. Its texts are
+/// shared: one approval judges many grants alike.
 #[derive(Clone)]
 struct Approval {
     approved: bool,
-    by: Option<String>,
-    ticket: Option<String>,
+    by: Option<Arc<str>>,
+    ticket: Option<Arc<str>>,
     warning: bool,
-    reason: String,
+    reason: Arc<str>,
 }
 
 impl Approval {
     /// Approved by the named owner or entry.
-    fn granted(by: String, ticket: Option<String>, reason: String) -> Approval {
+    fn granted(
+        by: impl Into<Arc<str>>,
+        ticket: Option<&String>,
+        reason: impl Into<Arc<str>>,
+    ) -> Approval {
         Approval {
             approved: true,
-            by: Some(by),
-            ticket,
+            by: Some(by.into()),
+            ticket: ticket.map(|t| Arc::from(t.as_str())),
             warning: false,
-            reason,
+            reason: reason.into(),
         }
     }
 
     /// Not approved: a violation.
-    fn denied(reason: String) -> Approval {
+    fn denied(reason: impl Into<Arc<str>>) -> Approval {
         Approval {
             approved: false,
             by: None,
             ticket: None,
             warning: false,
-            reason,
+            reason: reason.into(),
         }
     }
 
     /// Reported, not a violation.
-    fn warning(reason: String) -> Approval {
+    fn warning(reason: impl Into<Arc<str>>) -> Approval {
         Approval {
             warning: true,
             ..Approval::denied(reason)
@@ -375,25 +380,40 @@ impl Approval {
 /// Approvals of accounts already judged in one policy. What the allowlist says of an
 /// account's grant depends on the account, the statement's actions, whether it requires
 /// `sts:ExternalId` and the organisations it is limited to (the resource and the day are
-/// the same throughout): a statement's principals of one account are judged once (the
-/// pairings' resource globs, the action coverage, the reason's text).
+/// the same throughout): the principals of one account granted the same actions are
+/// judged once (the pairings' resource globs, the action coverage, the reason's text).
 #[derive(Default)]
 struct Memo {
     /// At most [`Memo::ROOM`], searched in order: a policy has few such combinations, and
     /// one with hundreds (a statement naming hundreds of accounts) is judged without.
     seen: Vec<(MemoKey, Approval)>,
+    /// The owner's approval of its own account, made once.
+    owners_own: Option<Approval>,
 }
 
 struct MemoKey {
     account: String,
-    /// Held, not only compared by address: an address is unique only while it is held.
+    /// Compared by address first, then by content; held, since an address is unique only
+    /// while it is held.
     actions: Arc<Actions>,
     external_id: bool,
-    orgs: Vec<String>,
+    orgs: Arc<[String]>,
 }
 
 impl Memo {
     const ROOM: usize = 64;
+
+    /// `owner`, as the finding names who approves.
+    fn owner(&mut self) -> Arc<str> {
+        self.owners_own().by.unwrap_or_else(|| Arc::from("owner"))
+    }
+
+    /// The owner's own account: always approved.
+    fn owners_own(&mut self) -> Approval {
+        self.owners_own
+            .get_or_insert_with(|| Approval::granted("owner", None, "the owner's own account"))
+            .clone()
+    }
 
     fn approve_account(
         &mut self,
@@ -407,11 +427,12 @@ impl Memo {
         if g.orgs.is_empty() && !al.pairings.iter().any(|p| p.trusted == account) {
             return approve_account(al, res, g, account, today);
         }
+        // Actions by content: statements of a large policy mostly list the same few.
         let hit = self.seen.iter().find(|(k, _)| {
-            Arc::ptr_eq(&k.actions, &g.actions)
-                && k.account == account
+            k.account == account
                 && k.external_id == g.external_id
-                && k.orgs == g.orgs
+                && (Arc::ptr_eq(&k.actions, &g.actions) || k.actions == g.actions)
+                && (Arc::ptr_eq(&k.orgs, &g.orgs) || k.orgs == g.orgs)
         });
         if let Some((_, v)) = hit {
             return v.clone();
@@ -448,12 +469,10 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut M
         }
     };
     let v = match (&g.nature, &g.who) {
-        (Nature::Internal(why), _) => Approval::granted("owner".into(), None, why.clone()),
-        (Nature::Forbidden(why), _) => Approval::denied(why.clone()),
-        (Nature::Warning(why), _) => Approval::warning(why.clone()),
-        (Nature::Plain, Who::Account(a)) if *a == res.account => {
-            Approval::granted("owner".into(), None, "the owner's own account".into())
-        }
+        (Nature::Internal(why), _) => Approval::granted(memo.owner(), None, why.as_str()),
+        (Nature::Forbidden(why), _) => Approval::denied(why.as_str()),
+        (Nature::Warning(why), _) => Approval::warning(why.as_str()),
+        (Nature::Plain, Who::Account(a)) if *a == res.account => memo.owners_own(),
         (Nature::Plain, Who::Account(a)) => memo.approve_account(al, res, &g, a, today),
         (Nature::Plain, Who::Org(o)) => approve_orgs(al, res, &g, std::slice::from_ref(o), today)
             .unwrap_or_else(|why| {
@@ -473,7 +492,12 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut M
     };
     let mut reason = v.reason;
     if matches!(*g.actions, Actions::AllExcept(_)) && !v.approved {
-        reason.push_str("; NotAction in an Allow grants nearly every action");
+        reason = [
+            &*reason,
+            "; NotAction in an Allow grants nearly every action",
+        ]
+        .concat()
+        .into();
     }
     Finding {
         statement: g.statement,
@@ -489,7 +513,7 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut M
         ticket: v.ticket,
         warning: v.warning,
         reason,
-        untrusted_conditions: std::mem::take(&mut g.untrusted_conditions),
+        untrusted_conditions: g.untrusted_conditions.clone(),
         requires_external_id: res.kind.spec().external_id.then_some(g.external_id),
         grant: g,
     }
@@ -610,7 +634,7 @@ fn approve_account(
                     res.spec(),
                 ]
                 .concat();
-                return Approval::granted(name, p.ticket.clone(), reason);
+                return Approval::granted(name, p.ticket.as_ref(), reason);
             }
             Err(why) => misses.push(format!("{name} does not apply: {why}")),
         }
@@ -651,7 +675,7 @@ fn approve_orgs(
     today: Date,
 ) -> Result<Approval, String> {
     let mut by = Vec::new();
-    let mut ticket = None;
+    let mut ticket: Option<&String> = None;
     for o in orgs {
         let mut miss = None;
         let hit = al.orgs.iter().filter(|e| &e.id == o).find(|e| {
@@ -678,7 +702,7 @@ fn approve_orgs(
         match hit {
             Some(e) => {
                 by.push(entry_name("org", e.number, &e.ticket));
-                ticket = ticket.or_else(|| e.ticket.clone());
+                ticket = ticket.or(e.ticket.as_ref());
             }
             None => {
                 return Err(
@@ -689,7 +713,7 @@ fn approve_orgs(
     }
     let name = by.join(", ");
     Ok(Approval::granted(
-        name.clone(),
+        name.as_str(),
         ticket,
         format!(
             "{name} approves principals of organization {}",
@@ -708,8 +732,8 @@ fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> App
         {
             Ok(()) => {
                 return Approval::granted(
-                    name.clone(),
-                    p.ticket.clone(),
+                    name.as_str(),
+                    p.ticket.as_ref(),
                     format!("{name} approves public access to {}", res.spec()),
                 )
             }

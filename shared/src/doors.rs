@@ -150,34 +150,36 @@ fn finding(
         ),
     };
     let actions = Arc::new(Actions::Listed(Vec::new()));
+    let sid: Arc<str> = Arc::from(name);
+    let none: Arc<[String]> = Arc::from([]);
     Finding {
         statement: i,
-        sid: Some(name.to_string()),
+        sid: Some(sid.clone()),
         principal: principal.clone(),
         account: Some("*".into()),
         org: None,
         scope: Scope::Public,
         actions: GrantedActions(actions.clone()),
         approved: approved.is_some(),
-        approved_by: approved.map(|a| a.0.clone()),
-        ticket: approved.and_then(|a| a.1.clone()),
+        approved_by: approved.map(|a| Arc::from(a.0.as_str())),
+        ticket: approved.and_then(|a| a.1.as_deref().map(Arc::from)),
         warning: false,
-        reason,
-        untrusted_conditions: Vec::new(),
+        reason: reason.into(),
+        untrusted_conditions: none.clone(),
         requires_external_id: None,
         grant: Grant {
             statement: i,
-            sid: Some(name.to_string()),
+            sid: Some(sid),
             entry: None,
             principal,
             principal_type: PrincipalType::Star,
             who: Who::Public,
             via: Via::Principal,
             nature: Nature::Plain,
-            orgs: Vec::new(),
+            orgs: none.clone(),
             actions,
             external_id: false,
-            untrusted_conditions: Vec::new(),
+            untrusted_conditions: none,
         },
     }
 }

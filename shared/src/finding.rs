@@ -62,8 +62,8 @@ impl Scope {
 pub struct Finding {
     /// Index of the statement in the policy.
     pub statement: usize,
-    /// The statement's `Sid`.
-    pub sid: Option<String>,
+    /// The statement's `Sid` (shared with the statement's other findings).
+    pub sid: Option<Arc<str>>,
     /// The principal as a person reads it.
     pub principal: String,
     /// 12 digits; `*` for public; `null` when unresolvable or org-wide (see `org`).
@@ -79,17 +79,19 @@ pub struct Finding {
     /// An allowlist entry (or ownership) approves it.
     pub approved: bool,
     /// Which: `owner`, `pairing #N (TICKET)`, `org #N`, `public #N`.
-    pub approved_by: Option<String>,
+    pub approved_by: Option<Arc<str>>,
     /// The approving entry's ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
+    pub ticket: Option<Arc<str>>,
     /// Reported, not a violation on its own.
     pub warning: bool,
-    /// Why it is approved or not, naming the entries that came close.
-    pub reason: String,
-    /// Conditions that look like restrictions but are not trusted as one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub untrusted_conditions: Vec<String>,
+    /// Why it is approved or not, naming the entries that came close (shared with the
+    /// other findings the same approval judged).
+    pub reason: Arc<str>,
+    /// Conditions that look like restrictions but are not trusted as one (shared with
+    /// the statement's other findings).
+    #[serde(skip_serializing_if = "none_listed")]
+    pub untrusted_conditions: Arc<[String]>,
     /// For a role trust: whether its statement requires `sts:ExternalId` (what
     /// `allowlist suggest` needs to suggest a pairing that demands it); not written for
     /// other kinds.
@@ -98,6 +100,10 @@ pub struct Finding {
     /// The grant it judges (not serialized).
     #[serde(skip)]
     pub grant: Grant,
+}
+
+fn none_listed(v: &Arc<[String]>) -> bool {
+    v.is_empty()
 }
 
 impl Finding {

@@ -44,7 +44,7 @@ pub struct Removed {
     /// Index of the statement in the policy before the plan.
     pub statement: usize,
     /// The statement's `Sid`.
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
     /// The principal as a person reads it.
     pub principal: String,
     /// The account it let in (`*` for public).

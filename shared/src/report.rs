@@ -339,8 +339,8 @@ fn grantee_of(f: &Finding) -> Option<Grantee> {
             .unwrap_or_else(|| "unresolvable".into()),
         principal: f.principal.clone(),
         standing,
-        approved_by: f.approved_by.clone(),
-        ticket: f.ticket.clone(),
+        approved_by: f.approved_by.as_deref().map(String::from),
+        ticket: f.ticket.as_deref().map(String::from),
     })
 }
 

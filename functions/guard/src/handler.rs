@@ -619,8 +619,11 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             (PlanKind::PutPolicy | PlanKind::DeletePolicy, _)
                 if resource.kind.spec().edited == Edited::BySid =>
             {
-                let sids: BTreeSet<String> =
-                    plan.removed.iter().filter_map(|r| r.sid.clone()).collect();
+                let sids: BTreeSet<String> = plan
+                    .removed
+                    .iter()
+                    .filter_map(|r| r.sid.as_deref().map(String::from))
+                    .collect();
                 let sids: Vec<String> = sids.into_iter().collect();
                 self.policies.remove_statements(resource, &sids).await
             }
