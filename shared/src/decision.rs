@@ -377,27 +377,56 @@ impl Approval {
     }
 }
 
-/// Approvals of accounts already judged in one policy. What the allowlist says of an
-/// account's grant depends on the account, the statement's actions, whether it requires
-/// `sts:ExternalId` and the organisations it is limited to (the resource and the day are
-/// the same throughout): the principals of one account granted the same actions are
-/// judged once (the pairings' resource globs, the action coverage, the reason's text).
+/// Approvals already worked out in one policy. What the allowlist says of a grant to an
+/// account depends on the account, the statement's actions, whether it requires
+/// `sts:ExternalId` and the organisations it is limited to; of a grant to a whole
+/// organisation, on the organisation and the actions (the resource and the day are the
+/// same throughout). The principals of one party granted the same actions are judged
+/// once: the pairings' resource globs, the action coverage, the reason's text.
 #[derive(Default)]
 struct Memo {
     /// At most [`Memo::ROOM`], searched in order: a policy has few such combinations, and
     /// one with hundreds (a statement naming hundreds of accounts) is judged without.
     seen: Vec<(MemoKey, Approval)>,
+    /// The last one found: a statement's principals are mostly of one account.
+    last: usize,
     /// The owner's approval of its own account, made once.
     owners_own: Option<Approval>,
 }
 
 struct MemoKey {
-    account: String,
+    /// [`MemoKey::tag`] of `party`, compared first: most entries a search passes are other
+    /// parties.
+    tag: u64,
+    /// An organisation's id, not an account's.
+    org: bool,
+    party: String,
     /// Compared by address first, then by content; held, since an address is unique only
     /// while it is held.
     actions: Arc<Actions>,
     external_id: bool,
     orgs: Arc<[String]>,
+}
+
+impl MemoKey {
+    /// The party's length and its first and last eight bytes, in one word.
+    fn tag(party: &str) -> u64 {
+        let b = party.as_bytes();
+        let head = b.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+        let tail = b.last_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+        head ^ tail.rotate_left(29) ^ b.len() as u64
+    }
+
+    #[inline]
+    fn matches(&self, tag: u64, org: bool, party: &str, g: &Grant) -> bool {
+        // Actions by content: statements of a large policy mostly list the same few.
+        self.tag == tag
+            && self.org == org
+            && self.party == party
+            && self.external_id == g.external_id
+            && (Arc::ptr_eq(&self.actions, &g.actions) || self.actions == g.actions)
+            && (Arc::ptr_eq(&self.orgs, &g.orgs) || self.orgs == g.orgs)
+    }
 }
 
 impl Memo {
@@ -423,33 +452,67 @@ impl Memo {
         account: &str,
         today: Date,
     ) -> Approval {
+        let judged = || approve_account(al, res, g, account, today);
         // An account no entry names is refused at once: nothing worth remembering.
         if g.orgs.is_empty() && !al.pairings.iter().any(|p| p.trusted == account) {
-            return approve_account(al, res, g, account, today);
+            return judged();
         }
-        // Actions by content: statements of a large policy mostly list the same few.
-        let hit = self.seen.iter().find(|(k, _)| {
-            k.account == account
-                && k.external_id == g.external_id
-                && (Arc::ptr_eq(&k.actions, &g.actions) || k.actions == g.actions)
-                && (Arc::ptr_eq(&k.orgs, &g.orgs) || k.orgs == g.orgs)
-        });
-        if let Some((_, v)) = hit {
-            return v.clone();
+        self.remembered(false, account, g, judged)
+    }
+
+    fn approve_org(
+        &mut self,
+        al: &Allowlist,
+        res: &Resource,
+        g: &Grant,
+        org: &str,
+        today: Date,
+    ) -> Approval {
+        self.remembered(true, org, g, || {
+            approve_orgs(al, res, g, &[org], today).unwrap_or_else(|why| {
+                Approval::denied(format!(
+                    "access for every account of organization {org}: {why}"
+                ))
+            })
+        })
+    }
+
+    /// The approval remembered for this party and grant, or `judged` (remembered while
+    /// there is room).
+    fn remembered(
+        &mut self,
+        org: bool,
+        party: &str,
+        g: &Grant,
+        judged: impl FnOnce() -> Approval,
+    ) -> Approval {
+        let tag = MemoKey::tag(party);
+        let hit = match self.seen.get(self.last) {
+            Some((k, _)) if k.matches(tag, org, party, g) => Some(self.last),
+            _ => self
+                .seen
+                .iter()
+                .position(|(k, _)| k.matches(tag, org, party, g)),
+        };
+        if let Some(i) = hit {
+            self.last = i;
+            return self.seen[i].1.clone();
         }
-        let v = approve_account(al, res, g, account, today);
-        if self.seen.len() >= Memo::ROOM {
-            return v;
+        let v = judged();
+        if self.seen.len() < Memo::ROOM {
+            self.last = self.seen.len();
+            self.seen.push((
+                MemoKey {
+                    tag,
+                    org,
+                    party: party.to_string(),
+                    actions: g.actions.clone(),
+                    external_id: g.external_id,
+                    orgs: g.orgs.clone(),
+                },
+                v.clone(),
+            ));
         }
-        self.seen.push((
-            MemoKey {
-                account: account.to_string(),
-                actions: g.actions.clone(),
-                external_id: g.external_id,
-                orgs: g.orgs.clone(),
-            },
-            v.clone(),
-        ));
         v
     }
 }
@@ -474,12 +537,7 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut M
         (Nature::Warning(why), _) => Approval::warning(why.as_str()),
         (Nature::Plain, Who::Account(a)) if *a == res.account => memo.owners_own(),
         (Nature::Plain, Who::Account(a)) => memo.approve_account(al, res, &g, a, today),
-        (Nature::Plain, Who::Org(o)) => approve_orgs(al, res, &g, std::slice::from_ref(o), today)
-            .unwrap_or_else(|why| {
-                Approval::denied(format!(
-                    "access for every account of organization {o}: {why}"
-                ))
-            }),
+        (Nature::Plain, Who::Org(o)) => memo.approve_org(al, res, &g, o, today),
         (Nature::Plain, Who::Public) => approve_public(al, res, &g, today),
         (Nature::Plain, Who::Unresolvable(why)) => Approval::denied(format!(
             "unresolvable principal ({why}): it can never be approved; remove it"
@@ -667,18 +725,18 @@ fn approve_account(
 }
 
 /// Every organisation the grant is limited to must be approved by an `[[org]]` entry.
-fn approve_orgs(
+fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
     al: &Allowlist,
     res: &Resource,
     g: &Grant,
-    orgs: &[String],
+    orgs: &[S],
     today: Date,
 ) -> Result<Approval, String> {
     let mut by = Vec::new();
     let mut ticket: Option<&String> = None;
     for o in orgs {
         let mut miss = None;
-        let hit = al.orgs.iter().filter(|e| &e.id == o).find(|e| {
+        let hit = al.orgs.iter().filter(|e| e.id == o.borrow()).find(|e| {
             let owner_ok = e.owners.iter().any(|w| w == "*" || *w == res.account);
             let check = if owner_ok {
                 Ok(())

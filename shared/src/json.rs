@@ -64,6 +64,19 @@ pub fn first_special(chunk: &[u8; 8]) -> usize {
     found.trailing_zeros() as usize / 8
 }
 
+/// Does the text hold a byte that could be white space: a space or a control character
+/// (JSON's tab, line feed and carriage return among them)? Eight bytes at a time.
+pub(crate) fn any_space_or_control(b: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    let (chunks, rest) = b.as_chunks::<8>();
+    chunks.iter().any(|c| {
+        let w = u64::from_le_bytes(*c);
+        // The high bit of each byte below 0x21 (that is, at most a space), and of none
+        // other when there is no such byte.
+        w.wrapping_sub(ONES * 0x21) & !w & (ONES << 7) != 0
+    }) || rest.iter().any(|&c| c <= b' ')
+}
+
 /// The reason given for a duplicate key at `path`.
 pub fn duplicate_message(path: &str) -> String {
     format!("duplicate JSON key {path}: the document cannot be read exactly (which value counts is up to the reader)")
@@ -314,6 +327,25 @@ impl<'de, T: Track> Visitor<'de> for Node<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn space_or_control_is_found_at_every_place() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(!any_space_or_control(&plain));
+            // `!` is the byte just above a space; 0x7f and multibyte text are not white.
+            let mut edge = b"!~\x7f\xc3\xa9".repeat(len);
+            edge.truncate(len);
+            assert!(!any_space_or_control(&edge), "{edge:?}");
+            for at in 0..len {
+                for c in [b' ', b'\t', b'\n', b'\r', 0, 0x1f] {
+                    let mut t = plain.clone();
+                    t[at] = c;
+                    assert!(any_space_or_control(&t), "{len} {at} {c}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn notes_duplicates_with_paths() {

@@ -46,6 +46,25 @@ pub fn parse_arn(s: &str) -> Option<Arn<'_>> {
     // A byte scan for the first four colons: this runs for every principal and
     // condition value, and `splitn` costs several times more.
     let rest = s.strip_prefix("arn:")?;
+    // Nearly every principal is an IAM or STS ARN of the `aws` partition: its first three
+    // colons are where they always are, and only the account's end is looked for.
+    for (global, service) in [("aws:iam::", "iam"), ("aws:sts::", "sts")] {
+        if let Some(tail) = rest.strip_prefix(global) {
+            let end = tail.bytes().position(|c| c == b':')?;
+            return Some(Arn {
+                partition: "aws",
+                service,
+                region: "",
+                account: &tail[..end],
+                resource: &tail[end + 1..],
+            });
+        }
+    }
+    scan_arn(rest)
+}
+
+/// An ARN's parts after `arn:`, found by a byte scan for the first four colons.
+fn scan_arn(rest: &str) -> Option<Arn<'_>> {
     let mut at = [0usize; 4];
     let mut n = 0;
     for (i, &c) in rest.as_bytes().iter().enumerate() {
@@ -292,6 +311,23 @@ mod tests {
         assert_eq!(a.account, "111111111111");
         assert_eq!(a.resource, "key/abc");
         assert!(parse_arn("nope").is_none());
+        // The IAM and STS shortcut reads what the scan reads.
+        for t in [
+            "arn:aws:iam::111111111111:role/R",
+            "arn:aws:sts::111111111111:assumed-role/R/s",
+            "arn:aws:iam::",
+            "arn:aws:iam::123",
+            "arn:aws:iam:::",
+            "arn:aws:iam::1:x:y",
+            "arn:aws:iam::é:r",
+            "arn:aws:iam:::root",
+            "arn:aws:iamx::1:r",
+            "arn:aws-cn:iam::1:r",
+            "arn:aws:sts:us-east-1:1:r",
+        ] {
+            let rest = t.strip_prefix("arn:").unwrap();
+            assert_eq!(parse_arn(t), scan_arn(rest), "{t}");
+        }
         assert!(parse_arn("arn:aws:iam::1").is_none());
         let a = parse_arn("arn:aws:iam::1:role/a:b").unwrap();
         assert_eq!(

@@ -149,7 +149,11 @@ fn remembered_approvals_are_the_approvals() {
         })
         .collect();
     texts.push(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": many}, "Action": "s3:GetObject", "Resource": "*"}]}).to_string());
+    // Whole organisations, approved and not, with the same actions and others.
+    let org = |id: &str, action: &str| json!({"Effect": "Allow", "Principal": "*", "Action": action, "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": id}}});
+    texts.push(json!({"Statement": [org("o-a1b2c3d4e5", "s3:GetObject"), org("o-zzzzzzzzzz", "s3:GetObject"), org("o-a1b2c3d4e5", "s3:GetObject"), org("o-a1b2c3d4e5", "s3:*"), org("o-zzzzzzzzzz", "s3:GetObject")]}).to_string());
     let mut judged = 0;
+    let mut orgs = 0;
     for text in &texts {
         let doc = PolicyDocument::parse(text).unwrap();
         for spec in [
@@ -171,8 +175,10 @@ fn remembered_approvals_are_the_approvals() {
                     "{spec}: {text}"
                 );
                 judged += remembered.len();
+                orgs += remembered.iter().filter(|f| f.scope == Scope::Org).count();
             }
         }
     }
     assert!(judged > 2000, "{judged}");
+    assert!(orgs >= 40, "{orgs}");
 }

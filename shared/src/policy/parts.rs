@@ -442,27 +442,30 @@ impl<'a> Scan<'a> {
 /// before): outside strings, white space is all there is to leave out.
 pub(crate) fn compact_into(out: &mut String, t: &str) {
     let b = t.as_bytes();
-    let mut i = 0;
-    out.reserve(b.len());
-    while i < b.len() {
-        // A run up to the next white space or string, copied whole.
-        let start = i;
-        while i < b.len() && !matches!(b[i], b'"' | b' ' | b'\t' | b'\n' | b'\r') {
-            i += 1;
-        }
-        out.push_str(&t[start..i]);
-        let Some(&c) = b.get(i) else { break };
-        if c != b'"' {
-            i += 1;
-            continue;
-        }
-        // A string, its quotes included; an unclosed one (not in text read before) to the
-        // end.
-        let start = i;
-        let end = super::string_end(b, start).unwrap_or(b.len());
-        out.push_str(&t[start..end]);
-        i = end;
+    // Text with no space or control byte anywhere is compact already (a policy from a
+    // CloudTrail event, or as S3 gives it back): copied whole.
+    if !crate::json::any_space_or_control(b) {
+        out.push_str(t);
+        return;
     }
+    out.reserve(b.len());
+    // Copied a run at a time: a run ends at white space, strings are stepped over whole.
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            // A string, its quotes included; an unclosed one (not in text read before)
+            // runs to the end.
+            b'"' => i = super::string_end(b, i).unwrap_or(b.len()),
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                out.push_str(&t[run..i]);
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&t[run..]);
 }
 
 #[cfg(test)]
@@ -477,6 +480,10 @@ mod tests {
             r#"{"k":"a \"quoted\" word","l":"\\","m":"\\\"","n":"é \u00e9 \/ tab\t"}"#,
             "{\"nested\": {\"deep\": [[[ {\"x\": \"  spaces  \"} ]]]}}",
             TRICKY,
+            // Compact already; spaces only in strings; white space only at the end.
+            r#"{"a":[1,{"b":"c\"d"}],"e":"\u00e9"}"#,
+            r#"{"a":"x y","b":[" ",1,"\" "]}"#,
+            "{\"a\":1}\n",
         ];
         for t in texts {
             let mut out = String::new();
