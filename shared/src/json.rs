@@ -68,9 +68,12 @@ pub fn first_special(chunk: &[u8; 8]) -> usize {
 /// (JSON's tab, line feed and carriage return among them)? Eight bytes at a time.
 pub(crate) fn any_space_or_control(b: &[u8]) -> bool {
     const ONES: u64 = u64::MAX / 255;
-    let (chunks, rest) = b.as_chunks::<8>();
-    chunks.iter().any(|c| {
-        let w = u64::from_le_bytes(*c);
+    let chunks = b.chunks_exact(8);
+    let rest = chunks.remainder();
+    chunks.into_iter().any(|c| {
+        let mut w = [0; 8];
+        w.copy_from_slice(c);
+        let w = u64::from_le_bytes(w);
         // The high bit of each byte below 0x21 (that is, at most a space), and of none
         // other when there is no such byte.
         w.wrapping_sub(ONES * 0x21) & !w & (ONES << 7) != 0
