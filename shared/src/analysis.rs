@@ -86,17 +86,21 @@ pub const MAX_GRANTS: usize = 500;
 /// Grants of a whole document, for the given resource: at most [`MAX_GRANTS`] + 1 (one
 /// more tells the caller the policy is over the limit), without computing the rest.
 pub fn grants(doc: &PolicyDocument, resource: &Resource) -> Vec<Grant> {
-    grants_of(&doc.statements, doc.statements.iter(), resource)
+    grants_of(&doc.statements, doc.statements.iter(), resource, |g| g)
 }
 
 /// Grants of the `Allow` statements in `of`, narrowed by the data perimeters of
 /// `policy` (the whole policy they belong to). A statement's grants depend on itself and
 /// on the policy's `Deny`s alone, which lets a plan's check read only what it wrote.
-pub(crate) fn grants_of<'a>(
+///
+/// Each grant goes through `then` as it is made (the decision judges it there), so a
+/// grant is not moved into a list of its own first.
+pub(crate) fn grants_of<'a, T>(
     policy: impl IntoIterator<Item = &'a Statement>,
     of: impl Iterator<Item = &'a Statement>,
     resource: &Resource,
-) -> Vec<Grant> {
+    mut then: impl FnMut(Grant) -> T,
+) -> Vec<T> {
     let perimeters: Vec<Perimeter> = policy.into_iter().filter_map(perimeter).collect();
     let allows: Vec<&Statement> = of.filter(|s| s.effect == Effect::Allow).collect();
     // Room for the grants at once: a grant is large, and growing the list a step at a
@@ -120,7 +124,15 @@ pub(crate) fn grants_of<'a>(
     // condition: one empty list for all of them.
     let none: Arc<[String]> = Arc::from([]);
     for st in allows {
-        statement_grants(st, resource, &perimeters, &none, &mut lets, &mut out);
+        statement_grants(
+            st,
+            resource,
+            &perimeters,
+            &none,
+            &mut lets,
+            &mut out,
+            &mut then,
+        );
         if out.len() > MAX_GRANTS {
             break;
         }
@@ -329,13 +341,14 @@ fn letting(who: Who, via: Via, nature: Nature, orgs: Arc<[String]>) -> Letting {
     }
 }
 
-fn statement_grants(
+fn statement_grants<T>(
     st: &Statement,
     resource: &Resource,
     perimeters: &[Perimeter],
     none: &Arc<[String]>,
     lets: &mut Vec<Letting>,
-    out: &mut Vec<Grant>,
+    out: &mut Vec<T>,
+    then: &mut impl FnMut(Grant) -> T,
 ) {
     let narrowed = Narrowed::of(st, perimeters, none);
     // Shared by the statement's grants (and their findings) instead of copied into each.
@@ -367,7 +380,7 @@ fn statement_grants(
             if out.len() > MAX_GRANTS {
                 return;
             }
-            out.push(Grant {
+            out.push(then(Grant {
                 statement: st.index,
                 sid: sid.clone(),
                 entry,
@@ -385,7 +398,7 @@ fn statement_grants(
                 actions: st.actions.clone(),
                 external_id: narrowed.external_id,
                 untrusted_conditions: narrowed.untrusted.clone(),
-            });
+            }));
         }
     }
 }

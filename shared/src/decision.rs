@@ -260,10 +260,10 @@ pub fn evaluate(
     today: Date,
 ) -> Vec<Finding> {
     let mut memo = Memo::default();
-    analysis::grants(doc, resource)
-        .into_iter()
-        .map(|g| judge(allowlist, resource, g, today, &mut memo))
-        .collect()
+    let statements = &doc.statements;
+    analysis::grants_of(statements, statements.iter(), resource, |g| {
+        judge(allowlist, resource, g, today, &mut memo)
+    })
 }
 
 /// A plan is only offered if, applied, it leaves no unapproved grant and every approved
@@ -299,10 +299,9 @@ fn verify(
         Box::new(after_policy.clone())
     };
     let mut memo = Memo::default();
-    let after: Vec<Finding> = analysis::grants_of(after_policy, read_again, resource)
-        .into_iter()
-        .map(|g| judge(allowlist, resource, g, today, &mut memo))
-        .collect();
+    let after: Vec<Finding> = analysis::grants_of(after_policy, read_again, resource, |g| {
+        judge(allowlist, resource, g, today, &mut memo)
+    });
     if let Some(f) = after.iter().find(|f| f.is_violation()) {
         return Err(PlanError::StillLetsIn {
             principal: f.principal.clone(),
