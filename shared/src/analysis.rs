@@ -122,7 +122,7 @@ pub(crate) fn grants_of<'a, T>(
     let mut lets = Vec::new();
     // Most grants are limited to no organisation and most statements have no untrusted
     // condition: one empty list for all of them.
-    let none: Arc<[String]> = Arc::from([]);
+    let none = NONE.clone();
     for st in allows {
         statement_grants(
             st,
@@ -139,6 +139,9 @@ pub(crate) fn grants_of<'a, T>(
     }
     out
 }
+
+/// The empty list, made once for the process.
+static NONE: std::sync::LazyLock<Arc<[String]>> = std::sync::LazyLock::new(|| Arc::from([]));
 
 /// A `Deny` to every principal unless `aws:PrincipalOrgID` / `aws:PrincipalAccount`
 /// (or `…OrgPaths`) matches, with no other condition that could switch it off.
