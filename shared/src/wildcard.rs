@@ -42,13 +42,7 @@ pub fn has_wildcard(s: &str) -> bool {
 /// `kms:*`) needs nothing more. A wildcard in `t` compares as a symbol no plain byte of
 /// `p` equals, as in the full match.
 fn covers_bytes(p: &[u8], t: &[u8], fold: bool, t_has_wildcards: bool) -> bool {
-    let eq = |a: u8, b: u8| {
-        if fold {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
+    let eq = |a: u8, b: u8| same_byte(a, b, fold);
     for (k, &c) in p.iter().enumerate() {
         if c == b'*' || c == b'?' {
             return if c == b'*' && k + 1 == p.len() {
@@ -66,16 +60,19 @@ fn covers_bytes(p: &[u8], t: &[u8], fold: bool, t_has_wildcards: bool) -> bool {
     t.len() == p.len()
 }
 
+/// Equal bytes, ASCII case-insensitively when `fold`.
+fn same_byte(a: u8, b: u8, fold: bool) -> bool {
+    if fold {
+        a.eq_ignore_ascii_case(&b)
+    } else {
+        a == b
+    }
+}
+
 /// Iterative glob match with single-star backtracking: linear in practice, never
 /// exponential (policies are attacker-controlled input).
 fn glob(p: &[u8], t: &[u8], fold: bool, t_has_wildcards: bool) -> bool {
-    let eq = |a: u8, b: u8| {
-        if fold {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
+    let eq = |a: u8, b: u8| same_byte(a, b, fold);
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
