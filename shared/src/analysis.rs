@@ -120,19 +120,8 @@ pub(crate) fn grants_of<'a, T>(
         .fold(0, usize::saturating_add);
     let mut out = Vec::with_capacity(room.min(MAX_GRANTS + 1));
     let mut lets = Vec::new();
-    // Most grants are limited to no organisation and most statements have no untrusted
-    // condition: one empty list for all of them.
-    let none = NONE.clone();
     for st in allows {
-        statement_grants(
-            st,
-            resource,
-            &perimeters,
-            &none,
-            &mut lets,
-            &mut out,
-            &mut then,
-        );
+        statement_grants(st, resource, &perimeters, &mut lets, &mut out, &mut then);
         if out.len() > MAX_GRANTS {
             break;
         }
@@ -140,8 +129,15 @@ pub(crate) fn grants_of<'a, T>(
     out
 }
 
-/// The empty list, made once for the process.
-static NONE: std::sync::LazyLock<Arc<[String]>> = std::sync::LazyLock::new(|| Arc::from([]));
+/// The empty list, made once for the process: most grants are limited to no organisation
+/// and most statements have no untrusted condition.
+pub(crate) static NONE: std::sync::LazyLock<Arc<[String]>> =
+    std::sync::LazyLock::new(|| Arc::from([]));
+
+/// [`NONE`], shared (for an organisation limit or untrusted conditions alike).
+fn empty() -> Arc<[String]> {
+    NONE.clone()
+}
 
 /// A `Deny` to every principal unless `aws:PrincipalOrgID` / `aws:PrincipalAccount`
 /// (or `…OrgPaths`) matches, with no other condition that could switch it off.
@@ -233,11 +229,10 @@ struct Narrowed<'p> {
     /// (`[1]`) and the others (`[0]`): the same for every principal of the statement,
     /// so worked out once, on first need.
     org_names: [OnceCell<Arc<[String]>>; 2],
-    none: &'p Arc<[String]>,
 }
 
 impl<'p> Narrowed<'p> {
-    fn of(st: &Statement, perimeters: &'p [Perimeter], none: &'p Arc<[String]>) -> Narrowed<'p> {
+    fn of(st: &Statement, perimeters: &'p [Perimeter]) -> Narrowed<'p> {
         let mut untrusted = Vec::new();
         let own: Vec<condition::Narrowing> = st
             .conditions
@@ -273,13 +268,12 @@ impl<'p> Narrowed<'p> {
                 .filter(|p| perimeter_applies(p, st))
                 .collect(),
             untrusted: if untrusted.is_empty() {
-                none.clone()
+                empty()
             } else {
                 untrusted.into()
             },
             external_id: condition::requires_external_id(&st.conditions),
             org_names: Default::default(),
-            none,
         }
     }
 
@@ -287,7 +281,7 @@ impl<'p> Narrowed<'p> {
     /// gave for it.
     fn org_names(&self, orgs: &[&[Who]], fenced: bool) -> Arc<[String]> {
         if orgs.is_empty() {
-            return self.none.clone();
+            return empty();
         }
         self.org_names[usize::from(fenced)]
             .get_or_init(|| org_names(orgs).into())
@@ -348,12 +342,11 @@ fn statement_grants<T>(
     st: &Statement,
     resource: &Resource,
     perimeters: &[Perimeter],
-    none: &Arc<[String]>,
     lets: &mut Vec<Letting>,
     out: &mut Vec<T>,
     then: &mut impl FnMut(Grant) -> T,
 ) {
-    let narrowed = Narrowed::of(st, perimeters, none);
+    let narrowed = Narrowed::of(st, perimeters);
     // Shared by the statement's grants (and their findings) instead of copied into each.
     let sid: Option<Arc<str>> = st.sid.as_deref().map(Arc::from);
     // `NotPrincipal` in an Allow opens the statement to everyone: one synthetic `*` entry.
@@ -424,10 +417,10 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed, out: 
             out.extend(
                 condition::intersect(&orgs)
                     .into_iter()
-                    .map(|t| letting(t, via_cond, Nature::Plain, n.none.clone())),
+                    .map(|t| letting(t, via_cond, Nature::Plain, empty())),
             );
         } else {
-            out.push(letting(none, Via::Principal, none_nature, n.none.clone()));
+            out.push(letting(none, Via::Principal, none_nature, empty()));
         }
     };
     match reach {
@@ -459,7 +452,7 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed, out: 
                 Who::Account(resource.account.clone()),
                 Via::Principal,
                 Nature::Internal(format!("{svc} acts for the owner account in a role trust")),
-                n.none.clone(),
+                empty(),
             ));
         }
         Who::Service(svc) => wide(
@@ -474,18 +467,13 @@ fn lettings(reach: Who, st: &Statement, resource: &Resource, n: &Narrowed, out: 
             provider,
             account,
             saml,
-        } => out.push(federated(st, resource, &provider, account, saml, n.none)),
-        Who::Org(o) => out.push(letting(
-            Who::Org(o),
-            Via::Principal,
-            Nature::Plain,
-            n.none.clone(),
-        )),
+        } => out.push(federated(st, resource, &provider, account, saml)),
+        Who::Org(o) => out.push(letting(Who::Org(o), Via::Principal, Nature::Plain, empty())),
         Who::Unresolvable(why) => out.push(letting(
             Who::Unresolvable(why),
             Via::Principal,
             Nature::Plain,
-            n.none.clone(),
+            empty(),
         )),
     }
 }
@@ -513,7 +501,6 @@ fn federated(
     provider: &str,
     account: Option<String>,
     saml: bool,
-    none: &Arc<[String]>,
 ) -> Letting {
     if !saml && !condition::oidc_subject_narrowed(&st.conditions, provider) {
         let claim = if provider.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
@@ -528,11 +515,11 @@ fn federated(
                 "any subject of the shared identity provider {provider} can assume this role: \
                  add a {provider}:{claim} condition naming who may"
             )),
-            none.clone(),
+            empty(),
         )
     } else {
         let who = Who::Account(account.unwrap_or_else(|| resource.account.clone()));
-        letting(who, Via::Principal, Nature::Plain, none.clone())
+        letting(who, Via::Principal, Nature::Plain, empty())
     }
 }
 

@@ -11,7 +11,7 @@ use crate::remediation::{self, Plan, PlanError};
 use crate::resource::Resource;
 use crate::wildcard;
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// What a decision says of a change (SPEC §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -389,8 +389,6 @@ struct Memo {
     seen: Vec<(MemoKey, Approval)>,
     /// The last one found: a statement's principals are mostly of one account.
     last: usize,
-    /// The owner's approval of its own account, made once.
-    owners_own: Option<Approval>,
 }
 
 struct MemoKey {
@@ -430,18 +428,6 @@ impl MemoKey {
 
 impl Memo {
     const ROOM: usize = 64;
-
-    /// `owner`, as the finding names who approves.
-    fn owner(&mut self) -> Arc<str> {
-        self.owners_own().by.unwrap_or_else(|| Arc::from("owner"))
-    }
-
-    /// The owner's own account: always approved.
-    fn owners_own(&mut self) -> Approval {
-        self.owners_own
-            .get_or_insert_with(|| Approval::granted("owner", None, "the owner's own account"))
-            .clone()
-    }
 
     fn approve_account(
         &mut self,
@@ -516,6 +502,10 @@ impl Memo {
     }
 }
 
+/// Who approves the owner's own access, and why, as findings name them: made once.
+static OWNER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("owner"));
+static OWNERS_OWN: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("the owner's own account"));
+
 fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut Memo) -> Finding {
     let (account, org, scope) = match (&g.who, &g.nature) {
         (_, Nature::Warning(_)) => (None, None, Scope::Service),
@@ -531,10 +521,12 @@ fn judge(al: &Allowlist, res: &Resource, mut g: Grant, today: Date, memo: &mut M
         }
     };
     let v = match (&g.nature, &g.who) {
-        (Nature::Internal(why), _) => Approval::granted(memo.owner(), None, why.as_str()),
+        (Nature::Internal(why), _) => Approval::granted(OWNER.clone(), None, why.as_str()),
         (Nature::Forbidden(why), _) => Approval::denied(why.as_str()),
         (Nature::Warning(why), _) => Approval::warning(why.as_str()),
-        (Nature::Plain, Who::Account(a)) if *a == res.account => memo.owners_own(),
+        (Nature::Plain, Who::Account(a)) if *a == res.account => {
+            Approval::granted(OWNER.clone(), None, OWNERS_OWN.clone())
+        }
         (Nature::Plain, Who::Account(a)) => memo.approve_account(al, res, &g, a, today),
         (Nature::Plain, Who::Org(o)) => memo.approve_org(al, res, &g, o, today),
         (Nature::Plain, Who::Public) => approve_public(al, res, &g, today),

@@ -151,7 +151,7 @@ fn finding(
     };
     let actions = Arc::new(Actions::Listed(Vec::new()));
     let sid: Arc<str> = Arc::from(name);
-    let none: Arc<[String]> = Arc::from([]);
+    let none = crate::analysis::NONE.clone();
     Finding {
         statement: i,
         sid: Some(sid.clone()),
