@@ -130,32 +130,38 @@ pub fn unzip_into(gz: &[u8], limit: u64, room: &mut Vec<u8>) -> Result<usize, Fa
 /// `limit` bytes, as stored or once unzipped, is refused whole: a cut input would be
 /// decided (or validated) on its first part only.
 pub fn read_input(name: &str, limit: u64) -> Result<String> {
-    let shown = excerpt(name);
+    // The name as messages show it, made only for a message: `check` reads thousands.
+    let shown = || excerpt(name);
     let raw = if name == "-" {
         read_whole(io::stdin().lock(), None, limit)
     } else {
-        let file = std::fs::File::open(name).with_context(|| format!("cannot open {shown}"))?;
+        let file = std::fs::File::open(name).with_context(|| format!("cannot open {}", shown()))?;
         read_file(file, limit).and_then(|raw| unzipped(raw, limit))
     };
     let raw = match raw {
         Ok(raw) => raw,
         Err(Fault::TooLarge(Some(n))) => bail!(
-            "{shown} is larger than {} MiB ({n} bytes; the limit): refused whole",
+            "{} is larger than {} MiB ({n} bytes; the limit): refused whole",
+            shown(),
             mib(limit)
         ),
         Err(Fault::TooLarge(None)) => bail!(
-            "{shown} is larger than {} MiB (the limit): refused whole",
+            "{} is larger than {} MiB (the limit): refused whole",
+            shown(),
             mib(limit)
         ),
         Err(Fault::UnzipsTooLarge) => bail!(
-            "{shown} unzips to more than {} MiB (the limit): refused whole",
+            "{} unzips to more than {} MiB (the limit): refused whole",
+            shown(),
             mib(limit)
         ),
         Err(Fault::Io(e)) if name == "-" => return Err(e).context("cannot read stdin"),
-        Err(Fault::Io(e)) => return Err(e).with_context(|| format!("cannot read {shown}")),
-        Err(Fault::Gzip(e)) => return Err(e).with_context(|| format!("{shown} is not valid gzip")),
+        Err(Fault::Io(e)) => return Err(e).with_context(|| format!("cannot read {}", shown())),
+        Err(Fault::Gzip(e)) => {
+            return Err(e).with_context(|| format!("{} is not valid gzip", shown()))
+        }
     };
-    String::from_utf8(raw).with_context(|| format!("{shown} is not UTF-8 text"))
+    String::from_utf8(raw).with_context(|| format!("{} is not UTF-8 text", shown()))
 }
 
 /// A file's bytes, or nothing past `limit`. Its size is asked of the file system only

@@ -13,6 +13,8 @@ use std::fmt;
 /// Duplicate keys noted with their paths; past this, one more only sets `overflow`.
 const MAX_NOTED: usize = 32;
 
+pub mod write;
+
 /// A JSON document with the duplicate keys it holds (each once, by path).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
@@ -48,20 +50,25 @@ impl Checked {
 }
 
 /// Where the first byte of eight that is `"`, `\` or a control character is (8: none
-/// is). serde_json's test, all eight at once in a `u64`: the high bit of each special
-/// byte is set (and of bytes after the first, which the count stops before).
+/// is). serde_json's test, all eight at once in a `u64`: see [`special_bits`].
 #[doc(hidden)]
 #[inline(always)]
 pub fn first_special(chunk: &[u8; 8]) -> usize {
+    special_bits(u64::from_le_bytes(*chunk)).trailing_zeros() as usize / 8
+}
+
+/// The high bit of each byte of `w` (eight bytes, little-endian) that is `"`, `\` or a
+/// control character, and maybe of bytes after the first such byte (a borrow runs on):
+/// the lowest bit set is exact; zero when there is none.
+#[inline(always)]
+pub(crate) fn special_bits(w: u64) -> u64 {
     const ONES: u64 = u64::MAX / 255;
-    let w = u64::from_le_bytes(*chunk);
     let ctrl = w.wrapping_sub(ONES * 0x20) & !w;
     let q = w ^ (ONES * u64::from(b'"'));
     let quote = q.wrapping_sub(ONES) & !q;
     let s = w ^ (ONES * u64::from(b'\\'));
     let slash = s.wrapping_sub(ONES) & !s;
-    let found = (ctrl | quote | slash) & (ONES << 7);
-    found.trailing_zeros() as usize / 8
+    (ctrl | quote | slash) & (ONES << 7)
 }
 
 /// Does the text hold a byte that could be white space: a space or a control character
