@@ -126,8 +126,25 @@ pub fn generate(dir: &Path, spec: Spec) -> Expect {
             ));
             std::fs::create_dir_all(&folder).unwrap();
             for f in 0..spec.files_per_day {
-                let mut records = Vec::new();
-                for _ in 0..spec.records_per_file {
+                let path = folder.join(format!(
+                    "{account}_CloudTrail_eu-west-1_202601{day:02}T{:02}00Z_{f:04}.json.gz",
+                    f % 24
+                ));
+                // Each record written as it is made, straight into the gzip file: the dense
+                // file's 400,000 records held as values took gigabytes, and a process the
+                // bench spawns afterwards has its peak RSS counted from the bench's own.
+                let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+                let mut gz = GzEncoder::new(file, flate2::Compression::fast());
+                let mut written: u64 = 0;
+                let mut put = |bytes: &[u8]| {
+                    written += bytes.len() as u64;
+                    gz.write_all(bytes).unwrap();
+                };
+                put(b"{\"Records\":[");
+                for i in 0..spec.records_per_file {
+                    if i > 0 {
+                        put(b",");
+                    }
                     n += 1;
                     let secs = n % 86_400;
                     let time = format!(
@@ -160,21 +177,15 @@ pub fn generate(dir: &Path, spec: Spec) -> Expect {
                         e.guarded += 1;
                         e.events
                             .push((id, account.to_string(), day, verdict.to_string()));
-                        records.push(r);
+                        put(&serde_json::to_vec(&r).unwrap());
                     } else {
-                        records.push(noise(n, account, &time));
+                        put(&serde_json::to_vec(&noise(n, account, &time)).unwrap());
                     }
                 }
-                e.records += records.len() as u64;
-                let body = serde_json::to_vec(&json!({"Records": records})).unwrap();
-                e.uncompressed_bytes += body.len() as u64;
-                let path = folder.join(format!(
-                    "{account}_CloudTrail_eu-west-1_202601{day:02}T{:02}00Z_{f:04}.json.gz",
-                    f % 24
-                ));
-                let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(&body).unwrap();
-                std::fs::write(&path, gz.finish().unwrap()).unwrap();
+                put(b"]}");
+                e.records += spec.records_per_file;
+                e.uncompressed_bytes += written;
+                gz.finish().unwrap().flush().unwrap();
                 e.files += 1;
                 e.paths.push(path);
             }

@@ -55,7 +55,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 fn first_escape(b: &[u8], from: usize) -> Option<usize> {
     let rest = b.get(from..)?;
     if rest.len() < 8 {
-        return rest.iter().position(|&c| needs_escape(c)).map(|k| from + k);
+        return short_escape(rest).map(|k| from + k);
     }
     let mut chunks = rest.chunks_exact(8);
     let mut at = from;
@@ -82,8 +82,26 @@ fn word(chunk: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
-fn needs_escape(c: u8) -> bool {
-    c < 0x20 || c == b'"' || c == b'\\'
+/// [`first_escape`] of fewer than eight bytes (most keys and short values): four to seven
+/// as two overlapping four-byte reads in one word, the first read's bytes first.
+fn short_escape(b: &[u8]) -> Option<usize> {
+    let n = b.len();
+    if n < 4 {
+        return b.iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+    }
+    let mut lo = [0; 4];
+    let mut hi = [0; 4];
+    lo.copy_from_slice(&b[..4]);
+    hi.copy_from_slice(&b[n - 4..]);
+    let w = u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32;
+    let bits = special_bits(w);
+    if bits == 0 {
+        return None;
+    }
+    // A byte of the second read stands at `n - 4 + (k - 4)`; one in both reads is
+    // found in the first, so the lowest bit is the first byte to escape.
+    let k = bits.trailing_zeros() as usize / 8;
+    Some(if k < 4 { k } else { n + k - 8 })
 }
 
 fn escape(out: &mut Vec<u8>, c: u8) {
