@@ -47,6 +47,40 @@ fn every_byte_to_escape_is_escaped_at_every_place() {
     }
 }
 
+/// Every ASCII byte at every position of strings of every length to 40 (the short
+/// reads' overlap, each eight-byte word, the tail's overlap), on a plain background and
+/// on DEL (which is not escaped), and two special bytes at every pair of positions.
+#[test]
+fn every_ascii_byte_at_every_position_of_every_length() {
+    for background in [b'a', 0x7f] {
+        for len in 0..=40 {
+            let base = vec![background; len];
+            for at in 0..len {
+                for c in 0u8..0x80 {
+                    let mut t = base.clone();
+                    t[at] = c;
+                    let text = std::str::from_utf8(&t).unwrap();
+                    let mut out = Vec::new();
+                    write_str(&mut out, text);
+                    assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+                }
+            }
+        }
+    }
+    for len in 2..=20 {
+        for i in 0..len {
+            for j in i + 1..len {
+                for (a, b) in [(b'"', 0), (b'\\', b'"'), (0x1f, b'\\'), (b'\n', b'\n')] {
+                    let mut t = vec![b'x'; len];
+                    t[i] = a;
+                    t[j] = b;
+                    same(std::str::from_utf8(&t).unwrap());
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn strings_made_only_of_escapes_and_of_multibyte_text() {
     same(&"\"".repeat(40));
@@ -194,6 +228,23 @@ fn a_key_serde_json_refuses_is_refused() {
     assert!(serde_json::to_vec(&FloatMap(&nan_key)).is_err());
     assert!(to_vec(&FloatMap(&nan_key)).is_err());
     same(&FloatMap(&[(2.5, 1)]));
+}
+
+/// An optional key is its value's key, as serde_json writes it; `None` is refused.
+#[test]
+fn an_optional_key_is_written_as_its_value() {
+    struct Keys<K>(Vec<(K, u8)>);
+    impl<K: Serialize> Serialize for Keys<K> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        }
+    }
+    same(&Keys(vec![(Some("first"), 0), (Some("k\"\n"), 1)]));
+    same(&Keys(vec![(Some(7u8), 0), (Some(255), 1)]));
+    same(&Keys(vec![(Some(Some(-3i64)), 0)]));
+    let none: Keys<Option<&str>> = Keys(vec![(Some("a"), 0), (None, 1)]);
+    assert!(serde_json::to_vec(&none).is_err());
+    assert!(to_vec(&none).is_err());
 }
 
 #[test]
