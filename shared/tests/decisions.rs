@@ -739,6 +739,170 @@ fn duplicate_keys_at_any_level_are_errors_with_their_path() {
     }
 }
 
+/// A duplicate key after many other keys in the same object (past the point where the
+/// fast path's record of keys grows from a list to a set) is an error at every level:
+/// a repeated condition operator after 17 others once passed as compliant.
+#[test]
+fn a_duplicate_key_after_many_others_is_an_error_at_every_level() {
+    let al = allowlist("");
+    // `n` distinct members of each kind of object, each valid where it stands.
+    let unknown = |n: usize| -> String { (0..n).map(|i| format!(r#""X{i}":1,"#)).collect() };
+    let principals = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!(r#""X{i}":"arn:aws:iam::222222222222:root","#))
+            .collect()
+    };
+    let operators = |n: usize| -> String {
+        let base = [
+            "StringLike",
+            "StringNotLike",
+            "StringEqualsIgnoreCase",
+            "StringNotEquals",
+        ];
+        let prefixes = ["", "ForAnyValue:", "ForAllValues:"];
+        let names = prefixes.iter().flat_map(|p| {
+            base.iter()
+                .flat_map(move |b| [format!("{p}{b}"), format!("{p}{b}IfExists")])
+        });
+        names
+            .take(n)
+            .map(|op| format!(r#""{op}":{{"aws:RequestTag/t":"x"}},"#))
+            .collect()
+    };
+    let keys = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!(r#""aws:RequestTag/t{i}":"x","#))
+            .collect()
+    };
+    for n in [0, 1, 15, 16, 17, 18, 24] {
+        // Each case with the repeated member (`true`) and without it.
+        let cases: [&dyn Fn(bool) -> String; 6] = [
+            &|dup| {
+                let tail = if dup {
+                    r#","Version":"2008-10-17""#
+                } else {
+                    ""
+                };
+                format!(
+                    r#"{{"Version":"2012-10-17",{}"Statement":[{PUBLIC}]{tail}}}"#,
+                    unknown(n)
+                )
+            },
+            &|dup| {
+                let tail = if dup { r#","Effect":"Deny""# } else { "" };
+                format!(
+                    r#"{{"Statement":[{{"Effect":"Allow",{}"Principal":"*","Action":"s3:*"{tail}}}]}}"#,
+                    unknown(n)
+                )
+            },
+            &|dup| {
+                let tail = if dup { r#","AWS":"222222222222""# } else { "" };
+                format!(
+                    r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"999999999999",{}"CanonicalUser":"abc"{tail}}},"Action":"s3:*"}}]}}"#,
+                    principals(n)
+                )
+            },
+            &|dup| {
+                let tail = if dup {
+                    r#","StringEquals":{"aws:SourceVpce":"vpce-1"}"#
+                } else {
+                    ""
+                };
+                format!(
+                    r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222"}},{}"Null":{{"aws:SourceIp":"false"}}{tail}}}}}]}}"#,
+                    operators(n)
+                )
+            },
+            &|dup| {
+                let tail = if dup {
+                    r#","aws:PrincipalAccount":"999999999999""#
+                } else {
+                    ""
+                };
+                format!(
+                    r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222",{}"aws:SourceVpce":"vpce-1"{tail}}}}}}}]}}"#,
+                    keys(n)
+                )
+            },
+            &|dup| {
+                let tail = if dup { r#","a":2"# } else { "" };
+                format!(
+                    r#"{{"Unknown":{{{}"a":1{tail}}},"Statement":[{PUBLIC}]}}"#,
+                    unknown(n)
+                )
+            },
+        ];
+        for case in cases {
+            let (plain, text) = (case(false), case(true));
+            let d = check_text(&al, &plain);
+            assert_ne!(d.verdict, Verdict::Error, "{n}: {plain}: {}", d.reason);
+            let d = check_text(&al, &text);
+            assert_eq!(d.verdict, Verdict::Error, "{n}: {text}");
+            assert!(d.reason.contains("duplicate JSON key"), "{n}: {}", d.reason);
+        }
+    }
+}
+
+/// A member named as an element in another case (`principal` beside `Principal`, or
+/// alone) is an error, not a member passed over: a reader that folds case would see a
+/// grant crossguard did not judge.
+#[test]
+fn an_element_named_in_another_case_is_an_error() {
+    let al = allowlist("");
+    let approved = r#""Principal":{"AWS":"222222222222"}"#;
+    let statement = |extra: &str| {
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow",{approved},"Action":"s3:GetObject","Resource":"*"{extra}}}]}}"#
+        )
+    };
+    // As written by IAM, and with a member that is no element: read, compliant.
+    for plain in [statement(""), statement(r#","Extra":"x""#)] {
+        assert_eq!(
+            check_text(&al, &plain).verdict,
+            Verdict::Compliant,
+            "{plain}"
+        );
+    }
+    let cases = [
+        (statement(r#","principal":"*""#), "principal"),
+        (statement(r#","PRINCIPAL":"*""#), "PRINCIPAL"),
+        (
+            statement(r#","notPrincipal":{"AWS":"999999999999"}"#),
+            "notPrincipal",
+        ),
+        (statement(r#","action":"s3:*""#), "action"),
+        (statement(r#","effect":"Deny""#), "effect"),
+        (
+            statement(r#","condition":{"Bool":{"aws:SecureTransport":"false"}}"#),
+            "condition",
+        ),
+        (statement(r#","SID":"x""#), "SID"),
+        (
+            format!(r#"{{"Statement":[],"statement":[{PUBLIC}]}}"#),
+            "statement",
+        ),
+        (
+            format!(r#"{{"version":"2012-10-17","Statement":[{PUBLIC}]}}"#),
+            "version",
+        ),
+        (
+            format!(
+                r#"{{"Statement":{{"Effect":"Allow",{approved},"action":"*","Action":"s3:GetObject"}}}}"#
+            ),
+            "action",
+        ),
+    ];
+    for (text, name) in cases {
+        let d = check_text(&al, &text);
+        assert_eq!(d.verdict, Verdict::Error, "{text}");
+        assert!(
+            d.reason.contains(&format!("{name:?}")) && d.reason.contains("in another case"),
+            "{text}: {}",
+            d.reason
+        );
+    }
+}
+
 #[test]
 fn a_cloudtrail_record_with_a_duplicate_key_is_an_error() {
     let al = allowlist("");

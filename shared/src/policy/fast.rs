@@ -8,7 +8,10 @@
 //! path refuses, and the two must accept exactly the same documents. A property test
 //! checks that both paths agree.
 
-use super::model::{Actions, Condition, Effect, PrincipalEntry, Principals, Statement};
+use super::model::{
+    element_in_other_case, Actions, Condition, Effect, PrincipalEntry, Principals, Statement,
+    DOCUMENT_ELEMENTS, STATEMENT_ELEMENTS,
+};
 use crate::principal::PrincipalType;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -45,6 +48,9 @@ impl<'de> Visitor<'de> for DocVisitor {
             if key == "Statement" {
                 once(&mut statements, map.next_value_seed(StatementsSeed)?)?;
             } else {
+                if element_in_other_case(key, DOCUMENT_ELEMENTS).is_some() {
+                    return Err(refuse());
+                }
                 others.first(key)?;
                 map.next_value::<Skip>()?;
             }
@@ -129,6 +135,9 @@ fn statement<'de, A: MapAccess<'de>>(index: usize, mut map: A) -> Result<Stateme
             "NotResource" => once(&mut not_resource, map.next_value::<StrList>()?.0)?,
             "Condition" => once(&mut condition, map.next_value::<Option<Conditions>>()?)?,
             _ => {
+                if element_in_other_case(key, STATEMENT_ELEMENTS).is_some() {
+                    return Err(refuse());
+                }
                 others.first(key)?;
                 map.next_value::<Skip>()?;
             }
@@ -179,23 +188,23 @@ impl<T> Default for Seen<T> {
 
 impl<T: Eq + Hash> Seen<T> {
     fn first<E: de::Error>(&mut self, key: T) -> Result<(), E> {
-        let repeat = if self.0.len() < 16 {
-            if self.0.contains(&key) {
-                true
-            } else {
+        // Once the set holds the keys, every later key is checked there: the list is
+        // empty from then on, and checking it alone missed every repeat after 16 keys.
+        let fresh = if self.1.is_empty() && self.0.len() < 16 {
+            !self.0.contains(&key) && {
                 self.0.push(key);
-                false
+                true
             }
         } else {
             if self.1.is_empty() {
                 self.1.extend(self.0.drain(..));
             }
-            !self.1.insert(key)
+            self.1.insert(key)
         };
-        if repeat {
-            Err(refuse())
-        } else {
+        if fresh {
             Ok(())
+        } else {
+            Err(refuse())
         }
     }
 }
@@ -433,5 +442,31 @@ impl<'de> Deserialize<'de> for Scalars {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+
+    /// A key repeated after any number of others is refused, wherever the list gives
+    /// way to the set (a repeat after 17 keys once passed: the emptied list was checked
+    /// alone).
+    #[test]
+    fn a_repeat_after_any_number_of_keys_is_refused() {
+        for n in 0..60 {
+            for again in 0..n {
+                let mut seen = Seen::default();
+                for k in 0..n {
+                    seen.first::<serde_json::Error>(k).unwrap();
+                }
+                assert!(
+                    seen.first::<serde_json::Error>(again).is_err(),
+                    "{n} {again}"
+                );
+                // And a new key still passes after it.
+                assert!(seen.first::<serde_json::Error>(n + 1).is_ok());
+            }
+        }
     }
 }

@@ -37,6 +37,17 @@ pub enum PolicyError {
         /// The rule it breaks.
         reason: String,
     },
+    /// A member named as an element in another case (`principal`, `STATEMENT`): which
+    /// one AWS reads cannot be told, so the policy is not read at all.
+    #[error("{place}has a member {name:?}, the {element} element in another case: which one AWS reads cannot be told")]
+    ElementCase {
+        /// `statement N: `, or empty at the top level.
+        place: String,
+        /// The name as written.
+        name: String,
+        /// The element as IAM spells it.
+        element: &'static str,
+    },
     /// Over the size AWS allows for this kind of policy.
     #[error("policy is {size} bytes without white space, over the {limit}-byte limit AWS sets for a {what}")]
     OverLimit {
@@ -130,4 +141,29 @@ pub struct Statement {
     pub not_resource: bool,
     /// Its conditions, one per operator and key.
     pub conditions: Vec<Condition>,
+}
+
+/// A document's elements, as IAM spells them.
+pub(crate) const DOCUMENT_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
+
+/// A statement's elements, as IAM spells them.
+pub(crate) const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// The element `name` spells in another case, if any (`None` for an element spelled as
+/// IAM spells it, or a name that is no element at all).
+pub(crate) fn element_in_other_case(name: &str, elements: &[&'static str]) -> Option<&'static str> {
+    elements
+        .iter()
+        .find(|e| e.len() == name.len() && **e != name && e.eq_ignore_ascii_case(name))
+        .copied()
 }
