@@ -739,104 +739,74 @@ fn duplicate_keys_at_any_level_are_errors_with_their_path() {
     }
 }
 
+/// Policies with `n` distinct members in one object of each kind (the document, a
+/// statement, a principal, a condition, an operator's keys, an unknown member), each
+/// valid where it stands, and then (`dup`) one member repeated.
+fn many_members_then_a_repeat(n: usize, dup: bool) -> Vec<String> {
+    let unknown: String = (0..n).map(|i| format!(r#""X{i}":1,"#)).collect();
+    let principals: String = (0..n)
+        .map(|i| format!(r#""X{i}":"arn:aws:iam::222222222222:root","#))
+        .collect();
+    let base = [
+        "StringLike",
+        "StringNotLike",
+        "StringEqualsIgnoreCase",
+        "StringNotEquals",
+    ];
+    let operators: String = ["", "ForAnyValue:", "ForAllValues:"]
+        .iter()
+        .flat_map(|p| {
+            base.iter()
+                .flat_map(move |b| [format!("{p}{b}"), format!("{p}{b}IfExists")])
+        })
+        .take(n)
+        .map(|op| format!(r#""{op}":{{"aws:RequestTag/t":"x"}},"#))
+        .collect();
+    let keys: String = (0..n)
+        .map(|i| format!(r#""aws:RequestTag/t{i}":"x","#))
+        .collect();
+    let tail = |t: &'static str| if dup { t } else { "" };
+    vec![
+        format!(
+            r#"{{"Version":"2012-10-17",{unknown}"Statement":[{PUBLIC}]{}}}"#,
+            tail(r#","Version":"2008-10-17""#)
+        ),
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow",{unknown}"Principal":"*","Action":"s3:*"{}}}]}}"#,
+            tail(r#","Effect":"Deny""#)
+        ),
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"999999999999",{principals}"CanonicalUser":"abc"{}}},"Action":"s3:*"}}]}}"#,
+            tail(r#","AWS":"222222222222""#)
+        ),
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222"}},{operators}"Null":{{"aws:SourceIp":"false"}}{}}}}}]}}"#,
+            tail(r#","StringEquals":{"aws:SourceVpce":"vpce-1"}"#)
+        ),
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222",{keys}"aws:SourceVpce":"vpce-1"{}}}}}}}]}}"#,
+            tail(r#","aws:PrincipalAccount":"999999999999""#)
+        ),
+        format!(
+            r#"{{"Unknown":{{{unknown}"a":1{}}},"Statement":[{PUBLIC}]}}"#,
+            tail(r#","a":2"#)
+        ),
+    ]
+}
+
 /// A duplicate key after many other keys in the same object (past the point where the
 /// fast path's record of keys grows from a list to a set) is an error at every level:
 /// a repeated condition operator after 17 others once passed as compliant.
 #[test]
 fn a_duplicate_key_after_many_others_is_an_error_at_every_level() {
     let al = allowlist("");
-    // `n` distinct members of each kind of object, each valid where it stands.
-    let unknown = |n: usize| -> String { (0..n).map(|i| format!(r#""X{i}":1,"#)).collect() };
-    let principals = |n: usize| -> String {
-        (0..n)
-            .map(|i| format!(r#""X{i}":"arn:aws:iam::222222222222:root","#))
-            .collect()
-    };
-    let operators = |n: usize| -> String {
-        let base = [
-            "StringLike",
-            "StringNotLike",
-            "StringEqualsIgnoreCase",
-            "StringNotEquals",
-        ];
-        let prefixes = ["", "ForAnyValue:", "ForAllValues:"];
-        let names = prefixes.iter().flat_map(|p| {
-            base.iter()
-                .flat_map(move |b| [format!("{p}{b}"), format!("{p}{b}IfExists")])
-        });
-        names
-            .take(n)
-            .map(|op| format!(r#""{op}":{{"aws:RequestTag/t":"x"}},"#))
-            .collect()
-    };
-    let keys = |n: usize| -> String {
-        (0..n)
-            .map(|i| format!(r#""aws:RequestTag/t{i}":"x","#))
-            .collect()
-    };
     for n in [0, 1, 15, 16, 17, 18, 24] {
-        // Each case with the repeated member (`true`) and without it.
-        let cases: [&dyn Fn(bool) -> String; 6] = [
-            &|dup| {
-                let tail = if dup {
-                    r#","Version":"2008-10-17""#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"Version":"2012-10-17",{}"Statement":[{PUBLIC}]{tail}}}"#,
-                    unknown(n)
-                )
-            },
-            &|dup| {
-                let tail = if dup { r#","Effect":"Deny""# } else { "" };
-                format!(
-                    r#"{{"Statement":[{{"Effect":"Allow",{}"Principal":"*","Action":"s3:*"{tail}}}]}}"#,
-                    unknown(n)
-                )
-            },
-            &|dup| {
-                let tail = if dup { r#","AWS":"222222222222""# } else { "" };
-                format!(
-                    r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"999999999999",{}"CanonicalUser":"abc"{tail}}},"Action":"s3:*"}}]}}"#,
-                    principals(n)
-                )
-            },
-            &|dup| {
-                let tail = if dup {
-                    r#","StringEquals":{"aws:SourceVpce":"vpce-1"}"#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222"}},{}"Null":{{"aws:SourceIp":"false"}}{tail}}}}}]}}"#,
-                    operators(n)
-                )
-            },
-            &|dup| {
-                let tail = if dup {
-                    r#","aws:PrincipalAccount":"999999999999""#
-                } else {
-                    ""
-                };
-                format!(
-                    r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"222222222222",{}"aws:SourceVpce":"vpce-1"{tail}}}}}}}]}}"#,
-                    keys(n)
-                )
-            },
-            &|dup| {
-                let tail = if dup { r#","a":2"# } else { "" };
-                format!(
-                    r#"{{"Unknown":{{{}"a":1{tail}}},"Statement":[{PUBLIC}]}}"#,
-                    unknown(n)
-                )
-            },
-        ];
-        for case in cases {
-            let (plain, text) = (case(false), case(true));
-            let d = check_text(&al, &plain);
+        let plain = many_members_then_a_repeat(n, false);
+        let repeated = many_members_then_a_repeat(n, true);
+        for (plain, text) in plain.iter().zip(&repeated) {
+            let d = check_text(&al, plain);
             assert_ne!(d.verdict, Verdict::Error, "{n}: {plain}: {}", d.reason);
-            let d = check_text(&al, &text);
+            let d = check_text(&al, text);
             assert_eq!(d.verdict, Verdict::Error, "{n}: {text}");
             assert!(d.reason.contains("duplicate JSON key"), "{n}: {}", d.reason);
         }
