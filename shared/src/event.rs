@@ -267,15 +267,25 @@ pub fn record_duplicate(input: &json::Checked, at: &str) -> Option<Duplicate> {
     Some(dup)
 }
 
-/// The first duplicate at or under `prefix`; it bears on the call's identity when it is
-/// the record's own `eventName`/`eventSource` (the record at `inner`), the record key
-/// itself, or outside the record (the envelope).
+/// The first duplicate at or under `prefix`, and whether any bears on the call's
+/// identity: one on the record's own `eventName`/`eventSource` (the record at `inner`),
+/// on the record key itself, or outside the record (the envelope). Every noted duplicate
+/// is looked at, not only the first (a repeated `x` before a repeated `eventName` once
+/// hid it), and more duplicates than were noted leave the identity in doubt.
 fn duplicate_in(input: &json::Checked, prefix: &str, inner: &str) -> Option<Duplicate> {
     let reason = input.duplicate_reason(prefix)?;
-    let identity = input.duplicate_under(inner).is_none_or(|p| {
-        let rel = p[inner.len()..].trim_start_matches('.');
-        p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
-    });
+    let identity = input.overflow
+        || input
+            .duplicates
+            .iter()
+            .filter(|p| json::is_under(p, prefix))
+            .any(|p| {
+                if !json::is_under(p, inner) {
+                    return true;
+                }
+                let rel = p[inner.len()..].trim_start_matches('.');
+                p.len() == inner.len() || rel == "eventName" || rel == "eventSource"
+            });
     Some(Duplicate { reason, identity })
 }
 

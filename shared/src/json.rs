@@ -92,7 +92,8 @@ pub fn duplicate_message(path: &str) -> String {
     format!("duplicate JSON key {path}: the document cannot be read exactly (which value counts is up to the reader)")
 }
 
-fn is_under(path: &str, prefix: &str) -> bool {
+/// Is `path` at or under `prefix` (`""`: everything)?
+pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
     prefix.is_empty()
         || path
             .strip_prefix(prefix)

@@ -873,6 +873,53 @@ fn an_element_named_in_another_case_is_an_error() {
     }
 }
 
+/// A record whose call is named twice (`eventName` repeated, an envelope's
+/// `detail-type` repeated) is an error even when another duplicate key comes first in
+/// it, or more duplicates than are noted: the call it names could be a guarded one.
+#[test]
+fn a_call_named_twice_behind_other_duplicates_is_an_error() {
+    let al = allowlist("");
+    let record = |before: &str, after: &str| {
+        format!(
+            r#"{{"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","eventID":"e1","recipientAccountId":"{OWNER}","awsRegion":"us-east-1","requestParameters":{{"bucketName":"b",{before}"bucketPolicy":{{"Statement":[{PUBLIC}]}}}}{after}}}"#
+        )
+    };
+    let many: String = (0..40).map(|i| format!(r#""x{i}":1,"x{i}":2,"#)).collect();
+    let renamed = r#","eventName":"GetObject""#;
+    let envelope = |detail: String, after: &str| {
+        format!(
+            r#"{{"detail-type":"AWS API Call via CloudTrail","id":"x","detail":{detail}{after}}}"#
+        )
+    };
+    let cases = [
+        record(r#""x":1,"x":2,"#, renamed),
+        record(&many, renamed),
+        format!(r#"{{"Records":[{}]}}"#, record(r#""x":1,"x":2,"#, renamed)),
+        envelope(record(r#""x":1,"x":2,"#, renamed), ""),
+        envelope(
+            record(r#""x":1,"x":2,"#, ""),
+            r#","detail-type":"Object Created""#,
+        ),
+    ];
+    for text in &cases {
+        let ds = decide_event_text(&al, text, opts()).unwrap();
+        assert!(
+            ds.iter().all(|d| d.verdict == Verdict::Error),
+            "{text}: {:?}",
+            ds.iter()
+                .map(|d| (d.verdict, &d.reason))
+                .collect::<Vec<_>>()
+        );
+    }
+    // Without the second name, the duplicate inside the call's parameters is an error
+    // of the guarded call; an unguarded call with the same duplicate stays ignored.
+    let ds = decide_event_text(&al, &record(r#""x":1,"x":2,"#, ""), opts()).unwrap();
+    assert_eq!(ds[0].verdict, Verdict::Error);
+    let other = r#"{"eventName":"GetObject","eventSource":"s3.amazonaws.com","requestParameters":{"x":1,"x":2}}"#;
+    let ds = decide_event_text(&al, other, opts()).unwrap();
+    assert!(ds.iter().all(|d| d.verdict != Verdict::Error), "{other}");
+}
+
 #[test]
 fn a_cloudtrail_record_with_a_duplicate_key_is_an_error() {
     let al = allowlist("");
