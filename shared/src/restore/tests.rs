@@ -203,3 +203,64 @@ fn records_that_cannot_be_restored_say_why() {
         Err(RestoreError::Changed(_))
     ));
 }
+
+/// A record whose policies let in more callers than a decision compares is refused: a
+/// grant slipped into it past the limit (here into the statement the fix cut, behind a
+/// statement of many accounts) would otherwise not be compared at all.
+#[test]
+fn a_record_past_the_grant_limit_is_refused_not_compared_in_part() {
+    let (rec, _) = record_of(ResourceKind::Bucket, "data", &bucket_policy());
+    let forged = |n: usize| {
+        let mut v: Value = serde_json::from_str(&rec).unwrap();
+        let many: Vec<String> = (0..n)
+            .map(|i| format!("{}", 300_000_000_000u64 + i as u64))
+            .collect();
+        let big = json!({"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": many},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"});
+        let slip = |st: &mut Value| {
+            if st["Sid"] == "Mixed" {
+                st["Principal"]["AWS"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("arn:aws:iam::777777777777:root"));
+            }
+        };
+        for st in v["policy_before"]["Statement"].as_array_mut().unwrap() {
+            slip(st);
+        }
+        for r in v["decision"]["remediation"]["removed"]
+            .as_array_mut()
+            .unwrap()
+        {
+            slip(&mut r["original_statement"]);
+            r["statement"] = json!(r["statement"].as_u64().unwrap() + 1);
+        }
+        for at in [
+            "/policy_before/Statement",
+            "/decision/remediation/policy/Statement",
+        ] {
+            v.pointer_mut(at)
+                .unwrap()
+                .as_array_mut()
+                .unwrap()
+                .insert(0, big.clone());
+        }
+        v.to_string()
+    };
+    for n in [10, 499, 500, 501, 502] {
+        let got = Fixed::from_record(&forged(n));
+        assert!(
+            matches!(got, Err(RestoreError::NotEvidence(ref m)) if m.contains("does not agree")),
+            "{n}: {:?}",
+            got.map(|_| ())
+        );
+    }
+    // The same statement of many accounts without the slipped grant: the record agrees
+    // with itself while under the limit.
+    let mut v: Value = serde_json::from_str(&forged(10)).unwrap();
+    let unslip = v
+        .to_string()
+        .replace(",\"arn:aws:iam::777777777777:root\"", "");
+    v = serde_json::from_str(&unslip).unwrap();
+    assert!(Fixed::from_record(&v.to_string()).is_ok());
+}
