@@ -393,6 +393,17 @@ fn consistent(
             "statement {i} of the fix's result is a Deny policy_before lacks"
         ));
     }
+    same_callers(resource, before, after, removed)
+}
+
+/// The callers policy_before lets in are those the fix's result lets in (the owner
+/// aside), and those the record lists as removed.
+fn same_callers(
+    resource: &Resource,
+    before: &Value,
+    after: Option<&Value>,
+    removed: &[RemovedGrant],
+) -> Result<(), String> {
     let read = |v: &Value| {
         PolicyDocument::from_value(v.clone()).map_err(|e| format!("a policy does not read: {e}"))
     };
