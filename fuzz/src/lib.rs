@@ -48,7 +48,7 @@ fn show(d: &Decision) {
 }
 
 /// (1) A policy document: parse, then decide it on a bucket, a role and a key.
-/// Invariants: a violation with a remediation plan has a document that turns back into
+/// Invariants: a document with a duplicate key does not parse; a violation with a remediation plan has a document that turns back into
 /// JSON; a plan made on the document's text (its statements found by a scan) is the plan
 /// made on the same document read as a value, and the policy it puts reads back.
 pub fn policy(data: &[u8]) {
@@ -58,6 +58,15 @@ pub fn policy(data: &[u8]) {
     let Ok(doc) = PolicyDocument::parse(text) else {
         return;
     };
+    // A document with a key twice anywhere reads differently to another reader: one
+    // that parsed is a way around the guard (one after 16 other keys once parsed).
+    if let Ok(checked) = crossguard_engine::json::from_str(text) {
+        assert!(
+            checked.duplicates.is_empty() && !checked.overflow,
+            "invariant: a policy with a duplicate key parsed: {:?}",
+            checked.duplicates
+        );
+    }
     let as_value = doc.to_json().ok().and_then(|v| PolicyDocument::from_value(v).ok());
     for resource in resources() {
         let d = decide(allowlist(), resource, Some(&doc), options());

@@ -1,6 +1,7 @@
 //! The fuzz targets of `make fuzz` (fuzz/src/lib.rs) over the seed corpus kept in
-//! fuzz/corpus/, and over every input the fuzzer found: no panic, and a violation with a
-//! remediation plan has a document that turns back into JSON. Runs in `make test`;
+//! fuzz/corpus/, and over every input the fuzzer found: no panic, no policy with a
+//! duplicate key parsed, and a violation with a remediation plan has a document that
+//! turns back into JSON. Runs in `make test`;
 //! the fuzzing itself (`make fuzz`) does not.
 
 use crossguard_engine::*;
@@ -37,6 +38,14 @@ fn policy(al: &Allowlist, text: &str) {
     let Ok(doc) = PolicyDocument::parse(text) else {
         return;
     };
+    // A document with a key twice anywhere does not parse (as the fuzz target holds).
+    if let Ok(checked) = json::from_str(text) {
+        assert!(
+            checked.duplicates.is_empty() && !checked.overflow,
+            "a policy with a duplicate key parsed: {:?}",
+            checked.duplicates
+        );
+    }
     for r in resources() {
         let d = decide(al, &r, Some(&doc), opts());
         if d.verdict == Verdict::Violation && d.remediation.is_some() {
