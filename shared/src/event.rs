@@ -334,26 +334,13 @@ fn path_str(v: &Value, keys: &[&str]) -> Option<String> {
     }
 }
 
-/// `arn:aws:sts::A:assumed-role/R/session` → `arn:aws:iam::A:role/R` (path unknown).
-fn role_of_session(arn: &str) -> Option<String> {
-    let a = parse_arn(arn)?;
-    let role = a
-        .resource
-        .strip_prefix("assumed-role/")?
-        .split('/')
-        .next()?;
-    Some(format!(
-        "arn:{}:iam::{}:role/{role}",
-        a.partition, a.account
-    ))
-}
-
 /// Who, what, when, from where: read from any record, guarded or not.
 pub fn summarize(record: &Value) -> EventSummary {
     let ui = record.get("userIdentity").cloned().unwrap_or(Value::Null);
     let actor = path_str(&ui, &["arn"]);
-    let actor_role = path_str(&ui, &["sessionContext", "sessionIssuer", "arn"])
-        .or_else(|| actor.as_deref().and_then(role_of_session));
+    // Only as the issuer names it: a role's path is not in its session's ARN, and
+    // `ignore_actors` tells `role/crossguard-x` from `role/evil/crossguard-x` by it.
+    let actor_role = path_str(&ui, &["sessionContext", "sessionIssuer", "arn"]);
     let error_code = match record.get("errorCode") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Null) | None => None,
@@ -411,6 +398,12 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
     let name = summary.name.clone().unwrap_or_default();
     let source = summary.source.clone().unwrap_or_default();
     let Some((spec, event)) = kinds::event(&source, &name) else {
+        if let Some(why) = doubtful_call(record) {
+            return ParsedEvent::Invalid {
+                summary,
+                reason: format!("could not be checked: {why}"),
+            };
+        }
         let reason = if name.is_empty() {
             "a record without eventName is not a policy change crossguard guards".to_string()
         } else if kinds::is_guarded_name(&name) {
@@ -446,6 +439,12 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
         },
         _ => resource_of(record, spec, &summary),
     };
+    if let Err(why) = failed(record) {
+        return ParsedEvent::Invalid {
+            summary,
+            reason: format!("could not be checked: {why}"),
+        };
+    }
     if let Some(code) = &summary.error_code {
         let msg = summary
             .error_message
@@ -476,6 +475,68 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
     }
 }
 
+/// A guarded call's `errorCode` says it failed only as a plain error name; absent, null
+/// or `""` it succeeded. Any other value (a number, a list, white space) cannot say which,
+/// and a call taken for failed is passed over.
+fn failed(record: &Value) -> Result<(), String> {
+    match record.get("errorCode") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(s))
+            if s.is_empty() || (bare(s) == s.as_str() && !s.chars().any(char::is_control)) =>
+        {
+            Ok(())
+        }
+        Some(Value::String(s)) => Err(format!(
+            "its errorCode {s:?} is not an error name: whether the call failed cannot be told"
+        )),
+        Some(other) => Err(format!(
+            "its errorCode is {}: whether the call failed cannot be told",
+            crate::policy::json_type(other)
+        )),
+    }
+}
+
+/// Why a record that matches no guarded call may still be one: its `eventName` or
+/// `eventSource` is there but not a string, a guarded name comes without its source, or
+/// a guarded call is spelled otherwise (padded, another case) by the same service.
+fn doubtful_call(record: &Value) -> Option<String> {
+    let name = match record.get("eventName") {
+        None | Some(Value::Null) => return None,
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Some(format!(
+                "its eventName is {}: which call it is cannot be told",
+                crate::policy::json_type(other)
+            ))
+        }
+    };
+    let source = match record.get("eventSource") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Some(format!(
+                "its eventSource is {}: which service's call it is cannot be told",
+                crate::policy::json_type(other)
+            ))
+        }
+    };
+    kinds::guarded_events()
+        .filter(|(n, _, _)| bare(name).eq_ignore_ascii_case(n))
+        .find_map(|(n, s, _)| {
+            if bare(source).is_empty() {
+                Some(format!(
+                    "{name:?} without an eventSource: which service's call it is cannot be told"
+                ))
+            } else if bare(source).eq_ignore_ascii_case(s) {
+                Some(format!(
+                    "{name:?} from {source:?} is {n} from {s} spelled otherwise"
+                ))
+            } else {
+                None
+            }
+        })
+}
+
 /// The policy a guarded call carries, where the registry says it is; `Err` when the
 /// call did not change the policy after all (another attribute, an IAM-auth URL).
 fn policy_in(
@@ -491,9 +552,11 @@ fn policy_in(
             path: p,
             default,
             empty,
-        } => match path(record, p) {
-            None | Some(Value::Null) => CarriedPolicy::None(default),
-            v => carried(v, empty),
+        } => match (request(record), path(record, p)) {
+            (Err(why), _) => CarriedPolicy::Unreadable(why),
+            (Ok(()), None) => CarriedPolicy::None(default),
+            (Ok(()), Some(Value::Null)) => CarriedPolicy::Unreadable(format!("{empty} (null)")),
+            (Ok(()), v) => carried(v, empty),
         },
         PolicyIn::Absent(why) => CarriedPolicy::None(why),
         PolicyIn::Attribute {
@@ -508,7 +571,10 @@ fn policy_in(
                 Ok(none) => CarriedPolicy::None(none),
                 Err(_) => CarriedPolicy::Unreadable("the call carries no attributes".into()),
             },
-            Ok(Attribute::Absent | Attribute::Found(Value::Null)) => CarriedPolicy::None(absent?),
+            Ok(Attribute::Absent) => CarriedPolicy::None(absent?),
+            Ok(Attribute::Found(Value::Null)) => {
+                CarriedPolicy::Unreadable("the call sets the policy attribute to null".into())
+            }
             Ok(Attribute::Found(Value::String(s))) if s.is_empty() => CarriedPolicy::None(emptied),
             Ok(Attribute::Found(v)) => carried(Some(v), emptied),
         },
@@ -520,10 +586,10 @@ fn policy_in(
         } => {
             // Compared without case: a spelling the service might accept is never
             // waved through as "another attribute". No name: unreadable, not another.
-            match path(record, name_path).and_then(Value::as_str) {
+            match path(record, name_path).and_then(Value::as_str).map(bare) {
                 Some(n) if n.eq_ignore_ascii_case(name) => {}
-                Some(_) => return Err(other),
-                None => {
+                Some(n) if !n.is_empty() => return Err(other),
+                _ => {
                     return Ok(CarriedPolicy::Unreadable(
                         "the call names no attribute".into(),
                     ))
@@ -547,14 +613,19 @@ fn policy_in(
         PolicyIn::Live {
             path: p,
             equals,
+            safe,
             why,
             otherwise,
-        } => {
-            if path(record, p).and_then(Value::as_str) != Some(equals) {
-                return Err(otherwise);
-            }
-            CarriedPolicy::Unreadable(why.to_string())
-        }
+        } => match path(record, p).and_then(Value::as_str) {
+            Some(v) if v == safe => return Err(otherwise),
+            Some(v) if v == equals => CarriedPolicy::Unreadable(why.to_string()),
+            // Missing, mistyped or another spelling: whether the call matters cannot be
+            // told from the record, so the live state decides.
+            _ => CarriedPolicy::Unreadable(format!(
+                "the record's {} is neither {safe} nor {equals}: the live configuration decides",
+                p.last().copied().unwrap_or("value")
+            )),
+        },
     })
 }
 
@@ -743,12 +814,31 @@ enum Attribute<'a> {
     Found(&'a Value),
 }
 
+/// The call's `requestParameters` is an object: a create whose request is missing or of
+/// another shape is not read as "nothing set" (no policy, the default).
+fn request(record: &Value) -> Result<(), String> {
+    match record.get("requestParameters") {
+        Some(Value::Object(_)) => Ok(()),
+        Some(other) => Err(format!(
+            "the call's requestParameters is {}, not an object: could not be checked",
+            crate::policy::json_type(other)
+        )),
+        None => Err("the record carries no requestParameters: could not be checked".into()),
+    }
+}
+
+/// A name as compared: without surrounding white space or byte-order marks.
+fn bare(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// An attribute in a map of attributes (the last key of `keys`), its name matched without
 /// case: two spellings of it, or a map that is not an object, make the record unreadable.
 fn attribute<'a>(record: &'a Value, keys: &[&str]) -> Result<Attribute<'a>, String> {
     let Some((last, parents)) = keys.split_last() else {
         return Ok(Attribute::NoMap);
     };
+    request(record)?;
     let map = match path(record, parents) {
         None | Some(Value::Null) => return Ok(Attribute::NoMap),
         Some(Value::Object(map)) => map,
@@ -928,20 +1018,35 @@ mod tests {
         assert_eq!(records(&json!({"foo": 1})).err(), Some(EventError::Shape));
     }
 
+    /// A session's role is the one its issuer names, path and all; with no issuer it is
+    /// not made up from the session's ARN (which has no path), so no `ignore_actors`
+    /// pattern matches a role whose path cannot be known.
     #[test]
-    fn session_role_is_derived() {
-        assert_eq!(
-            role_of_session("arn:aws:sts::222222222222:assumed-role/crossguard-bucket-guard/s")
-                .as_deref(),
-            Some("arn:aws:iam::222222222222:role/crossguard-bucket-guard")
-        );
+    fn a_session_role_is_only_what_its_issuer_names() {
         let s = summarize(
-            &json!({"userIdentity": {"arn": "arn:aws:sts::222222222222:assumed-role/R/s", "sessionContext": {"sessionIssuer": {}}}}),
+            &json!({"userIdentity": {"arn": "arn:aws:sts::222222222222:assumed-role/crossguard-bucket-guard/s", "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::222222222222:role/evil/crossguard-bucket-guard"}}}}),
         );
         assert_eq!(
             s.actor_role.as_deref(),
-            Some("arn:aws:iam::222222222222:role/R")
+            Some("arn:aws:iam::222222222222:role/evil/crossguard-bucket-guard")
         );
+        let al = crate::allowlist::Allowlist::from_toml(
+            "version = 1\nignore_actors = [\"arn:aws:iam::222222222222:role/crossguard-*\"]\n",
+            "a.toml",
+        )
+        .unwrap();
+        for issuer in [
+            json!({}),
+            json!({"arn": null}),
+            json!({"arn": ""}),
+            json!({"arn": 7}),
+        ] {
+            let s = summarize(
+                &json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::222222222222:assumed-role/crossguard-bucket-guard/s", "sessionContext": {"sessionIssuer": issuer}}}),
+            );
+            assert_eq!(s.actor_role, None, "{issuer}");
+            assert_eq!(al.ignores_actor(&s.actor_arns()), None, "{issuer}");
+        }
     }
 
     #[test]

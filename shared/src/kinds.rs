@@ -258,13 +258,16 @@ pub enum PolicyIn {
     },
     /// The call carries no policy but may open the resource as it stands (a Lambda
     /// function URL with `AuthType` `NONE`): decided on the live policy; from the record
-    /// alone it cannot be checked. Applies only when the value at `path` is `equals`;
-    /// otherwise the call is ignored with `otherwise`.
+    /// alone it cannot be checked. Ignored with `otherwise` only when the value at `path`
+    /// is `safe`.
     Live {
         /// Where the deciding value is.
         path: &'static [&'static str],
         /// The value that makes the call matter.
         equals: &'static str,
+        /// The value that makes it not matter; any other (missing, mistyped, spelled
+        /// otherwise) leaves the live state to decide.
+        safe: &'static str,
         /// Why the call matters, and what the record lacks.
         why: &'static str,
         /// Why the call is ignored otherwise.
@@ -362,6 +365,7 @@ pub struct KindSpec {
 const FUNCTION_URL: PolicyIn = PolicyIn::Live {
     path: &["requestParameters", "authType"],
     equals: "NONE",
+    safe: "AWS_IAM",
     why: "the function URL takes unsigned calls (AuthType NONE): it is public if the function policy lets everyone invoke it; the record carries no policy, the live one decides",
     otherwise: "a function URL with AWS_IAM auth admits only signed callers the function policy lets in; the policy did not change",
 };
@@ -602,11 +606,12 @@ pub static KINDS: [KindSpec; 10] = [
         events: &[
             EventSpec {
                 name: "CreateTopic",
-                policy: PolicyIn::FieldOrDefault {
+                policy: PolicyIn::Attribute {
                     path: &["requestParameters", "attributes", "Policy"],
-                    default:
+                    absent: Ok(
                         "the topic was created with SNS's default policy: the owner account alone",
-                    empty: "CreateTopic carries an empty Policy",
+                    ),
+                    emptied: "CreateTopic carries an empty Policy",
                 },
             },
             EventSpec {

@@ -788,3 +788,167 @@ fn kms_grants_are_a_door_of_their_own() {
     );
     assert_eq!(d.verdict, Verdict::Error);
 }
+
+fn public_policy() -> String {
+    policy(vec![grant("Anyone", json!({"AWS": "*"}), "s3:GetObject")])
+}
+
+fn put_public() -> Value {
+    record(
+        "s3.amazonaws.com",
+        "PutBucketPolicy",
+        json!({"bucketName": "b", "bucketPolicy": public_policy()}),
+        Value::Null,
+    )
+}
+
+fn is_error(rec: Value) {
+    let d = one(&allowlist(""), rec.clone());
+    assert_eq!(d.verdict, Verdict::Error, "{rec}: {}", d.reason);
+}
+
+/// A guarded call whose record cannot say exactly what it did is an error, never
+/// ignored or compliant. Here: a mistyped `errorCode` (the call taken for failed).
+#[test]
+fn a_mistyped_error_code_is_an_error() {
+    let al = allowlist("");
+    for code in [
+        json!(0),
+        json!(false),
+        json!({}),
+        json!([]),
+        json!(["AccessDenied"]),
+        json!(" "),
+        json!("AccessDenied\n"),
+    ] {
+        let mut rec = put_public();
+        rec["errorCode"] = code;
+        is_error(rec);
+    }
+    // A plain error name: the call failed, nothing changed; "" and null: it succeeded.
+    let mut failed = put_public();
+    failed["errorCode"] = json!("AccessDenied");
+    assert_eq!(one(&al, failed).verdict, Verdict::Ignored);
+    for ok in [json!(""), Value::Null] {
+        let mut rec = put_public();
+        rec["errorCode"] = ok;
+        assert_eq!(one(&al, rec).verdict, Verdict::Violation);
+    }
+}
+
+/// A call whose name or service is unreadable, or a guarded call spelled otherwise by
+/// its own service, is an error; another service's call of the same name is not ours.
+#[test]
+fn a_call_whose_identity_is_unreadable_is_an_error() {
+    for (source, name) in [
+        (Value::Null, json!("PutBucketPolicy")),
+        (json!(""), json!("PutBucketPolicy")),
+        (json!(["s3.amazonaws.com"]), json!("PutBucketPolicy")),
+        (json!("S3.amazonaws.com"), json!("PutBucketPolicy")),
+        (json!(" s3.amazonaws.com"), json!("PutBucketPolicy")),
+        (json!("s3.amazonaws.com"), json!("putBucketPolicy")),
+        (json!("s3.amazonaws.com"), json!("\u{feff}PutBucketPolicy")),
+        (json!("s3.amazonaws.com"), json!(7)),
+    ] {
+        let mut rec = put_public();
+        rec["eventSource"] = source;
+        rec["eventName"] = name;
+        is_error(rec);
+    }
+    let mut other = put_public();
+    other["eventSource"] = json!("s3-outposts.amazonaws.com");
+    assert_eq!(one(&allowlist(""), other).verdict, Verdict::Ignored);
+}
+
+/// Function URLs: only `AWS_IAM` auth is passed over; a missing or other auth type
+/// leaves the live configuration to decide (offline: an error).
+#[test]
+fn a_function_url_is_passed_over_only_with_iam_auth() {
+    let url = |params: Value| {
+        record(
+            "lambda.amazonaws.com",
+            "CreateFunctionUrlConfig20211031",
+            params,
+            Value::Null,
+        )
+    };
+    for auth in [Value::Null, json!("none"), json!(["NONE"]), json!("CUSTOM")] {
+        is_error(url(json!({"functionName": "f", "authType": auth})));
+    }
+    is_error(url(json!({"functionName": "f"})));
+    is_error(url(json!({"functionName": "f", "AuthType": "NONE"})));
+}
+
+/// A create whose request is missing or of another shape is not "nothing set"; a policy
+/// set to null is not "no policy"; an SNS attribute name is read padded or in another
+/// case, and an empty one cannot be told.
+#[test]
+fn an_unreadable_request_is_an_error_not_a_default() {
+    let al = allowlist("");
+    let public = public_policy();
+    let arn = format!("arn:aws:sns:eu-west-1:{OWNER}:t");
+    let key_arn = format!("arn:aws:kms:eu-west-1:{OWNER}:key/k");
+    let key = |params: Value| {
+        let mut rec = record(
+            "kms.amazonaws.com",
+            "CreateKey",
+            params,
+            json!({"keyMetadata": {"keyId": "k", "arn": key_arn}}),
+        );
+        rec["resources"] = json!([{"type": "AWS::KMS::Key", "ARN": key_arn, "accountId": OWNER}]);
+        rec
+    };
+    let topic = |params: Value| {
+        record(
+            "sns.amazonaws.com",
+            "CreateTopic",
+            params,
+            json!({"topicArn": arn}),
+        )
+    };
+    for params in [Value::Null, json!("x"), json!([])] {
+        is_error(key(params.clone()));
+        is_error(topic(params));
+    }
+    is_error(key(json!({"policy": null})));
+    for attributes in [
+        json!("x"),
+        json!(["Policy"]),
+        json!(1),
+        json!({"Policy": null}),
+    ] {
+        is_error(topic(json!({"name": "t", "attributes": attributes})));
+    }
+    let lower = topic(json!({"name": "t", "attributes": {"policy": public}}));
+    assert_eq!(one(&al, lower).verdict, Verdict::Violation);
+    let queue = format!("https://sqs.eu-west-1.amazonaws.com/{OWNER}/q");
+    is_error(record(
+        "sqs.amazonaws.com",
+        "SetQueueAttributes",
+        json!({"queueUrl": queue, "attributes": {"Policy": null}}),
+        Value::Null,
+    ));
+    is_error(record(
+        "sqs.amazonaws.com",
+        "CreateQueue",
+        json!({"queueName": "q", "attributes": {"Policy": null}}),
+        json!({"queueUrl": queue}),
+    ));
+    let named = |name: &str| {
+        record(
+            "sns.amazonaws.com",
+            "SetTopicAttributes",
+            json!({"topicArn": arn, "attributeName": name, "attributeValue": public}),
+            Value::Null,
+        )
+    };
+    for name in [" Policy", "Policy\t", "\u{feff}Policy", "policy"] {
+        assert_eq!(
+            one(&al, named(name)).verdict,
+            Verdict::Violation,
+            "{name:?}"
+        );
+    }
+    is_error(named(""));
+    is_error(named(" "));
+}

@@ -15,7 +15,8 @@ mod reference;
 
 pub(crate) use parts::{Parts, Piece};
 
-use reference::{json_type, parse_statement};
+pub(crate) use reference::json_type;
+use reference::parse_statement;
 
 pub use model::*;
 

@@ -10,7 +10,7 @@ use crate::principal::PrincipalType;
 use serde_json::Value;
 use std::sync::Arc;
 
-pub(super) fn json_type(v: &Value) -> &'static str {
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
