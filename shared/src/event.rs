@@ -608,7 +608,10 @@ fn policy_in(
                 "the call carries no ACL crossguard can find (no AccessControlPolicy, canned ACL or grant header): the live ACL decides".into(),
             ),
         },
-        PolicyIn::AclsEnabled => acls_enabled(record)?,
+        PolicyIn::AclsEnabled { deleted: true } => CarriedPolicy::Unreadable(
+            "the ownership controls are gone: S3 applies the bucket's ACL again (as ObjectWriter); the record carries no ACL, the live one decides".into(),
+        ),
+        PolicyIn::AclsEnabled { deleted: false } => acls_enabled(record)?,
         PolicyIn::AccessPointCreated => access_point_grant(record, resource),
         PolicyIn::Live {
             path: p,
@@ -682,7 +685,8 @@ fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<
 }
 
 /// The account an access point is created in: S3 Control's `x-amz-account-id` header,
-/// else the caller's account.
+/// else the caller's account. Not the account that recorded the call: the bucket owner's
+/// trail may hold a copy, and its own account would pass the access point as its own.
 fn access_point_account(record: &Value) -> Option<String> {
     let header = match path(record, &["requestParameters", "x-amz-account-id"]) {
         Some(Value::String(s)) => Some(s.clone()),
@@ -691,7 +695,6 @@ fn access_point_account(record: &Value) -> Option<String> {
     };
     header
         .or_else(|| path_str(record, &["userIdentity", "accountId"]))
-        .or_else(|| str_of(record, "recipientAccountId"))
         .filter(|a| is_account_id(a))
 }
 

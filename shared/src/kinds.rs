@@ -246,8 +246,12 @@ pub enum PolicyIn {
     /// S3 `PutBucketOwnershipControls`: ACLs disabled (`BucketOwnerEnforced`) is ignored;
     /// ACLs enabled again (`ObjectWriter`, `BucketOwnerPreferred`, or any other value)
     /// makes every grant of the bucket's ACL count again: decided on the live ACL (from
-    /// the record alone it cannot be checked).
-    AclsEnabled,
+    /// the record alone it cannot be checked). `deleted`: `DeleteBucketOwnershipControls`,
+    /// after which S3 applies ACLs as under `ObjectWriter`.
+    AclsEnabled {
+        /// The call removed the ownership controls.
+        deleted: bool,
+    },
     /// S3 Block Public Access settings (`PublicAccessBlockConfiguration`), on a bucket or
     /// on the whole account ([`crate::bpa`]); `deleted`: the call removed them (all off).
     PublicAccessBlock {
@@ -296,7 +300,7 @@ impl PolicyIn {
         match self {
             PolicyIn::KmsGrant => Door::KmsGrant,
             PolicyIn::AccessPointCreated => Door::Record,
-            PolicyIn::Acl { .. } | PolicyIn::AclsEnabled => Door::Acl,
+            PolicyIn::Acl { .. } | PolicyIn::AclsEnabled { .. } => Door::Acl,
             PolicyIn::PublicAccessBlock { .. } => Door::PublicAccessBlock,
             _ => Door::Policy,
         }
@@ -414,7 +418,11 @@ pub static KINDS: [KindSpec; 10] = [
             },
             EventSpec {
                 name: "PutBucketOwnershipControls",
-                policy: PolicyIn::AclsEnabled,
+                policy: PolicyIn::AclsEnabled { deleted: false },
+            },
+            EventSpec {
+                name: "DeleteBucketOwnershipControls",
+                policy: PolicyIn::AclsEnabled { deleted: true },
             },
             EventSpec {
                 name: "PutBucketPublicAccessBlock",

@@ -679,10 +679,25 @@ fn acls_enabled_again_are_decided_on_the_live_acl_and_disabled_ones_are_ignored(
     }
     let d = one(&al, oc(json!({"ObjectOwnership": "Whoever"})));
     assert_eq!(d.verdict, Verdict::Error);
-    assert_eq!(
-        kinds::door("s3.amazonaws.com", "PutBucketOwnershipControls"),
-        Some(kinds::Door::Acl)
+    // Deleted controls: S3 applies ACLs again, as under ObjectWriter.
+    let d = one(
+        &al,
+        record(
+            "DeleteBucketOwnershipControls",
+            json!({"bucketName": "shared-data", "ownershipControls": [""]}),
+        ),
     );
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    assert!(d.reason.contains("the live one decides"), "{}", d.reason);
+    for name in [
+        "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+    ] {
+        assert_eq!(
+            kinds::door("s3.amazonaws.com", name),
+            Some(kinds::Door::Acl)
+        );
+    }
 }
 
 // ---- access points ----
@@ -783,12 +798,25 @@ fn an_access_point_in_another_account_on_the_bucket_is_that_accounts_door() {
     let mut copy = create(json!(OWNER));
     copy["recipientAccountId"] = json!(OWNER);
     copy["userIdentity"]["accountId"] = json!(TRUSTED);
-    let d = one(&allowlist(""), copy);
+    let d = one(&allowlist(""), copy.clone());
     assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
     assert_eq!(
         d.violations().next().unwrap().account.as_deref(),
         Some(TRUSTED)
     );
+    // A copy that names neither the header nor the caller's account: whose access point
+    // it is cannot be told (the recorder's own account would pass it as the owner's).
+    let mut blind = copy;
+    blind["requestParameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-amz-account-id");
+    blind["userIdentity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("accountId");
+    let d = one(&allowlist(""), blind);
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
     // The bucket's own account, or none named: ignored. A malformed one: an error.
     assert_eq!(
         one(&allowlist(""), create(json!(TRUSTED))).verdict,
