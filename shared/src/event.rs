@@ -478,7 +478,7 @@ pub fn parse_record(record: &Value) -> ParsedEvent {
 /// A guarded call's `errorCode` says it failed only as a plain error name; absent, null
 /// or `""` it succeeded. Any other value (a number, a list, white space) cannot say which,
 /// and a call taken for failed is passed over.
-fn failed(record: &Value) -> Result<(), String> {
+pub(crate) fn failed(record: &Value) -> Result<(), String> {
     match record.get("errorCode") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(s))

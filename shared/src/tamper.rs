@@ -608,6 +608,10 @@ pub fn decide(
         .actor
         .clone()
         .unwrap_or_else(|| "an unknown actor".into());
+    // An errorCode that is no plain error name cannot say the call failed.
+    if let Err(why) = crate::event::failed(record) {
+        return Some(error(format!("{name}: {why}")));
+    }
     if let Some(code) = &summary.error_code {
         // A failed call changed nothing (SPEC §3): recorded, not acted on.
         let reason = format!(

@@ -401,6 +401,14 @@ fn a_watched_call_that_cannot_be_read_is_an_error_and_a_failed_one_is_recorded()
     let d = decide(&failed, "alert").unwrap();
     assert_eq!(d.verdict, Verdict::Ignored);
     assert!(d.reason.contains("failed (AccessDenied)"), "{}", d.reason);
+    // An errorCode that is no plain error name cannot say the call failed.
+    for code in [json!(0), json!(true), json!(["AccessDenied"]), json!(" ")] {
+        let mut odd = rec.clone();
+        odd["errorCode"] = code.clone();
+        let d = decide(&odd, "alert").unwrap();
+        assert_eq!(d.verdict, Verdict::Error, "{code}: {}", d.reason);
+        assert_eq!(alert::severity(&d), "critical");
+    }
 }
 
 #[test]
