@@ -96,6 +96,13 @@ pub fn is_org_id(s: &str) -> bool {
     })
 }
 
+/// Does a policy variable (`${…}`) start before an ARN's account field has ended (its
+/// fifth colon)?
+fn variable_before_account(v: &str) -> bool {
+    v.find("${")
+        .is_some_and(|at| v[..at].bytes().filter(|&b| b == b':').count() < 5)
+}
+
 /// The target of one value, `None` when the value does not narrow (wildcards where the
 /// account or organisation would be, or an ARN without an account such as a bucket's).
 fn resolve_value(class: KeyClass, v: &str) -> Option<Who> {
@@ -112,6 +119,9 @@ fn resolve_value(class: KeyClass, v: &str) -> Option<Who> {
                 )))
             }
         }
+        // A policy variable before the account's field is filled in by the caller, and
+        // its colons would shift the fields: the value names no fixed account.
+        KeyClass::Arn if variable_before_account(v) => None,
         KeyClass::Arn => match parse_arn(v) {
             Some(arn) if arn.account.is_empty() || has_wildcard(arn.account) => None,
             Some(arn) if is_account_id(arn.account) => Some(Who::Account(arn.account.to_string())),

@@ -138,6 +138,9 @@ pub fn resolve(kind: PrincipalType, value: &str) -> Who {
         PrincipalType::Service => {
             if value == "*" {
                 Who::Public
+            } else if value.contains(['*', '?']) {
+                // Which services (or whose) a pattern names cannot be told.
+                Who::Unresolvable(format!("service principal {value} is a pattern"))
             } else {
                 Who::Service(value.to_string())
             }

@@ -1227,3 +1227,65 @@ fn the_policy_put_keeps_the_spelling_the_output_shows_the_value() {
     );
     assert!(!p.as_text().contains(OUTSIDER));
 }
+
+/// A policy variable where an ARN's account would be read is filled in by the caller
+/// (a role tag can hold `iam::999999999999:role/p`, and a role path may hold colons):
+/// the value names no account, so it does not narrow. After the account field it does.
+#[test]
+fn a_policy_variable_before_an_arns_account_does_not_narrow() {
+    let al = allowlist(&pairing(""));
+    let with = |op: &str, value: &str| {
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{{"{op}":{{"aws:PrincipalArn":"{value}"}}}}}}]}}"#
+        )
+    };
+    for (op, value) in [
+        (
+            "StringEquals",
+            "arn:aws:${aws:PrincipalTag/t}:111111111111:role/x",
+        ),
+        ("ArnLike", "arn:aws:${aws:PrincipalTag/t}:111111111111:*"),
+        (
+            "StringLike",
+            "arn:${aws:PrincipalTag/t}::111111111111:role/x",
+        ),
+        (
+            "ForAnyValue:StringEquals",
+            "arn:aws:iam:${aws:PrincipalTag/t}:111111111111:role/x",
+        ),
+    ] {
+        let d = check_text(&al, &with(op, value));
+        assert_eq!(d.verdict, Verdict::Violation, "{value}: {}", d.reason);
+    }
+    let d = check_text(
+        &al,
+        &with(
+            "StringLike",
+            "arn:aws:iam::111111111111:role/${aws:username}",
+        ),
+    );
+    assert_eq!(d.verdict, Verdict::Compliant, "{}", d.reason);
+}
+
+/// A condition key with no values matches nothing, or is left out, depending on the
+/// reader: an error, not "no access". A service principal that is a pattern is nobody
+/// crossguard can name.
+#[test]
+fn an_empty_condition_and_a_service_pattern_are_not_read_as_narrow() {
+    let al = allowlist(&pairing(""));
+    for key in ["aws:PrincipalAccount", "aws:PrincipalOrgID"] {
+        let text = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{{"StringEquals":{{"{key}":[]}}}}}}]}}"#
+        );
+        let d = check_text(&al, &text);
+        assert_eq!(d.verdict, Verdict::Error, "{text}: {}", d.reason);
+        assert!(d.reason.contains("has no values"), "{}", d.reason);
+    }
+    let role = Resource::from_spec("role/r", OWNER, Some("us-east-1")).unwrap();
+    let trust = PolicyDocument::parse(
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"*.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    let d = decide(&al, &role, Some(&trust), opts());
+    assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
+}

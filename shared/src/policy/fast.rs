@@ -377,6 +377,10 @@ impl<'de> Visitor<'de> for OperatorSeed<'_> {
         while let Some(key) = map.next_key::<String>()? {
             keys.first(key.clone())?;
             let values = map.next_value::<Scalars>()?.0;
+            // No values: left to the Value path, which refuses it with a reason.
+            if values.is_empty() {
+                return Err(refuse());
+            }
             self.out.push(Condition {
                 operator: self.op.to_string(),
                 key,

@@ -210,10 +210,21 @@ fn parse_conditions(index: usize, v: Option<&Value>) -> Result<Vec<Condition>, P
                     ));
                 };
                 for (key, values) in keys {
+                    let values = scalar_list(index, key, values)?;
+                    // Matching nothing, or left out: which one AWS takes cannot be told.
+                    if values.is_empty() {
+                        return Err(bad(
+                            index,
+                            format!(
+                                "condition {operator} {} has no values: what it allows cannot be told",
+                                crate::json::excerpt(key)
+                            ),
+                        ));
+                    }
                     conditions.push(Condition {
                         operator: operator.clone(),
                         key: key.clone(),
-                        values: scalar_list(index, key, values)?,
+                        values,
                     });
                 }
             }
