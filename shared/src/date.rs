@@ -35,7 +35,9 @@ impl Date {
             return None;
         }
         let b = d.as_bytes();
-        if b[4] != b'-' || b[7] != b'-' {
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        // Digits only: `str::parse` would also take a sign (`+027-06-30`).
+        if b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
             return None;
         }
         Date::new(
@@ -43,6 +45,16 @@ impl Date {
             d[5..7].parse().ok()?,
             d[8..10].parse().ok()?,
         )
+    }
+
+    /// A day written as `YYYY-MM-DD` and nothing more: where a time would be dropped
+    /// unread (an allowlist's `expires`), a timestamp is refused, not cut to its date.
+    pub fn parse_day(s: &str) -> Option<Date> {
+        if s.len() == 10 {
+            Date::parse(s)
+        } else {
+            None
+        }
     }
 
     /// Today in UTC, from the system clock.
@@ -112,6 +124,13 @@ mod tests {
         assert!(Date::parse("2028-02-29").is_some());
         assert!(Date::parse("2027/06/30").is_none());
         assert!(Date::parse("2027-06-30x").is_none());
+        for signed in ["+027-06-30", "2027-+6-30", "2027-06-+3", "-027-06-30"] {
+            assert!(Date::parse(signed).is_none(), "{signed}");
+        }
+        assert_eq!(Date::parse_day("2027-06-30"), Date::new(2027, 6, 30));
+        for timed in ["2027-06-30T10:00:00Z", "2027-06-30Tgarbage", "2027-06-30T"] {
+            assert!(Date::parse_day(timed).is_none(), "{timed}");
+        }
         assert!(Date::new(2027, 6, 30) < Date::new(2027, 7, 1));
         assert!(Date::today() > Date::new(2024, 1, 1).unwrap());
         for z in [-800_000, -1, 0, 11_016, 20_454, 1_000_000] {

@@ -70,6 +70,17 @@ impl EventSummary {
             .map(String::as_str)
             .collect()
     }
+
+    /// The ARNs `ignore_actors` is matched against for a change to a resource of
+    /// `account`: only the actor's own identities in that account. The guard fixes a
+    /// resource from its owner's account; a role of the same name in any other account
+    /// (`arn:aws:iam::*:role/crossguard-*` matches it too) is somebody else.
+    pub fn actor_arns_in(&self, account: &str) -> Vec<&str> {
+        self.actor_arns()
+            .into_iter()
+            .filter(|a| parse_arn(a).is_some_and(|arn| arn.account == account))
+            .collect()
+    }
 }
 
 /// The policy an event carries.

@@ -79,7 +79,7 @@ pub fn decide_with_policy(
     policy: CarriedPolicy,
     opts: Options,
 ) -> Decision {
-    if let Some(pattern) = allowlist.ignores_actor(&summary.actor_arns()) {
+    if let Some(pattern) = allowlist.ignores_actor(&summary.actor_arns_in(&resource.account)) {
         let who = summary.actor.clone().unwrap_or_default();
         return Decision {
             event: Some(summary),

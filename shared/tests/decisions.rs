@@ -1289,3 +1289,26 @@ fn an_empty_condition_and_a_service_pattern_are_not_read_as_narrow() {
     let d = decide(&al, &role, Some(&trust), opts());
     assert_eq!(d.verdict, Verdict::Violation, "{}", d.reason);
 }
+
+/// `ignore_actors` silences the guard's own fixes, made from the resource owner's
+/// account: a role of the same name in another account (which the wildcard account of
+/// `arn:aws:iam::*:role/crossguard-*` also matches) is acted on like anyone else.
+#[test]
+fn ignore_actors_silence_only_the_owners_own_roles() {
+    let al = allowlist("ignore_actors = [\"arn:aws:iam::*:role/crossguard-*\"]");
+    let event = |actor_account: &str| {
+        json!({
+            "eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy", "eventID": "e1",
+            "recipientAccountId": OWNER, "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole", "accountId": actor_account,
+                "arn": format!("arn:aws:sts::{actor_account}:assumed-role/crossguard-x/s"),
+                "sessionContext": {"sessionIssuer": {"arn": format!("arn:aws:iam::{actor_account}:role/crossguard-x")}}},
+            "requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [serde_json::from_str::<Value>(PUBLIC).unwrap()]}}
+        })
+        .to_string()
+    };
+    let own = decide_event_text(&al, &event(OWNER), opts()).unwrap();
+    assert_eq!(own[0].verdict, Verdict::Ignored, "{}", own[0].reason);
+    let other = decide_event_text(&al, &event(TRUSTED), opts()).unwrap();
+    assert_eq!(other[0].verdict, Verdict::Violation, "{}", other[0].reason);
+}

@@ -455,7 +455,10 @@ impl<P: PolicyStore, A: AlertSink, E: EvidenceStore> Guard<P, A, E> {
             };
             return (d, Before::default());
         }
-        if al.ignores_actor(&summary.actor_arns()).is_some() {
+        if al
+            .ignores_actor(&summary.actor_arns_in(&resource.account))
+            .is_some()
+        {
             return (
                 decide_with_policy(al, summary, resource, policy, opts),
                 Before::default(),
