@@ -495,19 +495,13 @@ impl Context {
     /// searching the record again.
     fn guarded(&self, record: &str, call: fast::Call) -> bool {
         if let fast::Call::Named { name, source } = call {
-            return name
-                .zip(source)
-                .is_some_and(|(n, s)| GUARDED.iter().any(|(gn, gs, _)| *gn == n && *gs == s));
+            return event::may_be_guarded(name, source);
         }
         if !self.names.is_match(record) {
             return false;
         }
         match serde_json::from_str::<Skim>(record) {
-            Ok(Skim {
-                name: Some(n),
-                source: Some(s),
-            }) => GUARDED.iter().any(|(gn, gs, _)| *gn == n && *gs == s),
-            Ok(_) => false,
+            Ok(Skim { name, source }) => event::may_be_guarded(name.as_deref(), source.as_deref()),
             // A duplicate `eventName`/`eventSource` (or text serde refuses) is read in
             // full, so that it is decided `error` exactly as `crossguard event` does.
             Err(_) => true,

@@ -466,3 +466,41 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
         "{first}"
     );
 }
+
+/// A record that may be a guarded call spelled otherwise (another case, padded) or
+/// without its source is decided, as `crossguard event` decides it (`error`), not
+/// counted as irrelevant; another service's call of the same name stays irrelevant.
+#[test]
+fn a_guarded_call_spelled_otherwise_is_an_error_not_irrelevant() {
+    let dir = scratch("spelled-otherwise");
+    let record = |name: Value, source: Value| {
+        json!({"eventVersion": "1.09", "eventID": format!("e-{name}-{source}"), "eventTime": "2026-01-05T10:00:00Z",
+            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
+            "recipientAccountId": OWNER, "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWNER}:user/alice"), "accountId": OWNER},
+            "requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}})
+    };
+    let s3 = json!("s3.amazonaws.com");
+    let records = json!({"Records": [
+        record(json!("PutBucketPolicy"), s3.clone()),
+        record(json!("putBucketPolicy"), s3.clone()),
+        record(json!(" PutBucketPolicy"), s3.clone()),
+        record(json!("PutBucketPolicy"), json!("S3.amazonaws.com")),
+        record(json!("PutBucketPolicy"), Value::Null),
+        record(json!("PutBucketPolicy"), json!("s3-outposts.amazonaws.com")),
+    ]});
+    let file = dir.join("log.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(records.to_string().as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let out = replay(&["--format", "json"], &[&file], None);
+    let verdicts: Vec<String> = lines(&out)
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["violation", "error", "error", "error", "error"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -531,21 +531,38 @@ fn doubtful_call(record: &Value) -> Option<String> {
             ))
         }
     };
-    kinds::guarded_events()
-        .filter(|(n, _, _)| bare(name).eq_ignore_ascii_case(n))
-        .find_map(|(n, s, _)| {
-            if bare(source).is_empty() {
-                Some(format!(
-                    "{name:?} without an eventSource: which service's call it is cannot be told"
-                ))
-            } else if bare(source).eq_ignore_ascii_case(s) {
-                Some(format!(
-                    "{name:?} from {source:?} is {n} from {s} spelled otherwise"
-                ))
-            } else {
-                None
-            }
+    let (n, s) = spelled_otherwise(name, source)?;
+    Some(if bare(source).is_empty() {
+        format!("{name:?} without an eventSource: which service's call it is cannot be told")
+    } else {
+        format!("{name:?} from {source:?} is {n} from {s} spelled otherwise")
+    })
+}
+
+/// The guarded call a name and source may stand for when they do not name it exactly:
+/// spelled otherwise (padded, another case) by its own service, or without a source.
+fn spelled_otherwise(name: &str, source: &str) -> Option<(&'static str, &'static str)> {
+    let (name_bare, source_bare) = (bare(name), bare(source));
+    GUARDED
+        .iter()
+        .find(|(n, s, _)| {
+            name_bare.eq_ignore_ascii_case(n)
+                && (source_bare.is_empty() || source_bare.eq_ignore_ascii_case(s))
+                && (name, source) != (*n, *s)
         })
+        .map(|&(n, s, _)| (n, s))
+}
+
+/// Is a record naming this call (its `eventName` and `eventSource`, as strings) one to
+/// decide: a guarded call, or one that may be a guarded call spelled otherwise or
+/// without its source (decided `error`, as [`parse_record`] decides it)?
+pub fn may_be_guarded(name: Option<&str>, source: Option<&str>) -> bool {
+    let Some(name) = name else {
+        return false;
+    };
+    let source = source.unwrap_or("");
+    GUARDED.iter().any(|(n, s, _)| (name, source) == (*n, *s))
+        || spelled_otherwise(name, source).is_some()
 }
 
 /// The policy a guarded call carries, where the registry says it is; `Err` when the
