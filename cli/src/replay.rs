@@ -269,6 +269,8 @@ impl Context {
             // something matches is asked.
             names: AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
+                // A name in another case is decided (`error`), as `crossguard event` does.
+                .ascii_case_insensitive(true)
                 .build(patterns)
                 .expect("fixed patterns build"),
             s3: None,

@@ -603,8 +603,11 @@ fn policy_in(
             Ok(Attribute::Found(Value::Null)) => {
                 CarriedPolicy::Unreadable("the call sets the policy attribute to null".into())
             }
-            Ok(Attribute::Found(Value::String(s))) if s.is_empty() => CarriedPolicy::None(emptied),
-            Ok(Attribute::Found(v)) => carried(Some(v), emptied),
+            Ok(Attribute::Found(Value::String(s))) if s.is_empty() => match emptied {
+                Ok(none) => CarriedPolicy::None(none),
+                Err(why) => CarriedPolicy::Unreadable(why.to_string()),
+            },
+            Ok(Attribute::Found(v)) => carried(Some(v), "the call carries an empty policy"),
         },
         PolicyIn::Named {
             name_path,

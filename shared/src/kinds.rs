@@ -198,7 +198,8 @@ pub enum PolicyIn {
     Absent(&'static str),
     /// A policy attribute among others (SQS `attributes.Policy`, a JSON string): absent,
     /// the call did not touch the policy (`absent`: ignored, or `None` for a create that
-    /// sets none); `""` removes it (`emptied`).
+    /// sets none); `""` removes it (`emptied`: `Ok(why)`), or cannot be read
+    /// (`Err(why)`: a service that takes no empty policy).
     Attribute {
         /// The path of the attribute.
         path: &'static [&'static str],
@@ -206,7 +207,7 @@ pub enum PolicyIn {
         /// create), `Err(why)` the call is not a policy change (ignored).
         absent: Result<&'static str, &'static str>,
         /// What an empty value means.
-        emptied: &'static str,
+        emptied: Result<&'static str, &'static str>,
     },
     /// An attribute set by name (SNS `SetTopicAttributes`): a policy change only when
     /// the name at `name_path` is `name`; the value at `value_path`.
@@ -569,7 +570,7 @@ pub static KINDS: [KindSpec; 10] = [
                 policy: PolicyIn::Attribute {
                     path: &["requestParameters", "attributes", "Policy"],
                     absent: Ok("the queue was created without a policy: nothing is shared"),
-                    emptied: "the queue was created without a policy: nothing is shared",
+                    emptied: Ok("the queue was created without a policy: nothing is shared"),
                 },
             },
             EventSpec {
@@ -579,7 +580,7 @@ pub static KINDS: [KindSpec; 10] = [
                     absent: Err(
                         "SetQueueAttributes changed other attributes, not the queue policy",
                     ),
-                    emptied: "the queue policy was removed",
+                    emptied: Ok("the queue policy was removed"),
                 },
             },
             EventSpec {
@@ -619,7 +620,7 @@ pub static KINDS: [KindSpec; 10] = [
                     absent: Ok(
                         "the topic was created with SNS's default policy: the owner account alone",
                     ),
-                    emptied: "CreateTopic carries an empty Policy",
+                    emptied: Err("CreateTopic carries an empty Policy"),
                 },
             },
             EventSpec {

@@ -916,6 +916,7 @@ fn an_unreadable_request_is_an_error_not_a_default() {
         json!(["Policy"]),
         json!(1),
         json!({"Policy": null}),
+        json!({"Policy": ""}),
     ] {
         is_error(topic(json!({"name": "t", "attributes": attributes})));
     }
