@@ -591,24 +591,7 @@ fn policy_in(
             path: p,
             absent,
             emptied,
-        } => match attribute(record, p) {
-            Err(why) => CarriedPolicy::Unreadable(why),
-            // No attribute map at all: a create without attributes has no policy; a
-            // call that sets attributes without any cannot be read.
-            Ok(Attribute::NoMap) => match absent {
-                Ok(none) => CarriedPolicy::None(none),
-                Err(_) => CarriedPolicy::Unreadable("the call carries no attributes".into()),
-            },
-            Ok(Attribute::Absent) => CarriedPolicy::None(absent?),
-            Ok(Attribute::Found(Value::Null)) => {
-                CarriedPolicy::Unreadable("the call sets the policy attribute to null".into())
-            }
-            Ok(Attribute::Found(Value::String(s))) if s.is_empty() => match emptied {
-                Ok(none) => CarriedPolicy::None(none),
-                Err(why) => CarriedPolicy::Unreadable(why.to_string()),
-            },
-            Ok(Attribute::Found(v)) => carried(Some(v), "the call carries an empty policy"),
-        },
+        } => attribute_policy(record, p, absent, emptied)?,
         PolicyIn::Named {
             name_path,
             name,
@@ -660,6 +643,34 @@ fn policy_in(
                 p.last().copied().unwrap_or("value")
             )),
         },
+    })
+}
+
+/// The policy an attribute carries (`PolicyIn::Attribute`): `Err` when the call did not
+/// touch it.
+fn attribute_policy(
+    record: &Value,
+    p: &[&str],
+    absent: Result<&'static str, &'static str>,
+    emptied: Result<&'static str, &'static str>,
+) -> Result<CarriedPolicy, &'static str> {
+    Ok(match attribute(record, p) {
+        Err(why) => CarriedPolicy::Unreadable(why),
+        // No attribute map at all: a create without attributes has no policy; a
+        // call that sets attributes without any cannot be read.
+        Ok(Attribute::NoMap) => match absent {
+            Ok(none) => CarriedPolicy::None(none),
+            Err(_) => CarriedPolicy::Unreadable("the call carries no attributes".into()),
+        },
+        Ok(Attribute::Absent) => CarriedPolicy::None(absent?),
+        Ok(Attribute::Found(Value::Null)) => {
+            CarriedPolicy::Unreadable("the call sets the policy attribute to null".into())
+        }
+        Ok(Attribute::Found(Value::String(s))) if s.is_empty() => match emptied {
+            Ok(none) => CarriedPolicy::None(none),
+            Err(why) => CarriedPolicy::Unreadable(why.to_string()),
+        },
+        Ok(Attribute::Found(v)) => carried(Some(v), "the call carries an empty policy"),
     })
 }
 
