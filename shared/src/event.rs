@@ -561,8 +561,7 @@ pub fn may_be_guarded(name: Option<&str>, source: Option<&str>) -> bool {
         return false;
     };
     let source = source.unwrap_or("");
-    GUARDED.iter().any(|(n, s, _)| (name, source) == (*n, *s))
-        || spelled_otherwise(name, source).is_some()
+    kinds::event(source, name).is_some() || spelled_otherwise(name, source).is_some()
 }
 
 /// The policy a guarded call carries, where the registry says it is; `Err` when the

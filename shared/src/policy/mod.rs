@@ -91,16 +91,7 @@ impl PolicyDocument {
         let Value::Object(raw) = value else {
             return Err(PolicyError::NotObject(json_type(&value)));
         };
-        if let Some((name, element)) = raw
-            .keys()
-            .find_map(|k| model::element_in_other_case(k, model::DOCUMENT_ELEMENTS).map(|e| (k, e)))
-        {
-            return Err(PolicyError::ElementCase {
-                place: String::new(),
-                name: name.clone(),
-                element,
-            });
-        }
+        model::refuse_element_in_other_case(raw.keys(), model::DOCUMENT_ELEMENTS, String::new)?;
         let statements = match raw.get("Statement") {
             None | Some(Value::Null) => return Err(PolicyError::NoStatement),
             Some(Value::Array(list)) => list

@@ -164,6 +164,26 @@ pub(crate) const STATEMENT_ELEMENTS: &[&str] = &[
 pub(crate) fn element_in_other_case(name: &str, elements: &[&'static str]) -> Option<&'static str> {
     elements
         .iter()
-        .find(|e| e.len() == name.len() && **e != name && e.eq_ignore_ascii_case(name))
+        .find(|e| **e != name && e.eq_ignore_ascii_case(name))
         .copied()
+}
+
+/// The value path's refusal of an object's first member named as one of `elements` in
+/// another case; `place` says where (`statement 2 `, or empty at the top level).
+pub(crate) fn refuse_element_in_other_case<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    elements: &[&'static str],
+    place: impl FnOnce() -> String,
+) -> Result<(), PolicyError> {
+    match names
+        .into_iter()
+        .find_map(|n| element_in_other_case(n, elements).map(|e| (n, e)))
+    {
+        Some((name, element)) => Err(PolicyError::ElementCase {
+            place: place(),
+            name: name.clone(),
+            element,
+        }),
+        None => Ok(()),
+    }
 }

@@ -3,8 +3,8 @@
 //! with it; it takes over whenever the fast path declines.
 
 use super::model::{
-    element_in_other_case, Actions, Condition, Effect, PolicyError, PrincipalEntry, Principals,
-    Statement, STATEMENT_ELEMENTS,
+    refuse_element_in_other_case, Actions, Condition, Effect, PolicyError, PrincipalEntry,
+    Principals, Statement, STATEMENT_ELEMENTS,
 };
 use crate::principal::PrincipalType;
 use serde_json::Value;
@@ -119,16 +119,9 @@ pub(super) fn parse_statement(index: usize, v: &Value) -> Result<Statement, Poli
             format!("a statement must be an object, found {}", json_type(v)),
         ));
     };
-    if let Some((name, element)) = s
-        .keys()
-        .find_map(|k| element_in_other_case(k, STATEMENT_ELEMENTS).map(|e| (k, e)))
-    {
-        return Err(PolicyError::ElementCase {
-            place: format!("statement {index} "),
-            name: name.clone(),
-            element,
-        });
-    }
+    refuse_element_in_other_case(s.keys(), STATEMENT_ELEMENTS, || {
+        format!("statement {index} ")
+    })?;
     let sid = match s.get("Sid") {
         None | Some(Value::Null) => None,
         Some(Value::String(x)) => Some(x.clone()),
