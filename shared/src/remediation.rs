@@ -8,7 +8,9 @@ use crate::analysis::{self, Via, Who};
 use crate::condition;
 use crate::finding::Finding;
 use crate::kinds::{Edited, Emptied};
-use crate::policy::{Effect, Parts, Piece, PolicyDocument, PolicyError, Principals, Statement};
+use crate::policy::{
+    Effect, Given, Parts, Piece, PolicyDocument, PolicyError, Principals, Statement,
+};
 use crate::principal;
 use crate::resource::Resource;
 use serde::{Deserialize, Serialize};
@@ -55,7 +57,7 @@ pub struct Removed {
     /// What was cut.
     pub cut: Cut,
     /// The statement as it was before the plan (shared by the grants cut from it).
-    pub original_statement: Arc<Value>,
+    pub original_statement: Arc<PolicyJson>,
 }
 
 /// What the plan cut to remove a grant. Serialized as the sentence a person reads:
@@ -236,7 +238,7 @@ impl Written {
 
 impl Removed {
     /// The grant `f` judged, cut as `cut` from its statement `original`.
-    fn of(f: &Finding, cut: Cut, original: Arc<Value>) -> Removed {
+    fn of(f: &Finding, cut: Cut, original: Arc<PolicyJson>) -> Removed {
         Removed {
             statement: f.statement,
             sid: f.sid.clone(),
@@ -359,7 +361,11 @@ impl Plan {
             .filter(|f| f.is_violation())
             .map(|f| {
                 let original = raw.get(f.statement)?.clone();
-                Some(Removed::of(f, Cut::Statement, Arc::new(original)))
+                Some(Removed::of(
+                    f,
+                    Cut::Statement,
+                    Arc::new(PolicyJson::value(original)),
+                ))
             })
             .collect();
         let Some(removed) = removed else {
@@ -562,11 +568,7 @@ pub fn plan(
             m.entry(f.statement).or_insert_with(Vec::new).push(f);
             m
         });
-    let cut = by_statement
-        .values()
-        .filter(|fs| fs.iter().any(|f| f.is_violation()))
-        .count();
-    let mut parts = doc.parts(cut).map_err(PlanError::Unreadable)?;
+    let mut parts = doc.parts().map_err(PlanError::Unreadable)?;
     let mut raw = std::mem::take(&mut parts.statements);
     let mut cuts: BTreeMap<usize, StatementCut> = BTreeMap::new();
     for (&s, fs) in &by_statement {
@@ -575,8 +577,13 @@ pub fn plan(
             let (Some(typed), Some(piece)) = (doc.statements.get(s), raw.get_mut(s)) else {
                 return Err(PlanError::Missing(s));
             };
-            let value = piece.value_mut().map_err(PlanError::Unreadable)?;
-            let cut = cut_statement(s, fs, typed, value, resource)?;
+            let cut = match cut_text(s, fs, typed, piece, resource)? {
+                Some(cut) => cut,
+                None => {
+                    let value = piece.value_mut().map_err(PlanError::Unreadable)?;
+                    cut_statement(s, fs, typed, value, resource)?
+                }
+            };
             cuts.insert(s, cut);
         }
     }
@@ -586,8 +593,9 @@ pub fn plan(
         match (cuts.get(&i), piece) {
             (Some(c), _) if c.dropped => {}
             (Some(_), Piece::Value(v)) => kept.push(Kept::Written(v)),
+            (Some(_), Piece::Owned(t)) => kept.push(Kept::Spliced(i, t)),
             (None, piece) => kept.push(Kept::Untouched(i, piece)),
-            // A cut statement was read as a value above.
+            // A cut statement was written above, as text or as a value.
             (Some(_), Piece::Text(_)) => return Err(PlanError::NotObject(i)),
         }
     }
@@ -598,9 +606,13 @@ pub fn plan(
     if resource.kind.spec().edited == Edited::BySid {
         statementwise(doc, &cuts)?;
     }
-    let removed = cuts.into_values().flat_map(|c| c.removed).collect();
+    let mut removed = Vec::with_capacity(cuts.values().map(|c| c.removed.len()).sum());
+    for c in cuts.into_values() {
+        removed.extend(c.removed);
+    }
     let any_allow = kept.iter().any(|k| match k {
-        Kept::Untouched(i, _) => doc
+        // Cutting principals from a statement's text leaves its `Effect` as it was.
+        Kept::Untouched(i, _) | Kept::Spliced(i, _) => doc
             .statements
             .get(*i)
             .is_some_and(|s| s.effect == Effect::Allow),
@@ -631,10 +643,11 @@ pub fn plan(
 }
 
 /// A statement a plan leaves: as it was, with its index before the plan, or as the plan
-/// wrote it.
+/// wrote it (as a value, or as text with principals cut: with its index before).
 enum Kept<'a> {
     Untouched(usize, Piece<'a>),
     Written(Value),
+    Spliced(usize, String),
 }
 
 impl Kept<'_> {
@@ -642,6 +655,7 @@ impl Kept<'_> {
         match self {
             Kept::Untouched(_, p) => p.to_value(),
             Kept::Written(v) => Ok(v.clone()),
+            Kept::Spliced(_, t) => Piece::Owned(t.clone()).to_value(),
         }
     }
 }
@@ -664,12 +678,13 @@ fn edited(parts: Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyJson, Written)
         .iter()
         .filter_map(|k| match k {
             Kept::Untouched(i, _) => Some(*i),
-            Kept::Written(_) => None,
+            Kept::Written(_) | Kept::Spliced(..) => None,
         })
         .collect();
     let statements =
         PolicyDocument::parse_statements(kept.iter().enumerate().filter_map(|(i, k)| match k {
-            Kept::Written(v) => Some((i, v)),
+            Kept::Written(v) => Some((i, Given::Value(v))),
+            Kept::Spliced(_, t) => Some((i, Given::Text(t))),
             Kept::Untouched(..) => None,
         }))
         .map_err(PlanError::Invalid)?;
@@ -678,6 +693,7 @@ fn edited(parts: Parts<'_>, kept: Vec<Kept<'_>>) -> Result<(PolicyJson, Written)
         .map(|k| match k {
             Kept::Untouched(_, p) => p,
             Kept::Written(v) => Piece::Value(v),
+            Kept::Spliced(_, t) => Piece::Owned(t),
         })
         .collect();
     let written = Written {
@@ -711,22 +727,18 @@ type ToCut<'f> = (BTreeSet<usize>, Vec<(&'f Finding, Cut)>, Vec<Who>);
 fn what_to_cut<'f>(s: usize, fs: &[&'f Finding], n: usize) -> Result<ToCut<'f>, PlanError> {
     let (mut entries, mut notes, mut targets) = (BTreeSet::new(), Vec::new(), Vec::new());
     for i in 0..n {
-        let of_entry: Vec<&Finding> = fs
-            .iter()
-            .copied()
-            .filter(|f| f.grant.entry == Some(i))
-            .collect();
-        if !of_entry.iter().any(|f| f.is_violation()) {
+        let of_entry = || fs.iter().copied().filter(move |f| f.grant.entry == Some(i));
+        if !of_entry().any(Finding::is_violation) {
             continue;
         }
-        if of_entry.iter().all(|f| f.is_violation()) {
+        if of_entry().all(Finding::is_violation) {
             entries.insert(i);
-            notes.extend(of_entry.iter().map(|&f| (f, Cut::Principal)));
+            notes.extend(of_entry().map(|f| (f, Cut::Principal)));
             continue;
         }
         // The entry lets in approved and unapproved callers: only the condition values
         // naming the unapproved ones can go.
-        for f in of_entry.iter().filter(|f| f.is_violation()) {
+        for f in of_entry().filter(|f| f.is_violation()) {
             match (f.grant.via, target_of(&f.grant.who)) {
                 (Via::Condition, Some(t)) => {
                     if !targets.contains(&t) {
@@ -745,6 +757,70 @@ fn what_to_cut<'f>(s: usize, fs: &[&'f Finding], n: usize) -> Result<ToCut<'f>, 
     Ok((entries, notes, targets))
 }
 
+/// Cut the violating grants of statement `s` (its findings `fs`) from its text, when
+/// that is all it takes: its principal entries go, or it goes whole. `None` when it is
+/// not text, or the cut needs its value (condition values to cut, a key's owner to put
+/// in place of a cut `*`, a `Principal` of another shape): [`cut_statement`] then cuts
+/// it. Both cut alike: the property tests hold plans of text and of values equal.
+fn cut_text(
+    s: usize,
+    fs: &[&Finding],
+    typed: &Statement,
+    piece: &mut Piece<'_>,
+    resource: &Resource,
+) -> Result<Option<StatementCut>, PlanError> {
+    let Piece::Text(text) = *piece else {
+        return Ok(None);
+    };
+    let record = |text: &str| {
+        let mut compact = String::with_capacity(text.len());
+        crate::policy::compact_into(&mut compact, text);
+        Arc::new(PolicyJson::text(compact))
+    };
+    let mut out = StatementCut::default();
+    let Principals::Listed(entries) = &typed.principals else {
+        // NotPrincipal in an Allow: as in `cut_statement`, it goes whole.
+        out.dropped = true;
+        let original = record(text);
+        out.removed.extend(
+            fs.iter()
+                .filter(|f| f.is_violation())
+                .map(|f| Removed::of(f, Cut::Statement, original.clone())),
+        );
+        return Ok(Some(out));
+    };
+    let (cut_entries, mut notes, targets) = what_to_cut(s, fs, entries.len())?;
+    let owner_admin = resource.kind.spec().emptied == Emptied::OwnerAdmin;
+    if !targets.is_empty()
+        || cut_entries.is_empty()
+        || (owner_admin
+            && cut_entries
+                .iter()
+                .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public))
+    {
+        return Ok(None);
+    }
+    let Some(left) = crate::policy::principal_cut(text, &cut_entries, entries.len()) else {
+        return Ok(None);
+    };
+    let original = record(text);
+    match left {
+        None => {
+            out.dropped = true;
+            for (_, cut) in notes.iter_mut().filter(|(_, c)| *c == Cut::Principal) {
+                *cut = Cut::PrincipalAndStatement;
+            }
+        }
+        Some(written) => *piece = Piece::Owned(written),
+    }
+    out.entries = cut_entries;
+    out.removed = notes
+        .into_iter()
+        .map(|(f, cut)| Removed::of(f, cut, original.clone()))
+        .collect();
+    Ok(Some(out))
+}
+
 /// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
 fn cut_statement(
     s: usize,
@@ -758,7 +834,7 @@ fn cut_statement(
         // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
         // statement can be cut. It goes whole: its JSON moves into the record.
         out.dropped = true;
-        let original = Arc::new(raw.take());
+        let original = Arc::new(PolicyJson::value(raw.take()));
         out.removed.extend(
             fs.iter()
                 .filter(|f| f.is_violation())
@@ -774,9 +850,10 @@ fn cut_statement(
     };
     // The statement as it was, copied before the first change to it; a statement that
     // goes whole, unchanged until then, is moved instead.
-    let mut before: Option<Arc<Value>> = None;
+    let mut before: Option<Arc<PolicyJson>> = None;
+    let copy = |stmt: &Map<String, Value>| Arc::new(PolicyJson::value(Value::Object(stmt.clone())));
     if !targets.is_empty() {
-        before = Some(Arc::new(Value::Object(stmt.clone())));
+        before = Some(copy(stmt));
         for (t, what) in cut_condition_values(stmt, &targets)? {
             for f in fs
                 .iter()
@@ -801,15 +878,15 @@ fn cut_statement(
                 }
             }
             Some(left) => {
-                before.get_or_insert_with(|| Arc::new(Value::Object(stmt.clone())));
+                before.get_or_insert_with(|| copy(stmt));
                 stmt.insert("Principal".into(), Value::Object(left));
             }
         }
     }
     let original = match before {
         Some(b) => b,
-        None if out.dropped => Arc::new(Value::Object(std::mem::take(stmt))),
-        None => Arc::new(Value::Object(stmt.clone())),
+        None if out.dropped => Arc::new(PolicyJson::value(Value::Object(std::mem::take(stmt)))),
+        None => copy(stmt),
     };
     out.removed = notes
         .into_iter()
@@ -991,4 +1068,62 @@ fn cut_condition_values(
         return Err(PlanError::NoValueNamesCaller);
     }
     Ok(cuts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::principal_cut;
+
+    /// Every subset of the entries of statements of each shape, cut from text, gives the
+    /// statement the value path gives; shapes the text cut does not read are left to it.
+    #[test]
+    fn principals_cut_from_text_are_cut_as_from_values() {
+        let shapes = [
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:*"}"#,
+            r#"{"Sid":"a","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:*"}"#,
+            r#"{"Principal":{"AWS":["1","2","3"]},"Effect":"Allow"}"#,
+            r#"{"Principal":{"AWS":["1"],"Service":"s.amazonaws.com","Federated":["f1","f2"]},"X":{"Principal":"no"}}"#,
+            "{ \"Sid\" : \"}]\\\"\" ,\n \"Principal\" : {\n  \"AWS\" : [ \"1\" ,\t\"\\u0032\" ] ,\r\n  \"CanonicalUser\":\"c\" } , \"Effect\":\"Allow\" }",
+            r#"{"Principal":{"AWS":[],"Service":["s1","s2"]},"Effect":"Allow"}"#,
+            r#"{"Principal":{"A\u0057S":["1","2"]},"Effect":"Allow"}"#,
+        ];
+        for t in shapes {
+            let v: Value = serde_json::from_str(t).unwrap();
+            let n = match &v["Principal"] {
+                Value::String(_) => 1,
+                Value::Object(m) => m.values().map(|x| x.as_array().map_or(1, Vec::len)).sum(),
+                _ => unreachable!(),
+            };
+            for mask in 1..(1u32 << n) {
+                let cut: std::collections::BTreeSet<usize> =
+                    (0..n).filter(|i| mask & (1 << i) != 0).collect();
+                let mut want = v.as_object().unwrap().clone();
+                let left = rebuild_principal(&mut want, &cut, None);
+                let got = principal_cut(t, &cut, n);
+                match got {
+                    Some(None) => assert!(!left, "{t} {cut:?}"),
+                    Some(Some(text)) => {
+                        assert!(left, "{t} {cut:?}");
+                        let got: Value = serde_json::from_str(&text).unwrap();
+                        assert_eq!(got, Value::Object(want), "{t} {cut:?}: {text}");
+                    }
+                    None => panic!("{t} {cut:?}: not cut from text"),
+                }
+            }
+            // Entries counted otherwise than the typed statement counts them: refused.
+            assert_eq!(principal_cut(t, &[0].into(), n + 1), None, "{t}");
+        }
+        for t in [
+            r#"{"Principal":{"AWS":[1,"2"]},"Effect":"Allow"}"#,
+            r#"{"Principal":{"AWS":{"x":"1"}},"Effect":"Allow"}"#,
+            r#"{"Principal":["1"],"Effect":"Allow"}"#,
+            r#"{"Effect":"Allow","NotPrincipal":{"AWS":"1"}}"#,
+        ] {
+            assert_eq!(principal_cut(t, &[0].into(), 1), None, "{t}");
+            assert_eq!(principal_cut(t, &[0].into(), 2), None, "{t}");
+        }
+        // `"*"` not cut is not a cut.
+        assert_eq!(principal_cut(r#"{"Principal":"*"}"#, &[1].into(), 1), None);
+    }
 }

@@ -413,7 +413,7 @@ fn plan_cuts_only_the_unapproved_principal() {
     assert_eq!(plan.removed.len(), 1);
     assert_eq!(plan.removed[0].account.as_deref(), Some(OUTSIDER));
     assert_eq!(
-        plan.removed[0].original_statement["Principal"]["AWS"][1],
+        plan.removed[0].original_statement.to_value().unwrap()["Principal"]["AWS"][1],
         json!(format!("arn:aws:iam::{OUTSIDER}:root"))
     );
 }

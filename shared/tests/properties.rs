@@ -57,8 +57,9 @@ fn statement() -> impl Strategy<Value = Value> {
         prop::option::weighted(0.2, subset(&ORGS[..])),
         prop::bool::weighted(0.3),
         prop::bool::weighted(0.1),
+        prop::bool::ANY,
     )
-        .prop_map(|(allow, star, principals, actions, accts, orgs, ext_id, not_action)| {
+        .prop_map(|(allow, star, principals, actions, accts, orgs, ext_id, not_action, bare)| {
             let principal = if star {
                 json!("*")
             } else {
@@ -66,6 +67,10 @@ fn statement() -> impl Strategy<Value = Value> {
                 for (k, v) in principals {
                     let e = map.entry(k).or_insert_with(|| json!([]));
                     e.as_array_mut().unwrap().push(json!(v));
+                }
+                // A type with one entry, as a string rather than a list of one.
+                for e in map.values_mut().filter(|e| bare && e.as_array().is_some_and(|a| a.len() == 1)) {
+                    *e = e[0].take();
                 }
                 Value::Object(map)
             };

@@ -43,7 +43,7 @@ fn check(r: &Resource, doc: &PolicyDocument, f: &[Finding], plan: &Plan) -> Resu
 }
 
 fn statement(v: serde_json::Value, index: usize) -> Statement {
-    PolicyDocument::parse_statements(std::iter::once((index, &v)))
+    PolicyDocument::parse_statements(std::iter::once((index, crate::policy::Given::Value(&v))))
         .unwrap()
         .remove(0)
 }

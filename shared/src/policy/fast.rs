@@ -28,6 +28,15 @@ pub fn statements(text: &str) -> Option<Vec<Statement>> {
     doc
 }
 
+/// One statement given as JSON object text (`index`: its place in its document), or
+/// `None` where the fast path declines it.
+pub(crate) fn statement_text(index: usize, text: &str) -> Option<Statement> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let s = StatementSeed(index).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(s)
+}
+
 fn refuse<E: de::Error>() -> E {
     E::custom("left to the Value path")
 }

@@ -13,12 +13,19 @@ mod model;
 mod parts;
 mod reference;
 
-pub(crate) use parts::{Parts, Piece};
+pub(crate) use parts::{compact_into, principal_cut, Parts, Piece};
 
 pub(crate) use reference::json_type;
 use reference::parse_statement;
 
 pub use model::*;
+
+/// A statement as a plan wrote it: a JSON value, or text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Given<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+}
 
 /// A resource policy: its statements as the analysis reads them, and its JSON as given.
 #[derive(Debug, Clone)]
@@ -127,13 +134,21 @@ impl PolicyDocument {
         })
     }
 
-    /// The raw statements, each with its index, parsed as [`PolicyDocument::from_value`]
-    /// parses a document's: what a plan wrote, read back for its check.
+    /// Statements a plan wrote, each with its index, parsed as a document's are: text by
+    /// the fast path (by the value path where the fast path declines it, which also words
+    /// the error), values as [`PolicyDocument::from_value`] parses them. What a plan wrote,
+    /// read back for its check.
     pub(crate) fn parse_statements<'a>(
-        list: impl Iterator<Item = (usize, &'a Value)>,
+        list: impl Iterator<Item = (usize, Given<'a>)>,
     ) -> Result<Vec<Statement>, PolicyError> {
         let statements = list
-            .map(|(i, v)| parse_statement(i, v))
+            .map(|(i, given)| match given {
+                Given::Value(v) => parse_statement(i, v),
+                Given::Text(t) => match fast::statement_text(i, t) {
+                    Some(s) => Ok(s),
+                    None => parse_statement(i, &strict_value(t)?),
+                },
+            })
             .collect::<Result<Vec<_>, _>>()?;
         condition_keys_once(statements)
     }

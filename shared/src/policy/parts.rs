@@ -14,17 +14,23 @@ pub(crate) enum Piece<'a> {
     /// Text from the document the fast path accepted (no duplicate key at any level).
     Text(&'a str),
     Value(Value),
+    /// Text a plan wrote (a statement with principals cut from its text).
+    Owned(String),
 }
 
 impl Piece<'_> {
     /// The piece as a value to edit; text is read on first use.
     pub(crate) fn value_mut(&mut self) -> Result<&mut Value, PolicyError> {
-        if let Piece::Text(t) = *self {
-            *self = Piece::Value(read(t)?);
+        match self {
+            Piece::Text(t) => *self = Piece::Value(read(t)?),
+            Piece::Owned(t) => *self = Piece::Value(read(t)?),
+            Piece::Value(_) => {}
         }
         match self {
             Piece::Value(v) => Ok(v),
-            Piece::Text(_) => Err(PolicyError::Json("a statement could not be read".into())),
+            Piece::Text(_) | Piece::Owned(_) => {
+                Err(PolicyError::Json("a statement could not be read".into()))
+            }
         }
     }
 
@@ -32,6 +38,7 @@ impl Piece<'_> {
     pub(crate) fn to_value(&self) -> Result<Value, PolicyError> {
         match self {
             Piece::Text(t) => read(t),
+            Piece::Owned(t) => read(t),
             Piece::Value(v) => Ok(v.clone()),
         }
     }
@@ -40,6 +47,7 @@ impl Piece<'_> {
     fn into_value(self) -> Result<Value, PolicyError> {
         match self {
             Piece::Text(t) => read(t),
+            Piece::Owned(t) => read(&t),
             Piece::Value(v) => Ok(v),
         }
     }
@@ -48,6 +56,7 @@ impl Piece<'_> {
     pub(crate) fn write(&self, out: &mut String) -> Result<(), PolicyError> {
         match self {
             Piece::Text(t) => compact_into(out, t),
+            Piece::Owned(t) => compact_into(out, t),
             Piece::Value(v) => out
                 .push_str(&serde_json::to_string(v).map_err(|e| PolicyError::Json(e.to_string()))?),
         }
@@ -75,6 +84,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) single: bool,
     /// Every part is a value (the document was read as one).
     pub(crate) values: bool,
+    /// The length of the text it was read from (0 for a value).
+    len: usize,
 }
 
 impl<'a> Parts<'a> {
@@ -120,7 +131,8 @@ impl<'a> Parts<'a> {
     where
         'a: 'p,
     {
-        let mut out = String::with_capacity(256);
+        // About as long as the text it was read from: the plan only takes parts away.
+        let mut out = String::with_capacity(self.len + 64);
         out.push('{');
         let mut statements = Some(statements);
         let mut write_statements = |out: &mut String| -> Result<(), PolicyError> {
@@ -167,22 +179,95 @@ impl<'a> Parts<'a> {
 }
 
 impl PolicyDocument {
-    /// The document taken apart for a plan that will read `edited` of its statements as
-    /// values: from its text when it was read from text and most statements stay as they
-    /// are, else as one JSON object (reading most of it as values anyway, one reading of
-    /// the whole costs less than finding each part first). Both are exact: text the fast
-    /// path accepted holds no duplicate key, so serde_json reads it without the checked
-    /// reader's bookkeeping.
-    pub(crate) fn parts(&self, edited: usize) -> Result<Parts<'_>, PolicyError> {
+    /// The document taken apart for a plan: from its text when it was read from text (a
+    /// statement the plan cannot cut as text is read as a value when it is cut), else as
+    /// the JSON object it was given as. Both are exact: text the fast path accepted holds
+    /// no duplicate key, so serde_json reads it without the checked reader's bookkeeping.
+    pub(crate) fn parts(&self) -> Result<Parts<'_>, PolicyError> {
         match self.text() {
-            Some(text) if edited * 2 < self.statements.len() => parts_of_text(text),
-            Some(text) => match read(text)? {
-                Value::Object(map) => parts_of_value(map),
-                other => Err(PolicyError::NotObject(super::reference::json_type(&other))),
-            },
+            Some(text) => parts_of_text(text),
             None => parts_of_value(self.raw()?.clone()),
         }
     }
+}
+
+/// A statement's text with the principal entries at `cut` (indices in parse order, as
+/// the typed statement counts its `n` entries) left out of its `Principal`: `Some(None)`
+/// when no entry is left, `Some(Some(text))` the statement written again (every other
+/// member as it was; each principal type keeps its string-or-list form, a type left
+/// with no entry goes, as the value path writes it). `None` when the text is not of the
+/// plain shape read here (a `Principal` that is not `"*"` or an object of strings and
+/// lists of strings, or whose entries do not count `n`): the caller cuts the statement
+/// as a value instead.
+pub(crate) fn principal_cut(
+    statement: &str,
+    cut: &std::collections::BTreeSet<usize>,
+    n: usize,
+) -> Option<Option<String>> {
+    let mut scan = Scan::new(statement);
+    scan.expect(b'{').ok()?;
+    let mut first = true;
+    let mut found = None;
+    // The statement is a slice of text the fast path accepted, which has no key twice:
+    // the first `Principal` is the one.
+    while let Some(key) = scan.key(&mut first).ok()? {
+        scan.space();
+        let start = scan.i;
+        let value = scan.value().ok()?;
+        if key == "Principal" {
+            found = Some((start, value));
+            break;
+        }
+    }
+    let (start, value) = found?;
+    if value.starts_with('"') {
+        // `"Principal": "*"`: the statement's one entry.
+        return (n == 1 && cut.contains(&0)).then_some(None);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut index = 0usize;
+    for (key, values) in Scan::new(value).object().ok()? {
+        let (list, was_string) = match values.as_bytes().first() {
+            Some(b'"') => (vec![values], true),
+            Some(b'[') => (Scan::new(values).array().ok()?, false),
+            _ => return None,
+        };
+        let mut kept = Vec::with_capacity(list.len());
+        for v in list {
+            if !v.starts_with('"') {
+                return None;
+            }
+            if !cut.contains(&index) {
+                kept.push(v);
+            }
+            index += 1;
+        }
+        if kept.is_empty() {
+            continue;
+        }
+        out.push(if out.is_empty() { '{' } else { ',' });
+        out.push_str(&serde_json::to_string(key.as_ref()).ok()?);
+        out.push(':');
+        match kept.as_slice() {
+            [one] if was_string => out.push_str(one),
+            _ => {
+                out.push('[');
+                out.push_str(&kept.join(","));
+                out.push(']');
+            }
+        }
+    }
+    if index != n {
+        return None;
+    }
+    if out.is_empty() {
+        return Some(None);
+    }
+    out.push('}');
+    let end = start + value.len();
+    Some(Some(
+        [&statement[..start], out.as_str(), &statement[end..]].concat(),
+    ))
 }
 
 fn parts_of_value(document: Map<String, Value>) -> Result<Parts<'static>, PolicyError> {
@@ -192,6 +277,7 @@ fn parts_of_value(document: Map<String, Value>) -> Result<Parts<'static>, Policy
         statements: Vec::new(),
         single: false,
         values: true,
+        len: 0,
     };
     for (key, value) in document {
         if key != "Statement" {
@@ -217,6 +303,7 @@ fn parts_of_text(text: &str) -> Result<Parts<'_>, PolicyError> {
         statements: Vec::new(),
         single: false,
         values: false,
+        len: text.len(),
     };
     let mut scan = Scan::new(text);
     scan.expect(b'{')?;
@@ -318,25 +405,40 @@ impl<'a> Scan<'a> {
     /// brackets whatever objects): only its own kind of bracket, and strings, are looked for.
     fn close(&mut self, open: u8, close: u8) -> Result<(), PolicyError> {
         let b = self.t.as_bytes();
+        // A local index, not the field: the loop runs once a byte.
+        let mut i = self.i;
         let mut depth = 0usize;
-        loop {
-            match b.get(self.i) {
-                Some(b'"') => {
-                    self.string()?;
-                    continue;
+        let end = loop {
+            let Some(&c) = b.get(i) else {
+                break None;
+            };
+            if c == b'"' {
+                match super::string_end(b, i) {
+                    Some(e) => i = e,
+                    None => break None,
                 }
-                Some(&c) if c == open => depth += 1,
-                Some(&c) if c == close => {
-                    depth = depth.checked_sub(1).ok_or_else(|| self.fault())?;
-                    if depth == 0 {
-                        self.i += 1;
-                        return Ok(());
-                    }
-                }
-                Some(_) => {}
-                None => return Err(self.fault()),
+                continue;
             }
-            self.i += 1;
+            if c == open {
+                depth += 1;
+            } else if c == close {
+                match depth.checked_sub(1) {
+                    Some(0) => break Some(i + 1),
+                    Some(d) => depth = d,
+                    None => break None,
+                }
+            }
+            i += 1;
+        };
+        match end {
+            Some(e) => {
+                self.i = e;
+                Ok(())
+            }
+            None => {
+                self.i = i;
+                Err(self.fault())
+            }
         }
     }
 
@@ -393,7 +495,6 @@ impl<'a> Scan<'a> {
     }
 
     /// The members of the object that is the whole text, in order.
-    #[cfg(test)]
     fn object(mut self) -> Result<Vec<(Cow<'a, str>, &'a str)>, PolicyError> {
         let mut out = Vec::new();
         self.expect(b'{')?;
@@ -406,7 +507,6 @@ impl<'a> Scan<'a> {
     }
 
     /// The elements of the array that is the whole text, in order.
-    #[cfg(test)]
     fn array(mut self) -> Result<Vec<&'a str>, PolicyError> {
         let mut out = Vec::new();
         self.expect(b'[')?;
@@ -578,7 +678,7 @@ mod tests {
                 assert_eq!(k, wk, "{t}");
                 assert_eq!(*v, wv.get(), "{t}");
             }
-            let parts = doc.parts(0).unwrap();
+            let parts = doc.parts().unwrap();
             let raw = doc.raw_statements().unwrap();
             assert_eq!(parts.statements.len(), doc.statements.len(), "{t}");
             assert_eq!(parts.statements.len(), raw.len(), "{t}");
@@ -645,7 +745,7 @@ mod tests {
         for t in texts {
             let doc = PolicyDocument::parse(t).unwrap();
             assert!(doc.read_from_text(), "{t}");
-            let from_text = doc.parts(0).unwrap();
+            let from_text = doc.parts().unwrap();
             let from_value = parts_of_value(doc.raw().unwrap().clone()).unwrap();
             let a = from_text
                 .write_with(from_text.statements.iter(), from_text.single)
