@@ -144,7 +144,8 @@ pub struct PolicyJson(Made);
 
 #[derive(Debug, Clone)]
 enum Made {
-    Text(String),
+    /// With whether it is spelled as serde_json writes it (`policy::as_serde_json_writes`).
+    Text(String, bool),
     Value(Value),
 }
 
@@ -154,7 +155,7 @@ enum Made {
 impl PartialEq for PolicyJson {
     fn eq(&self, other: &PolicyJson) -> bool {
         match (&self.0, &other.0) {
-            (Made::Text(a), Made::Text(b)) if a == b => true,
+            (Made::Text(a, _), Made::Text(b, _)) if a == b => true,
             (Made::Value(a), Made::Value(b)) => a == b,
             _ => matches!((self.to_value(), other.to_value()), (Ok(a), Ok(b)) if a == b),
         }
@@ -165,7 +166,8 @@ impl Eq for PolicyJson {}
 
 impl PolicyJson {
     pub(crate) fn text(text: String) -> PolicyJson {
-        PolicyJson(Made::Text(text))
+        let plain = crate::policy::as_serde_json_writes(&text);
+        PolicyJson(Made::Text(text, plain))
     }
 
     pub(crate) fn value(value: Value) -> PolicyJson {
@@ -175,7 +177,7 @@ impl PolicyJson {
     /// The policy's JSON text, compact.
     pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
         match &self.0 {
-            Made::Text(t) => std::borrow::Cow::Borrowed(t),
+            Made::Text(t, _) => std::borrow::Cow::Borrowed(t),
             Made::Value(v) => std::borrow::Cow::Owned(v.to_string()),
         }
     }
@@ -183,7 +185,7 @@ impl PolicyJson {
     /// The policy as a JSON value.
     pub fn to_value(&self) -> Result<Value, serde_json::Error> {
         match &self.0 {
-            Made::Text(t) => {
+            Made::Text(t, _) => {
                 let mut de = serde_json::Deserializer::from_str(t);
                 de.disable_recursion_limit();
                 Value::deserialize(&mut de)
@@ -196,7 +198,7 @@ impl PolicyJson {
 impl std::fmt::Display for PolicyJson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            Made::Text(t) => f.write_str(t),
+            Made::Text(t, _) => f.write_str(t),
             Made::Value(v) => std::fmt::Display::fmt(v, f),
         }
     }
@@ -205,16 +207,24 @@ impl std::fmt::Display for PolicyJson {
 impl Serialize for PolicyJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            // Written into the output as the object it is, in the output's own form
-            // (compact or pretty), as its value would be. Without serde_json's nesting
-            // limit: its value had none.
-            Made::Text(t) => {
-                let mut de = serde_json::Deserializer::from_str(t);
-                de.disable_recursion_limit();
-                serde_transcode::transcode(&mut de, s)
-            }
+            // The engine's compact writer copies text spelled as it would write it.
+            Made::Text(t, true) => crate::json::write::verbatim(s, t, &Transcoded(t)),
+            Made::Text(t, false) => Transcoded(t).serialize(s),
             Made::Value(v) => v.serialize(s),
         }
+    }
+}
+
+/// JSON text written into an output as the object it is, in the output's own form
+/// (compact or pretty), as its value would be. Without serde_json's nesting limit: its
+/// value had none.
+struct Transcoded<'a>(&'a str);
+
+impl Serialize for Transcoded<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut de = serde_json::Deserializer::from_str(self.0);
+        de.disable_recursion_limit();
+        serde_transcode::transcode(&mut de, s)
     }
 }
 
@@ -1125,5 +1135,54 @@ mod tests {
         }
         // `"*"` not cut is not a cut.
         assert_eq!(principal_cut(r#"{"Principal":"*"}"#, &[1].into(), 1), None);
+    }
+
+    /// Text is copied as it is only where that is what serde_json writes for its value;
+    /// every text, so copied or read again, is written as its value is, compact by the
+    /// engine's writer and by serde_json, pretty by serde_json.
+    #[test]
+    fn policy_text_is_written_as_its_value() {
+        let plain = [
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root"]},"Action":"s3:*","Resource":"*"}]}"#,
+            "{\"a\":true,\"b\":false,\"c\":null,\"d\":[],\"e\":{},\"f\":[[{}]],\"g\":\"é 日本 / \u{7f}\"}",
+            r#"{"k":"}],:{[ tr ue"}"#,
+            "{}",
+        ];
+        let spelled_otherwise = [
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\"q\""}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":1}"#,
+            r#"{"a":1E2}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a": "b"}"#,
+            "{\"a\":\"b\"}\n",
+            r#"{"a":123456789012345678901234567890}"#,
+        ];
+        for (t, expected) in plain
+            .iter()
+            .map(|t| (t, true))
+            .chain(spelled_otherwise.iter().map(|t| (t, false)))
+        {
+            assert_eq!(crate::policy::as_serde_json_writes(t), expected, "{t}");
+            let value: Value = serde_json::from_str(t).unwrap();
+            if expected {
+                assert_eq!(serde_json::to_string(&value).unwrap(), *t);
+            }
+            let p = PolicyJson::text(t.to_string());
+            // Inside a structure too: the slot is taken by the policy's own call.
+            let record = json!({"before": 1, "after": 2});
+            let both = (&p, &record, &p);
+            let want = serde_json::to_vec(&(&value, &record, &value)).unwrap();
+            assert_eq!(crate::json::write::to_vec(&both).unwrap(), want, "{t}");
+            assert_eq!(serde_json::to_vec(&both).unwrap(), want, "{t}");
+            assert_eq!(
+                serde_json::to_string_pretty(&p).unwrap(),
+                serde_json::to_string_pretty(&value).unwrap(),
+                "{t}"
+            );
+            assert_eq!(serde_json::to_value(&p).unwrap(), value, "{t}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 use super::special_bits;
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::Error;
+use std::cell::{Cell, RefCell};
 
 /// `value` as compact JSON, appended to `out`. On an error `out` may hold part of it.
 pub fn to_vec_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
@@ -45,6 +46,36 @@ macro_rules! integers {
 /// output written here holds one; were one passed, it is refused rather than written as
 /// an object (a shape serde_json would not write).
 const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
+/// The name under which [`verbatim`] passes its text to this writer.
+const VERBATIM: &str = "$crossguard::json::write::verbatim";
+
+thread_local! {
+    /// The text [`verbatim`] hands this writer, and whether it is waiting to be taken.
+    static TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Serialize JSON `text` that is exactly what serde_json writes for its value, compact
+/// (`policy::as_serde_json_writes`): this writer copies it as it is; every other
+/// serializer gets `value`, the same JSON through serde (`text` read again: pretty
+/// output indents it, a value serializer builds it). The text goes by a thread-local
+/// slot, taken by the writer's first newtype struct of the name, and cleared after.
+pub(crate) fn verbatim<S: ser::Serializer, T: Serialize + ?Sized>(
+    s: S,
+    text: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
+    TEXT.with(|t| {
+        let mut t = t.borrow_mut();
+        t.clear();
+        t.extend_from_slice(text.as_bytes());
+    });
+    ARMED.set(true);
+    let r = s.serialize_newtype_struct(VERBATIM, value);
+    ARMED.set(false);
+    r
+}
 
 /// `s` quoted, with what JSON requires escaped, as serde_json escapes it: `"` and `\`
 /// by a backslash, control characters as `\b \t \n \f \r` or `\u00xx` (lower-case hex);
@@ -265,9 +296,13 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == VERBATIM && ARMED.replace(false) {
+            TEXT.with(|t| self.out.extend_from_slice(&t.borrow()));
+            return Ok(());
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(

@@ -13,7 +13,7 @@ mod model;
 mod parts;
 mod reference;
 
-pub(crate) use parts::{compact_into, principal_cut, Parts, Piece};
+pub(crate) use parts::{as_serde_json_writes, compact_into, principal_cut, Parts, Piece};
 
 pub(crate) use reference::json_type;
 use reference::parse_statement;

@@ -538,6 +538,31 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Is `t` (JSON text read before: valid) exactly what serde_json writes, compact, for
+/// the value it reads as? So it is when it holds no escape (serde_json writes every
+/// other character of a string as it is), no number (serde_json may spell one
+/// otherwise: `-0`, `1E2`, `1.50`) and no white space outside strings. Member order is
+/// kept by the `preserve_order` reading; a key given twice is not in text read before.
+pub(crate) fn as_serde_json_writes(t: &str) -> bool {
+    let b = t.as_bytes();
+    if b.contains(&b'\\') {
+        return false;
+    }
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => match super::string_end(b, i) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            b'{' | b'}' | b'[' | b']' | b':' | b',' | b't' | b'r' | b'u' | b'e' | b'f' | b'a'
+            | b'l' | b's' | b'n' => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Append JSON text without its insignificant white space. The text is valid JSON (read
 /// before): outside strings, white space is all there is to leave out.
 pub(crate) fn compact_into(out: &mut String, t: &str) {
