@@ -60,7 +60,8 @@ thread_local! {
 /// (`policy::as_serde_json_writes`): this writer copies it as it is; every other
 /// serializer gets `value`, the same JSON through serde (`text` read again: pretty
 /// output indents it, a value serializer builds it). The text goes by a thread-local
-/// slot, taken by the writer's first newtype struct of the name, and cleared after.
+/// slot, armed only for this one call and taken by the writer's newtype struct of the
+/// name; emptied after (its room is kept for the next).
 pub(crate) fn verbatim<S: ser::Serializer, T: Serialize + ?Sized>(
     s: S,
     text: &str,
@@ -74,6 +75,7 @@ pub(crate) fn verbatim<S: ser::Serializer, T: Serialize + ?Sized>(
     ARMED.set(true);
     let r = s.serialize_newtype_struct(VERBATIM, value);
     ARMED.set(false);
+    TEXT.with(|t| t.borrow_mut().clear());
     r
 }
 
