@@ -17,7 +17,8 @@ fn main() {
     };
     // One policy by name (for a profiler), or all of them; with a stage (`none`, `parse`,
     // `evaluate`, `decide`), only that stage's loop runs, for instruction counts under
-    // callgrind (`none` is the set-up to subtract).
+    // callgrind (`none` is the set-up to subtract); `full` parses and decides, as the
+    // criterion bench does.
     let only = std::env::args().nth(1);
     let stage = std::env::args().nth(2);
     for (name, spec) in [
@@ -40,6 +41,11 @@ fn main() {
                     "parse" => drop(black_box(PolicyDocument::parse(black_box(&text)))),
                     "evaluate" => drop(black_box(decision::evaluate(&al, &r, &doc, opts.today))),
                     "decide" => drop(black_box(decide(&al, &r, Some(&doc), opts))),
+                    // As the criterion bench does: from the text each time.
+                    "full" => {
+                        let doc = PolicyDocument::parse(black_box(&text)).unwrap();
+                        drop(black_box(decide(&al, &r, Some(&doc), opts)));
+                    }
                     _ => {}
                 }
             }

@@ -144,8 +144,9 @@ pub struct PolicyJson(Made);
 
 #[derive(Debug, Clone)]
 enum Made {
-    /// With whether it is spelled as serde_json writes it (`policy::as_serde_json_writes`).
-    Text(String, bool),
+    /// With whether it is spelled as serde_json writes it (`policy::as_serde_json_writes`),
+    /// found when it is first written: a guard that only puts the policy never asks.
+    Text(String, std::sync::OnceLock<bool>),
     Value(Value),
 }
 
@@ -166,8 +167,7 @@ impl Eq for PolicyJson {}
 
 impl PolicyJson {
     pub(crate) fn text(text: String) -> PolicyJson {
-        let plain = crate::policy::as_serde_json_writes(&text);
-        PolicyJson(Made::Text(text, plain))
+        PolicyJson(Made::Text(text, std::sync::OnceLock::new()))
     }
 
     pub(crate) fn value(value: Value) -> PolicyJson {
@@ -208,8 +208,12 @@ impl Serialize for PolicyJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             // The engine's compact writer copies text spelled as it would write it.
-            Made::Text(t, true) => crate::json::write::verbatim(s, t, &Transcoded(t)),
-            Made::Text(t, false) => Transcoded(t).serialize(s),
+            Made::Text(t, plain)
+                if *plain.get_or_init(|| crate::policy::as_serde_json_writes(t)) =>
+            {
+                crate::json::write::verbatim(s, t, &Transcoded(t))
+            }
+            Made::Text(t, _) => Transcoded(t).serialize(s),
             Made::Value(v) => v.serialize(s),
         }
     }
