@@ -467,6 +467,58 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
     );
 }
 
+/// A record whose `eventName` or `eventSource` is there but not a string cannot be told
+/// apart from a guarded call: decided `error`, as `crossguard event` decides it, even when
+/// its text names no guarded call (the name search passed over it); `null` reads as
+/// absent (irrelevant), and a record that is not an object names no call.
+#[test]
+fn a_call_named_by_no_string_is_an_error_not_irrelevant() {
+    let dir = scratch("call-no-string");
+    let record = |name: Value, source: Value| {
+        json!({"eventVersion": "1.09", "eventID": format!("e-{name}-{source}"), "eventTime": "2026-01-05T10:00:00Z",
+            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
+            "recipientAccountId": OWNER, "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWNER}:user/alice"), "accountId": OWNER},
+            "requestParameters": {"bucketName": "b"}})
+    };
+    let s3 = json!("s3.amazonaws.com");
+    let records = json!({"Records": [
+        record(json!(1), s3.clone()),
+        record(json!({"op": "x"}), s3.clone()),
+        record(json!(["GetObject"]), s3.clone()),
+        record(json!(true), Value::Null),
+        record(json!("GetObject"), json!(7)),
+        record(Value::Null, s3.clone()),
+        record(json!("GetObject"), s3.clone()),
+        7,
+        "x",
+    ]});
+    let file = dir.join("log.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(records.to_string().as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let out = replay(&["--format", "json"], &[&file], None);
+    let verdicts: Vec<String> = lines(&out)
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["error"; 5],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // As `crossguard event` decides each of them.
+    for r in records["Records"].as_array().unwrap().iter().take(5) {
+        assert!(
+            matches!(
+                crossguard_engine::event::parse_record(r),
+                crossguard_engine::event::ParsedEvent::Invalid { .. }
+            ),
+            "{r}"
+        );
+    }
+}
+
 /// A record that may be a guarded call spelled otherwise (another case, padded) or
 /// without its source is decided, as `crossguard event` decides it (`error`), not
 /// counted as irrelevant; another service's call of the same name stays irrelevant.
