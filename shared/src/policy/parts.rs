@@ -370,13 +370,7 @@ impl<'a> Scan<'a> {
     }
 
     fn space(&mut self) {
-        let b = self.t.as_bytes();
-        while b
-            .get(self.i)
-            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-        {
-            self.i += 1;
-        }
+        self.i = past_space(self.t.as_bytes(), self.i);
     }
 
     /// The next byte after white space, not consumed.
@@ -584,13 +578,32 @@ pub(crate) fn compact_into(out: &mut String, t: &str) {
             b'"' => i = super::string_end(b, i).unwrap_or(b.len()),
             b' ' | b'\t' | b'\n' | b'\r' => {
                 out.push_str(&t[run..i]);
-                i += 1;
+                i = past_space(b, i);
                 run = i;
             }
             _ => i += 1,
         }
     }
     out.push_str(&t[run..]);
+}
+
+/// Where the white space at `i` ends: indentation, the most of it in pretty text, eight
+/// spaces at a time.
+fn past_space(b: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_le_bytes(*b"        ");
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        if u64::from_le_bytes(*chunk) != SPACES {
+            break;
+        }
+        i += 8;
+    }
+    while b
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]
@@ -609,6 +622,9 @@ mod tests {
             r#"{"a":[1,{"b":"c\"d"}],"e":"\u00e9"}"#,
             r#"{"a":"x y","b":[" ",1,"\" "]}"#,
             "{\"a\":1}\n",
+            // Runs of spaces of every length around eight, and tabs among them.
+            "{\n                \"a\" :\t [ 1 ,\n\t        \"x        y\" ]         ,       \"b\":        {}}               ",
+            "{ \"a\":[        ],\"b\":\"         \"         \t        \n}",
         ];
         for t in texts {
             let mut out = String::new();
