@@ -207,54 +207,36 @@ pub(crate) fn principal_cut(
     let mut scan = Scan::new(statement);
     scan.expect(b'{').ok()?;
     let mut first = true;
-    let mut found = None;
     // The statement is a slice of text the fast path accepted, which has no key twice:
-    // the first `Principal` is the one.
-    while let Some(key) = scan.key(&mut first).ok()? {
+    // the first `Principal` is the one. Its value is read where it stands, once.
+    loop {
+        let key = scan.key(&mut first).ok()??;
         scan.space();
-        let start = scan.i;
-        let value = scan.value().ok()?;
         if key == "Principal" {
-            found = Some((start, value));
             break;
         }
+        scan.value().ok()?;
     }
-    let (start, value) = found?;
-    if value.starts_with('"') {
+    let start = scan.i;
+    if scan.peek() == Some(b'"') {
         // `"Principal": "*"`: the statement's one entry.
         return (n == 1 && cut.contains(&0)).then_some(None);
     }
-    let mut out = String::with_capacity(value.len());
+    scan.expect(b'{').ok()?;
+    let mut out = String::with_capacity(statement.len());
     let mut index = 0usize;
-    for (key, values) in Scan::new(value).object().ok()? {
-        let (list, was_string) = match values.as_bytes().first() {
-            Some(b'"') => (vec![values], true),
-            Some(b'[') => (Scan::new(values).array().ok()?, false),
-            _ => return None,
-        };
-        let mut kept = Vec::with_capacity(list.len());
-        for v in list {
-            if !v.starts_with('"') {
-                return None;
-            }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut first_key = true;
+    while let Some(key) = scan.key(&mut first_key).ok()? {
+        kept.clear();
+        let was_string = scan.entries(|v| {
             if !cut.contains(&index) {
                 kept.push(v);
             }
             index += 1;
-        }
-        if kept.is_empty() {
-            continue;
-        }
-        out.push(if out.is_empty() { '{' } else { ',' });
-        out.push_str(&serde_json::to_string(key.as_ref()).ok()?);
-        out.push(':');
-        match kept.as_slice() {
-            [one] if was_string => out.push_str(one),
-            _ => {
-                out.push('[');
-                out.push_str(&kept.join(","));
-                out.push(']');
-            }
+        })?;
+        if !kept.is_empty() {
+            write_member(&mut out, &key, &kept, was_string)?;
         }
     }
     if index != n {
@@ -264,10 +246,12 @@ pub(crate) fn principal_cut(
         return Some(None);
     }
     out.push('}');
-    let end = start + value.len();
-    Some(Some(
-        [&statement[..start], out.as_str(), &statement[end..]].concat(),
-    ))
+    let end = scan.i;
+    let mut written = String::with_capacity(statement.len());
+    written.push_str(&statement[..start]);
+    written.push_str(&out);
+    written.push_str(&statement[end..]);
+    Some(Some(written))
 }
 
 fn parts_of_value(document: Map<String, Value>) -> Result<Parts<'static>, PolicyError> {
@@ -488,7 +472,42 @@ impl<'a> Scan<'a> {
         Ok(Some(key))
     }
 
+    /// One principal type's value where it stands: a string, or a list of strings, each
+    /// entry's text given to `each` in order. Whether it was a string; `None` for any
+    /// other shape.
+    fn entries(&mut self, mut each: impl FnMut(&'a str)) -> Option<bool> {
+        match self.peek()? {
+            b'"' => {
+                each(self.value().ok()?);
+                Some(true)
+            }
+            b'[' => {
+                self.i += 1;
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Some(false);
+                }
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return None;
+                    }
+                    each(self.value().ok()?);
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(false);
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The members of the object that is the whole text, in order.
+    #[cfg(test)]
     fn object(mut self) -> Result<Vec<(Cow<'a, str>, &'a str)>, PolicyError> {
         let mut out = Vec::new();
         self.expect(b'{')?;
@@ -501,6 +520,7 @@ impl<'a> Scan<'a> {
     }
 
     /// The elements of the array that is the whole text, in order.
+    #[cfg(test)]
     fn array(mut self) -> Result<Vec<&'a str>, PolicyError> {
         let mut out = Vec::new();
         self.expect(b'[')?;
@@ -555,6 +575,28 @@ pub(crate) fn as_serde_json_writes(t: &str) -> bool {
         }
     }
     true
+}
+
+/// Append one principal type with the entries `kept` (their text), as a string when it
+/// was one and one is left, else as a list.
+fn write_member(out: &mut String, key: &str, kept: &[&str], was_string: bool) -> Option<()> {
+    out.push(if out.is_empty() { '{' } else { ',' });
+    out.push_str(&serde_json::to_string(key).ok()?);
+    out.push(':');
+    match kept {
+        [one] if was_string => out.push_str(one),
+        _ => {
+            out.push('[');
+            for (i, v) in kept.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(v);
+            }
+            out.push(']');
+        }
+    }
+    Some(())
 }
 
 /// Append JSON text without its insignificant white space. The text is valid JSON (read
