@@ -259,11 +259,20 @@ fn canned(name: &str) -> Result<Vec<AclGrant>, String> {
 
 /// One grant header's grantees: `id="…", uri="…", emailAddress="…"`.
 fn header_grants(value: &str, permission: &str) -> Result<Vec<AclGrant>, String> {
+    // An empty header names no grantee; a part left empty between commas is no shape S3
+    // documents: not guessed at.
+    if value.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     value
         .split(',')
         .map(str::trim)
-        .filter(|p| !p.is_empty())
         .map(|part| {
+            if part.is_empty() {
+                return Err(format!(
+                    "the grant header {value:?} has an empty part: its grantees cannot be told"
+                ));
+            }
             let (key, v) = part
                 .split_once('=')
                 .ok_or_else(|| format!("the grant header value {part:?} is not key=value"))?;

@@ -673,8 +673,29 @@ fn attribute_policy(
     })
 }
 
+/// A member of `v` other than `key` that names it in another case or padded, other than
+/// S3's subresource marker `[""]` (as `ownershipControls` stands beside
+/// `OwnershipControls` in real records): a reader that folds case would read it, where
+/// crossguard reads `key`.
+fn named_otherwise<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    v?.as_object()?
+        .iter()
+        .find(|(k, val)| {
+            k.as_str() != key
+                && bare(k).eq_ignore_ascii_case(key)
+                && val.as_array().is_none_or(|a| a.len() != 1 || a[0] != "")
+        })
+        .map(|(k, _)| k.as_str())
+}
+
 /// The Block Public Access settings a call leaves (`deleted`: all off).
 fn public_access_block(record: &Value, deleted: bool) -> CarriedPolicy {
+    let key = "PublicAccessBlockConfiguration";
+    if let Some(k) = named_otherwise(record.get("requestParameters"), key) {
+        return CarriedPolicy::Unreadable(format!(
+            "the event's settings: {k:?} beside {key}: which one S3 read cannot be told"
+        ));
+    }
     let settings = if deleted {
         Ok(crate::bpa::PublicAccessBlock::OFF)
     } else {
@@ -768,12 +789,22 @@ fn access_point_grant(record: &Value, bucket: &Resource) -> CarriedPolicy {
 /// What `PutBucketOwnershipControls` does to the bucket's ACL: `Err` (ignored) when it
 /// disables ACLs; otherwise the live ACL decides, which the record does not carry.
 fn acls_enabled(record: &Value) -> Result<CarriedPolicy, &'static str> {
+    let params = record.get("requestParameters");
+    let controls = path(record, &["requestParameters", "OwnershipControls"]);
     let rule = path(record, &["requestParameters", "OwnershipControls", "Rule"]);
     // One rule: an object, or XML's list of one.
     let rule = match rule {
         Some(Value::Array(rules)) if rules.len() == 1 => rules.first(),
         other => other,
     };
+    let otherwise = named_otherwise(params, "OwnershipControls")
+        .or_else(|| named_otherwise(controls, "Rule"))
+        .or_else(|| named_otherwise(rule, "ObjectOwnership"));
+    if let Some(k) = otherwise {
+        return Ok(CarriedPolicy::Unreadable(format!(
+            "the call names {k:?} in another case beside what crossguard reads: which S3 read cannot be told"
+        )));
+    }
     let setting = rule
         .and_then(|r| r.get("ObjectOwnership"))
         .and_then(Value::as_str);

@@ -405,6 +405,21 @@ fn acl_shapes_not_read_exactly_are_errors() {
             )),
             "at most 100",
         ),
+        // Parts left empty between commas: no grantee can be read from them.
+        (
+            record(
+                "PutBucketAcl",
+                json!({"bucketName": "b", "x-amz-grant-read": [",,,"]}),
+            ),
+            "empty part",
+        ),
+        (
+            record(
+                "PutBucketAcl",
+                json!({"bucketName": "b", "x-amz-grant-read": [format!("uri=\"{}\",", acl::ALL_USERS)]}),
+            ),
+            "empty part",
+        ),
     ];
     for (rec, why) in cases {
         let d = one(&al, rec);
@@ -618,6 +633,15 @@ fn block_public_access_records_not_read_exactly_are_errors() {
         assert_eq!(d.verdict, Verdict::Error, "{why}: {}", d.reason);
         assert!(d.reason.contains(why), "{why}: {}", d.reason);
     }
+    // The settings named twice, in another case: which S3 read cannot be told.
+    let mut r = bpa(
+        "PutBucketPublicAccessBlock",
+        Some(settings(true, true, true, true)),
+    );
+    r["requestParameters"]["publicAccessBlockConfiguration"] = json!({"BlockPublicAcls": false});
+    let d = one(&al, r);
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    assert!(d.reason.contains("beside"), "{}", d.reason);
     // Strings as CloudTrail sometimes writes XML booleans.
     let d = one(
         &al,
@@ -679,6 +703,24 @@ fn acls_enabled_again_are_decided_on_the_live_acl_and_disabled_ones_are_ignored(
     }
     let d = one(&al, oc(json!({"ObjectOwnership": "Whoever"})));
     assert_eq!(d.verdict, Verdict::Error);
+    // What crossguard reads named again in another case: not ignored on the word of one.
+    let mut twice = oc(json!({"ObjectOwnership": "BucketOwnerEnforced"}));
+    twice["requestParameters"]["ownershipControls"] =
+        json!({"Rule": {"ObjectOwnership": "ObjectWriter"}});
+    for r in [
+        twice,
+        oc(json!({"ObjectOwnership": "BucketOwnerEnforced", "objectOwnership": "ObjectWriter"})),
+        {
+            let mut r = oc(json!({"ObjectOwnership": "BucketOwnerEnforced"}));
+            r["requestParameters"]["OwnershipControls"]["rule"] =
+                json!({"ObjectOwnership": "ObjectWriter"});
+            r
+        },
+    ] {
+        let d = one(&al, r);
+        assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+        assert!(d.reason.contains("another case"), "{}", d.reason);
+    }
     // Deleted controls: S3 applies ACLs again, as under ObjectWriter.
     let d = one(
         &al,

@@ -787,6 +787,27 @@ fn kms_grants_are_a_door_of_their_own() {
         ),
     );
     assert_eq!(d.verdict, Verdict::Error);
+    // A principal named both ways (KMS takes one or the other): which one it used cannot
+    // be told, so the one not read could be an outsider.
+    for (a, b) in [
+        ("granteePrincipal", "granteeServicePrincipal"),
+        ("retiringPrincipal", "retiringServicePrincipal"),
+    ] {
+        let mut p = json!({"keyId": key, "granteePrincipal": format!("arn:aws:iam::{OWNER}:root"), "operations": ["Decrypt"]});
+        p[a] = json!(format!("arn:aws:iam::{OWNER}:root"));
+        p[b] = json!("arn:aws:iam::444444444444:root");
+        let d = one(
+            &approved,
+            record(
+                "kms.amazonaws.com",
+                "CreateGrant",
+                p,
+                json!({"grantId": "g-9"}),
+            ),
+        );
+        assert_eq!(d.verdict, Verdict::Error, "{a}/{b}: {}", d.reason);
+        assert!(d.reason.contains("names both"), "{}", d.reason);
+    }
 }
 
 fn public_policy() -> String {

@@ -99,6 +99,17 @@ fn listed(
     Ok(st)
 }
 
+/// The one of two fields a grant names a principal by (KMS takes either, not both): both
+/// given, which one KMS used cannot be told.
+fn one_of<'a>(params: &'a Value, a: &str, b: &str) -> Result<Option<&'a str>, String> {
+    match (text(params, a)?, text(params, b)?) {
+        (Some(_), Some(_)) => Err(format!(
+            "the call names both {a} and {b}: which one KMS used cannot be told"
+        )),
+        (one, None) | (None, one) => Ok(one),
+    }
+}
+
 /// KMS `CreateGrant`: the grantee's statement (its operations, the constraints as
 /// encryption-context conditions, which narrow what, not who) and the retiring
 /// principal's (`kms:RetireGrant`), with the grant's id from the response.
@@ -110,11 +121,8 @@ pub(super) fn kms_grant(
         .get("requestParameters")
         .filter(|p| p.is_object())
         .ok_or("the call carries no requestParameters")?;
-    let grantee = match text(params, "granteePrincipal")? {
-        Some(g) => g,
-        None => text(params, "granteeServicePrincipal")?
-            .ok_or("the call carries no requestParameters.granteePrincipal")?,
-    };
+    let grantee = one_of(params, "granteePrincipal", "granteeServicePrincipal")?
+        .ok_or("the call carries no requestParameters.granteePrincipal")?;
     // AWS infrastructure acting in an account (EBS: `ACCOUNT:aws:ec2-infrastructure:…`)
     // is that account.
     let infrastructure = grantee
@@ -143,10 +151,7 @@ pub(super) fn kms_grant(
         }
     }
     let mut statements = vec![st];
-    let retiring = match text(params, "retiringPrincipal")? {
-        Some(r) => Some(r),
-        None => text(params, "retiringServicePrincipal")?,
-    };
+    let retiring = one_of(params, "retiringPrincipal", "retiringServicePrincipal")?;
     if let Some(retiring) = retiring {
         statements.push(json!({
             "Sid": "RetiringPrincipal",
