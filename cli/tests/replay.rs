@@ -467,6 +467,28 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
     );
 }
 
+/// A record of the call `name` from `source` (each any JSON value) with `params`.
+fn named_call(name: Value, source: Value, params: Value) -> Value {
+    json!({"eventVersion": "1.09", "eventID": format!("e-{name}-{source}"), "eventTime": "2026-01-05T10:00:00Z",
+        "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
+        "recipientAccountId": OWNER, "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWNER}:user/alice"), "accountId": OWNER},
+        "requestParameters": params})
+}
+
+/// `records` as one gzipped log file in `dir`, replayed: each row's verdict, and stderr.
+fn verdicts_of_log(dir: &Path, records: &Value) -> (Vec<String>, String) {
+    let file = dir.join("log.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(records.to_string().as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let out = replay(&["--format", "json"], &[&file], None);
+    let verdicts = lines(&out)
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap().to_string())
+        .collect();
+    (verdicts, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// A record whose `eventName` or `eventSource` is there but not a string cannot be told
 /// apart from a guarded call: decided `error`, as `crossguard event` decides it, even when
 /// its text names no guarded call (the name search passed over it); `null` reads as
@@ -474,12 +496,7 @@ fn real_records_in_one_log_file_decide_as_crossguard_event_decides_them() {
 #[test]
 fn a_call_named_by_no_string_is_an_error_not_irrelevant() {
     let dir = scratch("call-no-string");
-    let record = |name: Value, source: Value| {
-        json!({"eventVersion": "1.09", "eventID": format!("e-{name}-{source}"), "eventTime": "2026-01-05T10:00:00Z",
-            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
-            "recipientAccountId": OWNER, "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWNER}:user/alice"), "accountId": OWNER},
-            "requestParameters": {"bucketName": "b"}})
-    };
+    let record = |name: Value, source: Value| named_call(name, source, json!({"bucketName": "b"}));
     let s3 = json!("s3.amazonaws.com");
     let records = json!({"Records": [
         record(json!(1), s3.clone()),
@@ -492,21 +509,8 @@ fn a_call_named_by_no_string_is_an_error_not_irrelevant() {
         7,
         "x",
     ]});
-    let file = dir.join("log.json.gz");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(records.to_string().as_bytes()).unwrap();
-    std::fs::write(&file, gz.finish().unwrap()).unwrap();
-    let out = replay(&["--format", "json"], &[&file], None);
-    let verdicts: Vec<String> = lines(&out)
-        .iter()
-        .map(|r| r["verdict"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(
-        verdicts,
-        ["error"; 5],
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (verdicts, stderr) = verdicts_of_log(&dir, &records);
+    assert_eq!(verdicts, ["error"; 5], "{stderr}");
     // As `crossguard event` decides each of them.
     for r in records["Records"].as_array().unwrap().iter().take(5) {
         assert!(
@@ -525,12 +529,8 @@ fn a_call_named_by_no_string_is_an_error_not_irrelevant() {
 #[test]
 fn a_guarded_call_spelled_otherwise_is_an_error_not_irrelevant() {
     let dir = scratch("spelled-otherwise");
-    let record = |name: Value, source: Value| {
-        json!({"eventVersion": "1.09", "eventID": format!("e-{name}-{source}"), "eventTime": "2026-01-05T10:00:00Z",
-            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
-            "recipientAccountId": OWNER, "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{OWNER}:user/alice"), "accountId": OWNER},
-            "requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}})
-    };
+    let params = json!({"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}});
+    let record = |name: Value, source: Value| named_call(name, source, params.clone());
     let s3 = json!("s3.amazonaws.com");
     let records = json!({"Records": [
         record(json!("PutBucketPolicy"), s3.clone()),
@@ -542,19 +542,10 @@ fn a_guarded_call_spelled_otherwise_is_an_error_not_irrelevant() {
         record(json!("PutBucketPolicy"), Value::Null),
         record(json!("PutBucketPolicy"), json!("s3-outposts.amazonaws.com")),
     ]});
-    let file = dir.join("log.json.gz");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(records.to_string().as_bytes()).unwrap();
-    std::fs::write(&file, gz.finish().unwrap()).unwrap();
-    let out = replay(&["--format", "json"], &[&file], None);
-    let verdicts: Vec<String> = lines(&out)
-        .iter()
-        .map(|r| r["verdict"].as_str().unwrap().to_string())
-        .collect();
+    let (verdicts, stderr) = verdicts_of_log(&dir, &records);
     assert_eq!(
         verdicts,
         ["violation", "error", "error", "error", "error", "error"],
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{stderr}"
     );
 }
