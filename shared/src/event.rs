@@ -725,9 +725,19 @@ fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<
     // The access point's own account, not whichever account's trail recorded it (the
     // bucket owner's may carry a copy).
     let recorder = access_point_account(record).unwrap_or_default();
-    // No BucketAccountId: the bucket is the caller's own (S3 Control's default).
+    // No BucketAccountId: the bucket is the access point's account's own (S3 Control's
+    // default; a cross-account access point must name it). A copy of the record in
+    // another account's trail then contradicts it: whose bucket it is cannot be told.
     let owner = match req.get("BucketAccountId") {
-        None | Some(Value::Null) => return Ok(None),
+        None | Some(Value::Null) => {
+            return match path_str(record, &["recipientAccountId"]) {
+                Some(r) if r != recorder => Err(format!(
+                    "it names no BucketAccountId (the access point's own account, {}), yet account {r} recorded it: whose bucket it is cannot be told",
+                    if recorder.is_empty() { "unknown" } else { recorder.as_str() }
+                )),
+                _ => Ok(None),
+            }
+        }
         Some(Value::String(a)) if *a == recorder => return Ok(None),
         Some(Value::String(a)) if is_account_id(a) => a.clone(),
         Some(other) => {

@@ -868,6 +868,13 @@ fn an_access_point_in_another_account_on_the_bucket_is_that_accounts_door() {
         one(&allowlist(""), create(Value::Null)).verdict,
         Verdict::Ignored
     );
+    // None named, yet another account recorded it: the bucket S3 used (the access
+    // point's account's) and the trail that holds the record disagree: not ignored.
+    let mut elsewhere = create(Value::Null);
+    elsewhere["recipientAccountId"] = json!(OWNER);
+    let d = one(&allowlist(""), elsewhere);
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    assert!(d.reason.contains("whose bucket"), "{}", d.reason);
     assert_eq!(
         one(&allowlist(""), create(json!("12"))).verdict,
         Verdict::Error
