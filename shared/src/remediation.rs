@@ -591,14 +591,7 @@ pub fn plan(
             let (Some(typed), Some(piece)) = (doc.statements.get(s), raw.get_mut(s)) else {
                 return Err(PlanError::Missing(s));
             };
-            let cut = match cut_text(s, fs, typed, piece, resource)? {
-                Some(cut) => cut,
-                None => {
-                    let value = piece.value_mut().map_err(PlanError::Unreadable)?;
-                    cut_statement(s, fs, typed, value, resource)?
-                }
-            };
-            cuts.insert(s, cut);
+            cuts.insert(s, cut_one(s, fs, typed, piece, resource)?);
         }
     }
     // Each statement left: as it was (with its index before the plan), or as written.
@@ -669,7 +662,7 @@ impl Kept<'_> {
         match self {
             Kept::Untouched(_, p) => p.to_value(),
             Kept::Written(v) => Ok(v.clone()),
-            Kept::Spliced(_, t) => Piece::Owned(t.clone()).to_value(),
+            Kept::Spliced(_, t) => Piece::Text(t).to_value(),
         }
     }
 }
@@ -771,93 +764,114 @@ fn what_to_cut<'f>(s: usize, fs: &[&'f Finding], n: usize) -> Result<ToCut<'f>, 
     Ok((entries, notes, targets))
 }
 
-/// Cut the violating grants of statement `s` (its findings `fs`) from its text, when
-/// that is all it takes: its principal entries go, or it goes whole. `None` when it is
-/// not text, or the cut needs its value (condition values to cut, a key's owner to put
-/// in place of a cut `*`, a `Principal` of another shape): [`cut_statement`] then cuts
-/// it. Both cut alike: the property tests hold plans of text and of values equal.
-fn cut_text(
+/// What the plan does to statement `s` (its findings `fs`): cut from its text where that
+/// is all it takes, else from its value.
+fn cut_one(
     s: usize,
     fs: &[&Finding],
     typed: &Statement,
     piece: &mut Piece<'_>,
     resource: &Resource,
-) -> Result<Option<StatementCut>, PlanError> {
-    let Piece::Text(text) = *piece else {
-        return Ok(None);
-    };
-    let record = |text: &str| {
-        let mut compact = String::with_capacity(text.len());
-        crate::policy::compact_into(&mut compact, text);
-        Arc::new(PolicyJson::text(compact))
-    };
-    let mut out = StatementCut::default();
-    let Principals::Listed(entries) = &typed.principals else {
-        // NotPrincipal in an Allow: as in `cut_statement`, it goes whole.
-        out.dropped = true;
-        let original = record(text);
-        out.removed.extend(
-            fs.iter()
-                .filter(|f| f.is_violation())
-                .map(|f| Removed::of(f, Cut::Statement, original.clone())),
-        );
-        return Ok(Some(out));
-    };
-    let (cut_entries, mut notes, targets) = what_to_cut(s, fs, entries.len())?;
-    let owner_admin = resource.kind.spec().emptied == Emptied::OwnerAdmin;
-    if !targets.is_empty()
-        || cut_entries.is_empty()
-        || (owner_admin
-            && cut_entries
-                .iter()
-                .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public))
-    {
-        return Ok(None);
-    }
-    let Some(left) = crate::policy::principal_cut(text, &cut_entries, entries.len()) else {
-        return Ok(None);
-    };
-    let original = record(text);
-    match left {
-        None => {
-            out.dropped = true;
-            for (_, cut) in notes.iter_mut().filter(|(_, c)| *c == Cut::Principal) {
-                *cut = Cut::PrincipalAndStatement;
-            }
-        }
-        Some(written) => *piece = Piece::Owned(written),
-    }
-    out.entries = cut_entries;
-    out.removed = notes
-        .into_iter()
-        .map(|(f, cut)| Removed::of(f, cut, original.clone()))
-        .collect();
-    Ok(Some(out))
-}
-
-/// Cut the violating grants of statement `s` (its findings `fs`) from its raw JSON.
-fn cut_statement(
-    s: usize,
-    fs: &[&Finding],
-    typed: &Statement,
-    raw: &mut Value,
-    resource: &Resource,
 ) -> Result<StatementCut, PlanError> {
-    let mut out = StatementCut::default();
     let Principals::Listed(entries) = &typed.principals else {
         // NotPrincipal in an Allow: everyone but a few. Nothing smaller than the
         // statement can be cut. It goes whole: its JSON moves into the record.
-        out.dropped = true;
-        let original = Arc::new(PolicyJson::value(raw.take()));
-        out.removed.extend(
-            fs.iter()
+        let original = match piece {
+            Piece::Text(t) => compact_record(t),
+            other => Arc::new(PolicyJson::value(
+                other.value_mut().map_err(PlanError::Unreadable)?.take(),
+            )),
+        };
+        return Ok(StatementCut {
+            dropped: true,
+            entries: BTreeSet::new(),
+            removed: fs
+                .iter()
                 .filter(|f| f.is_violation())
-                .map(|f| Removed::of(f, Cut::Statement, original.clone())),
-        );
-        return Ok(out);
+                .map(|f| Removed::of(f, Cut::Statement, original.clone()))
+                .collect(),
+        });
     };
-    // What is cut, noted before the statement as it was is kept (below).
-    let (cut_entries, mut notes, targets) = what_to_cut(s, fs, entries.len())?;
+    // What is cut, noted before the statement as it was is kept.
+    let to_cut = what_to_cut(s, fs, entries.len())?;
+    // A key policy's `*` cut: its owner's root goes in its place.
+    let add_owner = resource.kind.spec().emptied == Emptied::OwnerAdmin
+        && to_cut
+            .0
+            .iter()
+            .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public);
+    if let Some(cut) = cut_text(piece, entries.len(), &to_cut, add_owner) {
+        return Ok(cut);
+    }
+    let value = piece.value_mut().map_err(PlanError::Unreadable)?;
+    cut_statement(
+        s,
+        fs,
+        to_cut,
+        add_owner.then(|| owner_root(resource)),
+        value,
+    )
+}
+
+/// A statement's JSON text as the record of what a plan cut: compact.
+fn compact_record(text: &str) -> Arc<PolicyJson> {
+    let mut compact = String::with_capacity(text.len());
+    crate::policy::compact_into(&mut compact, text);
+    Arc::new(PolicyJson::text(compact))
+}
+
+/// Cut the principal entries `to_cut` names from a statement's text (of `n` entries),
+/// when that is all it takes. `None` when it is not text, or the cut needs its value
+/// (condition values to cut, a key's owner to put in place of a cut `*`, a `Principal`
+/// of another shape): [`cut_statement`] then cuts it. Both cut alike: the property
+/// tests hold plans of text and of values equal.
+fn cut_text(
+    piece: &mut Piece<'_>,
+    n: usize,
+    to_cut: &ToCut<'_>,
+    add_owner: bool,
+) -> Option<StatementCut> {
+    let Piece::Text(text) = *piece else {
+        return None;
+    };
+    let (entries, notes, targets) = to_cut;
+    if !targets.is_empty() || entries.is_empty() || add_owner {
+        return None;
+    }
+    let left = crate::policy::principal_cut(text, entries, n)?;
+    let original = compact_record(text);
+    let dropped = left.is_none();
+    if let Some(written) = left {
+        *piece = Piece::Owned(written);
+    }
+    let removed = notes
+        .iter()
+        .map(|(f, cut)| {
+            let cut = match cut {
+                Cut::Principal if dropped => Cut::PrincipalAndStatement,
+                other => other.clone(),
+            };
+            Removed::of(f, cut, original.clone())
+        })
+        .collect();
+    Some(StatementCut {
+        dropped,
+        entries: entries.clone(),
+        removed,
+    })
+}
+
+/// Cut the violating grants of statement `s` (its findings `fs`, what goes `to_cut`)
+/// from its raw JSON; `add`: the owner's root, in place of a cut `*`.
+fn cut_statement(
+    s: usize,
+    fs: &[&Finding],
+    to_cut: ToCut<'_>,
+    add: Option<String>,
+    raw: &mut Value,
+) -> Result<StatementCut, PlanError> {
+    let mut out = StatementCut::default();
+    let (cut_entries, mut notes, targets) = to_cut;
     out.entries = cut_entries;
     let Value::Object(stmt) = raw else {
         return Err(PlanError::NotObject(s));
@@ -878,12 +892,7 @@ fn cut_statement(
         }
     }
     if !out.entries.is_empty() {
-        let add_owner = resource.kind.spec().emptied == Emptied::OwnerAdmin
-            && out
-                .entries
-                .iter()
-                .any(|&i| principal::resolve(entries[i].kind, &entries[i].value) == Who::Public);
-        match principal_without(stmt, &out.entries, add_owner.then(|| owner_root(resource))) {
+        match principal_without(stmt, &out.entries, add) {
             None => {}
             Some(left) if left.is_empty() => {
                 out.dropped = true;
