@@ -484,22 +484,6 @@ enum Reading<'r> {
     Stream { gz: Vec<u8>, docs: usize },
 }
 
-/// Is an object record's `eventName` or `eventSource` there but not a string (or not
-/// readable alone: a key twice)? Such a record is read in full and decided `error`, as
-/// `crossguard event` decides it. A record that is not an object names no call.
-fn call_unreadable(record: &str) -> bool {
-    if !record.trim_start().starts_with('{') {
-        return false;
-    }
-    match serde_json::from_str::<shape::Written>(record) {
-        Ok(w) => [w.name, w.source]
-            .iter()
-            .flatten()
-            .any(|v| !v.get().starts_with('"')),
-        Err(_) => true,
-    }
-}
-
 /// Is this one of the calls crossguard guards (by name and source)?
 fn is_guarded(s: &engine::EventSummary) -> bool {
     GUARDED
@@ -515,10 +499,11 @@ impl Context {
         if let fast::Call::Named { name, source } = call {
             return event::may_be_guarded(name, source);
         }
-        if !self.names.is_match(record) {
-            // It names no guarded call, yet may be one: `event` decides a record whose
-            // `eventName` or `eventSource` is there but not a string `error`.
-            return call_unreadable(record);
+        // A record whose text names no guarded call may still be one: `event` decides an
+        // object record whose `eventName` or `eventSource` is there but not a string
+        // `error` (serde refuses it below). One that is not an object names no call.
+        if !record.trim_start().starts_with('{') && !self.names.is_match(record) {
+            return false;
         }
         match serde_json::from_str::<Skim>(record) {
             Ok(Skim { name, source }) => event::may_be_guarded(name.as_deref(), source.as_deref()),

@@ -475,11 +475,11 @@ fn named_call(name: Value, source: Value, params: Value) -> Value {
         "requestParameters": params})
 }
 
-/// `records` as one gzipped log file in `dir`, replayed: each row's verdict, and stderr.
-fn verdicts_of_log(dir: &Path, records: &Value) -> (Vec<String>, String) {
+/// `log` (a log file's text) gzipped in `dir`, replayed: each row's verdict, and stderr.
+fn verdicts_of_log(dir: &Path, log: &str) -> (Vec<String>, String) {
     let file = dir.join("log.json.gz");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(records.to_string().as_bytes()).unwrap();
+    gz.write_all(log.as_bytes()).unwrap();
     std::fs::write(&file, gz.finish().unwrap()).unwrap();
     let out = replay(&["--format", "json"], &[&file], None);
     let verdicts = lines(&out)
@@ -509,8 +509,17 @@ fn a_call_named_by_no_string_is_an_error_not_irrelevant() {
         7,
         "x",
     ]});
-    let (verdicts, stderr) = verdicts_of_log(&dir, &records);
+    let (verdicts, stderr) = verdicts_of_log(&dir, &records.to_string());
     assert_eq!(verdicts, ["error"; 5], "{stderr}");
+    // A guarded name written with an escape is that call, decided as `crossguard event`
+    // decides it.
+    let public = json!({"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}});
+    let escaped = json!({"Records": [named_call(json!("PutBucketPolicy"), json!("s3.amazonaws.com"), public)]})
+        .to_string()
+        .replace("\"eventName\":\"PutBucketPolicy\"", "\"eventName\":\"PutBucket\\u0050olicy\"");
+    assert!(escaped.contains("\\u0050"), "{escaped}");
+    let (verdicts, stderr) = verdicts_of_log(&dir, &escaped);
+    assert_eq!(verdicts, ["violation"], "{stderr}");
     // As `crossguard event` decides each of them.
     for r in records["Records"].as_array().unwrap().iter().take(5) {
         assert!(
@@ -542,7 +551,7 @@ fn a_guarded_call_spelled_otherwise_is_an_error_not_irrelevant() {
         record(json!("PutBucketPolicy"), Value::Null),
         record(json!("PutBucketPolicy"), json!("s3-outposts.amazonaws.com")),
     ]});
-    let (verdicts, stderr) = verdicts_of_log(&dir, &records);
+    let (verdicts, stderr) = verdicts_of_log(&dir, &records.to_string());
     assert_eq!(
         verdicts,
         ["violation", "error", "error", "error", "error", "error"],

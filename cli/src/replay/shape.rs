@@ -23,13 +23,3 @@ pub struct Skim<'a> {
     #[serde(rename = "eventSource", borrow)]
     pub source: Option<Cow<'a, str>>,
 }
-
-/// A record's `eventName` and `eventSource` as they are written, to tell whether either is
-/// there but not a string (`null` reads as absent, as it does for [`Skim`]).
-#[derive(Deserialize)]
-pub struct Written<'a> {
-    #[serde(rename = "eventName", borrow)]
-    pub name: Option<&'a RawValue>,
-    #[serde(rename = "eventSource", borrow)]
-    pub source: Option<&'a RawValue>,
-}
