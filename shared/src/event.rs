@@ -724,21 +724,22 @@ fn access_point_bucket(record: &Value, summary: &EventSummary) -> Result<Option<
     let bucket = str_of(req, "Bucket").ok_or("CreateAccessPointRequest names no Bucket")?;
     // The access point's own account, not whichever account's trail recorded it (the
     // bucket owner's may carry a copy).
-    let recorder = access_point_account(record).unwrap_or_default();
+    // (`None`: not told; never equal to an account named below.)
+    let recorder = access_point_account(record);
     // No BucketAccountId: the bucket is the access point's account's own (S3 Control's
     // default; a cross-account access point must name it). A copy of the record in
     // another account's trail then contradicts it: whose bucket it is cannot be told.
     let owner = match req.get("BucketAccountId") {
         None | Some(Value::Null) => {
             return match path_str(record, &["recipientAccountId"]) {
-                Some(r) if r != recorder => Err(format!(
+                Some(r) if Some(&r) != recorder.as_ref() => Err(format!(
                     "it names no BucketAccountId (the access point's own account, {}), yet account {r} recorded it: whose bucket it is cannot be told",
-                    if recorder.is_empty() { "unknown" } else { recorder.as_str() }
+                    recorder.as_deref().unwrap_or("not named")
                 )),
                 _ => Ok(None),
             }
         }
-        Some(Value::String(a)) if *a == recorder => return Ok(None),
+        Some(Value::String(a)) if Some(a) == recorder.as_ref() => return Ok(None),
         Some(Value::String(a)) if is_account_id(a) => a.clone(),
         Some(other) => {
             return Err(format!(

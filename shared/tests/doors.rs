@@ -857,6 +857,10 @@ fn an_access_point_in_another_account_on_the_bucket_is_that_accounts_door() {
         .as_object_mut()
         .unwrap()
         .remove("accountId");
+    let d = one(&allowlist(""), blind.clone());
+    assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
+    // Nor is an empty BucketAccountId that account's own when no account is named.
+    blind["requestParameters"]["CreateAccessPointRequest"]["BucketAccountId"] = json!("");
     let d = one(&allowlist(""), blind);
     assert_eq!(d.verdict, Verdict::Error, "{}", d.reason);
     // The bucket's own account, or none named: ignored. A malformed one: an error.
