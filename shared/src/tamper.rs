@@ -499,13 +499,32 @@ fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
     }
 }
 
-/// Whether the call was made in the deployment's own account, for the parts that are
+/// Whether the named part is in the deployment's own account, for the parts that are
 /// only there (everything but roles: the member remediation role is in every account,
-/// and a managed policy's ARN names its account).
-fn in_deployment_account(dep: &Deployment, part: Part, recorded_in: Option<&str>) -> bool {
-    match (part, dep.account.as_deref()) {
-        (Part::Role | Part::ManagedPolicy, _) | (_, None) => true,
-        (_, Some(home)) => recorded_in == Some(home),
+/// and a managed policy's ARN names its account). A part named by an ARN is in the
+/// ARN's account, wherever the call was recorded (a subscriber's account, say); one
+/// named by its name alone is in the account that recorded the call, read from
+/// `recipientAccountId` only (the caller's own account is not the resource's). `Err`
+/// when that account cannot be read.
+fn in_deployment_account(
+    dep: &Deployment,
+    part: Part,
+    value: &str,
+    record: &Value,
+) -> Result<bool, String> {
+    let home = match (part, dep.account.as_deref()) {
+        (Part::Role | Part::ManagedPolicy, _) | (_, None) => return Ok(true),
+        (_, Some(home)) => home,
+    };
+    if let Some(arn) = parse_arn(value).filter(|a| !a.account.is_empty()) {
+        return Ok(arn.account == home);
+    }
+    match record.get("recipientAccountId") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s == home),
+        _ => Err(format!(
+            "names the {} {value} without an account, and the record has no recipientAccountId: whose it is cannot be told",
+            part.noun()
+        )),
     }
 }
 
@@ -546,18 +565,16 @@ fn target(record: &Value, watched: &Watched) -> Result<String, String> {
 
 /// Whether the part a watched call names is the deployment's; `Err` when that cannot be
 /// told (a key named by alias: its alias may be anything).
-fn ours(
-    dep: &Deployment,
-    watched: &Watched,
-    value: &str,
-    recorded_in: Option<&str>,
-) -> Result<bool, String> {
+fn ours(dep: &Deployment, watched: &Watched, value: &str, record: &Value) -> Result<bool, String> {
     if watched.part == Part::Key && value.contains("alias/") {
         return Err(format!(
             "names a key by alias ({value}): whether it is the guard's key cannot be told"
         ));
     }
-    Ok(is_ours(dep, watched.part, value) && in_deployment_account(dep, watched.part, recorded_in))
+    if !is_ours(dep, watched.part, value) {
+        return Ok(false);
+    }
+    in_deployment_account(dep, watched.part, value, record)
 }
 
 /// Decide a record against the deployment: `None` when the call is not one of the
@@ -594,7 +611,7 @@ pub fn decide(
         Ok(v) => v,
         Err(why) => return Some(error(format!("{name} {why}"))),
     };
-    match ours(dep, watched, &value, summary.account.as_deref()) {
+    match ours(dep, watched, &value, record) {
         Ok(true) => {}
         Ok(false) => return None,
         Err(why) => return Some(error(format!("{name} {why}"))),
