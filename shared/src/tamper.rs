@@ -548,12 +548,16 @@ fn undo_of(source: &str, base: &str, value: &str, record: &Value) -> Option<Valu
 
 /// The part a watched call names, as it names it.
 fn target(record: &Value, watched: &Watched) -> Result<String, String> {
-    match record
-        .get("requestParameters")
-        .and_then(|p| p.get(watched.field))
-    {
+    let Some(Value::Object(params)) = record.get("requestParameters") else {
+        return Err(format!(
+            "names no {} (its requestParameters are no object)",
+            watched.part.noun()
+        ));
+    };
+    match params.get(watched.field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        // EventBridge's permission calls name no bus when they mean the default one.
+        // EventBridge's bus calls name no bus when they mean the default one: only
+        // parameters that were read and leave the name out say so.
         None | Some(Value::Null) if watched.part == Part::Bus => Ok("default".to_string()),
         _ => Err(format!(
             "names no {} (requestParameters.{})",
