@@ -495,8 +495,24 @@ fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
         Part::Trail => one(&dep.trail),
         Part::EvidenceBucket => dep.evidence_bucket.as_deref() == Some(value),
         Part::Key => one(&dep.key),
-        Part::ManagedPolicy => dep.policies.iter().any(|p| p == value),
+        Part::ManagedPolicy => dep.policies.iter().any(|p| same_policy(p, value)),
     }
+}
+
+/// Whether two managed policy ARNs are one policy: the same account and name. IAM names
+/// are unique in an account without regard to case or path, so neither tells them apart.
+fn same_policy(ours: &str, value: &str) -> bool {
+    if ours == value {
+        return true;
+    }
+    let name = |arn: &str| {
+        parse_arn(arn).and_then(|a| {
+            let path_and_name = a.resource.strip_prefix("policy/")?;
+            let name = path_and_name.rsplit('/').next()?;
+            Some((a.account.to_string(), name.to_ascii_lowercase()))
+        })
+    };
+    name(ours).is_some_and(|o| name(value) == Some(o))
 }
 
 /// Whether the named part is in the deployment's own account, for the parts that are
