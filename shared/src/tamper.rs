@@ -597,6 +597,46 @@ fn ours(dep: &Deployment, watched: &Watched, value: &str, record: &Value) -> Res
     in_deployment_account(dep, watched.part, value, record)
 }
 
+/// The watched call a record is: `None` when it is none, `Err` when it may be one but
+/// cannot be told (an `eventName` or `eventSource` that is no string, or a watched call
+/// spelled otherwise: padded, another case, or without its source).
+fn watched_call(record: &Value) -> Result<Option<&'static Watched>, String> {
+    let text = |key: &str| match record.get(key) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s.as_str()),
+        Some(other) => Err(format!(
+            "its {key} is {}: which call it is cannot be told",
+            crate::policy::json_type(other)
+        )),
+    };
+    let (name, source) = (text("eventName")?, text("eventSource")?);
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let base = if source == LAMBDA {
+        base_name(name)
+    } else {
+        name
+    };
+    if let Some(w) = WATCHED.iter().find(|w| w.source == source && w.name == base) {
+        return Ok(Some(w));
+    }
+    let bare = |s: &str| s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string();
+    let (name_bare, source_bare) = (bare(name), bare(source));
+    let doubtful = WATCHED.iter().find(|w| {
+        (w.name.eq_ignore_ascii_case(&name_bare)
+            || (w.source == LAMBDA && w.name.eq_ignore_ascii_case(base_name(&name_bare))))
+            && (source_bare.is_empty() || w.source.eq_ignore_ascii_case(&source_bare))
+    });
+    match doubtful {
+        Some(w) => Err(format!(
+            "{name:?} from {source:?} may be {} from {} spelled otherwise",
+            w.name, w.source
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Decide a record against the deployment: `None` when the call is not one of the
 /// watched calls or touches none of the guard's parts.
 pub fn decide(
@@ -607,15 +647,6 @@ pub fn decide(
     opts: Options,
 ) -> Option<Decision> {
     let summary = summarize(record);
-    let (source, name) = (summary.source.as_deref()?, summary.name.as_deref()?);
-    let base = if source == LAMBDA {
-        base_name(name)
-    } else {
-        name
-    };
-    let watched = WATCHED
-        .iter()
-        .find(|w| w.source == source && w.name == base)?;
     let error = |why: String| Decision {
         event: Some(summary.clone()),
         severity: Some("critical"),
@@ -624,6 +655,18 @@ pub fn decide(
             format!("could not be checked for tampering with the guard: {why}"),
         )
     };
+    // A duplicate on the call's name or source, or around the record: the name kept
+    // may not be the call that was made.
+    if let Some(dup) = duplicate.filter(|d| d.identity) {
+        return Some(error(dup.reason.clone()));
+    }
+    let watched = match watched_call(record) {
+        Ok(w) => w?,
+        Err(why) => return Some(error(why)),
+    };
+    let name = summary.name.as_deref().unwrap_or(watched.name);
+    let source = watched.source;
+    let base = watched.name;
     if let Some(dup) = duplicate {
         return Some(error(dup.reason.clone()));
     }
