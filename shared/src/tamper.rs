@@ -417,6 +417,43 @@ static WATCHED: &[Watched] = &[
         "keyId",
         "given a new key policy",
     ),
+    w(
+        SNS,
+        "PutDataProtectionPolicy",
+        Part::Topic,
+        "resourceArn",
+        "given a data protection policy (it can deny or mask alerts)",
+    ),
+    w(
+        S3,
+        "PutBucketEncryption",
+        Part::EvidenceBucket,
+        "bucketName",
+        "given new default encryption (a key the guards cannot use stops every evidence write)",
+    ),
+    w(
+        S3,
+        "DeleteBucketEncryption",
+        Part::EvidenceBucket,
+        "bucketName",
+        "stripped of its encryption by the guard's key",
+    ),
+    w(S3, "DeleteBucket", Part::EvidenceBucket, "bucketName", "deleted"),
+    w(
+        LAMBDA,
+        "DeleteFunctionConcurrency",
+        Part::Function,
+        "functionName",
+        "stripped of its reserved concurrency",
+    ),
+    w(
+        EVENTS,
+        "UpdateEventBus",
+        Part::Bus,
+        "name",
+        "reconfigured (its encryption key or dead-letter queue)",
+    ),
+    w(EVENTS, "DeleteEventBus", Part::Bus, "name", "deleted"),
 ];
 
 /// Lambda's event names carry the API version (`DeleteFunction20150331`,
