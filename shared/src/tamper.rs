@@ -569,11 +569,30 @@ fn in_deployment_account(
         (Part::Role | Part::ManagedPolicy, _) | (_, None) => return Ok(true),
         (_, Some(home)) => home,
     };
+    // The deployment's own account, and any its entry for this part names by ARN (an
+    // organization trail in the management account, say).
+    let entries: Vec<&String> = match part {
+        Part::Rule => dep.rules.iter().collect(),
+        Part::Function => dep.functions.iter().collect(),
+        Part::Bus => dep.bus.iter().collect(),
+        Part::Topic | Part::Subscription => dep.topic.iter().collect(),
+        Part::Trail => dep.trail.iter().collect(),
+        Part::EvidenceBucket => dep.evidence_bucket.iter().collect(),
+        Part::Key => dep.key.iter().collect(),
+        Part::Role | Part::ManagedPolicy => Vec::new(),
+    };
+    let theirs = |account: &str| {
+        account == home
+            || entries
+                .iter()
+                .filter_map(|e| parse_arn(e))
+                .any(|a| a.account == account)
+    };
     if let Some(arn) = parse_arn(value).filter(|a| !a.account.is_empty()) {
-        return Ok(arn.account == home);
+        return Ok(theirs(arn.account));
     }
     match record.get("recipientAccountId") {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s == home),
+        Some(Value::String(s)) if !s.is_empty() => Ok(theirs(s)),
         _ => Err(format!(
             "names the {} {value} without an account, and the record has no recipientAccountId: whose it is cannot be told",
             part.noun()
@@ -913,6 +932,21 @@ mod zz_review {
             rec["eventName"] = name;
             assert_eq!(caught(&rec, &d), Verdict::Error);
         }
+    }
+
+    #[test]
+    fn a_part_the_deployment_names_by_an_arn_in_another_account_is_still_ours() {
+        let mut d = dep("default");
+        d.trail = Some("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail".into());
+        let rec = call(TRAIL, "StopLogging",
+            json!({"name": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"}));
+        assert_eq!(caught(&rec, &d), Verdict::Violation);
+        let mut rec = call(TRAIL, "StopLogging", json!({"name": "org-trail"}));
+        rec["recipientAccountId"] = json!("111111111111");
+        assert_eq!(caught(&rec, &d), Verdict::Violation);
+        // The same name in a third account is a namesake.
+        rec["recipientAccountId"] = json!("222222222222");
+        assert!(decide_with(&rec, &d, None).is_none());
     }
 
     #[test]
