@@ -8,7 +8,11 @@
 //! `ignore_actors` and in dry-run (alerting changes nothing); where a safe undo exists
 //! (`EnableRule` after `DisableRule`, `StartLogging` after `StopLogging`) remediate mode
 //! does it. A call that names no target it can be told apart by is an `error`, alerted
-//! as critical too: the guard does not guess that it was not about itself.
+//! as critical too: the guard does not guess that it was not about itself. So is a call
+//! that may be a watched one but cannot be told (a duplicate on its name, a name
+//! spelled otherwise), and one whose account cannot be read: a part named by an ARN is
+//! that ARN's account's, one named by its name alone the recording account's
+//! (`recipientAccountId`, never the caller's).
 
 use crate::allowlist::{Allowlist, Mode};
 use crate::decision::{Action, Decision, Options, Tampered, Verdict};
@@ -438,7 +442,13 @@ static WATCHED: &[Watched] = &[
         "bucketName",
         "stripped of its encryption by the guard's key",
     ),
-    w(S3, "DeleteBucket", Part::EvidenceBucket, "bucketName", "deleted"),
+    w(
+        S3,
+        "DeleteBucket",
+        Part::EvidenceBucket,
+        "bucketName",
+        "deleted",
+    ),
     w(
         LAMBDA,
         "DeleteFunctionConcurrency",
@@ -674,10 +684,16 @@ fn watched_call(record: &Value) -> Result<Option<&'static Watched>, String> {
     } else {
         name
     };
-    if let Some(w) = WATCHED.iter().find(|w| w.source == source && w.name == base) {
+    if let Some(w) = WATCHED
+        .iter()
+        .find(|w| w.source == source && w.name == base)
+    {
         return Ok(Some(w));
     }
-    let bare = |s: &str| s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string();
+    let bare = |s: &str| {
+        s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .to_string()
+    };
     let (name_bare, source_bare) = (bare(name), bare(source));
     let doubtful = WATCHED.iter().find(|w| {
         (w.name.eq_ignore_ascii_case(&name_bare)
@@ -787,181 +803,4 @@ pub fn decide(
         event: Some(summary),
         ..Decision::bare(Verdict::Violation, None, reason)
     })
-}
-
-#[cfg(test)]
-mod zz_review {
-    use super::*;
-    use crate::date::Date;
-    use crate::event::Duplicate;
-
-    const HOME: &str = "555555555555";
-    const TOPIC: &str = "arn:aws:sns:eu-west-1:555555555555:crossguard-alerts";
-
-    fn dep(bus: &str) -> Deployment {
-        Deployment::from_json(
-            &json!({
-                "rules": ["crossguard-tamper"],
-                "bus": bus,
-                "functions": ["crossguard-bucket-guard"],
-                "roles": ["crossguard-remediation"],
-                "topic": TOPIC,
-                "trail": "org-trail",
-                "evidence_bucket": "crossguard-evidence-555555555555",
-                "key": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-                "policies": ["arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC"],
-                "account": HOME,
-            })
-            .to_string(),
-        )
-        .unwrap()
-    }
-
-    fn call(source: &str, name: &str, params: Value) -> Value {
-        json!({
-            "eventVersion": "1.09", "eventID": "r-1", "eventTime": "2026-12-01T10:00:00Z",
-            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
-            "recipientAccountId": HOME,
-            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::555555555555:user/mallory", "accountId": HOME},
-            "requestParameters": params,
-        })
-    }
-
-    fn decide_with(rec: &Value, d: &Deployment, dup: Option<&Duplicate>) -> Option<Decision> {
-        let allow = Allowlist::from_toml("version = 1\nmode = \"alert\"\n", "a.toml").unwrap();
-        let opts = Options {
-            today: Date::new(2026, 12, 2).unwrap(),
-            mode: None,
-        };
-        decide(rec, dup, d, &allow, opts)
-    }
-
-    /// Violation or error: never passed over.
-    fn caught(rec: &Value, d: &Deployment) -> Verdict {
-        let got = decide_with(rec, d, None);
-        let Some(got) = got else {
-            panic!("passed over: {rec}")
-        };
-        assert!(
-            matches!(got.verdict, Verdict::Violation | Verdict::Error),
-            "{rec}: {:?} {}",
-            got.verdict,
-            got.reason
-        );
-        got.verdict
-    }
-
-    #[test]
-    fn an_unreadable_recorded_account_is_an_error() {
-        let mut rec = call(EVENTS, "DisableRule", json!({"name": "crossguard-tamper"}));
-        rec.as_object_mut().unwrap().remove("recipientAccountId");
-        rec["userIdentity"]["accountId"] = json!("999999999999");
-        assert_eq!(caught(&rec, &dep("default")), Verdict::Error);
-        let mut rec = call(EVENTS, "DisableRule", json!({"name": "crossguard-tamper"}));
-        rec["recipientAccountId"] = json!(555_555_555_555_u64);
-        rec["userIdentity"].as_object_mut().unwrap().remove("accountId");
-        assert_eq!(caught(&rec, &dep("default")), Verdict::Error);
-    }
-
-    #[test]
-    fn a_part_named_by_its_arn_is_ours_wherever_the_call_was_recorded() {
-        let d = dep("default");
-        for rec in [
-            call(SNS, "Unsubscribe", json!({"subscriptionArn": format!("{TOPIC}:0b6941c4")})),
-            call(SNS, "SetTopicAttributes", json!({"topicArn": TOPIC, "attributeName": "Policy"})),
-            call(LAMBDA, "UpdateFunctionConfiguration20150331v2",
-                json!({"functionName": "arn:aws:lambda:eu-west-1:555555555555:function:crossguard-bucket-guard"})),
-            call(KMS, "DisableKey",
-                json!({"keyId": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab"})),
-        ] {
-            let mut rec = rec;
-            rec["recipientAccountId"] = json!("222222222222");
-            rec["userIdentity"]["accountId"] = json!("222222222222");
-            assert_eq!(caught(&rec, &d), Verdict::Violation);
-        }
-    }
-
-    #[test]
-    fn a_bus_call_without_readable_parameters_is_an_error() {
-        let d = dep("crossguard-bus");
-        for params in [Value::Null, json!("x"), json!([1])] {
-            let rec = call(EVENTS, "RemovePermission", params.clone());
-            assert_eq!(caught(&rec, &d), Verdict::Error, "{params}");
-        }
-        let mut rec = call(EVENTS, "RemovePermission", json!({}));
-        rec.as_object_mut().unwrap().remove("requestParameters");
-        assert_eq!(caught(&rec, &d), Verdict::Error);
-        // An object without eventBusName is the default bus: not this deployment's.
-        let rec = call(EVENTS, "RemovePermission", json!({"statementId": "x"}));
-        assert!(decide_with(&rec, &d, None).is_none());
-    }
-
-    #[test]
-    fn a_managed_policy_is_known_whatever_its_case_or_path() {
-        let d = dep("default");
-        for arn in [
-            "arn:aws:iam::555555555555:policy/CROSSGUARD-GuardCommon-ABC",
-            "arn:aws:iam::555555555555:policy/some/path/crossguard-guardcommon-abc",
-        ] {
-            let rec = call(IAM, "CreatePolicyVersion", json!({"policyArn": arn, "setAsDefault": true}));
-            assert_eq!(caught(&rec, &d), Verdict::Violation, "{arn}");
-        }
-        let rec = call(IAM, "CreatePolicyVersion",
-            json!({"policyArn": "arn:aws:iam::999999999999:policy/crossguard-GuardCommon-ABC"}));
-        assert!(decide_with(&rec, &d, None).is_none());
-    }
-
-    #[test]
-    fn a_call_whose_identity_is_in_doubt_is_an_error() {
-        let d = dep("default");
-        // A duplicated eventName: the one kept may not be the one that was made.
-        let rec = call(S3, "GetBucketPolicy", json!({"bucketName": "crossguard-evidence-555555555555"}));
-        let dup = Duplicate { reason: "duplicate key eventName".into(), identity: true };
-        let got = decide_with(&rec, &d, Some(&dup)).expect("not passed over");
-        assert_eq!(got.verdict, Verdict::Error);
-        // A watched call spelled otherwise, or an eventName that is no string.
-        for (source, name) in [
-            (json!(EVENTS), json!(" DisableRule")),
-            (json!(EVENTS), json!("disablerule")),
-            (json!("Events.amazonaws.com"), json!("DisableRule")),
-            (json!(EVENTS), json!(["DisableRule"])),
-            (json!(7), json!("DisableRule")),
-        ] {
-            let mut rec = call(EVENTS, "DisableRule", json!({"name": "crossguard-tamper"}));
-            rec["eventSource"] = source;
-            rec["eventName"] = name;
-            assert_eq!(caught(&rec, &d), Verdict::Error);
-        }
-    }
-
-    #[test]
-    fn a_part_the_deployment_names_by_an_arn_in_another_account_is_still_ours() {
-        let mut d = dep("default");
-        d.trail = Some("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail".into());
-        let rec = call(TRAIL, "StopLogging",
-            json!({"name": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"}));
-        assert_eq!(caught(&rec, &d), Verdict::Violation);
-        let mut rec = call(TRAIL, "StopLogging", json!({"name": "org-trail"}));
-        rec["recipientAccountId"] = json!("111111111111");
-        assert_eq!(caught(&rec, &d), Verdict::Violation);
-        // The same name in a third account is a namesake.
-        rec["recipientAccountId"] = json!("222222222222");
-        assert!(decide_with(&rec, &d, None).is_none());
-    }
-
-    #[test]
-    fn calls_that_blind_the_guard_unwatched_until_now() {
-        let d = dep("default");
-        for rec in [
-            call(SNS, "PutDataProtectionPolicy", json!({"resourceArn": TOPIC, "dataProtectionPolicy": "{}"})),
-            call(S3, "PutBucketEncryption", json!({"bucketName": "crossguard-evidence-555555555555"})),
-            call(S3, "DeleteBucketEncryption", json!({"bucketName": "crossguard-evidence-555555555555"})),
-            call(S3, "DeleteBucket", json!({"bucketName": "crossguard-evidence-555555555555"})),
-            call(LAMBDA, "DeleteFunctionConcurrency20171031", json!({"functionName": "crossguard-bucket-guard"})),
-            call(EVENTS, "UpdateEventBus", json!({"name": "default", "kmsKeyIdentifier": "arn:aws:kms:eu-west-1:999999999999:key/x"})),
-            call(EVENTS, "DeleteEventBus", json!({"name": "default"})),
-        ] {
-            assert_eq!(caught(&rec, &d), Verdict::Violation);
-        }
-    }
 }

@@ -15,22 +15,25 @@ const ACCOUNT: &str = "555555555555";
 const TOPIC: &str = "arn:aws:sns:eu-west-1:555555555555:crossguard-alerts";
 
 fn deployment() -> Deployment {
-    Deployment::from_json(
-        &json!({
-            "rules": ["crossguard-bucket-policy-changes", "crossguard-tamper"],
-            "bus": "default",
-            "functions": ["crossguard-bucket-guard", "crossguard-tamper-guard"],
-            "roles": ["crossguard-bucket-guard-eu-west-1", "crossguard-remediation"],
-            "topic": TOPIC,
-            "trail": "arn:aws:cloudtrail:eu-west-1:555555555555:trail/org-trail",
-            "evidence_bucket": "crossguard-evidence-555555555555",
-            "key": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-            "policies": ["arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC"],
-            "account": ACCOUNT,
-        })
-        .to_string(),
-    )
-    .unwrap()
+    deployment_with(|_| {})
+}
+
+/// The deployment with some of its parts changed.
+fn deployment_with(change: impl FnOnce(&mut Value)) -> Deployment {
+    let mut parts = json!({
+        "rules": ["crossguard-bucket-policy-changes", "crossguard-tamper"],
+        "bus": "default",
+        "functions": ["crossguard-bucket-guard", "crossguard-tamper-guard"],
+        "roles": ["crossguard-bucket-guard-eu-west-1", "crossguard-remediation"],
+        "topic": TOPIC,
+        "trail": "arn:aws:cloudtrail:eu-west-1:555555555555:trail/org-trail",
+        "evidence_bucket": "crossguard-evidence-555555555555",
+        "key": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "policies": ["arn:aws:iam::555555555555:policy/crossguard-GuardCommon-ABC"],
+        "account": ACCOUNT,
+    });
+    change(&mut parts);
+    Deployment::from_json(&parts.to_string()).unwrap()
 }
 
 fn allowlist(mode: &str) -> Allowlist {
@@ -60,6 +63,23 @@ fn call(source: &str, name: &str, params: Value) -> Value {
 
 fn decide(rec: &Value, mode: &str) -> Option<Decision> {
     tamper::decide(rec, None, &deployment(), &allowlist(mode), opts())
+}
+
+fn decide_on(rec: &Value, dep: &Deployment) -> Option<Decision> {
+    tamper::decide(rec, None, dep, &allowlist("alert"), opts())
+}
+
+/// A violation or an error: never passed over.
+fn caught(rec: &Value, dep: &Deployment) -> Verdict {
+    let d = decide_on(rec, dep).unwrap_or_else(|| panic!("passed over: {rec}"));
+    assert!(
+        matches!(d.verdict, Verdict::Violation | Verdict::Error),
+        "{rec}: {:?} {}",
+        d.verdict,
+        d.reason
+    );
+    assert_eq!(d.severity, Some("critical"), "{rec}");
+    d.verdict
 }
 
 #[test]
@@ -421,4 +441,188 @@ fn the_deployment_is_read_strictly() {
         .contains("nothing would be watched"));
     assert!(Deployment::from_json(r#"{"rules": ["a"], "rules": ["b"]}"#).is_err());
     assert!(tamper::watched_calls().any(|c| c == ("cloudtrail.amazonaws.com", "StopLogging")));
+}
+
+#[test]
+fn whose_part_a_call_names_is_read_from_its_arn_or_recipient_account_and_never_guessed() {
+    let dep = deployment();
+    // No recipientAccountId (or one that is no string): not the caller's account instead.
+    let mut rec = call(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "crossguard-tamper"}),
+    );
+    rec.as_object_mut().unwrap().remove("recipientAccountId");
+    rec["userIdentity"]["accountId"] = json!("999999999999");
+    assert_eq!(caught(&rec, &dep), Verdict::Error);
+    rec["recipientAccountId"] = json!(555_555_555_555_u64);
+    assert_eq!(caught(&rec, &dep), Verdict::Error);
+    // A part named by its ARN is that ARN's account's, wherever the call was recorded.
+    for rec in [
+        call(
+            "sns.amazonaws.com",
+            "Unsubscribe",
+            json!({"subscriptionArn": format!("{TOPIC}:0b6941c4")}),
+        ),
+        call(
+            "sns.amazonaws.com",
+            "SetTopicAttributes",
+            json!({"topicArn": TOPIC, "attributeName": "Policy"}),
+        ),
+        call(
+            "lambda.amazonaws.com",
+            "UpdateFunctionConfiguration20150331v2",
+            json!({"functionName": "arn:aws:lambda:eu-west-1:555555555555:function:crossguard-bucket-guard"}),
+        ),
+        call(
+            "kms.amazonaws.com",
+            "DisableKey",
+            json!({"keyId": "arn:aws:kms:eu-west-1:555555555555:key/1234abcd-12ab-34cd-56ef-1234567890ab"}),
+        ),
+    ] {
+        let mut rec = rec;
+        rec["recipientAccountId"] = json!("222222222222");
+        rec["userIdentity"]["accountId"] = json!("222222222222");
+        assert_eq!(caught(&rec, &dep), Verdict::Violation);
+    }
+    // A part the deployment names by an ARN in another account (an organization trail)
+    // is ours there too; the same name in a third account is a namesake.
+    let org = deployment_with(|d| {
+        d["trail"] = json!("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail");
+    });
+    let rec = call(
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        json!({"name": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"}),
+    );
+    assert_eq!(caught(&rec, &org), Verdict::Violation);
+    let mut rec = call(
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        json!({"name": "org-trail"}),
+    );
+    rec["recipientAccountId"] = json!("111111111111");
+    assert_eq!(caught(&rec, &org), Verdict::Violation);
+    rec["recipientAccountId"] = json!("222222222222");
+    assert!(decide_on(&rec, &org).is_none());
+}
+
+#[test]
+fn a_bus_call_without_readable_parameters_is_an_error_not_the_default_bus() {
+    let dep = deployment_with(|d| d["bus"] = json!("crossguard-bus"));
+    for params in [Value::Null, json!("x"), json!([1])] {
+        let rec = call("events.amazonaws.com", "RemovePermission", params.clone());
+        assert_eq!(caught(&rec, &dep), Verdict::Error, "{params}");
+    }
+    let mut rec = call("events.amazonaws.com", "RemovePermission", json!({}));
+    rec.as_object_mut().unwrap().remove("requestParameters");
+    assert_eq!(caught(&rec, &dep), Verdict::Error);
+    // Parameters read that name no bus mean the default bus: not this deployment's.
+    let rec = call(
+        "events.amazonaws.com",
+        "RemovePermission",
+        json!({"statementId": "x"}),
+    );
+    assert!(decide_on(&rec, &dep).is_none());
+}
+
+#[test]
+fn a_managed_policy_is_known_by_account_and_name_whatever_its_case_or_path() {
+    let dep = deployment();
+    for arn in [
+        "arn:aws:iam::555555555555:policy/CROSSGUARD-GuardCommon-ABC",
+        "arn:aws:iam::555555555555:policy/some/path/crossguard-guardcommon-abc",
+    ] {
+        let rec = call(
+            "iam.amazonaws.com",
+            "CreatePolicyVersion",
+            json!({"policyArn": arn, "setAsDefault": true}),
+        );
+        assert_eq!(caught(&rec, &dep), Verdict::Violation, "{arn}");
+    }
+    let rec = call(
+        "iam.amazonaws.com",
+        "CreatePolicyVersion",
+        json!({"policyArn": "arn:aws:iam::999999999999:policy/crossguard-GuardCommon-ABC"}),
+    );
+    assert!(decide_on(&rec, &dep).is_none());
+}
+
+#[test]
+fn a_record_whose_call_is_in_doubt_is_an_error() {
+    let dep = deployment();
+    // A duplicated eventName: the one kept may not be the call that was made.
+    let rec = call(
+        "s3.amazonaws.com",
+        "GetBucketPolicy",
+        json!({"bucketName": "crossguard-evidence-555555555555"}),
+    );
+    let dup = Duplicate {
+        reason: "duplicate key eventName".into(),
+        identity: true,
+    };
+    let d = tamper::decide(&rec, Some(&dup), &dep, &allowlist("alert"), opts()).unwrap();
+    assert_eq!(d.verdict, Verdict::Error);
+    // A watched call spelled otherwise, or a name or source that is no string.
+    for (source, name) in [
+        (json!("events.amazonaws.com"), json!(" DisableRule")),
+        (json!("events.amazonaws.com"), json!("disablerule")),
+        (json!("Events.amazonaws.com"), json!("DisableRule")),
+        (Value::Null, json!("DisableRule")),
+        (json!("events.amazonaws.com"), json!(["DisableRule"])),
+        (json!(7), json!("DisableRule")),
+    ] {
+        let mut rec = call(
+            "events.amazonaws.com",
+            "DisableRule",
+            json!({"name": "crossguard-tamper"}),
+        );
+        rec["eventSource"] = source;
+        rec["eventName"] = name;
+        assert_eq!(caught(&rec, &dep), Verdict::Error);
+    }
+}
+
+#[test]
+fn calls_that_blind_the_guard_through_its_topic_bucket_concurrency_and_bus_are_watched() {
+    let dep = deployment();
+    for rec in [
+        call(
+            "sns.amazonaws.com",
+            "PutDataProtectionPolicy",
+            json!({"resourceArn": TOPIC, "dataProtectionPolicy": "{}"}),
+        ),
+        call(
+            "s3.amazonaws.com",
+            "PutBucketEncryption",
+            json!({"bucketName": "crossguard-evidence-555555555555"}),
+        ),
+        call(
+            "s3.amazonaws.com",
+            "DeleteBucketEncryption",
+            json!({"bucketName": "crossguard-evidence-555555555555"}),
+        ),
+        call(
+            "s3.amazonaws.com",
+            "DeleteBucket",
+            json!({"bucketName": "crossguard-evidence-555555555555"}),
+        ),
+        call(
+            "lambda.amazonaws.com",
+            "DeleteFunctionConcurrency20171031",
+            json!({"functionName": "crossguard-bucket-guard"}),
+        ),
+        call(
+            "events.amazonaws.com",
+            "UpdateEventBus",
+            json!({"name": "default", "kmsKeyIdentifier": "arn:aws:kms:eu-west-1:999999999999:key/x"}),
+        ),
+        call(
+            "events.amazonaws.com",
+            "DeleteEventBus",
+            json!({"name": "default"}),
+        ),
+    ] {
+        assert_eq!(caught(&rec, &dep), Verdict::Violation);
+    }
 }
