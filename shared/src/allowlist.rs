@@ -9,6 +9,7 @@ use crate::resource::{Resource, ResourceKind};
 use crate::wildcard;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use toml::Spanned;
 
 /// What a violation gets (SPEC §2): an alert, a surgical fix, or only a record.
@@ -138,6 +139,35 @@ pub struct Pairing {
     /// of them is a grant to `trusted`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub canonical_ids: Vec<String>,
+    /// How findings name it (`pairing #N (TICKET)`) and its ticket, made once for
+    /// every approval it gives.
+    #[serde(skip)]
+    pub(crate) naming: Naming,
+}
+
+/// An entry's name as findings give it, and its ticket, shared by every approval the
+/// entry gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Naming {
+    pub(crate) name: Arc<str>,
+    pub(crate) ticket: Option<Arc<str>>,
+}
+
+impl Naming {
+    fn of(kind: &str, number: usize, ticket: &Option<String>) -> Naming {
+        Naming {
+            name: entry_name(kind, number, ticket).into(),
+            ticket: ticket.as_deref().map(Arc::from),
+        }
+    }
+}
+
+/// `pairing #3 (SEC-1234)`: an entry as findings and reasons name it.
+pub(crate) fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
+    match ticket {
+        Some(t) => format!("{kind} #{number} ({t})"),
+        None => format!("{kind} #{number}"),
+    }
 }
 
 /// An `[[org]]` entry: every account of an AWS Organization approved.
@@ -159,6 +189,10 @@ pub struct OrgEntry {
     pub expires: Option<Date>,
     /// The change ticket.
     pub ticket: Option<String>,
+    /// How findings name it (`pairing #N (TICKET)`) and its ticket, made once for
+    /// every approval it gives.
+    #[serde(skip)]
+    pub(crate) naming: Naming,
 }
 
 /// A `[[public]]` entry: resources meant to be open to anyone.
@@ -177,6 +211,10 @@ pub struct PublicEntry {
     pub expires: Option<Date>,
     /// The change ticket.
     pub ticket: Option<String>,
+    /// How findings name it (`pairing #N (TICKET)`) and its ticket, made once for
+    /// every approval it gives.
+    #[serde(skip)]
+    pub(crate) naming: Naming,
 }
 
 /// A `[[mode_override]]`: another mode for some resources.
@@ -502,6 +540,7 @@ impl Checker<'_> {
             actions: self.actions(&p.actions),
             require_external_id: p.require_external_id,
             expires: self.date(&p.expires),
+            naming: Naming::of("pairing", number, &p.ticket),
             ticket: p.ticket.clone(),
             canonical_ids: p
                 .canonical_ids
@@ -540,6 +579,7 @@ impl Checker<'_> {
             resources: self.resources(&o.resources),
             actions: self.actions(&o.actions),
             expires: self.date(&o.expires),
+            naming: Naming::of("org", number, &o.ticket),
             ticket: o.ticket.clone(),
         }
     }
@@ -554,6 +594,7 @@ impl Checker<'_> {
             scope: self.coverage(&p.owner, &Some(p.resources.clone())),
             actions: self.actions(&p.actions),
             expires: self.date(&p.expires),
+            naming: Naming::of("public", number, &p.ticket),
             ticket: p.ticket.clone(),
         }
     }

@@ -248,16 +248,24 @@ impl<'p> Narrowed<'p> {
         for c in &st.conditions {
             if !condition::is_narrowing_key(&c.key) && !untrusted.iter().any(|u| u.contains(&c.key))
             {
-                let k = c.key.to_ascii_lowercase();
-                if k == "aws:sourceip"
-                    || k == "aws:securetransport"
-                    || k.starts_with("aws:multifactor")
-                    || k == "sts:externalid"
+                let k = &c.key;
+                let multifactor = k
+                    .get(..15)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("aws:multifactor"));
+                if multifactor
+                    || ["aws:SourceIp", "aws:SecureTransport", "sts:ExternalId"]
+                        .iter()
+                        .any(|u| k.eq_ignore_ascii_case(u))
                 {
-                    untrusted.push(format!(
-                        "{} on {} does not limit which account gets in",
-                        c.operator, c.key
-                    ));
+                    untrusted.push(
+                        [
+                            &*c.operator,
+                            " on ",
+                            k,
+                            " does not limit which account gets in",
+                        ]
+                        .concat(),
+                    );
                 }
             }
         }

@@ -31,21 +31,29 @@ enum KeyClass {
     UserId,
 }
 
+/// The keys that narrow who gets in, lower case, and what they limit.
+const KEY_CLASSES: [(&str, KeyClass); 12] = [
+    ("aws:principalaccount", KeyClass::AccountId),
+    ("aws:sourceaccount", KeyClass::AccountId),
+    ("aws:sourceowner", KeyClass::AccountId),
+    ("kms:calleraccount", KeyClass::AccountId),
+    ("s3:dataaccesspointaccount", KeyClass::AccountId),
+    ("aws:principalarn", KeyClass::Arn),
+    ("aws:sourcearn", KeyClass::Arn),
+    ("aws:principalorgid", KeyClass::OrgId),
+    ("aws:sourceorgid", KeyClass::OrgId),
+    ("aws:principalorgpaths", KeyClass::OrgPath),
+    ("aws:sourceorgpaths", KeyClass::OrgPath),
+    ("aws:userid", KeyClass::UserId),
+];
+
 fn key_class(key: &str) -> Option<KeyClass> {
-    // Condition keys are case-insensitive.
-    let k = key.to_ascii_lowercase();
-    Some(match k.as_str() {
-        "aws:principalaccount"
-        | "aws:sourceaccount"
-        | "aws:sourceowner"
-        | "kms:calleraccount"
-        | "s3:dataaccesspointaccount" => KeyClass::AccountId,
-        "aws:principalarn" | "aws:sourcearn" => KeyClass::Arn,
-        "aws:principalorgid" | "aws:sourceorgid" => KeyClass::OrgId,
-        "aws:principalorgpaths" | "aws:sourceorgpaths" => KeyClass::OrgPath,
-        "aws:userid" => KeyClass::UserId,
-        _ => return None,
-    })
+    // Condition keys are case-insensitive; compared in place (a lower-cased copy per
+    // condition was a tenth of a small policy's findings).
+    KEY_CLASSES
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|&(_, c)| c)
 }
 
 /// Is this key one of the keys that can narrow who gets in?

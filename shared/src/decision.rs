@@ -344,13 +344,13 @@ impl Approval {
     /// Approved by the named owner or entry.
     fn granted(
         by: impl Into<Arc<str>>,
-        ticket: Option<&String>,
+        ticket: Option<Arc<str>>,
         reason: impl Into<Arc<str>>,
     ) -> Approval {
         Approval {
             approved: true,
             by: Some(by.into()),
-            ticket: ticket.map(|t| Arc::from(t.as_str())),
+            ticket,
             warning: false,
             reason: reason.into(),
         }
@@ -502,6 +502,19 @@ impl Memo {
     }
 }
 
+/// The pieces joined, straight into the shared text a finding holds: through one
+/// buffer kept for the thread, not a `String` made and dropped per reason.
+fn shared_text(parts: &[&str]) -> Arc<str> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with_borrow_mut(|b| {
+        b.clear();
+        parts.iter().for_each(|p| b.push_str(p));
+        Arc::from(b.as_str())
+    })
+}
+
 /// Who approves the owner's own access, and why, as findings name them: made once.
 static OWNER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("owner"));
 static OWNERS_OWN: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("the owner's own account"));
@@ -618,23 +631,6 @@ pub(crate) fn expired(expires: Option<Date>, today: Date) -> Result<(), Miss> {
     }
 }
 
-pub(crate) fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
-    use std::fmt::Write;
-    // Built piece by piece: `format!` pads every `&str` it is given (a third of a
-    // finding's time went to formatting).
-    let mut s = String::with_capacity(kind.len() + 8 + ticket.as_ref().map_or(0, |t| t.len() + 3));
-    s.push_str(kind);
-    s.push_str(" #");
-    // Writing into a String cannot fail.
-    let _ = write!(s, "{number}");
-    if let Some(t) = ticket {
-        s.push_str(" (");
-        s.push_str(t);
-        s.push(')');
-    }
-    s
-}
-
 fn scope_check(scope: &Coverage, res: &Resource) -> Result<(), Miss> {
     if scope.owner != "*" && scope.owner != res.account {
         Err(Miss::OtherOwner(scope.owner.clone()))
@@ -670,20 +666,19 @@ fn approve_account(
                     Ok(())
                 }
             });
-        let name = entry_name("pairing", p.number, &p.ticket);
+        let name = &p.naming.name;
         match check {
             Ok(()) => {
-                let reason = [
-                    name.as_str(),
+                let reason = shared_text(&[
+                    name,
                     " approves ",
                     account,
                     " → ",
                     &res.account,
                     " for ",
                     res.spec(),
-                ]
-                .concat();
-                return Approval::granted(name, p.ticket.as_ref(), reason);
+                ]);
+                return Approval::granted(name.clone(), p.naming.ticket.clone(), reason);
             }
             Err(why) => misses.push(format!("{name} does not apply: {why}")),
         }
@@ -695,18 +690,15 @@ fn approve_account(
         }
     }
     if misses.is_empty() {
-        Approval::denied(
-            [
-                "no [[pairing]] approves account ",
-                account,
-                " for ",
-                res.spec(),
-                " (owner ",
-                &res.account,
-                ")",
-            ]
-            .concat(),
-        )
+        Approval::denied(shared_text(&[
+            "no [[pairing]] approves account ",
+            account,
+            " for ",
+            res.spec(),
+            " (owner ",
+            &res.account,
+            ")",
+        ]))
     } else {
         Approval::denied(format!(
             "account {account} is not approved: {}",
@@ -724,7 +716,7 @@ fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
     today: Date,
 ) -> Result<Approval, String> {
     let mut by = Vec::new();
-    let mut ticket: Option<&String> = None;
+    let mut ticket: Option<&Arc<str>> = None;
     for o in orgs {
         let mut miss = None;
         let hit = al.orgs.iter().filter(|e| e.id == o.borrow()).find(|e| {
@@ -740,18 +732,15 @@ fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
             match check {
                 Ok(()) => true,
                 Err(why) => {
-                    miss = Some(format!(
-                        "{} does not apply: {why}",
-                        entry_name("org", e.number, &e.ticket)
-                    ));
+                    miss = Some(format!("{} does not apply: {why}", e.naming.name));
                     false
                 }
             }
         });
         match hit {
             Some(e) => {
-                by.push(entry_name("org", e.number, &e.ticket));
-                ticket = ticket.or(e.ticket.as_ref());
+                by.push(&e.naming.name);
+                ticket = ticket.or(e.naming.ticket.as_ref());
             }
             None => {
                 return Err(
@@ -760,10 +749,19 @@ fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
             }
         }
     }
-    let name = by.join(", ");
+    // One entry (the usual case) shares its name; several are joined.
+    let name: Arc<str> = match by.as_slice() {
+        [one] => Arc::clone(one),
+        _ => by
+            .iter()
+            .map(|n| &***n)
+            .collect::<Vec<&str>>()
+            .join(", ")
+            .into(),
+    };
     Ok(Approval::granted(
-        name.as_str(),
-        ticket,
+        name.clone(),
+        ticket.cloned(),
         format!(
             "{name} approves principals of organization {}",
             orgs.join(" or ")
@@ -774,15 +772,15 @@ fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
 fn approve_public(al: &Allowlist, res: &Resource, g: &Grant, today: Date) -> Approval {
     let mut misses = Vec::new();
     for p in &al.public {
-        let name = entry_name("public", p.number, &p.ticket);
+        let name = &p.naming.name;
         match scope_check(&p.scope, res)
             .and_then(|_| expired(p.expires, today))
             .and_then(|_| actions_within(&g.actions, &p.actions))
         {
             Ok(()) => {
                 return Approval::granted(
-                    name.as_str(),
-                    p.ticket.as_ref(),
+                    name.clone(),
+                    p.naming.ticket.clone(),
                     format!("{name} approves public access to {}", res.spec()),
                 )
             }

@@ -115,12 +115,7 @@ fn approval(
                 p.scope.covers(resource)
             }
         })
-        .map(|p| {
-            (
-                decision::entry_name("public", p.number, &p.ticket),
-                p.ticket.clone(),
-            )
-        })
+        .map(|p| (p.naming.name.to_string(), p.ticket.clone()))
 }
 
 /// A finding for one setting left off: it lets anyone in, once a public policy or ACL
