@@ -382,11 +382,13 @@ impl Approval {
 /// organisation, on the organisation and the actions (the resource and the day are the
 /// same throughout). The principals of one party granted the same actions are judged
 /// once: the pairings' resource globs, the action coverage, the reason's text.
-#[derive(Default)]
 struct Memo {
     /// At most [`Memo::ROOM`], searched in order: a policy has few such combinations, and
     /// one with hundreds (a statement naming hundreds of accounts) is judged without.
     seen: Vec<(MemoKey, Approval)>,
+    /// Each entry's [`MemoKey::tag`], in the same order: a search reads these words, not
+    /// the entries (a policy of many accounts passes every entry on each new one).
+    tags: [u64; Memo::ROOM],
     /// The last one found: a statement's principals are mostly of one account.
     last: usize,
 }
@@ -395,14 +397,26 @@ struct MemoKey {
     /// [`MemoKey::tag`] of `party`, compared first: most entries a search passes are other
     /// parties.
     tag: u64,
-    /// An organisation's id, not an account's.
-    org: bool,
+    /// What `party` is.
+    kind: Party,
     party: String,
     /// Compared by address first, then by content; held, since an address is unique only
     /// while it is held.
     actions: Arc<Actions>,
     external_id: bool,
     orgs: Arc<[String]>,
+}
+
+/// Whom a remembered approval is of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Party {
+    /// One account, by every entry that may approve it.
+    Account,
+    /// A whole organisation (`party` is its id).
+    Org,
+    /// Any account no pairing names, by the organisations its grant is limited to alone
+    /// (`party` is empty).
+    Orgs,
 }
 
 impl MemoKey {
@@ -415,14 +429,24 @@ impl MemoKey {
     }
 
     #[inline]
-    fn matches(&self, tag: u64, org: bool, party: &str, g: &Grant) -> bool {
+    fn matches(&self, tag: u64, kind: Party, party: &str, g: &Grant) -> bool {
         // Actions by content: statements of a large policy mostly list the same few.
         self.tag == tag
-            && self.org == org
+            && self.kind == kind
             && self.party == party
             && self.external_id == g.external_id
             && (Arc::ptr_eq(&self.actions, &g.actions) || self.actions == g.actions)
             && (Arc::ptr_eq(&self.orgs, &g.orgs) || self.orgs == g.orgs)
+    }
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo {
+            seen: Vec::new(),
+            tags: [0; Memo::ROOM],
+            last: 0,
+        }
     }
 }
 
@@ -438,11 +462,23 @@ impl Memo {
         today: Date,
     ) -> Approval {
         let judged = || approve_account(al, res, g, account, today);
-        // An account no entry names is refused at once: nothing worth remembering.
-        if g.orgs.is_empty() && !al.pairings.iter().any(|p| p.trusted == account) {
-            return judged();
+        if !al.pairings.iter().any(|p| p.trusted == account) {
+            // An account no entry names is refused at once: nothing worth remembering.
+            if g.orgs.is_empty() {
+                return judged();
+            }
+            // Only the organisations it is limited to can approve it, and what they say
+            // is the same for every such account: remembered once, not per account.
+            let v = self.remembered(Party::Orgs, "", g, || {
+                approve_orgs(al, res, g, &g.orgs, today).unwrap_or_else(Approval::denied)
+            });
+            return if v.approved {
+                v
+            } else {
+                Approval::denied(format!("account {account} is not approved: {}", v.reason))
+            };
         }
-        self.remembered(false, account, g, judged)
+        self.remembered(Party::Account, account, g, judged)
     }
 
     fn approve_org(
@@ -453,7 +489,7 @@ impl Memo {
         org: &str,
         today: Date,
     ) -> Approval {
-        self.remembered(true, org, g, || {
+        self.remembered(Party::Org, org, g, || {
             approve_orgs(al, res, g, &[org], today).unwrap_or_else(|why| {
                 Approval::denied(format!(
                     "access for every account of organization {org}: {why}"
@@ -466,18 +502,20 @@ impl Memo {
     /// there is room).
     fn remembered(
         &mut self,
-        org: bool,
+        kind: Party,
         party: &str,
         g: &Grant,
         judged: impl FnOnce() -> Approval,
     ) -> Approval {
         let tag = MemoKey::tag(party);
         let hit = match self.seen.get(self.last) {
-            Some((k, _)) if k.matches(tag, org, party, g) => Some(self.last),
-            _ => self
-                .seen
+            Some((k, _)) if k.matches(tag, kind, party, g) => Some(self.last),
+            _ => self.tags[..self.seen.len()]
                 .iter()
-                .position(|(k, _)| k.matches(tag, org, party, g)),
+                .enumerate()
+                .filter(|&(_, &t)| t == tag)
+                .map(|(i, _)| i)
+                .find(|&i| self.seen[i].0.matches(tag, kind, party, g)),
         };
         if let Some(i) = hit {
             self.last = i;
@@ -486,10 +524,11 @@ impl Memo {
         let v = judged();
         if self.seen.len() < Memo::ROOM {
             self.last = self.seen.len();
+            self.tags[self.seen.len()] = tag;
             self.seen.push((
                 MemoKey {
                     tag,
-                    org,
+                    kind,
                     party: party.to_string(),
                     actions: g.actions.clone(),
                     external_id: g.external_id,
