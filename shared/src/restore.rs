@@ -371,6 +371,7 @@ fn consistent(
         }
         cut.insert(g.statement, at);
     }
+    cuts_agree(resource, &after_st, removed)?;
     let deny_all = after.is_some_and(|a| *a == remediation::deny_all_trust());
     for (i, s) in before_st.iter().enumerate() {
         let dropped_beside_deny_all =
@@ -394,6 +395,146 @@ fn consistent(
         ));
     }
     same_callers(resource, before, after, removed)
+}
+
+/// Each statement the record says the fix cut, cut as it says (the removed principal
+/// entries and condition values taken out, a key policy's cut `*` replaced by its
+/// owner's root), is in the fix's result exactly, unless nothing of it is left. Putting
+/// `policy_before` back then returns the listed grants and nothing else: a record whose
+/// original statement gives the principals the fix kept more than the result does (no
+/// condition, a wider resource or action), or that calls a principal cut a whole
+/// statement's, is refused. The grants compared by [`same_callers`] do not see a
+/// statement's conditions or resources.
+fn cuts_agree(
+    resource: &Resource,
+    after_st: &[&Value],
+    removed: &[RemovedGrant],
+) -> Result<(), String> {
+    let mut by_statement: BTreeMap<usize, Vec<&RemovedGrant>> = BTreeMap::new();
+    for g in removed {
+        by_statement.entry(g.statement).or_default().push(g);
+    }
+    for (i, grants) in by_statement {
+        let Some(first) = grants.first() else {
+            continue;
+        };
+        let original = &first.original_statement;
+        let mut doc = Map::new();
+        doc.insert("Statement".into(), Value::Array(vec![original.clone()]));
+        let parsed = PolicyDocument::from_value(Value::Object(doc))
+            .map_err(|e| format!("removed statement {i} does not read: {e}"))?;
+        let entries = match parsed.statements.first().map(|s| &s.principals) {
+            Some(Principals::Listed(entries)) => entries,
+            // NotPrincipal: nothing smaller than the statement goes, and it goes whole.
+            Some(Principals::AllExcept(_)) if grants.iter().all(|g| g.cut == "statement") => {
+                continue
+            }
+            _ => {
+                return Err(format!(
+                    "removed statement {i} is a NotPrincipal statement not cut whole"
+                ))
+            }
+        };
+        let Value::Object(mut stmt) = original.clone() else {
+            return Err(format!("removed statement {i} is not an object"));
+        };
+        let mut wanted: BTreeSet<&str> = BTreeSet::new();
+        // A value cut for several grants of one caller is listed for each.
+        let mut values: BTreeSet<&str> = BTreeSet::new();
+        for g in &grants {
+            if let Some(what) = g.cut.strip_prefix("condition value ") {
+                values.insert(what);
+            } else if g.cut == "principal"
+                || g.cut == remediation::Cut::PrincipalAndStatement.to_string()
+            {
+                wanted.insert(g.principal.as_str());
+            } else {
+                return Err(format!(
+                    "removed statement {i} names a principal list, but the record says the fix cut {:?}",
+                    g.cut
+                ));
+            }
+        }
+        for what in &values {
+            cut_value(&mut stmt, what).map_err(|why| format!("removed statement {i}: {why}"))?;
+        }
+        let indices: BTreeSet<usize> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| wanted.contains(e.display().as_str()))
+            .map(|(n, _)| n)
+            .collect();
+        if let Some(missing) = wanted
+            .iter()
+            .find(|w| !entries.iter().any(|e| e.display().as_str() == **w))
+        {
+            return Err(format!(
+                "principal {missing} is not in removed statement {i}"
+            ));
+        }
+        let mut left = true;
+        if !indices.is_empty() {
+            // A key policy keeps its owner: a cut `*` is replaced by the owner's root.
+            let add = (resource.kind.spec().emptied == crate::kinds::Emptied::OwnerAdmin
+                && indices.iter().any(|&n| {
+                    entries.get(n).is_some_and(|e| {
+                        crate::principal::resolve(e.kind, &e.value) == crate::who::Who::Public
+                    })
+                }))
+            .then(|| {
+                format!(
+                    "arn:{}:iam::{}:root",
+                    resource.partition(),
+                    resource.account
+                )
+            });
+            left = remediation::rebuild_principal(&mut stmt, &indices, add);
+        }
+        if !left && !values.is_empty() {
+            return Err(format!(
+                "removed statement {i} lost condition values and every principal"
+            ));
+        }
+        if left && !after_st.contains(&&Value::Object(stmt)) {
+            return Err(format!(
+                "what the fix left of statement {i} is not in its result as the removed grants say"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Take the condition value `what` (`OP KEY = VALUE`, as a removed grant's `cut` says
+/// after "condition value ") out of a statement, as the fix did: the key's values are
+/// written as a list of those left.
+fn cut_value(stmt: &mut Map<String, Value>, what: &str) -> Result<(), String> {
+    let parts = what
+        .split_once(' ')
+        .and_then(|(op, rest)| rest.split_once(" = ").map(|(key, value)| (op, key, value)));
+    let Some((op, key, value)) = parts else {
+        return Err(format!("the cut {what:?} does not read"));
+    };
+    let Some(values) = stmt
+        .get_mut("Condition")
+        .and_then(|c| c.get_mut(op))
+        .and_then(|k| k.get_mut(key))
+    else {
+        return Err(format!("it has no condition {op} {key}"));
+    };
+    let list: Vec<Value> = match &*values {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let kept: Vec<Value> = list.iter().filter(|v| text(v) != value).cloned().collect();
+    if kept.len() == list.len() {
+        return Err(format!("its condition {op} {key} has no value {value:?}"));
+    }
+    if kept.is_empty() {
+        return Err(format!("the fix would have left {op} {key} with no value"));
+    }
+    *values = Value::Array(kept);
+    Ok(())
 }
 
 /// The callers policy_before lets in are those the fix's result lets in (the owner

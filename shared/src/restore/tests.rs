@@ -264,3 +264,114 @@ fn a_record_past_the_grant_limit_is_refused_not_compared_in_part() {
     v = serde_json::from_str(&unslip).unwrap();
     assert!(Fixed::from_record(&v.to_string()).is_ok());
 }
+
+/// The statement a fix cut keeps what it had beside the grants it lost: a record whose
+/// `policy_before` gives the statement's other principals more than the fix's result
+/// does (no condition, a wider resource) would widen approved access beyond the grants
+/// listed, and is refused; so is one that calls a principal cut a whole statement's.
+#[test]
+fn a_record_that_widens_what_the_fix_kept_is_refused() {
+    let mut before = bucket_policy();
+    before["Statement"][0]["Condition"] = json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
+    before["Statement"][0]["Resource"] = json!("arn:aws:s3:::data/public/*");
+    let (rec, after) = record_of(ResourceKind::Bucket, "data", &before);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    assert_eq!(fixed.restored(Some(&after), false).unwrap().policy, before);
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(&rec).unwrap();
+        f(&mut v["policy_before"]["Statement"][0]);
+        for r in v["decision"]["remediation"]["removed"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if r["sid"] == "Mixed" {
+                f(&mut r["original_statement"]);
+            }
+        }
+        v.to_string()
+    };
+    let no_condition = edit(&|s| {
+        s.as_object_mut().unwrap().remove("Condition");
+    });
+    let wider = edit(&|s| s["Resource"] = json!("arn:aws:s3:::data/*"));
+    let whole = {
+        let mut v: Value = serde_json::from_str(&rec).unwrap();
+        for r in v["decision"]["remediation"]["removed"]
+            .as_array_mut()
+            .unwrap()
+        {
+            r["cut"] = json!("statement");
+        }
+        v.to_string()
+    };
+    for edited in [no_condition, wider, whole] {
+        let got = Fixed::from_record(&edited);
+        assert!(
+            matches!(got, Err(RestoreError::NotEvidence(ref m)) if m.contains("does not agree")),
+            "{:?}",
+            got.map(|f| f.restored(Some(&after), true))
+        );
+    }
+}
+
+/// Records the guard writes agree with themselves, whatever the fix cut: a principal
+/// from a string or a list, condition values narrowing `*`, a key policy's `*` replaced
+/// by its owner, a `NotPrincipal` statement, a statement left empty.
+#[test]
+fn records_of_every_cut_agree_with_themselves() {
+    let cases = [
+        (
+            ResourceKind::Bucket,
+            "data",
+            json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*",
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": ["111111111111", "999999999999"]},
+                           "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}),
+        ),
+        (
+            ResourceKind::Bucket,
+            "data",
+            json!({"Statement": [
+            {"Sid": "S", "Effect": "Allow", "Principal": {"AWS": "999999999999", "Service": "s3.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}}},
+            {"Effect": "Allow", "NotPrincipal": {"AWS": "111111111111"}, "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::data/*"}]}),
+        ),
+        (
+            ResourceKind::Key,
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            json!({"Statement": [
+            {"Sid": "Any", "Effect": "Allow", "Principal": {"AWS": ["*", "arn:aws:iam::111111111111:root"]},
+             "Action": "kms:Decrypt", "Resource": "*"}]}),
+        ),
+        (
+            ResourceKind::Role,
+            "Deploy",
+            json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ["111111111111", "888888888888"]},
+             "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x"}}},
+            {"Effect": "Allow", "Principal": {"AWS": "777777777777"}, "Action": "sts:AssumeRole"}]}),
+        ),
+    ];
+    let mut cuts = BTreeSet::new();
+    for (kind, name, policy) in cases {
+        let (rec, after) = record_of(kind, name, &policy);
+        let fixed = Fixed::from_record(&rec).unwrap_or_else(|e| panic!("{policy}: {e}"));
+        cuts.extend(fixed.grants().iter().map(|g| g.cut.clone()));
+        assert_eq!(
+            fixed.restored(Some(&after), false).unwrap().policy,
+            policy,
+            "{rec}"
+        );
+    }
+    assert_eq!(
+        cuts.into_iter().collect::<Vec<_>>(),
+        [
+            "condition value StringEquals aws:PrincipalAccount = 999999999999",
+            "principal",
+            "principal; its statement, left empty, goes too",
+            "statement"
+        ]
+    );
+}
