@@ -209,6 +209,15 @@ pub fn suggest(decisions: &[Value], today: Date) -> Result<Suggestion, SuggestEr
                         && resource.kind.spec().external_id,
                 },
                 ("org", _, Some(id)) => Table::Org { id: id.clone() },
+                // Everyone via an identity provider: any subject of a shared provider
+                // (SPEC §1), which no entry approves; the trust must name who may.
+                ("public", _, _) if f.principal.starts_with("Federated:") => {
+                    s.unapprovable.push(format!(
+                        "{} in {spec}: any subject of a shared identity provider can assume the role, which no entry approves; add a subject condition naming who may",
+                        crate::render::escape_controls(&f.principal)
+                    ));
+                    continue;
+                }
                 ("public", _, _) => Table::Public,
                 _ => {
                     s.unapprovable.push(format!(
@@ -547,6 +556,20 @@ mod tests {
             .unwrap()
             .to_toml()
             .contains("nothing to approve"));
+    }
+
+    /// A trust any subject of a shared identity provider may assume can never be
+    /// approved (SPEC §1): no `[[public]]` entry is suggested for it (one would not
+    /// approve it, and would approve a later `"AWS": "*"` trust of the role).
+    #[test]
+    fn an_identity_provider_open_to_all_is_not_approvable() {
+        let policy = r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}"#;
+        let d = decided(ResourceKind::Role, "Deploy", AL, policy);
+        assert_eq!(d["verdict"], "violation", "{d}");
+        let s = suggest(&[d], today()).unwrap();
+        assert!(s.entries.is_empty(), "{}", s.to_toml());
+        assert_eq!(s.unapprovable.len(), 1, "{s:?}");
+        assert!(s.to_toml().contains("# not approvable: Federated:token.actions"));
     }
 
     fn verdict_of(v: &Value) -> Verdict {
