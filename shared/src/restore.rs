@@ -171,6 +171,16 @@ impl Fixed {
             (_, Some(p @ Value::Object(_))) => Some(p),
             _ => return Err(bad("the plan carries no policy document".into())),
         };
+        // A forced restore lifts the deny-all trust only a deny_all_trust fix put: a record
+        // of another fix calling itself one would take the owner's own deny-all away.
+        let deny_all = policy_after
+            .as_ref()
+            .is_some_and(|a| *a == remediation::deny_all_trust());
+        if (plan.kind == PlanKind::DenyAllTrust) != deny_all {
+            return Err(bad(
+                "it does not agree with itself: the plan's kind and the policy it put differ on the deny-all trust".into(),
+            ));
+        }
         if plan.removed.is_empty() {
             return Err(bad("the plan lists no removed grants".into()));
         }

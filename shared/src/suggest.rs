@@ -569,7 +569,9 @@ mod tests {
         let s = suggest(&[d], today()).unwrap();
         assert!(s.entries.is_empty(), "{}", s.to_toml());
         assert_eq!(s.unapprovable.len(), 1, "{s:?}");
-        assert!(s.to_toml().contains("# not approvable: Federated:token.actions"));
+        assert!(s
+            .to_toml()
+            .contains("# not approvable: Federated:token.actions"));
     }
 
     fn verdict_of(v: &Value) -> Verdict {

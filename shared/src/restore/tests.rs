@@ -375,3 +375,23 @@ fn records_of_every_cut_agree_with_themselves() {
         ]
     );
 }
+
+/// Only a fix that put the deny-all trust lifts it: a record of another fix edited to
+/// say `deny_all_trust` would, forced, take the owner's own deny-all out of the live
+/// trust and let in every later grant it held back.
+#[test]
+fn a_record_that_calls_another_fix_a_deny_all_trust_is_refused() {
+    let trust = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["111111111111", "888888888888"]}, "Action": "sts:AssumeRole"}]});
+    let (rec, _) = record_of(ResourceKind::Role, "Deploy", &trust);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    assert_eq!(fixed.plan, PlanKind::PutPolicy);
+    let edited = rec.replace("\"kind\":\"put_policy\"", "\"kind\":\"deny_all_trust\"");
+    assert_ne!(edited, rec);
+    let got = Fixed::from_record(&edited);
+    assert!(
+        matches!(got, Err(RestoreError::NotEvidence(ref m)) if m.contains("does not agree")),
+        "{:?}",
+        got.map(|f| f.restored(Some(&remediation::deny_all_trust()), true))
+    );
+}
