@@ -356,6 +356,21 @@ fn consistent(
     after: Option<&Value>,
     removed: &[RemovedGrant],
 ) -> Result<(), String> {
+    // The fix rewrites statements only, unless it put a whole document of its own.
+    if let (Some(Value::Object(a)), Value::Object(b)) = (after, before) {
+        let own = after.is_some_and(|a| {
+            *a == remediation::deny_all_trust() || *a == remediation::default_topic_policy(resource)
+        });
+        if let Some(k) = a
+            .keys()
+            .chain(b.keys())
+            .find(|k| *k != "Statement" && !own && a.get(*k) != b.get(*k))
+        {
+            return Err(format!(
+                "policy_before's {k:?} differs from the fix's result's"
+            ));
+        }
+    }
     let before_st = statements_of(before);
     // A deleted policy (no fix result) has no statements: nothing stands after the fix.
     let after_st = match after {

@@ -395,3 +395,24 @@ fn a_record_that_calls_another_fix_a_deny_all_trust_is_refused() {
         got.map(|f| f.restored(Some(&remediation::deny_all_trust()), true))
     );
 }
+
+/// The fix keeps every field of the document but its statements: a record whose
+/// `policy_before` has another `Version` (which decides whether policy variables are
+/// read) would change what every statement it puts back means.
+#[test]
+fn a_record_whose_policy_before_has_other_document_fields_is_refused() {
+    let mut before = bucket_policy();
+    before["Version"] = json!("2008-10-17");
+    let (rec, _) = record_of(ResourceKind::Bucket, "data", &before);
+    assert!(Fixed::from_record(&rec).is_ok());
+    for (key, value) in [("Version", json!("2012-10-17")), ("Id", json!("x"))] {
+        let mut v: Value = serde_json::from_str(&rec).unwrap();
+        v["policy_before"][key] = value;
+        let got = Fixed::from_record(&v.to_string());
+        assert!(
+            matches!(got, Err(RestoreError::NotEvidence(ref m)) if m.contains("does not agree")),
+            "{key}: {:?}",
+            got.map(|_| ())
+        );
+    }
+}
