@@ -44,8 +44,8 @@ pub enum SuggestError {
 /// an alert body or an SNS notification holds.
 pub fn decisions_in(text: &str) -> Result<Vec<Value>, SuggestError> {
     let text = text.trim();
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        return decisions_of(v);
+    if let Ok(checked) = crate::json::from_str(text) {
+        return decisions_of(exact(checked, 1)?);
     }
     if let Some(i) = text.find(crate::alert::DECISION_MARK) {
         return decisions_in(&text[i + crate::alert::DECISION_MARK.len()..]);
@@ -56,16 +56,25 @@ pub fn decisions_in(text: &str) -> Result<Vec<Value>, SuggestError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let v: Value = serde_json::from_str(line).map_err(|e| SuggestError::Unreadable {
+        let checked = crate::json::from_str(line).map_err(|e| SuggestError::Unreadable {
             index: n + 1,
             reason: format!("line {} is not JSON: {e}", n + 1),
         })?;
-        out.extend(decisions_of(v)?);
+        out.extend(decisions_of(exact(checked, n + 1)?)?);
     }
     if out.is_empty() {
         return Err(SuggestError::NoDecision);
     }
     Ok(out)
+}
+
+/// The document, unless a duplicate key leaves what it says in doubt (which resource,
+/// which findings: SPEC §1, never guessed at).
+fn exact(checked: crate::json::Checked, index: usize) -> Result<Value, SuggestError> {
+    match checked.duplicate_reason("") {
+        Some(reason) => Err(SuggestError::Unreadable { index, reason }),
+        None => Ok(checked.value),
+    }
 }
 
 fn decisions_of(v: Value) -> Result<Vec<Value>, SuggestError> {
@@ -532,6 +541,17 @@ mod tests {
         }
         assert_eq!(decisions_in(&lines).unwrap().len(), 2);
         assert_eq!(decisions_in("{}"), Err(SuggestError::NoDecision));
+        // A duplicate key (which resource? which findings?) is not guessed at, in any form.
+        let dup = line.replacen('{', "{\"resource\":null,", 1);
+        let dup_record = record.replacen('{', "{\"schema\":\"x\",", 1);
+        let dup_sns = serde_json::json!({"Type": "Notification", "Message": format!("{}\n{dup}", crate::alert::DECISION_MARK)}).to_string();
+        for text in [&dup, &format!("{line}\n{dup}\n"), &dup_record, &dup_sns] {
+            assert!(
+                matches!(decisions_in(text), Err(SuggestError::Unreadable { ref reason, .. }) if reason.contains("duplicate")),
+                "{text}: {:?}",
+                decisions_in(text)
+            );
+        }
         assert!(decisions_in("not json").is_err());
     }
 
