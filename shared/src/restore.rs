@@ -483,38 +483,8 @@ fn cuts_agree(
         for what in &values {
             cut_value(&mut stmt, what).map_err(|why| format!("removed statement {i}: {why}"))?;
         }
-        let indices: BTreeSet<usize> = entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| wanted.contains(e.display().as_str()))
-            .map(|(n, _)| n)
-            .collect();
-        if let Some(missing) = wanted
-            .iter()
-            .find(|w| !entries.iter().any(|e| e.display().as_str() == **w))
-        {
-            return Err(format!(
-                "principal {missing} is not in removed statement {i}"
-            ));
-        }
-        let mut left = true;
-        if !indices.is_empty() {
-            // A key policy keeps its owner: a cut `*` is replaced by the owner's root.
-            let add = (resource.kind.spec().emptied == crate::kinds::Emptied::OwnerAdmin
-                && indices.iter().any(|&n| {
-                    entries.get(n).is_some_and(|e| {
-                        crate::principal::resolve(e.kind, &e.value) == crate::who::Who::Public
-                    })
-                }))
-            .then(|| {
-                format!(
-                    "arn:{}:iam::{}:root",
-                    resource.partition(),
-                    resource.account
-                )
-            });
-            left = remediation::rebuild_principal(&mut stmt, &indices, add);
-        }
+        let left = cut_entries(resource, entries, &wanted, &mut stmt)
+            .map_err(|why| format!("removed statement {i}: {why}"))?;
         if !left && !values.is_empty() {
             return Err(format!(
                 "removed statement {i} lost condition values and every principal"
@@ -527,6 +497,46 @@ fn cuts_agree(
         }
     }
     Ok(())
+}
+
+/// Cut the principal entries named `wanted` from a statement, as the fix did (a key
+/// policy's cut `*` replaced by its owner's root); whether any principal is left.
+fn cut_entries(
+    resource: &Resource,
+    entries: &[crate::policy::PrincipalEntry],
+    wanted: &BTreeSet<&str>,
+    stmt: &mut Map<String, Value>,
+) -> Result<bool, String> {
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| !entries.iter().any(|e| e.display().as_str() == **w))
+    {
+        return Err(format!("principal {missing} is not in it"));
+    }
+    let indices: BTreeSet<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| wanted.contains(e.display().as_str()))
+        .map(|(n, _)| n)
+        .collect();
+    if indices.is_empty() {
+        return Ok(true);
+    }
+    // A key policy keeps its owner: a cut `*` is replaced by the owner's root.
+    let add = (resource.kind.spec().emptied == crate::kinds::Emptied::OwnerAdmin
+        && indices.iter().any(|&n| {
+            entries.get(n).is_some_and(|e| {
+                crate::principal::resolve(e.kind, &e.value) == crate::who::Who::Public
+            })
+        }))
+    .then(|| {
+        format!(
+            "arn:{}:iam::{}:root",
+            resource.partition(),
+            resource.account
+        )
+    });
+    Ok(remediation::rebuild_principal(stmt, &indices, add))
 }
 
 /// Take the condition value `what` (`OP KEY = VALUE`, as a removed grant's `cut` says

@@ -210,27 +210,11 @@ pub fn suggest(decisions: &[Value], today: Date) -> Result<Suggestion, SuggestEr
         let spec = resource.spec().to_string();
         let exact = !spec.contains(['*', '?']);
         for f in d.findings.iter().filter(|f| !f.approved && !f.warning) {
-            let table = match (f.scope.as_str(), &f.account, &f.org) {
-                ("account", Some(a), _) if crate::principal::is_account_id(a) => Table::Pairing {
-                    trusted: a.clone(),
-                    // Unknown: demand it (narrower; a trust without one stays refused).
-                    external_id: f.requires_external_id.unwrap_or(true)
-                        && resource.kind.spec().external_id,
-                },
-                ("org", _, Some(id)) => Table::Org { id: id.clone() },
-                // Everyone via an identity provider: any subject of a shared provider
-                // (SPEC §1), which no entry approves; the trust must name who may.
-                ("public", _, _) if f.principal.starts_with("Federated:") => {
+            let table = match table_of(f, &resource) {
+                Ok(table) => table,
+                Err(why) => {
                     s.unapprovable.push(format!(
-                        "{} in {spec}: any subject of a shared identity provider can assume the role, which no entry approves; add a subject condition naming who may",
-                        crate::render::escape_controls(&f.principal)
-                    ));
-                    continue;
-                }
-                ("public", _, _) => Table::Public,
-                _ => {
-                    s.unapprovable.push(format!(
-                        "{} in {spec}: whose account it is cannot be told, so no entry approves it; change the policy instead",
+                        "{} in {spec}: {why}",
                         crate::render::escape_controls(&f.principal)
                     ));
                     continue;
@@ -271,6 +255,27 @@ pub fn suggest(decisions: &[Value], today: Date) -> Result<Suggestion, SuggestEr
     crate::allowlist::Allowlist::from_toml(&check, "suggestion")
         .map_err(|e| SuggestError::Invalid(e.to_string()))?;
     Ok(s)
+}
+
+/// The table an entry approving finding `f` goes in, or why no entry approves it.
+fn table_of(f: &FindingIn, resource: &crate::resource::Resource) -> Result<Table, &'static str> {
+    match (f.scope.as_str(), &f.account, &f.org) {
+        ("account", Some(a), _) if crate::principal::is_account_id(a) => Ok(Table::Pairing {
+            trusted: a.clone(),
+            // Unknown: demand it (narrower; a trust without one stays refused).
+            external_id: f.requires_external_id.unwrap_or(true) && resource.kind.spec().external_id,
+        }),
+        ("org", _, Some(id)) => Ok(Table::Org { id: id.clone() }),
+        // Everyone via an identity provider: any subject of a shared provider (SPEC §1),
+        // which no entry approves; the trust must name who may.
+        ("public", _, _) if f.principal.starts_with("Federated:") => Err(
+            "any subject of a shared identity provider can assume the role, which no entry approves; add a subject condition naming who may",
+        ),
+        ("public", _, _) => Ok(Table::Public),
+        _ => Err(
+            "whose account it is cannot be told, so no entry approves it; change the policy instead",
+        ),
+    }
 }
 
 fn same_party(a: &Table, b: &Table) -> bool {
