@@ -1,13 +1,15 @@
 //! The guard guarding itself: CloudTrail calls that switch off, blind, or rewrite the
 //! deployment's own parts — its EventBridge rules and bus, its functions, its roles and
 //! the member remediation role, its alert topic, the trail it sees through, its evidence
-//! bucket. Which parts are the guard's comes from the deployment ([`Deployment`], filled
+//! bucket, and in every member account the rules and the role that forward events to it
+//! (`infra/member-account.yaml`). Which parts are the guard's comes from the deployment ([`Deployment`], filled
 //! in by the template), not from name patterns: a namesake elsewhere is not the guard.
 //!
 //! Every such call is a `critical` violation, alerted even when its actor matches
 //! `ignore_actors` and in dry-run (alerting changes nothing); where a safe undo exists
 //! (`EnableRule` after `DisableRule`, `StartLogging` after `StopLogging`) remediate mode
-//! does it. A call that names no target it can be told apart by is an `error`, alerted
+//! does it, in the deployment's own account only: a member's forwarding rule is alerted,
+//! never undone (tamper-guard does not act in member accounts). A call that names no target it can be told apart by is an `error`, alerted
 //! as critical too: the guard does not guess that it was not about itself. So is a call
 //! that may be a watched one but cannot be told (a duplicate on its name, a name
 //! spelled otherwise), and one whose account cannot be read: a part named by an ARN is
@@ -35,9 +37,15 @@ pub struct Deployment {
     /// The guard functions, by name.
     #[serde(default)]
     pub functions: Vec<String>,
-    /// The guards' roles and the member accounts' remediation role, by name.
+    /// The guards' roles and the member accounts' remediation and forwarding roles, by
+    /// name (a role named here is the guard's in every account).
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The EventBridge rules every member account forwards its events to the deployment
+    /// through (`infra/member-account.yaml`), by name: the guard's in every account, as
+    /// the member roles are. A call on one is alerted, never undone from here.
+    #[serde(default)]
+    pub member_rules: Vec<String>,
     /// The alert topic's ARN.
     #[serde(default)]
     pub topic: Option<String>,
@@ -55,7 +63,7 @@ pub struct Deployment {
     #[serde(default)]
     pub policies: Vec<String>,
     /// The account the deployment is in: its rules, bus, functions, topic, trail, key
-    /// and bucket are that account's (the member remediation role is in every account).
+    /// and bucket are that account's (the member roles and rules are in every account).
     #[serde(default)]
     pub account: Option<String>,
 }
@@ -68,7 +76,12 @@ impl Deployment {
             return Err(crate::json::duplicate_message(p));
         }
         let d: Deployment = serde_json::from_value(checked.value).map_err(|e| e.to_string())?;
-        if d.rules.is_empty() && d.functions.is_empty() && d.roles.is_empty() && d.topic.is_none() {
+        if d.rules.is_empty()
+            && d.functions.is_empty()
+            && d.roles.is_empty()
+            && d.member_rules.is_empty()
+            && d.topic.is_none()
+        {
             return Err("the deployment names none of the guard's rules, functions, roles or topic: nothing would be watched".into());
         }
         Ok(d)
@@ -79,6 +92,9 @@ impl Deployment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     Rule,
+    /// A member account's forwarding rule: a watched call names it as it names a rule
+    /// (the call is looked up as [`Part::Rule`]); it is told apart by its name.
+    MemberRule,
     Bus,
     Function,
     Role,
@@ -94,6 +110,7 @@ impl Part {
     fn noun(self) -> &'static str {
         match self {
             Part::Rule => "rule",
+            Part::MemberRule => "member forwarding rule",
             Part::Bus => "event bus",
             Part::Function => "function",
             Part::Role => "role",
@@ -526,6 +543,7 @@ fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
     };
     match part {
         Part::Rule => any(&dep.rules),
+        Part::MemberRule => any(&dep.member_rules),
         Part::Bus => short(part, value) == short(part, dep.bus.as_deref().unwrap_or("default")),
         Part::Function => any(&dep.functions),
         // IAM names are unique without regard to case: `CROSSGUARD-…` is the same role.
@@ -563,8 +581,8 @@ fn same_policy(ours: &str, value: &str) -> bool {
 }
 
 /// Whether the named part is in the deployment's own account, for the parts that are
-/// only there (everything but roles: the member remediation role is in every account,
-/// and a managed policy's ARN names its account). A part named by an ARN is in the
+/// only there (everything but roles and member rules: the member roles and forwarding
+/// rules are in every account, and a managed policy's ARN names its account). A part named by an ARN is in the
 /// ARN's account, wherever the call was recorded (a subscriber's account, say); one
 /// named by its name alone is in the account that recorded the call, read from
 /// `recipientAccountId` only (the caller's own account is not the resource's). `Err`
@@ -576,7 +594,7 @@ fn in_deployment_account(
     record: &Value,
 ) -> Result<bool, String> {
     let home = match (part, dep.account.as_deref()) {
-        (Part::Role | Part::ManagedPolicy, _) | (_, None) => return Ok(true),
+        (Part::Role | Part::ManagedPolicy | Part::MemberRule, _) | (_, None) => return Ok(true),
         (_, Some(home)) => home,
     };
     // The deployment's own account, and any its entry for this part names by ARN (an
@@ -589,7 +607,7 @@ fn in_deployment_account(
         Part::Trail => dep.trail.iter().collect(),
         Part::EvidenceBucket => dep.evidence_bucket.iter().collect(),
         Part::Key => dep.key.iter().collect(),
-        Part::Role | Part::ManagedPolicy => Vec::new(),
+        Part::Role | Part::ManagedPolicy | Part::MemberRule => Vec::new(),
     };
     let theirs = |account: &str| {
         account == home
@@ -649,18 +667,28 @@ fn target(record: &Value, watched: &Watched) -> Result<String, String> {
     }
 }
 
-/// Whether the part a watched call names is the deployment's; `Err` when that cannot be
-/// told (a key named by alias: its alias may be anything).
-fn ours(dep: &Deployment, watched: &Watched, value: &str, record: &Value) -> Result<bool, String> {
+/// Which of the deployment's parts a watched call names (`None`: not the deployment's);
+/// `Err` when that cannot be told (a key named by alias: its alias may be anything).
+fn ours(
+    dep: &Deployment,
+    watched: &Watched,
+    value: &str,
+    record: &Value,
+) -> Result<Option<Part>, String> {
     if watched.part == Part::Key && value.contains("alias/") {
         return Err(format!(
             "names a key by alias ({value}): whether it is the guard's key cannot be told"
         ));
     }
-    if !is_ours(dep, watched.part, value) {
-        return Ok(false);
+    if is_ours(dep, watched.part, value) && in_deployment_account(dep, watched.part, value, record)?
+    {
+        return Ok(Some(watched.part));
     }
-    in_deployment_account(dep, watched.part, value, record)
+    // A rule call may name a member's forwarding rule: the guard's in every account.
+    if watched.part == Part::Rule && is_ours(dep, Part::MemberRule, value) {
+        return Ok(Some(Part::MemberRule));
+    }
+    Ok(None)
 }
 
 /// The watched call a record is: `None` when it is none, `Err` when it may be one but
@@ -746,13 +774,13 @@ pub fn decide(
         Ok(v) => v,
         Err(why) => return Some(error(format!("{name} {why}"))),
     };
-    match ours(dep, watched, &value, record) {
-        Ok(true) => {}
-        Ok(false) => return None,
+    let part = match ours(dep, watched, &value, record) {
+        Ok(Some(part)) => part,
+        Ok(None) => return None,
         Err(why) => return Some(error(format!("{name} {why}"))),
-    }
+    };
     let tampered = Tampered {
-        part: watched.part.noun(),
+        part: part.noun(),
         name: value.clone(),
         did: watched.does,
     };
@@ -768,7 +796,7 @@ pub fn decide(
         // A failed call changed nothing (SPEC §3): recorded, not acted on.
         let reason = format!(
             "{who} tried to have the guard's {} {value} {}, and failed ({code}): nothing changed",
-            watched.part.noun(),
+            part.noun(),
             watched.does
         );
         return Some(Decision {
@@ -777,22 +805,30 @@ pub fn decide(
             ..Decision::ignored(None, reason)
         });
     }
-    let undo = undo_of(source, base, &value, record);
+    // A member's rule is in the member's account, where tamper-guard does not act: its
+    // undo would be made on a namesake in the deployment's own account, or fail.
+    let undo = match part {
+        Part::MemberRule => None,
+        _ => undo_of(source, base, &value, record),
+    };
     let mode = opts.mode.unwrap_or(allowlist.mode);
     let action = match (mode, &undo) {
         (Mode::Remediate, Some(_)) => Action::Remediate,
         // Alerting changes nothing: a tampered guard is reported even in dry-run.
         _ => Action::Alert,
     };
+    let restore = match (part, &undo) {
+        (_, Some(_)) => String::new(),
+        (Part::MemberRule, None) => format!(
+            ": not undone from here (tamper-guard does not act in member accounts), and events from account {} may no longer reach the guard: restore it there from infra/member-account.yaml (the StackSet)",
+            summary.account.as_deref().unwrap_or("(unknown)")
+        ),
+        (_, None) => ": no safe undo, restore it from the deployment (the template)".to_string(),
+    };
     let reason = format!(
-        "the guard's {} {value} was {} by {who}{}",
-        watched.part.noun(),
+        "the guard's {} {value} was {} by {who}{restore}",
+        part.noun(),
         watched.does,
-        if undo.is_none() {
-            ": no safe undo, restore it from the deployment (the template)"
-        } else {
-            ""
-        }
     );
     Some(Decision {
         action,

@@ -626,3 +626,261 @@ fn calls_that_blind_the_guard_through_its_topic_bucket_concurrency_and_bus_are_w
         assert_eq!(caught(&rec, &dep), Verdict::Violation);
     }
 }
+
+const MEMBER: &str = "222222222222";
+
+/// The deployment as the template names the member accounts' forwarding parts.
+fn with_members() -> Deployment {
+    deployment_with(|d| {
+        d["member_rules"] = json!([
+            "crossguard-forward-s3-policy-changes",
+            "crossguard-forward-guard-changes",
+            "crossguard-forward-guard-watchdog",
+        ]);
+        d["roles"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("crossguard-forwarding"));
+    })
+}
+
+/// A call recorded in a member account.
+fn in_member(source: &str, name: &str, params: Value) -> Value {
+    let mut rec = call(source, name, params);
+    rec["recipientAccountId"] = json!(MEMBER);
+    rec["userIdentity"] = json!({"type": "IAMUser", "arn": format!("arn:aws:iam::{MEMBER}:user/mallory"), "accountId": MEMBER});
+    rec
+}
+
+#[test]
+fn a_members_forwarding_rules_are_the_guards_in_every_account_alerted_and_never_undone_from_here() {
+    let dep = with_members();
+    let rule = "crossguard-forward-s3-policy-changes";
+    let carrier = "crossguard-forward-guard-changes";
+    for (name, params) in [
+        ("DisableRule", json!({"name": rule})),
+        ("DisableRule", json!({"name": carrier})),
+        ("DeleteRule", json!({"name": rule})),
+        (
+            "DeleteRule",
+            json!({"name": "crossguard-forward-guard-watchdog", "force": true}),
+        ),
+        ("PutRule", json!({"name": rule, "state": "DISABLED"})),
+        (
+            "PutRule",
+            json!({"name": rule, "eventPattern": "{\"source\":[\"nothing\"]}"}),
+        ),
+        (
+            "RemoveTargets",
+            json!({"rule": rule, "ids": ["central-bus"]}),
+        ),
+        (
+            "PutTargets",
+            json!({"rule": carrier, "targets": [{"id": "central-bus", "arn": "arn:aws:events:eu-west-1:999999999999:event-bus/default"}]}),
+        ),
+    ] {
+        let rec = in_member("events.amazonaws.com", name, params.clone());
+        for mode in ["alert", "remediate", "dry-run"] {
+            let d = tamper::decide(&rec, None, &dep, &allowlist(mode), opts())
+                .unwrap_or_else(|| panic!("{name} {params} passed over"));
+            assert_eq!(d.verdict, Verdict::Violation, "{name}: {}", d.reason);
+            assert_eq!(alert::severity(&d), "critical");
+            // tamper-guard does not act in member accounts: alerted, never undone (an
+            // EnableRule from the security account would name a namesake there).
+            assert_eq!(d.action, Action::Alert, "{name} in {mode}");
+            assert!(d.remediation.is_none(), "{name} in {mode}");
+            let t = d.tamper.as_ref().unwrap();
+            assert_eq!(t.part, "member forwarding rule");
+            assert!(params.to_string().contains(&t.name), "{}", t.name);
+            assert!(
+                d.reason.contains(MEMBER) && d.reason.contains("member-account.yaml"),
+                "{}",
+                d.reason
+            );
+        }
+        let a = alert::render(&decide_on(&rec, &dep).unwrap(), &alert::Outcome::Alerted).unwrap();
+        assert!(
+            a.subject.contains(&format!(
+                "guard tampered with [{MEMBER}] member forwarding rule"
+            )),
+            "{}",
+            a.subject
+        );
+    }
+    // Recorded in the deployment's own account (which may be a member too), and with no
+    // account at all: the member rules are the guard's wherever, and still not undone.
+    let mut rec = call("events.amazonaws.com", "DisableRule", json!({"name": rule}));
+    let d = tamper::decide(&rec, None, &dep, &allowlist("remediate"), opts()).unwrap();
+    assert_eq!((d.verdict, d.action), (Verdict::Violation, Action::Alert));
+    rec.as_object_mut().unwrap().remove("recipientAccountId");
+    let d = tamper::decide(&rec, None, &dep, &allowlist("remediate"), opts()).unwrap();
+    assert_eq!((d.verdict, d.action), (Verdict::Violation, Action::Alert));
+    // The deployment's own rules are still undone in its own account.
+    let rec = call(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "crossguard-bucket-policy-changes"}),
+    );
+    let d = tamper::decide(&rec, None, &dep, &allowlist("remediate"), opts()).unwrap();
+    assert_eq!(d.action, Action::Remediate);
+    // A deployment rule's name in a member account is a namesake, there as before.
+    let rec = in_member(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "crossguard-bucket-policy-changes"}),
+    );
+    assert!(decide_on(&rec, &dep).is_none());
+}
+
+#[test]
+fn a_members_forwarding_role_is_the_guards_in_every_account() {
+    let dep = with_members();
+    for (name, params) in [
+        ("DeleteRole", json!({"roleName": "crossguard-forwarding"})),
+        (
+            "PutRolePolicy",
+            json!({"roleName": "crossguard-forwarding", "policyName": "deny", "policyDocument": "{}"}),
+        ),
+        (
+            "DeleteRolePolicy",
+            json!({"roleName": "crossguard-forwarding", "policyName": "put-events-to-central-bus"}),
+        ),
+        (
+            "AttachRolePolicy",
+            json!({"roleName": "crossguard-forwarding", "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+        ),
+        (
+            "DetachRolePolicy",
+            json!({"roleName": "crossguard-forwarding", "policyArn": "arn:aws:iam::222222222222:policy/x"}),
+        ),
+        (
+            "UpdateAssumeRolePolicy",
+            json!({"roleName": "crossguard-forwarding", "policyDocument": "{}"}),
+        ),
+        (
+            "PutRolePermissionsBoundary",
+            json!({"roleName": "crossguard-forwarding", "permissionsBoundary": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+        ),
+        (
+            "DeleteRolePermissionsBoundary",
+            json!({"roleName": "crossguard-forwarding"}),
+        ),
+        // IAM names are unique without regard to case: the same role.
+        ("DeleteRole", json!({"roleName": "CROSSGUARD-Forwarding"})),
+    ] {
+        let rec = in_member("iam.amazonaws.com", name, params.clone());
+        let d = tamper::decide(&rec, None, &dep, &allowlist("remediate"), opts())
+            .unwrap_or_else(|| panic!("{name} {params} passed over"));
+        assert_eq!(d.verdict, Verdict::Violation, "{name}: {}", d.reason);
+        assert_eq!(alert::severity(&d), "critical");
+        assert_eq!(d.action, Action::Alert, "{name}: no safe undo");
+        assert_eq!(d.tamper.as_ref().unwrap().part, "role");
+    }
+}
+
+#[test]
+fn a_namesake_of_a_members_forwarding_part_is_not_the_guard() {
+    let dep = with_members();
+    for rec in [
+        // Names that only look like the member's: the deployment names its parts.
+        in_member(
+            "events.amazonaws.com",
+            "DisableRule",
+            json!({"name": "crossguard-forward-s3-policy-changes-copy"}),
+        ),
+        in_member(
+            "events.amazonaws.com",
+            "DeleteRule",
+            json!({"name": "crossguard-forward-mine"}),
+        ),
+        in_member(
+            "events.amazonaws.com",
+            "RemoveTargets",
+            json!({"rule": "team-forward-guard-changes", "ids": ["1"]}),
+        ),
+        // Rule names are case-sensitive: another rule.
+        in_member(
+            "events.amazonaws.com",
+            "DisableRule",
+            json!({"name": "CROSSGUARD-FORWARD-GUARD-CHANGES"}),
+        ),
+        in_member(
+            "iam.amazonaws.com",
+            "PutRolePolicy",
+            json!({"roleName": "crossguard-forwarding-2"}),
+        ),
+        // A call the tamper check does not watch (it switches the rule back on).
+        in_member(
+            "events.amazonaws.com",
+            "EnableRule",
+            json!({"name": "crossguard-forward-guard-changes"}),
+        ),
+    ] {
+        assert!(decide_on(&rec, &dep).is_none(), "{rec}");
+    }
+    // Without the member parts in the deployment, no name pattern makes them the guard's.
+    let rec = in_member(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "crossguard-forward-guard-changes"}),
+    );
+    assert!(decide_on(&rec, &deployment()).is_none());
+    assert!(decide_on(&rec, &dep).is_some());
+}
+
+#[test]
+fn a_call_on_a_members_forwarding_rule_that_cannot_be_read_is_an_error_and_a_failed_one_is_recorded(
+) {
+    let dep = with_members();
+    for (name, params) in [
+        ("DisableRule", json!({})),
+        ("DeleteRule", json!({"name": ""})),
+        ("PutRule", json!({"name": 7})),
+        ("RemoveTargets", json!({"ids": ["central-bus"]})),
+        (
+            "PutTargets",
+            json!({"rule": ["crossguard-forward-guard-changes"]}),
+        ),
+        ("DisableRule", Value::Null),
+    ] {
+        let rec = in_member("events.amazonaws.com", name, params.clone());
+        assert_eq!(caught(&rec, &dep), Verdict::Error, "{name} {params}");
+    }
+    let rec = in_member(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "crossguard-forward-guard-changes"}),
+    );
+    // A duplicate in the record, a watched call spelled otherwise: errors.
+    let dup = Duplicate {
+        reason: "duplicate key requestParameters.name".into(),
+        identity: false,
+    };
+    let d = tamper::decide(&rec, Some(&dup), &dep, &allowlist("alert"), opts()).unwrap();
+    assert_eq!(d.verdict, Verdict::Error);
+    let mut odd = rec.clone();
+    odd["eventName"] = json!("disableRule");
+    assert_eq!(caught(&odd, &dep), Verdict::Error);
+    // A failed call changed nothing: recorded with its part, not alerted.
+    let mut failed = rec.clone();
+    failed["errorCode"] = json!("AccessDenied");
+    let d = decide_on(&failed, &dep).unwrap();
+    assert_eq!(d.verdict, Verdict::Ignored);
+    assert_eq!(d.tamper.unwrap().part, "member forwarding rule");
+    // An errorCode that cannot say the call failed is an error.
+    let mut odd = rec;
+    odd["errorCode"] = json!(["AccessDenied"]);
+    assert_eq!(caught(&odd, &dep), Verdict::Error);
+}
+
+#[test]
+fn a_deployment_may_name_only_member_rules_and_reads_them_strictly() {
+    assert!(
+        Deployment::from_json(r#"{"member_rules": ["crossguard-forward-guard-changes"]}"#).is_ok()
+    );
+    assert!(
+        Deployment::from_json(r#"{"member_rule": ["crossguard-forward-guard-changes"]}"#)
+            .unwrap_err()
+            .contains("unknown field")
+    );
+}
