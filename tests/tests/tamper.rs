@@ -203,3 +203,64 @@ async fn a_disabled_guard_rule_and_a_stopped_trail_are_critical_and_undone() -> 
     assert_eq!(out[0].outcome, "duplicate");
     Ok(())
 }
+
+/// A member account's forwarding rule, disabled there and forwarded: a critical alert
+/// naming the member, and in remediate mode nothing undone, not even the same name in
+/// the security account (tamper-guard does not act in member accounts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_disabled_forwarding_rule_is_alerted_and_not_undone_here() -> Result<()> {
+    const MEMBER: &str = "222222222222";
+    const FORWARD: &str = "crossguard-forward-guard-changes";
+    let moto = Moto::start()?;
+    let estate = Estate::new(moto.sdk().await).await?;
+    let events = aws_sdk_eventbridge::Client::new(&estate.sdk);
+    // A namesake in the security account, disabled: an EnableRule here would wake it.
+    events
+        .put_rule()
+        .name(FORWARD)
+        .event_pattern(r#"{"source": ["aws.events"]}"#)
+        .send()
+        .await?;
+    events.disable_rule().name(FORWARD).send().await?;
+    let mut dep: Value = serde_json::from_str(&serde_json::to_string(&deployment(&estate)?)?)?;
+    dep["member_rules"] = json!([FORWARD, "crossguard-forward-guard-watchdog"]);
+    let dep = Deployment::from_json(&dep.to_string()).map_err(anyhow::Error::msg)?;
+    let config = crossguard_guard::Config {
+        mode: Some(Mode::Remediate),
+        ..estate.config()
+    };
+    let guard = connect(&estate.sdk, &config, dep, AwsUndo::new(&estate.sdk)).await?;
+    let mut forwarded = call(
+        "m-1",
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": FORWARD}),
+    );
+    forwarded["account"] = json!(MEMBER);
+    forwarded["detail"]["recipientAccountId"] = json!(MEMBER);
+    forwarded["detail"]["userIdentity"] = json!({"type": "IAMUser", "accountId": MEMBER,
+        "arn": format!("arn:aws:iam::{MEMBER}:user/intruder")});
+    let out = guard.handle_value(&forwarded, "r1").await?;
+    assert_eq!(out[0].outcome, "alerted", "{out:?}");
+    let alerts = estate.alerts().await?;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].attributes["severity"], "critical");
+    assert!(
+        alerts[0].subject.contains(&format!(
+            "guard tampered with [{MEMBER}] member forwarding rule"
+        )),
+        "{}",
+        alerts[0].subject
+    );
+    assert!(
+        alerts[0].message.contains("member-account.yaml"),
+        "{}",
+        alerts[0].message
+    );
+    let state = events.describe_rule().name(FORWARD).send().await?.state;
+    assert_eq!(
+        state.map(|s| s.as_str().to_string()).as_deref(),
+        Some("DISABLED")
+    );
+    Ok(())
+}

@@ -1,7 +1,8 @@
 //! The tamper guard: the engine's [`crossguard_engine::tamper`] check wired to AWS. It
 //! claims, alerts and records like every guard (its records under `evidence/tamper/`),
 //! and its only writes are the safe undos: `EnableRule`, `StartLogging`, `EnableKey` and
-//! `CancelKeyDeletion`.
+//! `CancelKeyDeletion`, all in its own account (a member account's forwarding rule is
+//! alerted, never undone: the engine plans no undo for it).
 
 use crate::handler::{GuardError, Handled, Ledger};
 use crate::ports::{AlertSink, AwsError, EvidenceStore};
@@ -192,7 +193,7 @@ pub fn deployment_from_env(
         .filter(|v| !v.trim().is_empty())
         .ok_or(ConfigError::Missing(
             "GUARD_DEPLOYMENT",
-            "the guard's own rules, functions, roles, topic, trail and evidence bucket (JSON)",
+            "the guard's own rules, functions, roles, topic, trail and evidence bucket, and the member accounts' forwarding rules (JSON)",
         ))?;
     Deployment::from_json(&text).map_err(ConfigError::Deployment)
 }
@@ -234,6 +235,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                 rules = guard.deployment.rules.len(),
                 functions = guard.deployment.functions.len(),
                 roles = guard.deployment.roles.len(),
+                member_rules = guard.deployment.member_rules.len(),
                 "ready"
             );
             Ok(guard)
