@@ -737,6 +737,20 @@ fn watched_call(record: &Value) -> Result<Option<&'static Watched>, String> {
     }
 }
 
+/// What the alert says beyond what was done: nothing when it is undone, else where to
+/// restore it from (a member's part in its own account, which tamper-guard does not
+/// act in).
+fn restore_hint(part: Part, undone: bool, account: Option<&str>) -> String {
+    match (part, undone) {
+        (_, true) => String::new(),
+        (Part::MemberRule, false) => format!(
+            ": not undone from here (tamper-guard does not act in member accounts), and events from account {} may no longer reach the guard: restore it there from infra/member-account.yaml (the StackSet)",
+            account.unwrap_or("(unknown)")
+        ),
+        (_, false) => ": no safe undo, restore it from the deployment (the template)".to_string(),
+    }
+}
+
 /// Decide a record against the deployment: `None` when the call is not one of the
 /// watched calls or touches none of the guard's parts.
 pub fn decide(
@@ -817,14 +831,7 @@ pub fn decide(
         // Alerting changes nothing: a tampered guard is reported even in dry-run.
         _ => Action::Alert,
     };
-    let restore = match (part, &undo) {
-        (_, Some(_)) => String::new(),
-        (Part::MemberRule, None) => format!(
-            ": not undone from here (tamper-guard does not act in member accounts), and events from account {} may no longer reach the guard: restore it there from infra/member-account.yaml (the StackSet)",
-            summary.account.as_deref().unwrap_or("(unknown)")
-        ),
-        (_, None) => ": no safe undo, restore it from the deployment (the template)".to_string(),
-    };
+    let restore = restore_hint(part, undo.is_some(), summary.account.as_deref());
     let reason = format!(
         "the guard's {} {value} was {} by {who}{restore}",
         part.noun(),

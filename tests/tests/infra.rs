@@ -654,6 +654,17 @@ async fn the_tamper_rule_and_deployment_cover_the_whole_guard() -> Result<()> {
     Ok(())
 }
 
+/// (case, source, eventName, requestParameters, which member rule carries it, whether the
+/// engine calls it the guard's).
+type MemberCase = (
+    String,
+    &'static str,
+    &'static str,
+    Value,
+    Option<&'static str>,
+    bool,
+);
+
 /// A member account's calls on its own forwarding parts reach tamper-guard: the member
 /// template names every rule it makes as GUARD_DEPLOYMENT's `member_rules` lists them and
 /// its roles among `roles`; its two guard rules (each carrying calls on the other) and its
@@ -729,9 +740,7 @@ async fn a_members_calls_on_its_forwarding_parts_reach_the_tamper_check() -> Res
         queues.insert(*name, rule_to_queue(&eb, &sqs, name, p).await?);
     }
 
-    // (case, source, eventName, requestParameters, which member rule carries it, whether
-    // the engine calls it the guard's).
-    let mut cases: Vec<(String, &str, &str, Value, Option<&str>, bool)> = Vec::new();
+    let mut cases: Vec<MemberCase> = Vec::new();
     for rule in &made {
         for (call, field) in [
             ("DisableRule", "name"),
