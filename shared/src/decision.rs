@@ -206,8 +206,20 @@ pub(crate) fn decide_unbounded(
             n_warn,
         ) {
             (0, 0) => "no cross-account access".to_string(),
-            (n, 0) => format!("{n} cross-account grant(s), all approved"),
-            (n, w) => format!("{n} approved cross-account grant(s), {w} warning(s)"),
+            // Joined, not formatted: a small policy's decision is a few hundred
+            // nanoseconds, and `format!` was a tenth of it.
+            (n, 0) => [
+                itoa::Buffer::new().format(n),
+                " cross-account grant(s), all approved",
+            ]
+            .concat(),
+            (n, w) => [
+                itoa::Buffer::new().format(n),
+                " approved cross-account grant(s), ",
+                itoa::Buffer::new().format(w),
+                " warning(s)",
+            ]
+            .concat(),
         };
         return Decision {
             findings,
@@ -241,7 +253,12 @@ pub(crate) fn decide_unbounded(
     Decision {
         verdict: Verdict::Violation,
         resource: Some(resource.clone()),
-        reason: format!("{n_bad} unapproved grant(s) in {}", resource.spec()),
+        reason: [
+            itoa::Buffer::new().format(n_bad),
+            " unapproved grant(s) in ",
+            resource.spec(),
+        ]
+        .concat(),
         findings,
         action,
         mode: Some(mode),
@@ -391,6 +408,10 @@ struct Memo {
     tags: [u64; Memo::ROOM],
     /// The last one found: a statement's principals are mostly of one account.
     last: usize,
+    /// An approval was worked out before. The first is not remembered: most policies
+    /// make one grant, and remembering it cost more than judging it (a second alike is
+    /// judged again, then remembered).
+    judged: bool,
 }
 
 struct MemoKey {
@@ -446,6 +467,7 @@ impl Default for Memo {
             seen: Vec::new(),
             tags: [0; Memo::ROOM],
             last: 0,
+            judged: false,
         }
     }
 }
@@ -522,6 +544,9 @@ impl Memo {
             return self.seen[i].1.clone();
         }
         let v = judged();
+        if !std::mem::replace(&mut self.judged, true) {
+            return v;
+        }
         if self.seen.len() < Memo::ROOM {
             self.last = self.seen.len();
             self.tags[self.seen.len()] = tag;
