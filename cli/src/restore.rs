@@ -1,19 +1,22 @@
 //! `crossguard restore EVIDENCE`: put back the grants a fix removed, as its evidence
 //! record kept them. Shows what goes back, refuses when the live policy changed since the
 //! fix (unless `--force`) or when the guard would remove the grants again (the allowlist
-//! does not approve them and the mode remediates: the entries that would approve them
-//! are printed), then writes the policy, reads it back, and records the restore.
+//! does not approve them and the mode remediates: the entries that would approve the
+//! grants it puts back are printed, and no entry for a grant already in the live policy),
+//! then writes the policy, reads it back, and records the restore.
 
 use anyhow::{bail, Context as _, Result};
 use crossguard_engine::restore::{Fixed, RemovedGrant, Restoration, RestoreError};
 use crossguard_engine::suggest;
 use crossguard_engine::{
-    self as engine, Allowlist, Decision, Options, PolicyDocument, Resource, ResourceKind, Verdict,
+    self as engine, Allowlist, Decision, Finding, Options, PolicyDocument, Resource, ResourceKind,
+    Scope, Verdict,
 };
 use crossguard_guard::aws::{self, BucketPolicies, KeyPolicies, RoleTrusts};
 use crossguard_guard::ports::{EvidenceStore, Live, PolicyStore};
 use crossguard_guard::stores;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// An evidence record is a few hundred KB at most (two policies of ≤ 32 KB and the
@@ -196,15 +199,11 @@ impl Restore {
                 decision.reason
             );
         }
+        write!(out, "{}", turned_on(&decision, &restoration))?;
         if decision.verdict == Verdict::Violation {
             // Whatever mode the allowlist names, the deployed guard may run with MODE set
             // to remediate: approve first, then restore.
-            writeln!(
-                out,
-                "\nNot restored: the allowlist does not approve {} of these grants, so the guard would remove them again (or alert on them).\nAdd these entries to the allowlist the guard reads first (crossguard allowlist suggest prints the same):\n{}",
-                decision.violations().count(),
-                approvals(&decision, self.opts)?
-            )?;
+            write!(out, "{}", refusal(&decision, &restoration, self.opts)?)?;
             return Ok(1);
         }
         if self.dry_run {
@@ -331,10 +330,135 @@ async fn live_policy<P: PolicyStore>(store: &P, r: &Resource) -> Result<Option<V
     }
 }
 
-/// The entries that would approve the decision's unapproved grants.
-fn approvals(d: &Decision, opts: Options) -> Result<String> {
-    let s = suggest::suggest(&[serde_json::to_value(d)?], opts.today)?;
-    Ok(s.to_toml())
+/// Why the restore is refused when the allowlist does not approve the restored policy
+/// (`d`): entries are suggested for the unapproved grants this restore puts back, and
+/// for those only. The other unapproved grants were already in the live policy (added
+/// since the fix, or approved then by an entry gone since): the restore did not ask for
+/// them, so they are listed with no entry, and stand in its way until approved on their
+/// own or taken out of the live policy.
+fn refusal(d: &Decision, restoration: &Restoration, opts: Options) -> Result<String> {
+    let mut out = String::new();
+    // Each unapproved grant with its index among the decision's findings.
+    type Indexed<'d> = Vec<(usize, &'d Finding)>;
+    let (back, kept): (Indexed, Indexed) = d
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_violation())
+        .partition(|(_, f)| restoration.puts_back(f));
+    let _ = writeln!(
+        out,
+        "\nNot restored: the allowlist does not approve {} grant(s) of the restored policy, so the guard would remove them again (or alert on them).",
+        back.len() + kept.len()
+    );
+    if back.is_empty() {
+        let _ = writeln!(
+            out,
+            "Every grant this restore puts back is approved: no entry is suggested."
+        );
+    } else {
+        // The decision as JSON, its findings cut to the grants put back: what
+        // `allowlist suggest` reads.
+        let mut v = serde_json::to_value(d)?;
+        let findings = v
+            .get_mut("findings")
+            .and_then(Value::as_array_mut)
+            .context("a decision without findings")?;
+        let all = std::mem::take(findings);
+        *findings = back
+            .iter()
+            .filter_map(|(i, _)| all.get(*i).cloned())
+            .collect();
+        let s = suggest::suggest(&[v], opts.today)?;
+        let _ = writeln!(
+            out,
+            "Put back by this restore and not approved ({}): add these entries to the allowlist the guard reads first (crossguard allowlist suggest prints the same from the fix's record):\n{}",
+            back.len(),
+            s.to_toml()
+        );
+    }
+    if !kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "Already in the live policy, not put back by this restore — not suggested ({}): approve each on its own, or take it out of the live policy, then restore again:",
+            kept.len()
+        );
+        for (_, f) in &kept {
+            let lifted = if restoration.turned_on.contains(&f.statement) {
+                " (turned on by lifting the deny-all)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  - {}{lifted} — {}",
+                judged(f),
+                engine::render::escape_controls(&f.reason)
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The Allow statements added to a deny-all trust since the fix, which lifting the
+/// deny-all turns on (nothing when there are none): they are not put back, but they take
+/// effect, so they are said before anything is decided.
+fn turned_on(d: &Decision, restoration: &Restoration) -> String {
+    let mut out = String::new();
+    if restoration.turned_on.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "  also turns on: lifting the fix's deny-all trust lets these statements, added to the trust since the fix, take effect (not put back by this restore)"
+    );
+    for &i in &restoration.turned_on {
+        let mut any = false;
+        for f in d.findings.iter().filter(|f| f.statement == i) {
+            any = true;
+            let status = if f.approved {
+                format!(
+                    "approved ({})",
+                    engine::render::escape_controls(f.approved_by.as_deref().unwrap_or("owner"))
+                )
+            } else if f.warning {
+                "a warning".to_string()
+            } else {
+                "NOT approved".to_string()
+            };
+            let _ = writeln!(out, "    ! {}: {status}", judged(f));
+        }
+        if !any {
+            let principal = restoration
+                .policy
+                .get("Statement")
+                .and_then(|s| s.get(i))
+                .and_then(|s| s.get("Principal").or_else(|| s.get("NotPrincipal")))
+                .map_or_else(|| "no principal".to_string(), Value::to_string);
+            let _ = writeln!(out, "    ! statement {i}: {principal}");
+        }
+    }
+    out
+}
+
+/// A finding as a person reads it: whom its statement lets in.
+fn judged(f: &Finding) -> String {
+    let who = match f.scope {
+        Scope::Internal => "the owner".to_string(),
+        Scope::Account => format!("account {}", f.account.as_deref().unwrap_or("?")),
+        Scope::Org => format!("organization {}", f.org.as_deref().unwrap_or("?")),
+        Scope::Public => "anyone".to_string(),
+        Scope::Unresolvable => "an account that cannot be told".to_string(),
+        Scope::Service => "a service".to_string(),
+    };
+    let statement = match &f.sid {
+        Some(sid) => format!("statement {} ({sid:?})", f.statement),
+        None => format!("statement {}", f.statement),
+    };
+    format!(
+        "{} in {statement}: lets in {who}",
+        engine::render::escape_controls(&f.principal)
+    )
 }
 
 /// A policy as IAM gives it back: an account id in `Principal.AWS` reads as its root ARN.
@@ -401,3 +525,6 @@ fn now() -> String {
         rest % 60
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -215,20 +215,24 @@ impl Fixed {
             return Ok(Restoration {
                 policy: self.policy_before.clone(),
                 changed_since_fix: false,
+                // The policy before the fix, whole: each grant at its own index.
+                put_back: self
+                    .removed
+                    .iter()
+                    .map(|g| (g.statement, g.clone()))
+                    .collect(),
+                turned_on: Vec::new(),
             });
         }
         if !force {
             return Err(RestoreError::Changed(self.resource.spec().to_string()));
         }
-        Ok(Restoration {
-            policy: self.added_to(live)?,
-            changed_since_fix: true,
-        })
+        self.added_to(live)
     }
 
     /// The live policy (or a new one) with each removed grant added back as the original
     /// statement narrowed to the removed principals.
-    fn added_to(&self, live: Option<&Value>) -> Result<Value, RestoreError> {
+    fn added_to(&self, live: Option<&Value>) -> Result<Restoration, RestoreError> {
         let inexact = |m: String| RestoreError::Inexact(m);
         let mut doc = match live {
             Some(Value::Object(m)) => m.clone(),
@@ -247,12 +251,12 @@ impl Fixed {
             Some(one @ Value::Object(_)) => vec![one],
             Some(_) => return Err(inexact("the live policy's Statement is not a list".into())),
         };
-        if self.plan == PlanKind::DenyAllTrust {
-            // The fix's deny-all statement would refuse every restored grant.
-            let deny = remediation::deny_all_trust();
-            let deny = &deny["Statement"][0];
-            statements.retain(|s| s != deny);
-        }
+        let turned_on = if self.plan == PlanKind::DenyAllTrust {
+            lift_deny_all(&mut statements)
+        } else {
+            Vec::new()
+        };
+        let mut put_back = Vec::with_capacity(self.removed.len());
         let mut by_statement: BTreeMap<usize, Vec<&RemovedGrant>> = BTreeMap::new();
         for r in &self.removed {
             by_statement.entry(r.statement).or_default().push(r);
@@ -272,7 +276,9 @@ impl Fixed {
             } else {
                 narrowed(original, grants).map_err(inexact)?
             };
-            if statements.contains(&added) {
+            // Already there as it would be added: the grants are put back by that one.
+            if let Some(at) = statements.iter().position(|s| *s == added) {
+                put_back.extend(grants.iter().map(|&g| (at, g.clone())));
                 continue;
             }
             if let Some(sid) = added.get("Sid").and_then(Value::as_str).map(String::from) {
@@ -291,16 +297,41 @@ impl Fixed {
                     added["Sid"] = Value::String(renamed);
                 }
             }
+            put_back.extend(grants.iter().map(|&g| (statements.len(), g.clone())));
             statements.push(added);
         }
         doc.insert("Statement".into(), Value::Array(statements));
-        Ok(Value::Object(doc))
+        Ok(Restoration {
+            policy: Value::Object(doc),
+            changed_since_fix: true,
+            put_back,
+            turned_on,
+        })
     }
 
     /// The removed grants, as the record lists them.
     pub fn grants(&self) -> &[RemovedGrant] {
         &self.removed
     }
+}
+
+/// Take the fix's deny-all statement out of a trust's statements (it would refuse every
+/// restored grant); the indices of the Allow statements that lifting it turns on (none
+/// when it was not there).
+fn lift_deny_all(statements: &mut Vec<Value>) -> Vec<usize> {
+    let deny = remediation::deny_all_trust();
+    let deny = &deny["Statement"][0];
+    let count = statements.len();
+    statements.retain(|s| s != deny);
+    if statements.len() == count {
+        return Vec::new();
+    }
+    statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Whether a fix of this kind on this resource can be redone by a restore.
@@ -664,6 +695,28 @@ pub struct Restoration {
     pub policy: Value,
     /// The live policy had changed since the fix (a forced restore).
     pub changed_since_fix: bool,
+    /// Each removed grant, with the index in `policy` of the statement that puts it back.
+    pub put_back: Vec<(usize, RemovedGrant)>,
+    /// The indices in `policy` of the Allow statements added to the live policy since a
+    /// deny-all trust fix, which a forced restore turns on by lifting the deny-all (none
+    /// otherwise): the restore does not put them back, but they take effect.
+    pub turned_on: Vec<usize>,
+}
+
+impl Restoration {
+    /// Does finding `f` of the restored policy's decision judge a grant this restore puts
+    /// back? The same statement (as placed in `policy`), principal, account and
+    /// organization as a removed grant, which the fix recorded from its finding. Every
+    /// other finding judges a grant already in the live policy (or, in `turned_on`, one
+    /// added since the fix that lifting the deny-all turns on).
+    pub fn puts_back(&self, f: &crate::finding::Finding) -> bool {
+        self.put_back.iter().any(|(at, g)| {
+            f.statement == *at
+                && f.principal == g.principal
+                && f.account == g.account
+                && f.org == g.org
+        })
+    }
 }
 
 #[cfg(test)]

@@ -99,12 +99,58 @@ fn a_changed_policy_is_refused_unless_forced_then_only_the_removed_grants_are_ad
     let d = decide(
         &al,
         &res,
-        Some(&PolicyDocument::from_value(r.policy).unwrap()),
+        Some(&PolicyDocument::from_value(r.policy.clone()).unwrap()),
         opts(),
     );
     let mut bad: Vec<&str> = d.violations().map(|f| f.principal.as_str()).collect();
     bad.sort_unstable();
     assert_eq!(bad, ["888888888888", "arn:aws:iam::999999999999:root"]);
+    // Those are the grants it puts back, found where they were added; the later
+    // statement's grant (and the kept part of the cut statement) is not put back.
+    assert!(r.turned_on.is_empty());
+    let mut back: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| r.puts_back(f))
+        .map(|f| f.principal.as_str())
+        .collect();
+    back.sort_unstable();
+    assert_eq!(back, bad);
+}
+
+/// A grant that is not put back is told apart from one that is even when it is unapproved
+/// and in the same statement: the restore's suggestions (and nothing else) come from
+/// `puts_back`.
+#[test]
+fn only_the_removed_grants_are_put_back_whatever_else_the_restored_policy_makes() {
+    let before = bucket_policy();
+    let (rec, after) = record_of(ResourceKind::Bucket, "data", &before);
+    let fixed = Fixed::from_record(&rec).unwrap();
+    // Unchanged: each at its own index in the policy before the fix.
+    let r = fixed.restored(Some(&after), false).unwrap();
+    let at: Vec<usize> = r.put_back.iter().map(|(i, _)| *i).collect();
+    assert_eq!(at, [0, 1]);
+    // The allowlist's pairing for 111111111111 gone since (expired, say): its grant is a
+    // violation of the restored policy, but already in the live policy, not put back.
+    let al = Allowlist::from_toml("version = 1\nmode = \"remediate\"\n", "a.toml").unwrap();
+    let res = Resource::new(ResourceKind::Bucket, "data", "222222222222", None).unwrap();
+    let d = decide(
+        &al,
+        &res,
+        Some(&PolicyDocument::from_value(r.policy.clone()).unwrap()),
+        opts(),
+    );
+    let (back, kept): (Vec<_>, Vec<_>) = d.violations().partition(|f| r.puts_back(f));
+    let names = |v: &[&crate::finding::Finding]| {
+        let mut n: Vec<String> = v.iter().map(|f| f.principal.clone()).collect();
+        n.sort_unstable();
+        n
+    };
+    assert_eq!(
+        names(&back),
+        ["888888888888", "arn:aws:iam::999999999999:root"]
+    );
+    assert_eq!(names(&kept), ["arn:aws:iam::111111111111:root"]);
 }
 
 #[test]
@@ -134,6 +180,15 @@ fn a_deleted_policy_comes_back_and_a_deny_all_trust_is_lifted() {
         r.policy["Statement"],
         json!([service, trust["Statement"][0]])
     );
+    // The service's statement, added since, takes effect: said, though not put back.
+    assert_eq!(r.turned_on, [0]);
+    assert_eq!(r.put_back.len(), 1);
+    assert_eq!(r.put_back[0].0, 1);
+    // With the deny-all already gone, lifting it turns nothing on.
+    let mut without = live.clone();
+    without["Statement"].as_array_mut().unwrap().remove(0);
+    let r = fixed.restored(Some(&without), true).unwrap();
+    assert!(r.turned_on.is_empty(), "{r:?}");
 }
 
 #[test]
@@ -359,11 +414,56 @@ fn records_of_every_cut_agree_with_themselves() {
         let (rec, after) = record_of(kind, name, &policy);
         let fixed = Fixed::from_record(&rec).unwrap_or_else(|e| panic!("{policy}: {e}"));
         cuts.extend(fixed.grants().iter().map(|g| g.cut.clone()));
-        assert_eq!(
-            fixed.restored(Some(&after), false).unwrap().policy,
-            policy,
-            "{rec}"
-        );
+        let r = fixed.restored(Some(&after), false).unwrap();
+        assert_eq!(r.policy, policy, "{rec}");
+        // The restored policy's unapproved grants are the ones put back, each found.
+        let al = Allowlist::from_toml(AL, "a.toml").unwrap();
+        let decided = |p: &Value| {
+            decide(
+                &al,
+                &fixed.resource,
+                Some(&PolicyDocument::from_value(p.clone()).unwrap()),
+                opts(),
+            )
+        };
+        let found = |r: &Restoration, d: &crate::decision::Decision| {
+            r.put_back.iter().all(|(at, g)| {
+                d.violations().any(|f| {
+                    f.statement == *at && f.principal == g.principal && f.account == g.account
+                })
+            })
+        };
+        let d = decided(&r.policy);
+        assert!(d.violations().all(|f| r.puts_back(f)), "{policy}");
+        assert!(found(&r, &d), "{policy}");
+        // Forced onto a policy given another unapproved grant since: that one is not.
+        let mut later = json!({"Sid": "Later", "Effect": "Allow",
+                               "Principal": {"AWS": "666666666666"}, "Action": "*"});
+        if kind != ResourceKind::Role {
+            later["Resource"] = json!("*");
+        }
+        let mut live = after.clone();
+        live["Statement"].as_array_mut().unwrap().push(later);
+        match fixed.restored(Some(&live), true) {
+            Ok(r) => {
+                let d = decided(&r.policy);
+                let (back, kept): (Vec<_>, Vec<_>) = d.violations().partition(|f| r.puts_back(f));
+                assert!(found(&r, &d), "{policy}");
+                assert!(!back.is_empty(), "{policy}");
+                assert!(
+                    !kept.is_empty() && kept.iter().all(|f| f.principal == "666666666666"),
+                    "{policy}: {kept:?}"
+                );
+            }
+            // A condition value cut is not added to a changed policy.
+            Err(RestoreError::Inexact(_)) => {
+                assert!(fixed
+                    .grants()
+                    .iter()
+                    .any(|g| g.cut.starts_with("condition")));
+            }
+            Err(e) => panic!("{policy}: {e}"),
+        }
     }
     assert_eq!(
         cuts.into_iter().collect::<Vec<_>>(),
