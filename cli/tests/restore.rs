@@ -181,6 +181,31 @@ async fn fix_restore_suggest_and_decide_again() -> Result<()> {
     // Fixed again, then changed by hand: refused without --force; forced, the vendor comes
     // back beside the later change, which stays.
     let record = fixed(&estate, &examples, bucket, &before, "restore-0003").await?;
+    // A grant no one approved added since the fix: forced, the restore is refused, with
+    // an entry for the vendor it puts back and none for the stranger, listed apart.
+    let stranger = statement("Stranger", "arn:aws:iam::555555555555:root", bucket);
+    let strange = json!({"Version": "2012-10-17", "Statement": [build.clone(), stranger]});
+    estate.put_bucket_policy(bucket, &strange).await?;
+    let o = crossguard(
+        &moto,
+        &["restore", "--force", "--allowlist", &examples, &record],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    let (entries, others) = shown
+        .split_once("Already in the live policy, not put back by this restore — not suggested (1)")
+        .unwrap_or_else(|| panic!("{}", text(&o)));
+    assert!(
+        entries.contains("trusted = \"999999999999\"") && !entries.contains("555555555555"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        others.contains("  - arn:aws:iam::555555555555:root in statement 1 (\"Stranger\")"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(estate.bucket_policy(bucket).await?, Some(strange));
     let later = org_statement("Later", bucket);
     let changed = json!({"Version": "2012-10-17", "Statement": [build.clone(), later.clone()]});
     estate.put_bucket_policy(bucket, &changed).await?;
