@@ -154,19 +154,17 @@ pub(crate) struct Naming {
 }
 
 impl Naming {
+    /// `pairing #3 (SEC-1234)`: the entry of `kind` at `number`, as findings and reasons
+    /// name it.
     fn of(kind: &str, number: usize, ticket: &Option<String>) -> Naming {
+        let name = match ticket {
+            Some(t) => format!("{kind} #{number} ({t})"),
+            None => format!("{kind} #{number}"),
+        };
         Naming {
-            name: entry_name(kind, number, ticket).into(),
+            name: name.into(),
             ticket: ticket.as_deref().map(Arc::from),
         }
-    }
-}
-
-/// `pairing #3 (SEC-1234)`: an entry as findings and reasons name it.
-pub(crate) fn entry_name(kind: &str, number: usize, ticket: &Option<String>) -> String {
-    match ticket {
-        Some(t) => format!("{kind} #{number} ({t})"),
-        None => format!("{kind} #{number}"),
     }
 }
 
@@ -189,7 +187,7 @@ pub struct OrgEntry {
     pub expires: Option<Date>,
     /// The change ticket.
     pub ticket: Option<String>,
-    /// How findings name it (`pairing #N (TICKET)`) and its ticket, made once for
+    /// How findings name it (`org #N (TICKET)`) and its ticket, made once for
     /// every approval it gives.
     #[serde(skip)]
     pub(crate) naming: Naming,
@@ -211,7 +209,7 @@ pub struct PublicEntry {
     pub expires: Option<Date>,
     /// The change ticket.
     pub ticket: Option<String>,
-    /// How findings name it (`pairing #N (TICKET)`) and its ticket, made once for
+    /// How findings name it (`public #N (TICKET)`) and its ticket, made once for
     /// every approval it gives.
     #[serde(skip)]
     pub(crate) naming: Naming,

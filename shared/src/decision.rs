@@ -497,7 +497,7 @@ impl Memo {
             return if v.approved {
                 v
             } else {
-                Approval::denied(format!("account {account} is not approved: {}", v.reason))
+                not_approved(account, &[&*v.reason])
             };
         }
         self.remembered(Party::Account, account, g, judged)
@@ -764,11 +764,18 @@ fn approve_account(
             ")",
         ]))
     } else {
-        Approval::denied(format!(
-            "account {account} is not approved: {}",
-            misses.join("; ")
-        ))
+        not_approved(account, &misses)
     }
+}
+
+/// An account refused, with why each entry that might have approved it does not: the
+/// same words whether the organisations' answer was remembered or worked out here.
+fn not_approved(account: &str, misses: &[impl AsRef<str>]) -> Approval {
+    let why: Vec<&str> = misses.iter().map(AsRef::as_ref).collect();
+    Approval::denied(format!(
+        "account {account} is not approved: {}",
+        why.join("; ")
+    ))
 }
 
 /// Every organisation the grant is limited to must be approved by an `[[org]]` entry.
@@ -818,7 +825,7 @@ fn approve_orgs<S: std::borrow::Borrow<str> + std::fmt::Display>(
         [one] => Arc::clone(one),
         _ => by
             .iter()
-            .map(|n| &***n)
+            .map(AsRef::as_ref)
             .collect::<Vec<&str>>()
             .join(", ")
             .into(),

@@ -2,19 +2,20 @@
 //! deployment's own parts — its EventBridge rules and bus, its functions, its roles and
 //! the member remediation role, its alert topic, the trail it sees through, its evidence
 //! bucket, and in every member account the rules and the role that forward events to it
-//! (`infra/member-account.yaml`). Which parts are the guard's comes from the deployment ([`Deployment`], filled
-//! in by the template), not from name patterns: a namesake elsewhere is not the guard.
+//! (`infra/member-account.yaml`). Which parts are the guard's comes from the deployment
+//! ([`Deployment`], filled in by the template), not from name patterns: a namesake
+//! elsewhere is not the guard.
 //!
 //! Every such call is a `critical` violation, alerted even when its actor matches
 //! `ignore_actors` and in dry-run (alerting changes nothing); where a safe undo exists
 //! (`EnableRule` after `DisableRule`, `StartLogging` after `StopLogging`) remediate mode
 //! does it, in the deployment's own account only: a member's forwarding rule is alerted,
-//! never undone (tamper-guard does not act in member accounts). A call that names no target it can be told apart by is an `error`, alerted
-//! as critical too: the guard does not guess that it was not about itself. So is a call
-//! that may be a watched one but cannot be told (a duplicate on its name, a name
-//! spelled otherwise), and one whose account cannot be read: a part named by an ARN is
-//! that ARN's account's, one named by its name alone the recording account's
-//! (`recipientAccountId`, never the caller's).
+//! never undone (tamper-guard does not act in member accounts). A call that names no
+//! target it can be told apart by is an `error`, alerted as critical too: the guard
+//! does not guess that it was not about itself. So is a call that may be a watched one
+//! but cannot be told (a duplicate on its name, a name spelled otherwise), and one whose
+//! account cannot be read: a part named by an ARN is that ARN's account's, one named by
+//! its name alone the recording account's (`recipientAccountId`, never the caller's).
 
 use crate::allowlist::{Allowlist, Mode};
 use crate::decision::{Action, Decision, Options, Tampered, Verdict};
@@ -107,6 +108,28 @@ enum Part {
 }
 
 impl Part {
+    /// The deployment's entries for this kind of part, as it names them.
+    fn named_in(self, dep: &Deployment) -> Vec<&str> {
+        fn list(l: &[String]) -> Vec<&str> {
+            l.iter().map(String::as_str).collect()
+        }
+        fn one(o: &Option<String>) -> Vec<&str> {
+            o.as_deref().into_iter().collect()
+        }
+        match self {
+            Part::Rule => list(&dep.rules),
+            Part::MemberRule => list(&dep.member_rules),
+            Part::Function => list(&dep.functions),
+            Part::Role => list(&dep.roles),
+            Part::ManagedPolicy => list(&dep.policies),
+            Part::Bus => one(&dep.bus),
+            Part::Topic | Part::Subscription => one(&dep.topic),
+            Part::Trail => one(&dep.trail),
+            Part::EvidenceBucket => one(&dep.evidence_bucket),
+            Part::Key => one(&dep.key),
+        }
+    }
+
     fn noun(self) -> &'static str {
         match self {
             Part::Rule => "rule",
@@ -536,31 +559,25 @@ fn short(part: Part, v: &str) -> String {
 
 /// Whether the named value is this deployment's part.
 fn is_ours(dep: &Deployment, part: Part, value: &str) -> bool {
-    let any = |list: &[String]| list.iter().any(|x| short(part, x) == short(part, value));
-    let one = |x: &Option<String>| {
-        x.as_deref()
-            .is_some_and(|x| short(part, x) == short(part, value))
-    };
+    let named = part.named_in(dep);
+    let v = short(part, value);
     match part {
-        Part::Rule => any(&dep.rules),
-        Part::MemberRule => any(&dep.member_rules),
-        Part::Bus => short(part, value) == short(part, dep.bus.as_deref().unwrap_or("default")),
-        Part::Function => any(&dep.functions),
+        Part::Rule | Part::MemberRule | Part::Function | Part::Trail | Part::Key => {
+            named.iter().any(|x| short(part, x) == v)
+        }
+        // The default bus when the deployment names none.
+        Part::Bus => short(part, named.first().copied().unwrap_or("default")) == v,
         // IAM names are unique without regard to case: `CROSSGUARD-…` is the same role.
-        Part::Role => dep
-            .roles
+        Part::Role => named
             .iter()
-            .any(|x| short(part, x).eq_ignore_ascii_case(&short(part, value))),
-        Part::Topic => dep.topic.as_deref() == Some(value),
-        Part::Subscription => dep.topic.as_deref().is_some_and(|t| {
+            .any(|x| short(part, x).eq_ignore_ascii_case(&v)),
+        Part::Topic | Part::EvidenceBucket => named.contains(&value),
+        Part::Subscription => named.iter().any(|t| {
             value
                 .strip_prefix(t)
                 .is_some_and(|rest| rest.starts_with(':'))
         }),
-        Part::Trail => one(&dep.trail),
-        Part::EvidenceBucket => dep.evidence_bucket.as_deref() == Some(value),
-        Part::Key => one(&dep.key),
-        Part::ManagedPolicy => dep.policies.iter().any(|p| same_policy(p, value)),
+        Part::ManagedPolicy => named.iter().any(|p| same_policy(p, value)),
     }
 }
 
@@ -582,11 +599,11 @@ fn same_policy(ours: &str, value: &str) -> bool {
 
 /// Whether the named part is in the deployment's own account, for the parts that are
 /// only there (everything but roles and member rules: the member roles and forwarding
-/// rules are in every account, and a managed policy's ARN names its account). A part named by an ARN is in the
-/// ARN's account, wherever the call was recorded (a subscriber's account, say); one
-/// named by its name alone is in the account that recorded the call, read from
-/// `recipientAccountId` only (the caller's own account is not the resource's). `Err`
-/// when that account cannot be read.
+/// rules are in every account, and a managed policy's ARN names its account). A part
+/// named by an ARN is in the ARN's account, wherever the call was recorded (a
+/// subscriber's account, say); one named by its name alone is in the account that
+/// recorded the call, read from `recipientAccountId` only (the caller's own account is
+/// not the resource's). `Err` when that account cannot be read.
 fn in_deployment_account(
     dep: &Deployment,
     part: Part,
@@ -599,16 +616,7 @@ fn in_deployment_account(
     };
     // The deployment's own account, and any its entry for this part names by ARN (an
     // organization trail in the management account, say).
-    let entries: Vec<&String> = match part {
-        Part::Rule => dep.rules.iter().collect(),
-        Part::Function => dep.functions.iter().collect(),
-        Part::Bus => dep.bus.iter().collect(),
-        Part::Topic | Part::Subscription => dep.topic.iter().collect(),
-        Part::Trail => dep.trail.iter().collect(),
-        Part::EvidenceBucket => dep.evidence_bucket.iter().collect(),
-        Part::Key => dep.key.iter().collect(),
-        Part::Role | Part::ManagedPolicy | Part::MemberRule => Vec::new(),
-    };
+    let entries = part.named_in(dep);
     let theirs = |account: &str| {
         account == home
             || entries
@@ -718,15 +726,14 @@ fn watched_call(record: &Value) -> Result<Option<&'static Watched>, String> {
     {
         return Ok(Some(w));
     }
-    let bare = |s: &str| {
+    fn trim(s: &str) -> &str {
         s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-            .to_string()
-    };
-    let (name_bare, source_bare) = (bare(name), bare(source));
+    }
+    let (name_bare, source_bare) = (trim(name), trim(source));
     let doubtful = WATCHED.iter().find(|w| {
-        (w.name.eq_ignore_ascii_case(&name_bare)
-            || (w.source == LAMBDA && w.name.eq_ignore_ascii_case(base_name(&name_bare))))
-            && (source_bare.is_empty() || w.source.eq_ignore_ascii_case(&source_bare))
+        (w.name.eq_ignore_ascii_case(name_bare)
+            || (w.source == LAMBDA && w.name.eq_ignore_ascii_case(base_name(name_bare))))
+            && (source_bare.is_empty() || w.source.eq_ignore_ascii_case(source_bare))
     });
     match doubtful {
         Some(w) => Err(format!(
